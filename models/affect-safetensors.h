@@ -115,6 +115,8 @@ void affect_st_writer_add_metadata (AffectStWriter * writer,
 gboolean affect_st_writer_add (AffectStWriter * writer, const gchar * name,
     AffectDType dtype, guint n_dims, const int64_t * shape,
     const void *data, gsize n_bytes, GError ** error);
+/* The complete file contents (header + data) as bytes. */
+GBytes *affect_st_writer_serialize (AffectStWriter * writer);
 /* Writes atomically (temporary file + rename). */
 gboolean affect_st_writer_write (AffectStWriter * writer, const gchar * path,
     GError ** error);
