@@ -1,0 +1,77 @@
+/* gst-affect
+ * Copyright (C) 2026 gst-affect developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+#ifndef __GST_AFFECT_OVERLAY_H__
+#define __GST_AFFECT_OVERLAY_H__
+
+#include <gst/gst.h>
+#include <gst/video/gstvideofilter.h>
+
+G_BEGIN_DECLS
+
+/**
+ * GstAffectOverlayDraw:
+ * @GST_AFFECT_OVERLAY_DRAW_BOXES: the face box
+ * @GST_AFFECT_OVERLAY_DRAW_IDS: the track id, in a tag on the box
+ * @GST_AFFECT_OVERLAY_DRAW_LANDMARKS: the 68 landmarks, as dots
+ * @GST_AFFECT_OVERLAY_DRAW_EXPRESSION: the top expression and a probability
+ *   bar per class
+ * @GST_AFFECT_OVERLAY_DRAW_AU: the action units, as a grid of cells filled
+ *   by probability
+ * @GST_AFFECT_OVERLAY_DRAW_VA: valence and arousal, as a dot on a disc
+ *
+ * What affectoverlay draws for each face. A part whose data is absent
+ * (no landmarks, or a prediction task missing) is not drawn.
+ */
+typedef enum {
+  GST_AFFECT_OVERLAY_DRAW_BOXES = (1 << 0),
+  GST_AFFECT_OVERLAY_DRAW_IDS = (1 << 1),
+  GST_AFFECT_OVERLAY_DRAW_LANDMARKS = (1 << 2),
+  GST_AFFECT_OVERLAY_DRAW_EXPRESSION = (1 << 3),
+  GST_AFFECT_OVERLAY_DRAW_AU = (1 << 4),
+  GST_AFFECT_OVERLAY_DRAW_VA = (1 << 5)
+} GstAffectOverlayDraw;
+
+/**
+ * GstAffectOverlayPlacement:
+ * @GST_AFFECT_OVERLAY_PLACEMENT_AUTO: the first of right, left, below, above
+ *   the box that covers no face and no other panel (the least covering one
+ *   when there is none); a panel keeps its side while it stays free
+ * @GST_AFFECT_OVERLAY_PLACEMENT_RIGHT: right of the box
+ * @GST_AFFECT_OVERLAY_PLACEMENT_LEFT: left of the box
+ * @GST_AFFECT_OVERLAY_PLACEMENT_ABOVE: above the box
+ * @GST_AFFECT_OVERLAY_PLACEMENT_BELOW: below the box
+ *
+ * Where affectoverlay puts the panel with the predictions of a face. The
+ * panel is always shifted back into the frame when it would leave it.
+ */
+typedef enum {
+  GST_AFFECT_OVERLAY_PLACEMENT_AUTO = 0,
+  GST_AFFECT_OVERLAY_PLACEMENT_RIGHT = 1,
+  GST_AFFECT_OVERLAY_PLACEMENT_LEFT = 2,
+  GST_AFFECT_OVERLAY_PLACEMENT_ABOVE = 3,
+  GST_AFFECT_OVERLAY_PLACEMENT_BELOW = 4
+} GstAffectOverlayPlacement;
+
+GType gst_affect_overlay_draw_get_type (void);
+#define GST_TYPE_AFFECT_OVERLAY_DRAW (gst_affect_overlay_draw_get_type ())
+
+GType gst_affect_overlay_placement_get_type (void);
+#define GST_TYPE_AFFECT_OVERLAY_PLACEMENT \
+  (gst_affect_overlay_placement_get_type ())
+
+#define GST_TYPE_AFFECT_OVERLAY (gst_affect_overlay_get_type ())
+G_DECLARE_FINAL_TYPE (
+    GstAffectOverlay, gst_affect_overlay, GST, AFFECT_OVERLAY, GstVideoFilter);
+
+GST_ELEMENT_REGISTER_DECLARE (affectoverlay);
+
+G_END_DECLS
+
+#endif /* __GST_AFFECT_OVERLAY_H__ */
