@@ -1,0 +1,175 @@
+/* gst-affect — models/
+ * Copyright (C) 2026 gst-affect developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * FaceExpressionNet (see affect-expression.h).
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "affect-expression.h"
+#include "affect-facefeat.h"
+
+#include <string.h>
+
+const gchar *const affect_expression_labels[AFFECT_EXPRESSION_N_LABELS]
+    = { "neutral", "happy", "sad", "angry", "fearful", "disgusted",
+        "surprised" };
+
+struct _AffectExpressionNet {
+  AffectBackend *backend;
+  AffectFaceFeat *feat;
+  AffectLinear *fc;
+};
+
+AffectExpressionNet *
+affect_expression_net_new (
+    AffectBackend *backend, const gchar *safetensors_path, GError **error)
+{
+  AffectExpressionNet *net;
+  AffectStFile *file;
+  gfloat *w = NULL, *b = NULL;
+
+  g_return_val_if_fail (backend != NULL, NULL);
+  g_return_val_if_fail (safetensors_path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  file = affect_st_open (safetensors_path, error);
+  if (file == NULL)
+    return NULL;
+
+  net = g_new0 (AffectExpressionNet, 1);
+  net->backend = affect_backend_ref (backend);
+  net->feat = affect_facefeat_new (backend, file, error);
+  if (net->feat == NULL)
+    goto fail;
+
+  w = affect_facefeat_get_weights (file, "fc/weights", error,
+      AFFECT_FACEFEAT_N_FEATURES, AFFECT_EXPRESSION_N_LABELS, 0);
+  if (w == NULL)
+    goto fail;
+  b = affect_facefeat_get_weights (
+      file, "fc/bias", error, AFFECT_EXPRESSION_N_LABELS, 0);
+  if (b == NULL)
+    goto fail;
+  net->fc = affect_linear_new (backend, AFFECT_FACEFEAT_N_FEATURES,
+      AFFECT_EXPRESSION_N_LABELS, w, FALSE, b);
+
+  g_free (w);
+  g_free (b);
+  affect_st_close (file);
+  return net;
+
+fail:
+  g_free (w);
+  g_free (b);
+  affect_st_close (file);
+  affect_expression_net_free (net);
+  return NULL;
+}
+
+void
+affect_expression_net_free (AffectExpressionNet *net)
+{
+  if (net == NULL)
+    return;
+  affect_facefeat_free (net->feat);
+  affect_linear_free (net->fc);
+  affect_backend_unref (net->backend);
+  g_free (net);
+}
+
+AffectTensor *
+affect_expression_net_forward_features (AffectExpressionNet *net,
+    const AffectTensor *input, AffectTensor **features)
+{
+  AffectTensor *feat, *out;
+
+  g_return_val_if_fail (net != NULL, NULL);
+
+  feat = affect_facefeat_forward (net->feat, input);
+  if (feat == NULL)
+    return NULL;
+  out = affect_linear_forward (net->fc, feat);
+  affect_softmax_inplace (out);
+  if (features)
+    *features = feat;
+  else
+    affect_tensor_free (feat);
+  return out;
+}
+
+AffectTensor *
+affect_expression_net_forward (
+    AffectExpressionNet *net, const AffectTensor *input)
+{
+  return affect_expression_net_forward_features (net, input, NULL);
+}
+
+static void
+run_chunk (AffectExpressionNet *net, const AffectImage *img,
+    const AffectBox *boxes, int n, float *probs, float *features,
+    int (*crops)[4])
+{
+  AffectTensor *input, *out, *feat = NULL;
+  int (*used)[4];
+  float *host;
+
+  used = (int (*)[4])g_new (int, 4 * n);
+  host = affect_facenet_prepare_batch (
+      img, boxes, n, AFFECT_EXPRESSION_INPUT_SIZE, used);
+
+  input = affect_tensor_new (net->backend, n, AFFECT_EXPRESSION_INPUT_SIZE,
+      AFFECT_EXPRESSION_INPUT_SIZE, 3);
+  affect_tensor_upload (input, host);
+  g_free (host);
+
+  out = affect_expression_net_forward_features (
+      net, input, features ? &feat : NULL);
+  affect_tensor_free (input);
+
+  affect_tensor_download (out, probs);
+  affect_tensor_free (out);
+  if (feat) {
+    affect_tensor_download (feat, features);
+    affect_tensor_free (feat);
+  }
+  if (crops)
+    memcpy (crops, used, sizeof (int) * 4 * n);
+  g_free (used);
+}
+
+gboolean
+affect_expression_net_run_full (AffectExpressionNet *net,
+    const AffectImage *img, const AffectBox *boxes, int n, float *probs,
+    float *features, int (*crops)[4], GError **error)
+{
+  int start;
+
+  g_return_val_if_fail (net != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  if (!affect_facenet_check_args (img, boxes, n, probs, error))
+    return FALSE;
+
+  for (start = 0; start < n; start += AFFECT_FACENET_MAX_BATCH) {
+    int count = MIN (n - start, AFFECT_FACENET_MAX_BATCH);
+
+    run_chunk (net, img, boxes + start, count,
+        probs + (gsize)start * AFFECT_EXPRESSION_N_LABELS,
+        features ? features + (gsize)start * AFFECT_EXPRESSION_N_FEATURES
+                 : NULL,
+        crops ? crops + start : NULL);
+  }
+  return TRUE;
+}
+
+gboolean
+affect_expression_net_run (AffectExpressionNet *net, const AffectImage *img,
+    const AffectBox *boxes, int n, float *probs, float *features,
+    GError **error)
+{
+  return affect_expression_net_run_full (
+      net, img, boxes, n, probs, features, NULL, error);
+}

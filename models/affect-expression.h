@@ -1,0 +1,71 @@
+/* gst-affect — models/
+ * Copyright (C) 2026 gst-affect developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * FaceExpressionNet (face-api "face_expression_model"): probabilities of
+ * seven facial expressions from a face crop.
+ *
+ * FaceFeatureExtractor (affect-facefeat.h) → 256 features, then FC 256→7
+ * (fc/weights, fc/bias) and a softmax. Label order as face-api: neutral,
+ * happy, sad, angry, fearful, disgusted, surprised. The crop is
+ * face-api's alignedRect (affect_landmarks_aligned_rect()).
+ */
+
+#ifndef __AFFECT_EXPRESSION_H__
+#define __AFFECT_EXPRESSION_H__
+
+#include <glib.h>
+#include "affect-tensor.h"
+#include "affect-image.h"
+
+G_BEGIN_DECLS
+
+#define AFFECT_EXPRESSION_INPUT_SIZE 112
+#define AFFECT_EXPRESSION_N_FEATURES 256
+
+typedef enum {
+  AFFECT_EXPRESSION_NEUTRAL,
+  AFFECT_EXPRESSION_HAPPY,
+  AFFECT_EXPRESSION_SAD,
+  AFFECT_EXPRESSION_ANGRY,
+  AFFECT_EXPRESSION_FEARFUL,
+  AFFECT_EXPRESSION_DISGUSTED,
+  AFFECT_EXPRESSION_SURPRISED,
+  AFFECT_EXPRESSION_N_LABELS
+} AffectExpression;
+
+/* "neutral", "happy", ... indexed by #AffectExpression. */
+extern const gchar *const affect_expression_labels[AFFECT_EXPRESSION_N_LABELS];
+
+typedef struct _AffectExpressionNet AffectExpressionNet;
+
+/* Loads face_expression_model.safetensors; every tensor is checked for
+ * presence and shape (the error names the file and tensor). */
+AffectExpressionNet *affect_expression_net_new (
+    AffectBackend *backend, const gchar *safetensors_path, GError **error);
+void affect_expression_net_free (AffectExpressionNet *net);
+
+/* @input [n, 112, 112, 3] normalised → new tensor [n, 1, 1, 7] of
+ * probabilities. */
+AffectTensor *affect_expression_net_forward (
+    AffectExpressionNet *net, const AffectTensor *input);
+
+/* Same, also returning the pooled features [n, 1, 1, 256] in @features
+ * (nullable). */
+AffectTensor *affect_expression_net_forward_features (AffectExpressionNet *net,
+    const AffectTensor *input, AffectTensor **features);
+
+/* Probabilities (n × 7) and, if @features is not NULL, the 256 features
+ * (n × 256) of @n face crops of @img. @crops (nullable, n × 4) receives the
+ * integer crop boxes used. Fails if a box has no pixel inside the image. */
+gboolean affect_expression_net_run_full (AffectExpressionNet *net,
+    const AffectImage *img, const AffectBox *boxes, int n, float *probs,
+    float *features, int (*crops)[4], GError **error);
+
+gboolean affect_expression_net_run (AffectExpressionNet *net,
+    const AffectImage *img, const AffectBox *boxes, int n, float *probs,
+    float *features, GError **error);
+
+G_END_DECLS
+
+#endif /* __AFFECT_EXPRESSION_H__ */

@@ -1,0 +1,71 @@
+/* gst-affect — models/
+ * Copyright (C) 2026 gst-affect developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * FaceFeatureExtractor: the backbone shared (by design, not by weights) by
+ * face-api's FaceLandmark68Net and FaceExpressionNet.
+ *
+ * Input [n, 112, 112, 3], normalised (see affect-image.h). Four dense blocks
+ * dense0..dense3 of four convolutions c0..c3 each: c0 downsamples (stride 2,
+ * SAME; a regular 3×3 conv 3→32 in dense0, separable 3×3 in dense1..3),
+ * c1..c3 are separable 3×3/1 SAME keeping the width. With o1 = relu (c0 (x)),
+ * o2 = c1 (o1), o3 = c2 (relu (o1 + o2)), o4 = c3 (relu (o1 + (o2 + o3))),
+ * the block returns relu (o1 + (o2 + (o3 + o4))). Spatial 112→56→28→14→7,
+ * channels 32, 64, 128, 256; then a 7×7/2 VALID average pool gives
+ * [n, 1, 1, 256].
+ *
+ * Tensor names (tfjs manifest): dense<i>/conv0/filters (dense0 only),
+ * dense<i>/conv<j>/depthwise_filter, .../pointwise_filter, .../bias.
+ */
+
+#ifndef __AFFECT_FACEFEAT_H__
+#define __AFFECT_FACEFEAT_H__
+
+#include <glib.h>
+#include "affect-tensor.h"
+#include "affect-safetensors.h"
+#include "affect-image.h"
+
+G_BEGIN_DECLS
+
+#define AFFECT_FACEFEAT_INPUT_SIZE 112
+#define AFFECT_FACEFEAT_N_FEATURES 256
+
+typedef struct _AffectFaceFeat AffectFaceFeat;
+
+/* Builds the extractor from the dense* tensors of @file; checks the
+ * presence and shape of each one (the error names the file and tensor). */
+AffectFaceFeat *affect_facefeat_new (
+    AffectBackend *backend, AffectStFile *file, GError **error);
+void affect_facefeat_free (AffectFaceFeat *feat);
+
+/* @input [n, 112, 112, 3] → new tensor [n, 1, 1, 256]. */
+AffectTensor *affect_facefeat_forward (
+    AffectFaceFeat *feat, const AffectTensor *input);
+
+/* Helper shared by the networks: an F32 tensor of @file with the given
+ * shape (a 0-terminated list of sizes), as a newly allocated copy, or NULL
+ * with @error naming the file and tensor. */
+gfloat *affect_facefeat_get_weights (
+    AffectStFile *file, const gchar *name, GError **error, ...);
+
+/* ---- helpers shared by the face networks' image-level calls ------------ */
+
+/* Faces per forward pass; larger batches are run in chunks. */
+#define AFFECT_FACENET_MAX_BATCH 16
+
+/* Checks the arguments of an image-level call: a valid image, n >= 1,
+ * non-NULL @boxes and @out, and every box with pixels inside the image (the
+ * error says which box). */
+gboolean affect_facenet_check_args (const AffectImage *img,
+    const AffectBox *boxes, int n, const void *out, GError **error);
+
+/* The crops of @boxes as one host batch [n, size, size, 3] (g_free);
+ * @used (n × 4) receives the integer crop boxes. The boxes must have passed
+ * affect_facenet_check_args(). */
+float *affect_facenet_prepare_batch (const AffectImage *img,
+    const AffectBox *boxes, int n, int size, int (*used)[4]);
+
+G_END_DECLS
+
+#endif /* __AFFECT_FACEFEAT_H__ */

@@ -1,0 +1,187 @@
+/* gst-affect — models/
+ * Copyright (C) 2026 gst-affect developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * FaceLandmark68Net (see affect-landmarks.h).
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "affect-landmarks.h"
+#include "affect-facefeat.h"
+
+#include <math.h>
+#include <string.h>
+
+#define N_OUT (2 * AFFECT_LANDMARKS_N_POINTS)
+
+struct _AffectLandmarkNet {
+  AffectBackend *backend;
+  AffectFaceFeat *feat;
+  AffectLinear *fc;
+};
+
+AffectLandmarkNet *
+affect_landmark_net_new (
+    AffectBackend *backend, const gchar *safetensors_path, GError **error)
+{
+  AffectLandmarkNet *net;
+  AffectStFile *file;
+  gfloat *w = NULL, *b = NULL;
+
+  g_return_val_if_fail (backend != NULL, NULL);
+  g_return_val_if_fail (safetensors_path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  file = affect_st_open (safetensors_path, error);
+  if (file == NULL)
+    return NULL;
+
+  net = g_new0 (AffectLandmarkNet, 1);
+  net->backend = affect_backend_ref (backend);
+  net->feat = affect_facefeat_new (backend, file, error);
+  if (net->feat == NULL)
+    goto fail;
+
+  w = affect_facefeat_get_weights (
+      file, "fc/weights", error, AFFECT_FACEFEAT_N_FEATURES, N_OUT, 0);
+  if (w == NULL)
+    goto fail;
+  b = affect_facefeat_get_weights (file, "fc/bias", error, N_OUT, 0);
+  if (b == NULL)
+    goto fail;
+  net->fc = affect_linear_new (
+      backend, AFFECT_FACEFEAT_N_FEATURES, N_OUT, w, FALSE, b);
+
+  g_free (w);
+  g_free (b);
+  affect_st_close (file);
+  return net;
+
+fail:
+  g_free (w);
+  g_free (b);
+  affect_st_close (file);
+  affect_landmark_net_free (net);
+  return NULL;
+}
+
+void
+affect_landmark_net_free (AffectLandmarkNet *net)
+{
+  if (net == NULL)
+    return;
+  affect_facefeat_free (net->feat);
+  affect_linear_free (net->fc);
+  affect_backend_unref (net->backend);
+  g_free (net);
+}
+
+AffectTensor *
+affect_landmark_net_forward (AffectLandmarkNet *net, const AffectTensor *input)
+{
+  AffectTensor *feat, *out;
+
+  g_return_val_if_fail (net != NULL, NULL);
+
+  feat = affect_facefeat_forward (net->feat, input);
+  if (feat == NULL)
+    return NULL;
+  out = affect_linear_forward (net->fc, feat);
+  affect_tensor_free (feat);
+  return out;
+}
+
+/* FaceLandmark68NetBase.postProcess () followed by the shift by the
+ * detection box: the tensor arithmetic is float32, the Point arithmetic
+ * double. */
+static void
+post_process (const float *v, const int crop[4], const AffectBox *box,
+    float points[68][2])
+{
+  double w = crop[2], h = crop[3];
+  double s = AFFECT_LANDMARKS_INPUT_SIZE / MAX (w, h);
+  double ws = w * s, hs = h * s;
+  float pad_x = (float)(ws < hs ? fabs (ws - hs) / 2.0 : 0.0);
+  float pad_y = (float)(hs < ws ? fabs (ws - hs) / 2.0 : 0.0);
+  float ws_f = (float)ws, hs_f = (float)hs;
+  const float size_f = (float)AFFECT_LANDMARKS_INPUT_SIZE;
+  int i;
+
+  for (i = 0; i < AFFECT_LANDMARKS_N_POINTS; i++) {
+    float x_rel = (v[2 * i] * size_f - pad_x) / ws_f;
+    float y_rel = (v[2 * i + 1] * size_f - pad_y) / hs_f;
+
+    /* FaceLandmarks68 (rel, {w, h}).shiftBy (box.x, box.y) recomputes the
+     * relative position as (rel w) / w before scaling and shifting */
+    double rx = ((double)x_rel * w) / w;
+    double ry = ((double)y_rel * h) / h;
+
+    points[i][0] = (float)(rx * w + (double)box->x);
+    points[i][1] = (float)(ry * h + (double)box->y);
+  }
+}
+
+static void
+run_chunk (AffectLandmarkNet *net, const AffectImage *img,
+    const AffectBox *boxes, int n, float (*points)[68][2], int (*crops)[4])
+{
+  AffectTensor *input, *out;
+  float *host, *res;
+  int (*used)[4];
+  int i;
+
+  used = (int (*)[4])g_new (int, 4 * n);
+  host = affect_facenet_prepare_batch (
+      img, boxes, n, AFFECT_LANDMARKS_INPUT_SIZE, used);
+
+  input = affect_tensor_new (net->backend, n, AFFECT_LANDMARKS_INPUT_SIZE,
+      AFFECT_LANDMARKS_INPUT_SIZE, 3);
+  affect_tensor_upload (input, host);
+  g_free (host);
+
+  out = affect_landmark_net_forward (net, input);
+  affect_tensor_free (input);
+
+  res = g_new (float, (gsize)n *N_OUT);
+  affect_tensor_download (out, res);
+  affect_tensor_free (out);
+
+  for (i = 0; i < n; i++) {
+    post_process (res + (gsize)i * N_OUT, used[i], &boxes[i], points[i]);
+    if (crops)
+      memcpy (crops[i], used[i], sizeof (used[i]));
+  }
+  g_free (res);
+  g_free (used);
+}
+
+gboolean
+affect_landmark_net_run_full (AffectLandmarkNet *net, const AffectImage *img,
+    const AffectBox *boxes, int n, float (*points)[68][2], int (*crops)[4],
+    GError **error)
+{
+  int start;
+
+  g_return_val_if_fail (net != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  if (!affect_facenet_check_args (img, boxes, n, points, error))
+    return FALSE;
+
+  for (start = 0; start < n; start += AFFECT_FACENET_MAX_BATCH) {
+    int count = MIN (n - start, AFFECT_FACENET_MAX_BATCH);
+
+    run_chunk (net, img, boxes + start, count, points + start,
+        crops ? crops + start : NULL);
+  }
+  return TRUE;
+}
+
+gboolean
+affect_landmark_net_run (AffectLandmarkNet *net, const AffectImage *img,
+    const AffectBox *boxes, int n, float (*points)[68][2], GError **error)
+{
+  return affect_landmark_net_run_full (net, img, boxes, n, points, NULL, error);
+}
