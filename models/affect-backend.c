@@ -1,0 +1,127 @@
+/* gst-affect — models/
+ * Copyright (C) 2026 gst-affect developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Backend objects: construction by name, reference counting, threads.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "affect-backend.h"
+
+G_DEFINE_QUARK (affect - backend - error - quark, affect_backend_error);
+
+int
+affect_backend_resolve_n_threads (int n_threads)
+{
+  if (n_threads <= 0)
+    n_threads = (int)g_get_num_processors ();
+  /* A sane upper bound: more threads than this only adds overhead. */
+  return CLAMP (n_threads, 1, 256);
+}
+
+AffectBackend *
+affect_backend_new_internal (
+    const AffectBackendOps *ops, int n_threads, gpointer priv)
+{
+  AffectBackend *be;
+
+  g_return_val_if_fail (ops != NULL, NULL);
+
+  be = g_new0 (AffectBackend, 1);
+  be->ops = ops;
+  be->ref_count = 1;
+  be->n_threads = affect_backend_resolve_n_threads (n_threads);
+  be->priv = priv;
+  return be;
+}
+
+AffectBackend *
+affect_backend_new (const gchar *name, int n_threads, GError **error)
+{
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (name == NULL || g_ascii_strcasecmp (name, "auto") == 0) {
+#ifdef AFFECT_HAVE_CUDA
+    AffectBackend *be = affect_backend_cuda_new (n_threads, NULL);
+    if (be != NULL)
+      return be;
+#endif
+    return affect_backend_cpu_new (n_threads);
+  }
+
+  if (g_ascii_strcasecmp (name, "cpu") == 0)
+    return affect_backend_cpu_new (n_threads);
+
+  if (g_ascii_strcasecmp (name, "cuda") == 0) {
+#ifdef AFFECT_HAVE_CUDA
+    return affect_backend_cuda_new (n_threads, error);
+#else
+    g_set_error (error, AFFECT_BACKEND_ERROR,
+        AFFECT_BACKEND_ERROR_NOT_AVAILABLE,
+        "Backend \"cuda\" is not available: gst-affect was built without "
+        "CUDA (configure with -Dcuda=enabled and a CUDA toolkit)");
+    return NULL;
+#endif
+  }
+
+  g_set_error (error, AFFECT_BACKEND_ERROR, AFFECT_BACKEND_ERROR_UNKNOWN,
+      "Unknown backend \"%s\" (known: cpu, cuda)", name);
+  return NULL;
+}
+
+AffectBackend *
+affect_backend_ref (AffectBackend *backend)
+{
+  g_return_val_if_fail (backend != NULL, NULL);
+  g_atomic_int_inc (&backend->ref_count);
+  return backend;
+}
+
+void
+affect_backend_unref (AffectBackend *backend)
+{
+  if (backend == NULL)
+    return;
+  if (g_atomic_int_dec_and_test (&backend->ref_count)) {
+    if (backend->ops->destroy)
+      backend->ops->destroy (backend);
+    g_free (backend);
+  }
+}
+
+const gchar *
+affect_backend_get_name (AffectBackend *backend)
+{
+  g_return_val_if_fail (backend != NULL, NULL);
+  return backend->ops->name;
+}
+
+int
+affect_backend_get_n_threads (AffectBackend *backend)
+{
+  g_return_val_if_fail (backend != NULL, 0);
+  return backend->n_threads;
+}
+
+void
+affect_backend_set_n_threads (AffectBackend *backend, int n_threads)
+{
+  g_return_if_fail (backend != NULL);
+  n_threads = affect_backend_resolve_n_threads (n_threads);
+  if (n_threads == backend->n_threads)
+    return;
+  backend->n_threads = n_threads;
+  if (backend->ops->set_n_threads)
+    backend->ops->set_n_threads (backend, n_threads);
+}
+
+gboolean
+affect_backend_supports_op (AffectBackend *be, AffectOp op)
+{
+  g_return_val_if_fail (be != NULL, FALSE);
+  g_return_val_if_fail (op >= 0 && op < AFFECT_OP_LAST, FALSE);
+  return be->ops->supports_op != NULL && be->ops->supports_op (be, op);
+}
