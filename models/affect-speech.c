@@ -1,0 +1,345 @@
+/* gst-affect — models/
+ * Copyright (C) 2026 gst-affect developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Streaming speech features. See affect-speech.h.
+ */
+
+#include "affect-speech.h"
+
+#include <math.h>
+#include <string.h>
+
+GQuark
+affect_speech_error_quark (void)
+{
+  return g_quark_from_static_string ("affect-speech-error-quark");
+}
+
+/* Samples appended per g_array_set_size (keeps lengths within guint). */
+#define PUSH_CHUNK ((gsize)1 << 20)
+
+struct _AffectSpeech {
+  AffectSpeechOptions opts;
+  AffectMfcc *mfcc;
+  AffectPitch *pitch;
+  guint shift;  /* samples per frame (MFCC shift == pitch frame size) */
+  guint wsize;  /* MFCC window */
+  guint span;   /* pitch span: frame + lags */
+  guint before; /* median window: frames before / after the centre */
+  guint after;
+
+  GArray *buf; /* double samples from buf_start */
+  guint64 buf_start;
+  guint64 total; /* samples pushed */
+  GArray *raw;   /* guint raw lags from raw_start */
+  GArray *corr;  /* double, n_corr per raw frame from raw_start */
+  guint n_corr;
+  guint64 raw_start;
+  guint64 n_raw;    /* raw lags computed */
+  guint64 next_row; /* next frame to pull */
+  gboolean finished;
+  guint64 nonfinite;
+  guint *win;
+  guint *scratch;
+};
+
+void
+affect_speech_options_init (AffectSpeechOptions *opts)
+{
+  g_return_if_fail (opts != NULL);
+  memset (opts, 0, sizeof (*opts));
+  opts->sample_rate = 16000.0;
+  opts->input_scale = 32768.0;
+  affect_mfcc_options_init (&opts->mfcc);
+  affect_pitch_options_init (&opts->pitch);
+}
+
+AffectSpeech *
+affect_speech_new (const AffectSpeechOptions *opts, GError **error)
+{
+  AffectSpeechOptions o;
+  AffectSpeech *s;
+  AffectMfcc *mfcc;
+  AffectPitch *pitch;
+
+  if (opts)
+    o = *opts;
+  else
+    affect_speech_options_init (&o);
+  if (!(o.input_scale > 0.0) || !isfinite (o.input_scale)) {
+    g_set_error (error, AFFECT_SPEECH_ERROR, AFFECT_SPEECH_ERROR_INVALID_OPTION,
+        "speech features: input_scale must be a positive number (got %g)",
+        o.input_scale);
+    return NULL;
+  }
+  o.mfcc.sample_frequency = o.sample_rate;
+  o.pitch.sample_rate = o.sample_rate;
+  mfcc = affect_mfcc_new (&o.mfcc, error);
+  if (mfcc == NULL)
+    return NULL;
+  pitch = affect_pitch_new (&o.pitch, error);
+  if (pitch == NULL) {
+    affect_mfcc_free (mfcc);
+    return NULL;
+  }
+  if (affect_mfcc_window_shift (mfcc) != affect_pitch_frame_size (pitch)) {
+    g_set_error (error, AFFECT_SPEECH_ERROR, AFFECT_SPEECH_ERROR_INVALID_OPTION,
+        "speech features: the MFCC frame shift (%u samples) must equal the "
+        "pitch frame size (%u samples); set mfcc.frame_shift_ms and "
+        "pitch.frame_time to the same duration",
+        affect_mfcc_window_shift (mfcc), affect_pitch_frame_size (pitch));
+    affect_mfcc_free (mfcc);
+    affect_pitch_free (pitch);
+    return NULL;
+  }
+
+  s = g_new0 (AffectSpeech, 1);
+  s->opts = o;
+  s->mfcc = mfcc;
+  s->pitch = pitch;
+  s->shift = affect_mfcc_window_shift (mfcc);
+  s->wsize = affect_mfcc_window_size (mfcc);
+  s->span = affect_pitch_span (pitch);
+  s->before = (o.pitch.win_length - 1) / 2;
+  s->after = o.pitch.win_length / 2;
+  s->buf = g_array_new (FALSE, FALSE, sizeof (double));
+  s->raw = g_array_new (FALSE, FALSE, sizeof (guint));
+  s->corr = g_array_new (FALSE, FALSE, sizeof (double));
+  s->n_corr = affect_pitch_n_lags (pitch) + 1;
+  s->win = g_new (guint, o.pitch.win_length);
+  s->scratch = g_new (guint, o.pitch.win_length);
+  return s;
+}
+
+void
+affect_speech_free (AffectSpeech *s)
+{
+  if (s == NULL)
+    return;
+  affect_mfcc_free (s->mfcc);
+  affect_pitch_free (s->pitch);
+  g_array_unref (s->buf);
+  g_array_unref (s->raw);
+  g_array_unref (s->corr);
+  g_free (s->win);
+  g_free (s->scratch);
+  g_free (s);
+}
+
+void
+affect_speech_reset (AffectSpeech *s)
+{
+  g_return_if_fail (s != NULL);
+  g_array_set_size (s->buf, 0);
+  g_array_set_size (s->raw, 0);
+  g_array_set_size (s->corr, 0);
+  s->buf_start = s->total = 0;
+  s->raw_start = s->n_raw = 0;
+  s->next_row = 0;
+  s->finished = FALSE;
+  s->nonfinite = 0;
+}
+
+const AffectSpeechOptions *
+affect_speech_get_options (const AffectSpeech *s)
+{
+  return &s->opts;
+}
+
+guint
+affect_speech_num_ceps (const AffectSpeech *s)
+{
+  return s->opts.mfcc.num_ceps;
+}
+
+guint
+affect_speech_frame_shift (const AffectSpeech *s)
+{
+  return s->shift;
+}
+
+guint
+affect_speech_latency_samples (const AffectSpeech *s)
+{
+  /* Raw pitch frame i + after needs (i + after) * shift + span samples. */
+  guint64 p = (guint64)s->after * s->shift + s->span;
+  return (guint)MAX (p, (guint64)s->wsize);
+}
+
+guint64
+affect_speech_num_frames (const AffectSpeech *s, guint64 n)
+{
+  return affect_mfcc_num_frames (s->mfcc, n);
+}
+
+guint64
+affect_speech_samples_pushed (const AffectSpeech *s)
+{
+  return s->total;
+}
+
+guint64
+affect_speech_nonfinite_samples (const AffectSpeech *s)
+{
+  return s->nonfinite;
+}
+
+static inline double
+clean_sample (AffectSpeech *s, double v)
+{
+  if (!isfinite (v)) {
+    s->nonfinite++;
+    return 0.0;
+  }
+  return v * s->opts.input_scale;
+}
+
+void
+affect_speech_push (AffectSpeech *s, const float *samples, gsize n)
+{
+  g_return_if_fail (s != NULL);
+  g_return_if_fail (samples != NULL || n == 0);
+  if (s->finished) {
+    g_warning ("affect_speech_push after affect_speech_finish: ignored");
+    return;
+  }
+  while (n > 0) {
+    const gsize m = MIN (n, PUSH_CHUNK);
+    const guint old = s->buf->len;
+    double *dst;
+    g_array_set_size (s->buf, old + (guint)m);
+    dst = &g_array_index (s->buf, double, old);
+    for (gsize i = 0; i < m; i++)
+      dst[i] = clean_sample (s, samples[i]);
+    samples += m;
+    n -= m;
+    s->total += m;
+  }
+}
+
+void
+affect_speech_push_double (AffectSpeech *s, const double *samples, gsize n)
+{
+  g_return_if_fail (s != NULL);
+  g_return_if_fail (samples != NULL || n == 0);
+  if (s->finished) {
+    g_warning ("affect_speech_push after affect_speech_finish: ignored");
+    return;
+  }
+  while (n > 0) {
+    const gsize m = MIN (n, PUSH_CHUNK);
+    const guint old = s->buf->len;
+    double *dst;
+    g_array_set_size (s->buf, old + (guint)m);
+    dst = &g_array_index (s->buf, double, old);
+    for (gsize i = 0; i < m; i++)
+      dst[i] = clean_sample (s, samples[i]);
+    samples += m;
+    n -= m;
+    s->total += m;
+  }
+}
+
+void
+affect_speech_finish (AffectSpeech *s)
+{
+  g_return_if_fail (s != NULL);
+  s->finished = TRUE;
+}
+
+static const double *
+sample_at (AffectSpeech *s, guint64 abs)
+{
+  g_assert (abs >= s->buf_start);
+  return &g_array_index (s->buf, double, abs - s->buf_start);
+}
+
+/* Computes the raw pitch lags that the samples allow. */
+static void
+advance_raw (AffectSpeech *s)
+{
+  const guint64 n_total_frames = affect_pitch_num_frames (s->pitch, s->total);
+
+  for (;;) {
+    const guint64 t = s->n_raw;
+    const guint64 start = t * s->shift;
+    guint lag;
+    if (s->finished) {
+      if (t >= n_total_frames)
+        break;
+    } else if (start + s->span > s->total) {
+      break;
+    }
+    g_array_set_size (s->corr, s->corr->len + s->n_corr);
+    lag = affect_pitch_frame_lag (s->pitch, sample_at (s, start),
+        (gsize)(s->total - start),
+        &g_array_index (s->corr, double, s->corr->len - s->n_corr));
+    g_array_append_val (s->raw, lag);
+    s->n_raw++;
+  }
+}
+
+gboolean
+affect_speech_pull (AffectSpeech *s, AffectSpeechFrame *frame)
+{
+  const guint64 i = s->next_row;
+  const guint64 start = i * s->shift;
+  guint64 last_raw;
+  guint lag;
+
+  g_return_val_if_fail (s != NULL && frame != NULL, FALSE);
+
+  if (start + s->wsize > s->total)
+    return FALSE;
+  advance_raw (s);
+  if (s->finished) {
+    const guint64 nf = affect_pitch_num_frames (s->pitch, s->total);
+    last_raw = nf - 1; /* nf >= i + 1 since start + wsize <= total */
+    if (s->n_raw < MIN (i + s->after + 1, nf))
+      return FALSE;
+  } else {
+    if (s->n_raw < i + s->after + 1)
+      return FALSE;
+    last_raw = G_MAXUINT64;
+  }
+
+  for (guint j = 0; j < s->opts.pitch.win_length; j++) {
+    gint64 t = (gint64)i - (gint64)s->before + j;
+    guint64 u = t < 0 ? 0 : (guint64)t;
+    if (u > last_raw)
+      u = last_raw;
+    s->win[j] = g_array_index (s->raw, guint, u - s->raw_start);
+  }
+  lag = affect_pitch_median (s->win, s->opts.pitch.win_length, s->scratch);
+
+  memset (frame, 0, sizeof (*frame));
+  frame->index = i;
+  frame->time = (double)start / s->opts.sample_rate;
+  frame->n_mfcc = s->opts.mfcc.num_ceps;
+  affect_mfcc_compute_frame (
+      s->mfcc, sample_at (s, start), frame->mfcc, NULL, &frame->log_energy);
+  frame->f0_hz = s->opts.sample_rate / (1e-9 + (double)lag);
+  frame->voicing = affect_pitch_voicing_from_corr (
+      &g_array_index (s->corr, double, (i - s->raw_start) * s->n_corr), lag);
+  frame->voiced = frame->voicing >= s->opts.pitch.voicing_threshold;
+  s->next_row++;
+
+  /* Drop what no later frame needs. */
+  {
+    const guint64 keep_sample = MIN (s->next_row * s->shift, s->total);
+    const guint64 keep_raw
+        = s->next_row > s->before ? s->next_row - s->before : 0;
+    if (keep_sample > s->buf_start) {
+      g_array_remove_range (s->buf, 0, (guint)(keep_sample - s->buf_start));
+      s->buf_start = keep_sample;
+    }
+    if (keep_raw > s->raw_start) {
+      g_array_remove_range (s->raw, 0, (guint)(keep_raw - s->raw_start));
+      g_array_remove_range (
+          s->corr, 0, (guint)((keep_raw - s->raw_start) * s->n_corr));
+      s->raw_start = keep_raw;
+    }
+  }
+  return TRUE;
+}
