@@ -11,7 +11,11 @@
 
 #include "affect-backend.h"
 
-G_DEFINE_QUARK (affect - backend - error - quark, affect_backend_error);
+GQuark
+affect_backend_error_quark (void)
+{
+  return g_quark_from_static_string ("affect-backend-error-quark");
+}
 
 int
 affect_backend_resolve_n_threads (int n_threads)

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# gst-affect: set up a fresh Debian 12 machine (as root) and run the test suite.
+#
+#   bash tests/setup-and-run.sh
+#
+# 1. installs the Debian packages the build and the tests need (skipped with
+#    AFFECT_SKIP_APT=1, or when not root),
+# 2. configures and builds into ./build (meson + ninja),
+# 3. fetches and converts the pretrained face models into the cache
+#    (npm pack of @vladmandic/face-api@1.7.15, integrity-checked; offline once
+#    cached) and decodes the demo photos used by the parity tests,
+# 4. runs the whole suite with `meson test`, the models required,
+# 5. runs the GStreamer and parser tests again under valgrind (leaks and
+#    invalid accesses fail the run). AFFECT_SKIP_VALGRIND=1 skips this step.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$here"
+build=${AFFECT_BUILD_DIR:-build}
+
+log() { printf '\n=== %s\n' "$*"; }
+
+if [ "${AFFECT_SKIP_APT:-0}" != 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  log "Installing Debian packages"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends \
+    build-essential meson ninja-build pkg-config ca-certificates \
+    libglib2.0-dev libjson-glib-dev libopenblas-dev libpng-dev \
+    libsndfile1-dev libicu-dev libcairo2-dev libpango1.0-dev libfftw3-dev \
+    fonts-dejavu-core \
+    libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev \
+    gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+    gobject-introspection libgirepository1.0-dev \
+    check valgrind clang-format openssl
+  if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
+    apt-get install -y -q --no-install-recommends nodejs npm
+  fi
+fi
+
+log "Building"
+if [ -d "$build" ]; then
+  meson setup --reconfigure "$build"
+else
+  meson setup "$build"
+fi
+ninja -C "$build"
+
+log "Fetching and converting the pretrained face models"
+bash models/fetch-face-models.sh --converter "$build/models/tools/affect-convert-tfjs"
+
+log "Preparing the golden test inputs"
+bash tests/golden/face-api/prepare.sh
+
+log "Running the test suite"
+export AFFECT_REQUIRE_MODELS=1
+meson test -C "$build" --print-errorlogs --num-processes 2
+
+if [ "${AFFECT_SKIP_VALGRIND:-0}" != 1 ]; then
+  log "Running the GStreamer and parser tests under valgrind"
+  meson test -C "$build" --setup valgrind --print-errorlogs --num-processes 2 \
+    --suite gst --suite valgrind
+fi
+
+log "All tests passed"
