@@ -394,6 +394,78 @@ gst_buffer_add_affect_face_meta (GstBuffer *buffer, guint track_id, gfloat x,
   return meta;
 }
 
+static gboolean
+roi_on_buffer (GstBuffer *buffer, GstVideoRegionOfInterestMeta *roi)
+{
+  GstVideoRegionOfInterestMeta *other;
+  gpointer state = NULL;
+
+  while ((
+      other = (GstVideoRegionOfInterestMeta *)gst_buffer_iterate_meta_filtered (
+          buffer, &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    if (other == roi)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/**
+ * gst_buffer_add_affect_face_meta_for_roi:
+ * @buffer: a writable #GstBuffer
+ * @roi: a #GstVideoRegionOfInterestMeta of @buffer (for example from an
+ *   upstream face detector)
+ * @track_id: track id of the face, unique among the faces of @buffer
+ * @score: detection score in [0, 1]
+ *
+ * Like gst_buffer_add_affect_face_meta(), but links the face meta to the
+ * existing @roi instead of adding a new ROI: the face box is the box of
+ * @roi, no other ROI is added. If the id of @roi is shared with another ROI
+ * of @buffer, @roi gets a new id unique on @buffer (the track id when it is
+ * free) so that the link is unambiguous. The ROI's type is left as it is;
+ * the param structure "affect-face" (track id and score) is added to it,
+ * replacing an older one.
+ *
+ * If @buffer already has a face meta for @track_id, that meta is updated
+ * and linked to @roi; its landmarks and crop are kept, its former ROI is
+ * left alone.
+ *
+ * Returns: (transfer none) (nullable): the face meta, or %NULL on invalid
+ *   arguments.
+ */
+GstAffectFaceMeta *
+gst_buffer_add_affect_face_meta_for_roi (GstBuffer *buffer,
+    GstVideoRegionOfInterestMeta *roi, guint track_id, gfloat score)
+{
+  GstAffectFaceMeta *meta;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+  g_return_val_if_fail (gst_buffer_is_writable (buffer), NULL);
+  g_return_val_if_fail (roi != NULL, NULL);
+  g_return_val_if_fail (roi_on_buffer (buffer, roi), NULL);
+
+  if (roi->id < 0 || roi_id_in_use (buffer, roi->id, roi))
+    roi->id = pick_roi_id (buffer, track_id, roi);
+
+  meta = gst_buffer_get_affect_face_meta_by_track (buffer, track_id);
+  if (meta == NULL) {
+    meta = (GstAffectFaceMeta *)gst_buffer_add_meta (
+        buffer, GST_AFFECT_FACE_META_INFO, NULL);
+    if (meta == NULL)
+      return NULL;
+    meta->track_id = track_id;
+  }
+  meta->roi_id = roi->id;
+  meta->x = roi->x;
+  meta->y = roi->y;
+  meta->width = roi->w;
+  meta->height = roi->h;
+  meta->score = score;
+
+  face_update_roi (buffer, meta);
+
+  return meta;
+}
+
 /**
  * gst_affect_face_meta_set_landmarks:
  * @meta: a #GstAffectFaceMeta

@@ -191,6 +191,10 @@ GstAffectFaceMeta *gst_buffer_add_affect_face_meta (GstBuffer * buffer,
     gfloat score);
 
 GST_AFFECT_API
+GstAffectFaceMeta *gst_buffer_add_affect_face_meta_for_roi (GstBuffer *
+    buffer, GstVideoRegionOfInterestMeta * roi, guint track_id, gfloat score);
+
+GST_AFFECT_API
 void gst_affect_face_meta_set_landmarks (GstAffectFaceMeta * meta,
     const gfloat * points, guint n_points);
 

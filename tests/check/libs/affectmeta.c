@@ -354,6 +354,87 @@ GST_START_TEST (test_face_roi_id_collision)
 
 GST_END_TEST;
 
+GST_START_TEST (test_face_for_roi)
+{
+  GstBuffer *buf = gst_buffer_new ();
+  GstVideoRegionOfInterestMeta *a, *b, *person, *roi;
+  GstAffectFaceMeta *face;
+  const GstStructure *s;
+  guint tid = 0;
+  gfloat score = 0.0f;
+
+  /* an upstream detector added two faces, both with the default id 0, and
+   * some other ROI with id 7 */
+  a = gst_buffer_add_video_region_of_interest_meta (
+      buf, "face", 10, 20, 30, 40);
+  b = gst_buffer_add_video_region_of_interest_meta (
+      buf, "face", 100, 50, 20, 25);
+  a->id = b->id = 0;
+  person = gst_buffer_add_video_region_of_interest_meta (
+      buf, "person", 0, 0, 200, 200);
+  person->id = 7;
+
+  face = gst_buffer_add_affect_face_meta_for_roi (buf, a, 3, 0.9f);
+  fail_unless (face != NULL);
+  fail_unless_equals_int (face->track_id, 3);
+  fail_unless_equals_float (face->x, 10.0f);
+  fail_unless_equals_float (face->y, 20.0f);
+  fail_unless_equals_float (face->width, 30.0f);
+  fail_unless_equals_float (face->height, 40.0f);
+  fail_unless_equals_float (face->score, 0.9f);
+  /* the id 0 was shared: the ROI got a unique one, the track id */
+  fail_unless_equals_int (face->roi_id, 3);
+  fail_unless_equals_int (a->id, 3);
+  roi = gst_buffer_get_video_region_of_interest_meta_id (buf, face->roi_id);
+  fail_unless (roi == a);
+  /* box unchanged, param added */
+  fail_unless_equals_int (a->x, 10);
+  fail_unless_equals_int (a->w, 30);
+  fail_unless_equals_int (a->h, 40);
+  s = gst_video_region_of_interest_meta_get_param (a, "affect-face");
+  fail_unless (s != NULL);
+  fail_unless (gst_structure_get_uint (s, "track-id", &tid));
+  fail_unless_equals_int (tid, 3);
+  fail_unless (gst_structure_get (s, "score", G_TYPE_FLOAT, &score, NULL));
+  fail_unless_equals_float (score, 0.9f);
+
+  /* b's id 0 is now unique: kept; track id 7 is taken by "person" */
+  face = gst_buffer_add_affect_face_meta_for_roi (buf, b, 7, 1.0f);
+  fail_unless (face != NULL);
+  fail_unless_equals_int (b->id, 0);
+  fail_unless_equals_int (face->roi_id, 0);
+  fail_unless_equals_int (person->id, 7);
+
+  /* no ROI was added */
+  fail_unless_equals_int (count_rois (buf, NULL), 3);
+  fail_unless_equals_int (gst_buffer_get_n_affect_faces (buf), 2);
+
+  /* again for the same track: update, no new meta, param replaced */
+  face = gst_buffer_add_affect_face_meta_for_roi (buf, a, 3, 0.5f);
+  fail_unless_equals_int (gst_buffer_get_n_affect_faces (buf), 2);
+  fail_unless_equals_float (face->score, 0.5f);
+  fail_unless_equals_int (g_list_length (a->params), 1);
+
+  /* an ROI of another buffer is refused */
+  {
+    GstBuffer *other = gst_buffer_new ();
+    GstVideoRegionOfInterestMeta *foreign;
+
+    foreign = gst_buffer_add_video_region_of_interest_meta (
+        other, "face", 0, 0, 4, 4);
+    ASSERT_CRITICAL (
+        gst_buffer_add_affect_face_meta_for_roi (buf, foreign, 9, 1.0f));
+    ASSERT_CRITICAL (
+        gst_buffer_add_affect_face_meta_for_roi (buf, NULL, 9, 1.0f));
+    gst_buffer_unref (other);
+  }
+  fail_unless_equals_int (gst_buffer_get_n_affect_faces (buf), 2);
+
+  gst_buffer_unref (buf);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_face_invalid_args)
 {
   GstBuffer *buf = gst_buffer_new ();
@@ -1226,6 +1307,7 @@ affectmeta_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_face_add_iterate);
   tcase_add_test (tc, test_face_roi_id_collision);
+  tcase_add_test (tc, test_face_for_roi);
   tcase_add_test (tc, test_face_invalid_args);
   tcase_add_test (tc, test_landmarks_and_crop);
   tcase_add_test (tc, test_copy);
