@@ -1,0 +1,35 @@
+#!/bin/sh
+# gst-affect — word model tokens per second: gst-affect vs PyTorch CPU, same
+# model folder, inputs and threads, one after the other in the same run.
+#
+#   bench-words.sh BUILDDIR PYTHON [THREADS...]
+#
+# BUILDDIR: a meson build dir (has tests/models/bench-words); PYTHON: an
+# interpreter with torch and transformers. Models: all-MiniLM-L6-v2 from the
+# cache (models/fetch-word-model.sh) and a BERT-base-sized random model that
+# bench-words writes into $TMPDIR (about 440 MB, removed at the end).
+# SPDX-License-Identifier: LGPL-2.1-or-later
+set -eu
+BUILD=${1:?usage: bench-words.sh BUILDDIR PYTHON [THREADS...]}
+PY=${2:?usage: bench-words.sh BUILDDIR PYTHON [THREADS...]}
+shift 2
+THREADS=${*:-1}
+HERE=$(cd "$(dirname "$0")" && pwd)
+BENCH="$BUILD/tests/models/bench-words"
+CACHE="${AFFECT_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/gst-affect}"
+MINILM="$CACHE/models/all-MiniLM-L6-v2"
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-3}
+BASE=$(mktemp -d "${TMPDIR:-/tmp}/bench-words-base-XXXXXX")
+trap 'rm -rf "$BASE"' EXIT
+
+"$BENCH" --make-random "$BASE"
+for model in "$MINILM" "$BASE"; do
+  for t in $THREADS; do
+    for seq in ${SEQ_LENS:-16 128}; do
+      OPENBLAS_NUM_THREADS=$t "$BENCH" --threads "$t" --seq-len "$seq" \
+        --seconds "$SECONDS_PER_RUN" "$model"
+      OMP_NUM_THREADS=$t "$PY" "$HERE/bench-torch.py" --threads "$t" \
+        --seq-len "$seq" --seconds "$SECONDS_PER_RUN" "$model" 2>/dev/null
+    done
+  done
+done
