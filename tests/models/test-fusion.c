@@ -1,0 +1,757 @@
+/* gst-affect — tests/models
+ * Copyright (C) 2026 gst-affect developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The fusion network (models/affect-fusion.c) against the PyTorch module
+ * (tests/golden/fusion, made by make-golden.py: random weights and inputs,
+ * absent branches included), load-time validation of model files, the
+ * affect-fuse command end to end, and the ABAW metrics
+ * (models/affect-metrics.c) against scikit-learn.
+ *
+ * Usage: test-models-fusion [PATH-TO-affect-fuse]
+ * (the affect-fuse tests are skipped when no path is given).
+ */
+
+#include <check.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "affect-fusion.h"
+#include "affect-metrics.h"
+#include "affect-safetensors.h"
+
+#define PARITY_TOL 1e-4
+
+static const gchar *affect_fuse_path = NULL;
+static const gchar *const configs[] = { "all", "subset", "h32", "clip8" };
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static gchar *
+golden_path (const gchar *name)
+{
+  const gchar *src = g_getenv ("AFFECT_TEST_SRCDIR");
+  if (src)
+    return g_build_filename (src, "golden", "fusion", name, NULL);
+  return g_build_filename (
+      FUSION_TEST_SRCDIR, "..", "golden", "fusion", name, NULL);
+}
+
+static gchar *
+golden_file (const gchar *kind, const gchar *config)
+{
+  gchar *name = g_strdup_printf ("%s-%s.safetensors", kind, config);
+  gchar *path = golden_path (name);
+  g_free (name);
+  return path;
+}
+
+/* Whole F32 tensor (any shape) or NULL when absent. */
+static float *
+read_any (AffectStFile *f, const gchar *name, const AffectStTensor **out)
+{
+  const AffectStTensor *t = affect_st_find (f, name);
+  float *p;
+
+  if (out)
+    *out = t;
+  if (!t)
+    return NULL;
+  ck_assert_int_eq (t->dtype, AFFECT_DTYPE_F32);
+  p = g_new (float, MAX (t->n_elements, 1));
+  memcpy (p, t->data, t->n_bytes);
+  return p;
+}
+
+typedef struct {
+  int n, t;
+  float *img, *x[3];
+  guint8 *present;
+} Inputs;
+
+static void
+inputs_load (Inputs *in, const gchar *config)
+{
+  gchar *path = golden_file ("inputs", config);
+  GError *err = NULL;
+  AffectStFile *f = affect_st_open (path, &err);
+  const AffectStTensor *t;
+  float *pf;
+  const gchar *names[3] = { "exp", "spe", "wrd" };
+
+  ck_assert_msg (f != NULL, "%s", err ? err->message : "");
+  in->img = read_any (f, "img", &t);
+  ck_assert (in->img != NULL);
+  in->n = (int)t->shape[0];
+  in->t = -1;
+  for (int m = 0; m < 3; m++) {
+    in->x[m] = read_any (f, names[m], &t);
+    if (t)
+      in->t = (int)t->shape[1];
+  }
+  pf = read_any (f, "present", &t);
+  ck_assert (pf != NULL);
+  ck_assert_int_eq (t->shape[0], in->n);
+  in->present = g_new (guint8, in->n * 3);
+  for (int i = 0; i < in->n * 3; i++)
+    in->present[i] = pf[i] != 0.0f;
+  g_free (pf);
+  affect_st_close (f);
+  g_free (path);
+}
+
+static void
+inputs_clear (Inputs *in)
+{
+  g_free (in->img);
+  for (int m = 0; m < 3; m++)
+    g_free (in->x[m]);
+  g_free (in->present);
+}
+
+static double
+max_abs_diff (const float *a, const float *b, gsize n)
+{
+  double d = 0.0;
+  for (gsize i = 0; i < n; i++) {
+    double e = fabs ((double)a[i] - (double)b[i]);
+    if (isnan (e))
+      return INFINITY;
+    d = MAX (d, e);
+  }
+  return d;
+}
+
+/* Compares @out[k] with the golden outputs of @config; returns the largest
+ * difference over all heads. */
+static double
+compare_outputs (
+    const gchar *config, const AffectFusionInfo *info, float **out, int n)
+{
+  gchar *path = golden_file ("outputs", config);
+  GError *err = NULL;
+  AffectStFile *f = affect_st_open (path, &err);
+  double worst = 0.0;
+
+  ck_assert_msg (f != NULL, "%s", err ? err->message : "");
+  for (int k = 0; k < AFFECT_FUSION_N_TASKS; k++) {
+    const AffectStTensor *t;
+    float *ref = read_any (f, affect_fusion_task_name (k), &t);
+    ck_assert_msg ((ref != NULL) == info->has_task[k],
+        "%s: head '%s' presence differs", config, affect_fusion_task_name (k));
+    if (!ref)
+      continue;
+    ck_assert_int_eq (t->shape[0], n);
+    ck_assert_int_eq (t->shape[1], info->n_out[k]);
+    worst = MAX (worst, max_abs_diff (out[k], ref, (gsize)n * info->n_out[k]));
+    g_free (ref);
+  }
+  affect_st_close (f);
+  g_free (path);
+  return worst;
+}
+
+/* ---- parity ----------------------------------------------------------- */
+
+START_TEST (test_parity)
+{
+  const gchar *config = configs[_i];
+  gchar *path = golden_file ("model", config);
+  GError *err = NULL;
+  AffectFusion *fusion = affect_fusion_load (path, &err);
+  const AffectFusionInfo *info;
+  float *out[AFFECT_FUSION_N_TASKS] = { NULL, NULL, NULL };
+  Inputs in;
+  double d;
+
+  ck_assert_msg (fusion != NULL, "%s", err ? err->message : "");
+  info = affect_fusion_get_info (fusion);
+  ck_assert_str_eq (info->features, "golden-test-features");
+  inputs_load (&in, config);
+  ck_assert_int_eq (in.t, info->clip_len);
+
+  for (int k = 0; k < AFFECT_FUSION_N_TASKS; k++)
+    if (info->has_task[k])
+      out[k] = g_new (float, in.n * info->n_out[k]);
+  ck_assert_msg (
+      affect_fusion_run (fusion, in.n, in.t, in.img, in.x[0], in.x[1], in.x[2],
+          in.present, out[0], out[1], out[2], &err),
+      "%s", err ? err->message : "");
+  d = compare_outputs (config, info, out, in.n);
+  g_print ("parity %s: max |C - PyTorch| = %.3g\n", config, d);
+  ck_assert_msg (d <= PARITY_TOL, "%s: C vs PyTorch max |d| = %g > %g", config,
+      d, PARITY_TOL);
+
+  /* Batching: each clip on its own gives the same result. */
+  for (int i = 0; i < in.n; i++) {
+    float one[AFFECT_FUSION_N_TASKS][64];
+    const float *xi[3];
+    for (int m = 0; m < 3; m++)
+      xi[m] = in.x[m] ? in.x[m] + (gsize)i * in.t * info->d_branch[m] : NULL;
+    ck_assert (affect_fusion_run (fusion, 1, in.t,
+        in.img + (gsize)i * info->d_img, xi[0], xi[1], xi[2],
+        in.present + i * 3, one[0], one[1], one[2], NULL));
+    for (int k = 0; k < AFFECT_FUSION_N_TASKS; k++) {
+      if (!info->has_task[k])
+        continue;
+      ck_assert_msg (
+          max_abs_diff (one[k], out[k] + i * info->n_out[k], info->n_out[k])
+              <= 1e-6,
+          "%s: clip %d alone differs from the batch", config, i);
+    }
+  }
+
+  /* Probabilities and ranges. */
+  for (int i = 0; info->has_task[AFFECT_FUSION_TASK_EXPR] && i < in.n; i++) {
+    double s = 0.0;
+    for (int j = 0; j < info->n_out[AFFECT_FUSION_TASK_EXPR]; j++)
+      s += out[1][i * info->n_out[1] + j];
+    ck_assert (fabs (s - 1.0) < 1e-5);
+  }
+
+  for (int k = 0; k < AFFECT_FUSION_N_TASKS; k++)
+    g_free (out[k]);
+  inputs_clear (&in);
+  affect_fusion_free (fusion);
+  g_free (path);
+}
+
+END_TEST
+
+START_TEST (test_info)
+{
+  gchar *path = golden_file ("model", "all");
+  AffectFusion *fusion = affect_fusion_load (path, NULL);
+  const AffectFusionInfo *info;
+
+  ck_assert (fusion != NULL);
+  info = affect_fusion_get_info (fusion);
+  ck_assert_int_eq (info->clip_len, 6);
+  ck_assert_int_eq (info->hidden, 16);
+  ck_assert_int_eq (info->heads, 2);
+  ck_assert_int_eq (info->mlp_hidden, 12);
+  ck_assert_int_eq (info->d_img, 10);
+  ck_assert_int_eq (info->d_branch[0], 7);
+  ck_assert_int_eq (info->d_branch[1], 5);
+  ck_assert_int_eq (info->d_branch[2], 9);
+  ck_assert (info->has_task[0] && info->has_task[1] && info->has_task[2]);
+  ck_assert_int_eq (info->n_out[0], 12);
+  ck_assert_int_eq (info->n_out[1], 8);
+  ck_assert_int_eq (info->n_out[2], 2);
+  ck_assert_int_eq (g_strv_length (info->au_labels), 12);
+  ck_assert_str_eq (info->au_labels[0], "AU1");
+  ck_assert_str_eq (info->au_labels[11], "AU26");
+  ck_assert_str_eq (info->expr_labels[7], "Other");
+  affect_fusion_free (fusion);
+  g_free (path);
+
+  path = golden_file ("model", "subset");
+  fusion = affect_fusion_load (path, NULL);
+  ck_assert (fusion != NULL);
+  info = affect_fusion_get_info (fusion);
+  ck_assert (!info->has_task[0] && info->has_task[1] && info->has_task[2]);
+  ck_assert_int_eq (info->n_out[1], 7);
+  ck_assert_int_eq (g_strv_length (info->au_labels), 0);
+  ck_assert_int_eq (g_strv_length (info->expr_labels), 7);
+  affect_fusion_free (fusion);
+  g_free (path);
+}
+
+END_TEST
+
+START_TEST (test_run_errors)
+{
+  gchar *path = golden_file ("model", "all");
+  AffectFusion *fusion = affect_fusion_load (path, NULL);
+  const AffectFusionInfo *info = affect_fusion_get_info (fusion);
+  float img[10] = { 0 }, au[12], expr[8], va[2];
+  float *x = g_new0 (float, 6 * 9);
+  guint8 present[3] = { 1, 0, 0 };
+  GError *err = NULL;
+
+  ck_assert_int_eq (info->d_img, 10);
+  /* exp present but no exp features */
+  ck_assert (!affect_fusion_run (
+      fusion, 1, 6, img, NULL, NULL, NULL, present, au, expr, va, &err));
+  ck_assert (
+      g_error_matches (err, AFFECT_FUSION_ERROR, AFFECT_FUSION_ERROR_INPUT));
+  ck_assert_msg (strstr (err->message, "exp") != NULL, "%s", err->message);
+  g_clear_error (&err);
+  /* no output buffer for a head */
+  ck_assert (!affect_fusion_run (
+      fusion, 1, 6, img, x, NULL, NULL, present, au, NULL, va, &err));
+  ck_assert_msg (strstr (err->message, "expr") != NULL, "%s", err->message);
+  g_clear_error (&err);
+  ck_assert (!affect_fusion_run (
+      fusion, 1, 0, img, x, NULL, NULL, present, au, expr, va, &err));
+  g_clear_error (&err);
+  /* nothing to do */
+  ck_assert (affect_fusion_run (
+      fusion, 0, 6, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, &err));
+  /* all absent: the outputs come from img and the missing vectors only,
+   * whatever the branch arrays hold */
+  present[0] = 0;
+  ck_assert (affect_fusion_run (
+      fusion, 1, 6, img, NULL, NULL, NULL, present, au, expr, va, &err));
+  {
+    float au2[12], expr2[8], va2[2];
+    for (int i = 0; i < 6 * 9; i++)
+      x[i] = 1e3f;
+    ck_assert (affect_fusion_run (
+        fusion, 1, 6, img, x, x, x, present, au2, expr2, va2, NULL));
+    ck_assert (memcmp (au, au2, sizeof au) == 0);
+    ck_assert (memcmp (expr, expr2, sizeof expr) == 0);
+    ck_assert (memcmp (va, va2, sizeof va) == 0);
+  }
+  ck_assert (!affect_fusion_check_features (fusion, "something-else", &err));
+  ck_assert (
+      g_error_matches (err, AFFECT_FUSION_ERROR, AFFECT_FUSION_ERROR_FEATURES));
+  ck_assert (strstr (err->message, "golden-test-features") != NULL);
+  ck_assert (strstr (err->message, "something-else") != NULL);
+  g_clear_error (&err);
+  ck_assert (
+      affect_fusion_check_features (fusion, "golden-test-features", NULL));
+  g_free (x);
+  affect_fusion_free (fusion);
+  g_free (path);
+}
+
+END_TEST
+
+/* ---- bad model files --------------------------------------------------- */
+
+typedef struct {
+  const gchar *drop_tensor;
+  const gchar *grow_tensor; /* last dimension + 1 */
+  const gchar *f16_tensor;  /* stored as F16 */
+  const gchar *extra_tensor;
+  const gchar *meta_key;
+  const gchar *meta_value; /* NULL: drop the key */
+  int code;
+  const gchar *expect[2]; /* substrings of the message */
+} Variant;
+
+static const Variant variants[] = {
+  { "attn_spe.in_proj_bias", NULL, NULL, NULL, NULL, NULL,
+      AFFECT_FUSION_ERROR_TENSOR, { "attn_spe.in_proj_bias", "no tensor" } },
+  { "head_va.2.bias", NULL, NULL, NULL, NULL, NULL, AFFECT_FUSION_ERROR_TENSOR,
+      { "head_va.2.bias", NULL } },
+  { "missing_wrd", NULL, NULL, NULL, NULL, NULL, AFFECT_FUSION_ERROR_TENSOR,
+      { "missing_wrd", NULL } },
+  { NULL, "gru_exp.weight_hh_l0", NULL, NULL, NULL, NULL,
+      AFFECT_FUSION_ERROR_TENSOR, { "gru_exp.weight_hh_l0", "[48, 17]" } },
+  { NULL, "gru_wrd.weight_ih_l0", NULL, NULL, NULL, NULL,
+      AFFECT_FUSION_ERROR_TENSOR, { "gru_wrd.weight_ih_l0", "[48, 9]" } },
+  { NULL, "head_expr.0.weight", NULL, NULL, NULL, NULL,
+      AFFECT_FUSION_ERROR_TENSOR, { "head_expr.0.weight", NULL } },
+  { NULL, NULL, "norm2_spe.bias", NULL, NULL, NULL, AFFECT_FUSION_ERROR_TENSOR,
+      { "norm2_spe.bias", "F32" } },
+  { NULL, NULL, NULL, "head_extra.0.weight", NULL, NULL,
+      AFFECT_FUSION_ERROR_TENSOR, { "unexpected", "head_extra.0.weight" } },
+  { NULL, NULL, NULL, NULL, "hidden", NULL, AFFECT_FUSION_ERROR_METADATA,
+      { "'hidden'", "missing" } },
+  { NULL, NULL, NULL, NULL, "features", NULL, AFFECT_FUSION_ERROR_METADATA,
+      { "'features'", "missing" } },
+  { NULL, NULL, NULL, NULL, "format", "something", AFFECT_FUSION_ERROR_METADATA,
+      { "'format'", "gst-affect-fusion" } },
+  { NULL, NULL, NULL, NULL, "version", "2", AFFECT_FUSION_ERROR_METADATA,
+      { "'version'", NULL } },
+  { NULL, NULL, NULL, NULL, "heads", "two", AFFECT_FUSION_ERROR_METADATA,
+      { "'heads'", "two" } },
+  { NULL, NULL, NULL, NULL, "heads", "3", AFFECT_FUSION_ERROR_METADATA,
+      { "multiple", "'heads'" } },
+  { NULL, NULL, NULL, NULL, "d_spe", "0", AFFECT_FUSION_ERROR_METADATA,
+      { "'d_spe'", NULL } },
+  { NULL, NULL, NULL, NULL, "d_spe", "6", AFFECT_FUSION_ERROR_TENSOR,
+      { "gru_spe.weight_ih_l0", NULL } },
+  { NULL, NULL, NULL, NULL, "tasks", "au,expr,foo",
+      AFFECT_FUSION_ERROR_METADATA, { "'foo'", NULL } },
+  { NULL, NULL, NULL, NULL, "tasks", "au,au", AFFECT_FUSION_ERROR_METADATA,
+      { "twice", NULL } },
+  { NULL, NULL, NULL, NULL, "tasks", "", AFFECT_FUSION_ERROR_METADATA,
+      { "'tasks'", NULL } },
+  { NULL, NULL, NULL, NULL, "tasks", "au,expr", AFFECT_FUSION_ERROR_TENSOR,
+      { "unexpected", "head_va" } },
+  { NULL, NULL, NULL, NULL, "expr_labels", "a,b,c,d,e,f,g",
+      AFFECT_FUSION_ERROR_TENSOR, { "head_expr.2.weight", "expected 7" } },
+  { NULL, NULL, NULL, NULL, "expr_labels", "a,,c,d,e,f,g,h",
+      AFFECT_FUSION_ERROR_METADATA, { "'expr_labels'", "empty" } },
+  { NULL, NULL, NULL, NULL, "au_labels", "AU1,AU2",
+      AFFECT_FUSION_ERROR_METADATA, { "'au_labels'", "12" } },
+  { NULL, NULL, NULL, NULL, "au_labels", NULL, AFFECT_FUSION_ERROR_METADATA,
+      { "'au_labels'", NULL } },
+};
+
+/* The "all" model with one change, as an in-memory file. */
+static AffectStFile *
+make_variant (const Variant *v)
+{
+  gchar *path = golden_file ("model", "all");
+  AffectStFile *src = affect_st_open (path, NULL);
+  AffectStWriter *w = affect_st_writer_new ();
+  const gchar **keys;
+  gboolean key_seen = FALSE;
+  GBytes *bytes;
+  AffectStFile *out;
+  gsize size;
+  const guint8 *data;
+
+  ck_assert (src != NULL);
+  for (guint i = 0; i < affect_st_get_n_tensors (src); i++) {
+    const AffectStTensor *t = affect_st_get_tensor_by_index (src, i);
+    int64_t shape[AFFECT_ST_MAX_DIMS];
+    memcpy (shape, t->shape, sizeof shape);
+    if (v->drop_tensor && strcmp (t->name, v->drop_tensor) == 0)
+      continue;
+    if (v->grow_tensor && strcmp (t->name, v->grow_tensor) == 0) {
+      gsize n = t->n_elements / shape[t->n_dims - 1];
+      float *p = g_new0 (float, n *(shape[t->n_dims - 1] + 1));
+      shape[t->n_dims - 1]++;
+      ck_assert (affect_st_writer_add (w, t->name, AFFECT_DTYPE_F32, t->n_dims,
+          shape, p, n * shape[t->n_dims - 1] * 4, NULL));
+      g_free (p);
+    } else if (v->f16_tensor && strcmp (t->name, v->f16_tensor) == 0) {
+      guint16 *p = g_new0 (guint16, t->n_elements);
+      ck_assert (affect_st_writer_add (w, t->name, AFFECT_DTYPE_F16, t->n_dims,
+          shape, p, t->n_elements * 2, NULL));
+      g_free (p);
+    } else {
+      ck_assert (affect_st_writer_add (
+          w, t->name, t->dtype, t->n_dims, shape, t->data, t->n_bytes, NULL));
+    }
+  }
+  if (v->extra_tensor) {
+    int64_t shape[1] = { 4 };
+    float p[4] = { 0 };
+    ck_assert (affect_st_writer_add (
+        w, v->extra_tensor, AFFECT_DTYPE_F32, 1, shape, p, sizeof p, NULL));
+  }
+  keys = affect_st_get_metadata_keys (src);
+  for (guint i = 0; keys[i]; i++) {
+    if (v->meta_key && strcmp (keys[i], v->meta_key) == 0) {
+      key_seen = TRUE;
+      if (v->meta_value)
+        affect_st_writer_add_metadata (w, keys[i], v->meta_value);
+      continue;
+    }
+    affect_st_writer_add_metadata (
+        w, keys[i], affect_st_get_metadata (src, keys[i]));
+  }
+  g_free (keys);
+  ck_assert (v->meta_key == NULL || key_seen);
+  bytes = affect_st_writer_serialize (w);
+  data = g_bytes_get_data (bytes, &size);
+  out = affect_st_open_bytes (data, size, "variant.safetensors", NULL);
+  ck_assert (out != NULL);
+  g_bytes_unref (bytes);
+  affect_st_writer_free (w);
+  affect_st_close (src);
+  g_free (path);
+  return out;
+}
+
+START_TEST (test_bad_models)
+{
+  const Variant *v = &variants[_i];
+  AffectStFile *f = make_variant (v);
+  GError *err = NULL;
+  AffectFusion *fusion = affect_fusion_load_file (f, &err);
+
+  ck_assert_msg (fusion == NULL, "variant %d loaded", _i);
+  ck_assert (err != NULL);
+  g_print ("bad model %d: %s\n", _i, err->message);
+  ck_assert_msg (err->domain == AFFECT_FUSION_ERROR && err->code == v->code,
+      "variant %d: error %d (%s)", _i, err->code, err->message);
+  ck_assert_msg (strstr (err->message, "variant.safetensors") != NULL,
+      "variant %d: the message does not name the file: %s", _i, err->message);
+  for (int j = 0; j < 2; j++)
+    if (v->expect[j])
+      ck_assert_msg (strstr (err->message, v->expect[j]) != NULL,
+          "variant %d: '%s' not in: %s", _i, v->expect[j], err->message);
+  g_error_free (err);
+  affect_st_close (f);
+}
+
+END_TEST
+
+START_TEST (test_unchanged_variant_loads)
+{
+  Variant none = { NULL };
+  AffectStFile *f = make_variant (&none);
+  GError *err = NULL;
+  AffectFusion *fusion = affect_fusion_load_file (f, &err);
+
+  ck_assert_msg (fusion != NULL, "%s", err ? err->message : "");
+  affect_fusion_free (fusion);
+  affect_st_close (f);
+  ck_assert (
+      affect_fusion_load ("/nonexistent/model.safetensors", &err) == NULL);
+  ck_assert (strstr (err->message, "/nonexistent/model.safetensors") != NULL);
+  g_clear_error (&err);
+}
+
+END_TEST
+
+/* ---- affect-fuse ------------------------------------------------------ */
+
+static int
+spawn_fuse (const gchar *const *args, gchar **err_out)
+{
+  GPtrArray *argv = g_ptr_array_new ();
+  GError *err = NULL;
+  gint status = 0;
+  gboolean ok;
+
+  g_ptr_array_add (argv, (gpointer)affect_fuse_path);
+  for (int i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (gpointer)args[i]);
+  g_ptr_array_add (argv, NULL);
+  ok = g_spawn_sync (NULL, (gchar **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL,
+      NULL, NULL, err_out, &status, &err);
+  ck_assert_msg (ok, "%s", err ? err->message : "");
+  g_ptr_array_free (argv, TRUE);
+  return g_spawn_check_wait_status (status, NULL) ? 0 : 1;
+}
+
+START_TEST (test_tool)
+{
+  const gchar *config = configs[_i];
+  gchar *dir, *out, *model, *inputs, *stderr_text = NULL;
+  AffectStFile *f;
+  AffectFusion *fusion;
+  float *res[AFFECT_FUSION_N_TASKS] = { NULL, NULL, NULL };
+  double d;
+  int n;
+
+  if (!affect_fuse_path) {
+    g_print ("affect-fuse path not given: skipping the command test\n");
+    return;
+  }
+  dir = g_dir_make_tmp ("affect-fuse-XXXXXX", NULL);
+  ck_assert (dir != NULL);
+  out = g_build_filename (dir, "out.safetensors", NULL);
+  model = golden_file ("model", config);
+  inputs = golden_file ("inputs", config);
+  {
+    const gchar *args[] = { model, inputs, "-o", out, NULL };
+    int rc = spawn_fuse (args, &stderr_text);
+    ck_assert_msg (rc == 0, "affect-fuse failed: %s", stderr_text);
+    g_free (stderr_text);
+  }
+  fusion = affect_fusion_load (model, NULL);
+  f = affect_st_open (out, NULL);
+  ck_assert (f != NULL);
+  n = -1;
+  for (int k = 0; k < AFFECT_FUSION_N_TASKS; k++) {
+    const AffectStTensor *t;
+    res[k] = read_any (f, affect_fusion_task_name (k), &t);
+    if (t)
+      n = (int)t->shape[0];
+  }
+  d = compare_outputs (config, affect_fusion_get_info (fusion), res, n);
+  ck_assert_msg (
+      d <= PARITY_TOL, "%s: affect-fuse vs PyTorch max |d| = %g", config, d);
+  if (affect_fusion_get_info (fusion)->has_task[AFFECT_FUSION_TASK_AU])
+    ck_assert_str_eq (affect_st_get_metadata (f, "au_labels"),
+        "AU1,AU2,AU4,AU6,AU7,AU10,AU12,AU15,AU23,AU24,AU25,AU26");
+  affect_st_close (f);
+  for (int k = 0; k < AFFECT_FUSION_N_TASKS; k++)
+    g_free (res[k]);
+
+  /* Features that do not match the model. */
+  {
+    const gchar *args[]
+        = { "--features", "other-extractors", model, inputs, "-o", out, NULL };
+    ck_assert_int_eq (spawn_fuse (args, &stderr_text), 1);
+    ck_assert_msg (
+        strstr (stderr_text, "other-extractors") != NULL, "%s", stderr_text);
+    g_free (stderr_text);
+  }
+  /* Inputs of another config do not fit the model. */
+  {
+    gchar *other = golden_file ("inputs", _i == 0 ? "h32" : "all");
+    const gchar *args[] = { "--features", "golden-test-features", model, other,
+      "-o", out, NULL };
+    ck_assert_int_eq (spawn_fuse (args, &stderr_text), 1);
+    ck_assert_msg (strstr (stderr_text, "expected") != NULL, "%s", stderr_text);
+    g_free (stderr_text);
+    g_free (other);
+  }
+  /* A model file that is not a fusion model. */
+  {
+    const gchar *args[] = { inputs, inputs, "-o", out, NULL };
+    ck_assert_int_eq (spawn_fuse (args, &stderr_text), 1);
+    ck_assert_msg (strstr (stderr_text, "'format'") != NULL, "%s", stderr_text);
+    g_free (stderr_text);
+  }
+
+  affect_fusion_free (fusion);
+  g_unlink (out);
+  g_rmdir (dir);
+  g_free (dir);
+  g_free (out);
+  g_free (model);
+  g_free (inputs);
+}
+
+END_TEST
+
+/* ---- metrics ---------------------------------------------------------- */
+
+static void
+json_ints (JsonObject *o, const gchar *name, int *out, gsize n)
+{
+  JsonArray *a = json_object_get_array_member (o, name);
+  ck_assert_int_eq (json_array_get_length (a), n);
+  for (gsize i = 0; i < n; i++)
+    out[i] = (int)json_array_get_int_element (a, i);
+}
+
+static void
+json_floats (JsonObject *o, const gchar *name, float *out, gsize n)
+{
+  JsonArray *a = json_object_get_array_member (o, name);
+  ck_assert_int_eq (json_array_get_length (a), n);
+  for (gsize i = 0; i < n; i++)
+    out[i] = (float)json_array_get_double_element (a, i);
+}
+
+START_TEST (test_metrics_sklearn)
+{
+  gchar *path = golden_path ("metrics.json");
+  JsonParser *parser = json_parser_new ();
+  GError *err = NULL;
+  JsonObject *o, *e;
+  JsonArray *per;
+  int n, n_au, k, *au_l, *ex_l, *ex_p;
+  float *au_p, *va_l, *va_p;
+  double per_au[12], per_cls[16], au_f1, ex_f1, v, a, mean;
+
+  ck_assert_msg (json_parser_load_from_file (parser, path, &err), "%s",
+      err ? err->message : "");
+  o = json_node_get_object (json_parser_get_root (parser));
+  e = json_object_get_object_member (o, "expected");
+  n = json_object_get_int_member (o, "n");
+  n_au = json_object_get_int_member (o, "n_au");
+  k = json_object_get_int_member (o, "n_expr");
+  ck_assert_int_eq (n_au, 12);
+  ck_assert (k <= 16);
+  au_l = g_new (int, n *n_au);
+  au_p = g_new (float, n *n_au);
+  ex_l = g_new (int, n);
+  ex_p = g_new (int, n);
+  va_l = g_new (float, n * 2);
+  va_p = g_new (float, n * 2);
+  json_ints (o, "au_labels", au_l, n * n_au);
+  json_floats (o, "au_probs", au_p, n * n_au);
+  json_ints (o, "expr_labels", ex_l, n);
+  json_ints (o, "expr_pred", ex_p, n);
+  json_floats (o, "va_labels", va_l, n * 2);
+  json_floats (o, "va_pred", va_p, n * 2);
+
+  au_f1 = affect_metrics_au_f1 (
+      au_l, au_p, n, n_au, AFFECT_METRICS_AU_THRESHOLD, per_au);
+  ck_assert_double_eq_tol (
+      au_f1, json_object_get_double_member (e, "au_f1"), 1e-9);
+  per = json_object_get_array_member (e, "au_f1_per");
+  for (int j = 0; j < n_au; j++)
+    ck_assert_double_eq_tol (
+        per_au[j], json_array_get_double_element (per, j), 1e-9);
+  ex_f1 = affect_metrics_expr_f1 (ex_l, ex_p, n, k, per_cls);
+  ck_assert_double_eq_tol (
+      ex_f1, json_object_get_double_member (e, "expr_f1"), 1e-9);
+  per = json_object_get_array_member (e, "expr_f1_per");
+  for (int j = 0; j < k; j++)
+    ck_assert_double_eq_tol (
+        per_cls[j], json_array_get_double_element (per, j), 1e-9);
+  affect_metrics_va_ccc (va_l, va_p, n, &v, &a, &mean);
+  ck_assert_double_eq_tol (v, json_object_get_double_member (e, "ccc_v"), 1e-9);
+  ck_assert_double_eq_tol (a, json_object_get_double_member (e, "ccc_a"), 1e-9);
+  ck_assert_double_eq_tol (
+      mean, json_object_get_double_member (e, "ccc_mean"), 1e-9);
+  ck_assert_double_eq_tol (affect_metrics_total (au_f1, ex_f1, mean),
+      json_object_get_double_member (e, "total"), 1e-9);
+
+  g_free (au_l);
+  g_free (au_p);
+  g_free (ex_l);
+  g_free (ex_p);
+  g_free (va_l);
+  g_free (va_p);
+  g_object_unref (parser);
+  g_free (path);
+}
+
+END_TEST
+
+START_TEST (test_metrics_small)
+{
+  /* tp = 2, fp = 1, fn = 1 -> F1 = 4 / 6 */
+  int l[6] = { 1, 1, 1, 0, 0, -1 };
+  float p[6] = { 0.9f, 0.5f, 0.1f, 0.7f, 0.2f, 0.9f };
+  int el[5] = { 0, 1, 2, 2, -1 }, ep[5] = { 0, 2, 2, 2, 1 };
+  float x[4] = { 0.1f, 0.4f, -0.3f, -0.2f }, nx[4], sx[4];
+  float s[3] = { 0.2f, 0.7f, 0.7f };
+
+  ck_assert_double_eq_tol (
+      affect_metrics_au_f1 (l, p, 6, 1, 0.5f, NULL), 4.0 / 6.0, 1e-12);
+  /* class 0: 1; class 1: 0 (fn); class 2: tp 2 fp 1 -> 0.8 */
+  ck_assert_double_eq_tol (affect_metrics_expr_f1 (el, ep, 5, 3, NULL),
+      (1.0 + 0.0 + 0.8) / 3.0, 1e-12);
+  ck_assert (affect_metrics_f1_counts (0, 0, 0) == 0.0);
+  for (int i = 0; i < 4; i++) {
+    nx[i] = -x[i];
+    sx[i] = x[i] + 1.0f;
+  }
+  ck_assert_double_eq_tol (affect_metrics_ccc (x, x, 4), 1.0, 1e-12);
+  ck_assert_double_eq_tol (affect_metrics_ccc (x, nx, 4), -1.0, 1e-12);
+  /* zero-mean x: -x gives -1; a shift keeps the correlation but lowers
+   * the concordance */
+  ck_assert (affect_metrics_ccc (x, sx, 4) < 0.5);
+  ck_assert (affect_metrics_ccc (x, x, 0) == 0.0);
+  ck_assert_int_eq (affect_metrics_argmax (s, 3), 1);
+}
+
+END_TEST
+
+static Suite *
+fusion_suite (void)
+{
+  Suite *s = suite_create ("fusion");
+  TCase *tc = tcase_create ("network");
+
+  tcase_add_loop_test (tc, test_parity, 0, G_N_ELEMENTS (configs));
+  tcase_add_test (tc, test_info);
+  tcase_add_test (tc, test_run_errors);
+  tcase_add_loop_test (tc, test_bad_models, 0, G_N_ELEMENTS (variants));
+  tcase_add_test (tc, test_unchanged_variant_loads);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("tool");
+  tcase_add_loop_test (tc, test_tool, 0, G_N_ELEMENTS (configs));
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("metrics");
+  tcase_add_test (tc, test_metrics_sklearn);
+  tcase_add_test (tc, test_metrics_small);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (int argc, char **argv)
+{
+  SRunner *sr;
+  int failed;
+
+  if (argc > 1)
+    affect_fuse_path = argv[1];
+  sr = srunner_create (fusion_suite ());
+  srunner_run_all (sr, CK_NORMAL);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? 0 : 1;
+}
