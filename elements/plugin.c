@@ -14,6 +14,10 @@
 #include <gst/gst.h>
 
 #include "gstaffectsink.h"
+#include "gstfacecrop.h"
+#include "gstaffectfeatures.h"
+#include "gstaffectfuse.h"
+#include "gstaffectoverlay.h"
 
 static gboolean
 plugin_init (GstPlugin *plugin)
@@ -21,6 +25,10 @@ plugin_init (GstPlugin *plugin)
   gboolean ret = FALSE;
 
   ret |= GST_ELEMENT_REGISTER (affectsink, plugin);
+  ret |= GST_ELEMENT_REGISTER (facecrop, plugin);
+  ret |= GST_ELEMENT_REGISTER (affectfeatures, plugin);
+  ret |= GST_ELEMENT_REGISTER (affectfuse, plugin);
+  ret |= GST_ELEMENT_REGISTER (affectoverlay, plugin);
 
   return ret;
 }

@@ -1,0 +1,894 @@
+/* gst-affect
+ * Copyright (C) 2026 gst-affect developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/**
+ * SECTION:element-affectfeatures
+ * @title: affectfeatures
+ *
+ * Computes, for every face of every video frame, the feature vectors that
+ * the fusion network (and the expression baseline of affectfuse) work on,
+ * and attaches them as #GstAffectFeaturesMeta (one per face, joined to the
+ * #GstAffectFaceMeta by track id). The video itself passes through
+ * unchanged, with its timestamps.
+ *
+ * The faces come from upstream (facecrop): each #GstAffectFaceMeta gives the
+ * box and the 68 landmarks. Two visual branches are computed, batched over
+ * the faces of the frame:
+ *
+ * - expression (f_exp): the 256 pooled features of face-api's
+ *   FaceExpressionNet on its own crop, the landmark bounding box enlarged by
+ *   20 % (face-api's `alignedRect`);
+ * - image (f_img): the 256 pooled features of face-api's FaceRecognitionNet
+ *   (before its final 256→128 projection) on the dlib-style crop computed
+ *   from the eye and mouth centres; its size limit is the integer landmark
+ *   crop, i.e. the face box clipped to the frame.
+ *
+ * Each network is fed the crop it was trained on, so that the features match
+ * the original JavaScript implementation on the same frame.
+ *
+ * Faces without landmarks (for example boxes of another detector): the
+ * expression branch uses the face box itself as its crop (what face-api does
+ * for `detectAllFaces().withFaceExpressions()` without landmarks); the image
+ * branch is absent, since the recognition network needs the aligned crop.
+ * A crop without any pixel inside the frame gives an absent branch too. The
+ * features meta is attached to every face; its `present` flags tell which
+ * branches were computed. Branches not selected by
+ * #GstAffectFeatures:branches are left as they are.
+ *
+ * affectfeatures is a #GstAggregator with an always-present `video` pad, so
+ * that the audio and text inputs of later versions can be added as request
+ * pads. With the video pad alone it behaves like a simple filter: a frame is
+ * processed as soon as it arrives, no latency is added (the latency query
+ * reports the upstream latency unchanged), the output segment is the video
+ * segment and caps, allocation and seeking queries are answered by the
+ * elements up- and downstream.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 filesrc location=talk.mp4 ! decodebin ! videoconvert !
+ *     facecrop ! affectfeatures ! affectsink features=true location=f.jsonl
+ * ]| Writes the face boxes and both feature vectors of every face.
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! facecrop ! affectfeatures
+ *     branches=expression n-threads=2 ! affectfuse ! affectoverlay !
+ *     videoconvert ! autovideosink
+ * ]| Live expression recognition from a camera, computing only f_exp.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include <gst/affect/affectmeta.h>
+#include <gst/video/video.h>
+
+#include "affect-expression.h"
+#include "affect-image.h"
+#include "affect-modelpath.h"
+#include "affect-recognition.h"
+#include "affect-video.h"
+#include "gstaffectfeatures.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_affect_features_debug);
+#define GST_CAT_DEFAULT gst_affect_features_debug
+
+#define EXPRESSION_MODEL "face_expression_model"
+#define RECOGNITION_MODEL "face_recognition_model"
+
+/* The branches this element computes today. */
+#define VISUAL_BRANCHES \
+  (GST_AFFECT_MODALITY_IMAGE | GST_AFFECT_MODALITY_EXPRESSION)
+
+#define DEFAULT_MODEL_LOCATION NULL
+#define DEFAULT_N_THREADS 0
+#define DEFAULT_BACKEND "auto"
+#define DEFAULT_BRANCHES VISUAL_BRANCHES
+
+enum {
+  PROP_0,
+  PROP_MODEL_LOCATION,
+  PROP_N_THREADS,
+  PROP_BACKEND,
+  PROP_BRANCHES,
+};
+
+/* ------------------------------------------------------------------ */
+/* The sink pad                                                        */
+/* ------------------------------------------------------------------ */
+
+struct _GstAffectFeaturesPad {
+  GstAggregatorPad parent;
+
+  /* Caps of the buffers at the head of the queue: set when the CAPS event
+   * is dequeued, in the aggregator's streaming thread. Object lock. */
+  GstCaps *caps;
+  GstVideoInfo info;
+  gboolean have_info;
+};
+
+G_DEFINE_TYPE (
+    GstAffectFeaturesPad, gst_affect_features_pad, GST_TYPE_AGGREGATOR_PAD);
+
+static void
+gst_affect_features_pad_finalize (GObject *object)
+{
+  GstAffectFeaturesPad *pad = GST_AFFECT_FEATURES_PAD (object);
+
+  gst_clear_caps (&pad->caps);
+  G_OBJECT_CLASS (gst_affect_features_pad_parent_class)->finalize (object);
+}
+
+static void
+gst_affect_features_pad_class_init (GstAffectFeaturesPadClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+
+  gobject_class->finalize = gst_affect_features_pad_finalize;
+}
+
+static void
+gst_affect_features_pad_init (GstAffectFeaturesPad *pad)
+{
+  gst_video_info_init (&pad->info);
+}
+
+/* ------------------------------------------------------------------ */
+/* The element                                                         */
+/* ------------------------------------------------------------------ */
+
+struct _GstAffectFeatures {
+  GstAggregator parent;
+
+  GstAffectFeaturesPad *video_pad;
+
+  /* properties, object lock */
+  gchar *model_location;
+  gint n_threads;
+  gchar *backend_name;
+  GstAffectModalities branches;
+
+  /* streaming state: created in start(), used in the aggregator's thread */
+  gchar *cur_model_location;
+  gint cur_n_threads;
+  AffectBackend *backend;
+  AffectExpressionNet *expr_net;
+  AffectRecognitionNet *recog_net;
+  AffectVideoRgb *rgb;
+};
+
+static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE (
+    "video", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (AFFECT_VIDEO_CAPS));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE (
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (AFFECT_VIDEO_CAPS));
+
+#define gst_affect_features_parent_class parent_class
+G_DEFINE_TYPE (GstAffectFeatures, gst_affect_features, GST_TYPE_AGGREGATOR);
+GST_ELEMENT_REGISTER_DEFINE (
+    affectfeatures, "affectfeatures", GST_RANK_NONE, GST_TYPE_AFFECT_FEATURES);
+
+static void gst_affect_features_set_property (
+    GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec);
+static void gst_affect_features_get_property (
+    GObject *object, guint prop_id, GValue *value, GParamSpec *pspec);
+static void gst_affect_features_finalize (GObject *object);
+static gboolean gst_affect_features_start (GstAggregator *agg);
+static gboolean gst_affect_features_stop (GstAggregator *agg);
+static gboolean gst_affect_features_sink_event (
+    GstAggregator *agg, GstAggregatorPad *pad, GstEvent *event);
+static gboolean gst_affect_features_sink_query (
+    GstAggregator *agg, GstAggregatorPad *pad, GstQuery *query);
+static gboolean gst_affect_features_src_query (
+    GstAggregator *agg, GstQuery *query);
+static GstFlowReturn gst_affect_features_update_src_caps (
+    GstAggregator *agg, GstCaps *downstream_caps, GstCaps **ret);
+static GstFlowReturn gst_affect_features_aggregate (
+    GstAggregator *agg, gboolean timeout);
+
+static void
+gst_affect_features_class_init (GstAffectFeaturesClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstAggregatorClass *agg_class = GST_AGGREGATOR_CLASS (klass);
+
+  GST_DEBUG_CATEGORY_INIT (gst_affect_features_debug, "affectfeatures", 0,
+      "Per-face feature vectors");
+
+  gobject_class->set_property = gst_affect_features_set_property;
+  gobject_class->get_property = gst_affect_features_get_property;
+  gobject_class->finalize = gst_affect_features_finalize;
+
+  /**
+   * GstAffectFeatures:model-location:
+   *
+   * Where the converted face-api weights are: a folder holding
+   * `face_expression_model.safetensors` and
+   * `face_recognition_model.safetensors`, or, when only one branch is
+   * computed, the file of its network. %NULL looks them up in the order of
+   * docs/models.md ($AFFECT_MODEL_DIR, the installed data folder, the
+   * cache filled by `affect-fetch-models`).
+   */
+  g_object_class_install_property (gobject_class, PROP_MODEL_LOCATION,
+      g_param_spec_string ("model-location", "Model location",
+          "Folder of the .safetensors weights (or the file of the single "
+          "network in use); NULL = the default lookup (docs/models.md)",
+          DEFAULT_MODEL_LOCATION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstAffectFeatures:n-threads:
+   *
+   * Worker threads of the CPU backend; 0 uses all cores. May be changed
+   * while playing: the next frame uses the new value.
+   */
+  g_object_class_install_property (gobject_class, PROP_N_THREADS,
+      g_param_spec_int ("n-threads", "Threads",
+          "Worker threads of the networks (0 = all cores)", 0, 1024,
+          DEFAULT_N_THREADS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstAffectFeatures:backend:
+   *
+   * Inference backend: "auto" (a GPU when one is built in and present, else
+   * the CPU), "cpu" or "cuda" ("cuda" fails to start when the plugin was
+   * built without it).
+   */
+  g_object_class_install_property (gobject_class, PROP_BACKEND,
+      g_param_spec_string ("backend", "Backend",
+          "Inference backend: auto, cpu or cuda", DEFAULT_BACKEND,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstAffectFeatures:branches:
+   *
+   * Which branches to compute. This version computes the visual ones,
+   * image (f_img) and expression (f_exp); the speech and words flags are
+   * accepted and ignored until the audio and text pads exist. May be
+   * changed while playing; a network not loaded at start is loaded when
+   * its branch is first selected.
+   */
+  g_object_class_install_property (gobject_class, PROP_BRANCHES,
+      g_param_spec_flags ("branches", "Branches",
+          "Feature branches to compute (image, expression)",
+          GST_TYPE_AFFECT_MODALITIES, DEFAULT_BRANCHES,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_PLAYING));
+
+  gst_element_class_add_static_pad_template_with_gtype (
+      element_class, &video_template, GST_TYPE_AFFECT_FEATURES_PAD);
+  gst_element_class_add_static_pad_template_with_gtype (
+      element_class, &src_template, GST_TYPE_AGGREGATOR_PAD);
+  gst_element_class_set_static_metadata (element_class, "Affect face features",
+      "Filter/Analyzer/Video",
+      "Computes per-face feature vectors (expression embedding and image "
+      "feature) and attaches them as metadata",
+      "gst-affect developers <https://github.com/gst-affect/gst-affect>");
+
+  agg_class->start = GST_DEBUG_FUNCPTR (gst_affect_features_start);
+  agg_class->stop = GST_DEBUG_FUNCPTR (gst_affect_features_stop);
+  agg_class->sink_event = GST_DEBUG_FUNCPTR (gst_affect_features_sink_event);
+  agg_class->sink_query = GST_DEBUG_FUNCPTR (gst_affect_features_sink_query);
+  agg_class->src_query = GST_DEBUG_FUNCPTR (gst_affect_features_src_query);
+  agg_class->update_src_caps
+      = GST_DEBUG_FUNCPTR (gst_affect_features_update_src_caps);
+  agg_class->aggregate = GST_DEBUG_FUNCPTR (gst_affect_features_aggregate);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_AFFECT_FEATURES_PAD, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_AFFECT_MODALITIES, 0);
+}
+
+static void
+gst_affect_features_init (GstAffectFeatures *self)
+{
+  GstAggregator *agg = GST_AGGREGATOR (self);
+  GstPadTemplate *templ;
+
+  self->model_location = g_strdup (DEFAULT_MODEL_LOCATION);
+  self->n_threads = DEFAULT_N_THREADS;
+  self->backend_name = g_strdup (DEFAULT_BACKEND);
+  self->branches = DEFAULT_BRANCHES;
+
+  templ = gst_static_pad_template_get (&video_template);
+  self->video_pad = g_object_new (GST_TYPE_AFFECT_FEATURES_PAD, "name", "video",
+      "direction", GST_PAD_SINK, "template", templ, NULL);
+  gst_object_unref (templ);
+  /* caps queries go through to the peers; a CAPS event must fit the
+   * template (the networks need one of these formats) */
+  GST_PAD_SET_PROXY_CAPS (self->video_pad);
+  GST_PAD_SET_ACCEPT_TEMPLATE (self->video_pad);
+  gst_element_add_pad (GST_ELEMENT (self), GST_PAD (self->video_pad));
+
+  GST_PAD_SET_PROXY_CAPS (agg->srcpad);
+}
+
+static void
+gst_affect_features_finalize (GObject *object)
+{
+  GstAffectFeatures *self = GST_AFFECT_FEATURES (object);
+
+  g_free (self->model_location);
+  g_free (self->backend_name);
+  /* set by a start() that failed (no stop() follows it) */
+  g_free (self->cur_model_location);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_affect_features_set_property (
+    GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  GstAffectFeatures *self = GST_AFFECT_FEATURES (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL_LOCATION:
+      g_free (self->model_location);
+      self->model_location = g_value_dup_string (value);
+      break;
+    case PROP_N_THREADS:
+      self->n_threads = g_value_get_int (value);
+      break;
+    case PROP_BACKEND:
+      g_free (self->backend_name);
+      self->backend_name = g_value_dup_string (value);
+      break;
+    case PROP_BRANCHES:
+      self->branches = g_value_get_flags (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_affect_features_get_property (
+    GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  GstAffectFeatures *self = GST_AFFECT_FEATURES (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL_LOCATION:
+      g_value_set_string (value, self->model_location);
+      break;
+    case PROP_N_THREADS:
+      g_value_set_int (value, self->n_threads);
+      break;
+    case PROP_BACKEND:
+      g_value_set_string (value, self->backend_name);
+      break;
+    case PROP_BRANCHES:
+      g_value_set_flags (value, self->branches);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* ------------------------------------------------------------------ */
+/* Models                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Finds the weights of @name; posts a NOT_FOUND error otherwise. */
+static gchar *
+gst_affect_features_find_model (GstAffectFeatures *self, const gchar *name)
+{
+  GError *error = NULL;
+  gchar *path = affect_model_find (name, self->cur_model_location, &error);
+
+  if (path == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("Model %s not found; download the face models with "
+         "affect-fetch-models or set model-location",
+            name),
+        ("%s", error->message));
+    g_clear_error (&error);
+  }
+  return path;
+}
+
+/* Loads the networks of @branches that are not loaded yet. Streaming thread
+ * or start(). */
+static gboolean
+gst_affect_features_load (GstAffectFeatures *self, GstAffectModalities branches)
+{
+  GError *error = NULL;
+  gchar *path;
+
+  if ((branches & GST_AFFECT_MODALITY_EXPRESSION) && self->expr_net == NULL) {
+    if ((path = gst_affect_features_find_model (self, EXPRESSION_MODEL))
+        == NULL)
+      return FALSE;
+    GST_INFO_OBJECT (self, "loading %s", path);
+    self->expr_net = affect_expression_net_new (self->backend, path, &error);
+    if (self->expr_net == NULL) {
+      GST_ELEMENT_ERROR (self, RESOURCE, READ,
+          ("Could not load the expression model %s", path),
+          ("%s", error->message));
+      g_clear_error (&error);
+      g_free (path);
+      return FALSE;
+    }
+    g_free (path);
+  }
+
+  if ((branches & GST_AFFECT_MODALITY_IMAGE) && self->recog_net == NULL) {
+    if ((path = gst_affect_features_find_model (self, RECOGNITION_MODEL))
+        == NULL)
+      return FALSE;
+    GST_INFO_OBJECT (self, "loading %s", path);
+    self->recog_net = affect_recognition_net_new (self->backend, path, &error);
+    if (self->recog_net == NULL) {
+      GST_ELEMENT_ERROR (self, RESOURCE, READ,
+          ("Could not load the recognition model %s", path),
+          ("%s", error->message));
+      g_clear_error (&error);
+      g_free (path);
+      return FALSE;
+    }
+    g_free (path);
+  }
+
+  return TRUE;
+}
+
+static void
+gst_affect_features_free_models (GstAffectFeatures *self)
+{
+  g_clear_pointer (&self->expr_net, affect_expression_net_free);
+  g_clear_pointer (&self->recog_net, affect_recognition_net_free);
+  g_clear_pointer (&self->backend, affect_backend_unref);
+}
+
+static gboolean
+gst_affect_features_start (GstAggregator *agg)
+{
+  GstAffectFeatures *self = GST_AFFECT_FEATURES (agg);
+  GError *error = NULL;
+  gchar *backend_name;
+  GstAffectModalities branches;
+
+  GST_OBJECT_LOCK (self);
+  g_free (self->cur_model_location);
+  self->cur_model_location = g_strdup (self->model_location);
+  self->cur_n_threads = self->n_threads;
+  backend_name = g_strdup (self->backend_name);
+  branches = self->branches;
+  GST_OBJECT_UNLOCK (self);
+
+  self->backend
+      = affect_video_backend_new (backend_name, self->cur_n_threads, &error);
+  if (self->backend == NULL) {
+    GST_ELEMENT_ERROR (self, LIBRARY, INIT,
+        ("Cannot use the inference backend \"%s\"",
+            backend_name ? backend_name : "auto"),
+        ("%s", error->message));
+    g_clear_error (&error);
+    g_free (backend_name);
+    return FALSE;
+  }
+  GST_INFO_OBJECT (self, "backend %s, %d threads",
+      affect_backend_get_name (self->backend),
+      affect_backend_get_n_threads (self->backend));
+  g_free (backend_name);
+
+  if (!gst_affect_features_load (self, branches)) {
+    gst_affect_features_free_models (self);
+    return FALSE;
+  }
+
+  self->rgb = affect_video_rgb_new ();
+  return TRUE;
+}
+
+static gboolean
+gst_affect_features_stop (GstAggregator *agg)
+{
+  GstAffectFeatures *self = GST_AFFECT_FEATURES (agg);
+
+  gst_affect_features_free_models (self);
+  g_clear_pointer (&self->rgb, affect_video_rgb_free);
+  g_clear_pointer (&self->cur_model_location, g_free);
+
+  GST_OBJECT_LOCK (self->video_pad);
+  gst_clear_caps (&self->video_pad->caps);
+  self->video_pad->have_info = FALSE;
+  GST_OBJECT_UNLOCK (self->video_pad);
+
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Events, queries, caps                                               */
+/* ------------------------------------------------------------------ */
+
+static gboolean
+gst_affect_features_set_video_caps (
+    GstAffectFeatures *self, GstAffectFeaturesPad *pad, GstCaps *caps)
+{
+  GstVideoInfo info;
+
+  if (!gst_video_info_from_caps (&info, caps)) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("Invalid video caps %" GST_PTR_FORMAT, caps));
+    return FALSE;
+  }
+
+  GST_DEBUG_OBJECT (pad, "caps %" GST_PTR_FORMAT, caps);
+  GST_OBJECT_LOCK (pad);
+  gst_caps_replace (&pad->caps, caps);
+  pad->info = info;
+  pad->have_info = TRUE;
+  GST_OBJECT_UNLOCK (pad);
+
+  /* the src caps follow before the next buffer goes out */
+  gst_pad_mark_reconfigure (GST_AGGREGATOR_SRC_PAD (self));
+  return TRUE;
+}
+
+/* Called in the streaming thread, in order with the buffers. */
+static gboolean
+gst_affect_features_sink_event (
+    GstAggregator *agg, GstAggregatorPad *aggpad, GstEvent *event)
+{
+  GstAffectFeatures *self = GST_AFFECT_FEATURES (agg);
+  gboolean ret;
+
+  if (aggpad != GST_AGGREGATOR_PAD (self->video_pad))
+    return GST_AGGREGATOR_CLASS (parent_class)->sink_event (agg, aggpad, event);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS: {
+      GstCaps *caps;
+
+      gst_event_parse_caps (event, &caps);
+      ret = gst_affect_features_set_video_caps (
+          self, GST_AFFECT_FEATURES_PAD (aggpad), caps);
+      gst_event_unref (event);
+      return ret;
+    }
+    case GST_EVENT_SEGMENT: {
+      const GstSegment *segment;
+
+      gst_event_parse_segment (event, &segment);
+      if (segment->format != GST_FORMAT_TIME) {
+        GST_ELEMENT_ERROR (self, STREAM, FORMAT, (NULL),
+            ("Only TIME segments are supported, got %s",
+                gst_format_get_name (segment->format)));
+        gst_event_unref (event);
+        return FALSE;
+      }
+      /* the output segment is the video segment */
+      gst_aggregator_update_segment (agg, segment);
+      return GST_AGGREGATOR_CLASS (parent_class)
+          ->sink_event (agg, aggpad, event);
+    }
+    default:
+      break;
+  }
+
+  return GST_AGGREGATOR_CLASS (parent_class)->sink_event (agg, aggpad, event);
+}
+
+static gboolean
+gst_affect_features_sink_query (
+    GstAggregator *agg, GstAggregatorPad *aggpad, GstQuery *query)
+{
+  GstAffectFeatures *self = GST_AFFECT_FEATURES (agg);
+
+  if (aggpad == GST_AGGREGATOR_PAD (self->video_pad)
+      && GST_QUERY_TYPE (query) == GST_QUERY_ALLOCATION) {
+    /* The video buffers are forwarded, never copied: whoever is
+     * downstream decides how they are allocated. */
+    return gst_pad_peer_query (GST_AGGREGATOR_SRC_PAD (agg), query);
+  }
+
+  return GST_AGGREGATOR_CLASS (parent_class)->sink_query (agg, aggpad, query);
+}
+
+static gboolean
+gst_affect_features_src_query (GstAggregator *agg, GstQuery *query)
+{
+  GstAffectFeatures *self = GST_AFFECT_FEATURES (agg);
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_SEEKING:
+      /* as seekable as the video is (the default answer of the aggregator
+       * is "not seekable") */
+      return gst_pad_peer_query (GST_PAD (self->video_pad), query);
+    default:
+      break;
+  }
+
+  /* LATENCY: the aggregator adds its "latency" property (0) to the
+   * upstream latency, so the latency is reported unchanged. */
+  return GST_AGGREGATOR_CLASS (parent_class)->src_query (agg, query);
+}
+
+static GstFlowReturn
+gst_affect_features_update_src_caps (
+    GstAggregator *agg, GstCaps *downstream_caps, GstCaps **ret)
+{
+  GstAffectFeatures *self = GST_AFFECT_FEATURES (agg);
+  GstCaps *caps = NULL;
+
+  GST_OBJECT_LOCK (self->video_pad);
+  if (self->video_pad->caps)
+    caps = gst_caps_ref (self->video_pad->caps);
+  GST_OBJECT_UNLOCK (self->video_pad);
+
+  if (caps == NULL)
+    return GST_AGGREGATOR_FLOW_NEED_DATA;
+
+  if (!gst_caps_can_intersect (caps, downstream_caps)) {
+    GST_WARNING_OBJECT (self,
+        "downstream does not accept %" GST_PTR_FORMAT
+        " (it takes %" GST_PTR_FORMAT ")",
+        caps, downstream_caps);
+    gst_caps_unref (caps);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+
+  *ret = caps;
+  return GST_FLOW_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Processing                                                          */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+  guint track_id;
+  gboolean has_exp, has_img;
+  AffectBox exp_box, img_box;
+} FaceJob;
+
+/* Whether @box has at least one pixel inside @img. */
+static gboolean
+box_usable (const AffectImage *img, const AffectBox *box)
+{
+  int used[4];
+
+  return affect_image_crop_box (img, box, used);
+}
+
+/* Decides the crops of every face of @buffer. */
+static FaceJob *
+gst_affect_features_plan (GstAffectFeatures *self, GstBuffer *buffer,
+    const AffectImage *img, GstAffectModalities branches, guint *n_jobs)
+{
+  GstAffectFaceMeta *face;
+  gpointer state = NULL;
+  guint n = 0, max = gst_buffer_get_n_affect_faces (buffer);
+  FaceJob *jobs = g_new0 (FaceJob, MAX (max, 1));
+
+  while ((face = gst_buffer_iterate_affect_face_meta (buffer, &state))
+         && n < max) {
+    FaceJob *job = &jobs[n++];
+    AffectBox face_box = { face->x, face->y, face->width, face->height };
+
+    job->track_id = face->track_id;
+
+    if (branches & GST_AFFECT_MODALITY_EXPRESSION) {
+      job->exp_box = face->has_landmarks
+                         ? affect_landmarks_aligned_rect (face->landmarks)
+                         : face_box;
+      job->has_exp = box_usable (img, &job->exp_box);
+    }
+
+    if ((branches & GST_AFFECT_MODALITY_IMAGE) && face->has_landmarks) {
+      int crop[4];
+
+      /* the landmarks were computed on the face box clipped to the frame:
+       * its integer size bounds the dlib-style crop */
+      if (affect_image_crop_box (img, &face_box, crop)) {
+        job->img_box
+            = affect_landmarks_dlib_rect (face->landmarks, crop[2], crop[3]);
+        job->has_img = box_usable (img, &job->img_box);
+      }
+    }
+
+    GST_LOG_OBJECT (self, "face %u: expression %s, image %s", job->track_id,
+        job->has_exp ? "yes" : "no", job->has_img ? "yes" : "no");
+  }
+
+  *n_jobs = n;
+  return jobs;
+}
+
+/* Runs the networks of @branches on the faces of @buffer and attaches the
+ * features metas. */
+static GstFlowReturn
+gst_affect_features_process (GstAffectFeatures *self, GstBuffer *buffer,
+    const GstVideoInfo *info, GstAffectModalities branches)
+{
+  GstVideoFrame frame;
+  AffectImage img;
+  GError *error = NULL;
+  FaceJob *jobs;
+  AffectBox *boxes;
+  float *exp_feat = NULL, *img_feat = NULL, *scratch;
+  guint n_jobs, i, n_exp = 0, n_img = 0;
+  gboolean ok = TRUE;
+
+  if (!gst_video_frame_map (&frame, info, buffer, GST_MAP_READ)) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, (NULL),
+        ("Cannot map the video frame %" GST_PTR_FORMAT, buffer));
+    return GST_FLOW_ERROR;
+  }
+
+  if (!affect_video_rgb_convert (
+          self->rgb, &frame, self->cur_n_threads, &img, &error)) {
+    gst_video_frame_unmap (&frame);
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT, (NULL),
+        ("Cannot convert the frame to RGB: %s", error->message));
+    g_clear_error (&error);
+    return GST_FLOW_ERROR;
+  }
+
+  jobs = gst_affect_features_plan (self, buffer, &img, branches, &n_jobs);
+  boxes = g_new (AffectBox, MAX (n_jobs, 1));
+
+  for (i = 0; i < n_jobs; i++)
+    if (jobs[i].has_exp)
+      boxes[n_exp++] = jobs[i].exp_box;
+  if (n_exp > 0) {
+    exp_feat = g_new (float, (gsize)n_exp *AFFECT_EXPRESSION_N_FEATURES);
+    scratch = g_new (float, (gsize)n_exp *AFFECT_EXPRESSION_N_LABELS);
+    ok = affect_expression_net_run (
+        self->expr_net, &img, boxes, n_exp, scratch, exp_feat, &error);
+    g_free (scratch);
+  }
+
+  for (i = 0; ok && i < n_jobs; i++)
+    if (jobs[i].has_img)
+      boxes[n_img++] = jobs[i].img_box;
+  if (ok && n_img > 0) {
+    img_feat = g_new (float, (gsize)n_img *AFFECT_RECOGNITION_N_FEATURES);
+    scratch = g_new (float, (gsize)n_img *AFFECT_RECOGNITION_N_DESCRIPTOR);
+    ok = affect_recognition_net_run (
+        self->recog_net, &img, boxes, n_img, scratch, img_feat, &error);
+    g_free (scratch);
+  }
+
+  gst_video_frame_unmap (&frame);
+  g_free (boxes);
+
+  if (!ok) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, (NULL),
+        ("Face network failed: %s", error->message));
+    g_clear_error (&error);
+    g_free (jobs);
+    g_free (exp_feat);
+    g_free (img_feat);
+    return GST_FLOW_ERROR;
+  }
+
+  n_exp = n_img = 0;
+  for (i = 0; i < n_jobs; i++) {
+    GstAffectFeaturesMeta *meta
+        = gst_buffer_add_affect_features_meta (buffer, jobs[i].track_id);
+
+    if (branches & GST_AFFECT_MODALITY_EXPRESSION) {
+      if (jobs[i].has_exp)
+        gst_affect_features_meta_set (meta, GST_AFFECT_BRANCH_EXPRESSION,
+            exp_feat + (gsize)(n_exp++) * AFFECT_EXPRESSION_N_FEATURES,
+            AFFECT_EXPRESSION_N_FEATURES);
+      else
+        gst_affect_features_meta_clear (meta, GST_AFFECT_BRANCH_EXPRESSION);
+    }
+    if (branches & GST_AFFECT_MODALITY_IMAGE) {
+      if (jobs[i].has_img)
+        gst_affect_features_meta_set (meta, GST_AFFECT_BRANCH_IMAGE,
+            img_feat + (gsize)(n_img++) * AFFECT_RECOGNITION_N_FEATURES,
+            AFFECT_RECOGNITION_N_FEATURES);
+      else
+        gst_affect_features_meta_clear (meta, GST_AFFECT_BRANCH_IMAGE);
+    }
+  }
+
+  g_free (jobs);
+  g_free (exp_feat);
+  g_free (img_feat);
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn
+gst_affect_features_aggregate (GstAggregator *agg, gboolean timeout)
+{
+  GstAffectFeatures *self = GST_AFFECT_FEATURES (agg);
+  GstAggregatorPad *vpad = GST_AGGREGATOR_PAD (self->video_pad);
+  GstAffectModalities branches;
+  GstVideoInfo info;
+  gboolean have_info;
+  GstBuffer *buffer;
+  GstFlowReturn ret;
+  gint n_threads;
+
+  buffer = gst_aggregator_pad_pop_buffer (vpad);
+  if (buffer == NULL) {
+    if (gst_aggregator_pad_is_eos (vpad)) {
+      GST_DEBUG_OBJECT (self, "video pad is EOS");
+      return GST_FLOW_EOS;
+    }
+    return GST_AGGREGATOR_FLOW_NEED_DATA;
+  }
+
+  gst_aggregator_selected_samples (agg, GST_BUFFER_PTS (buffer),
+      GST_BUFFER_DTS (buffer), GST_BUFFER_DURATION (buffer), NULL);
+
+  if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_GAP)
+      && gst_buffer_get_size (buffer) == 0) {
+    /* a GAP event turned into a buffer by the aggregator: no frame */
+    GST_LOG_OBJECT (self, "dropping gap %" GST_PTR_FORMAT, buffer);
+    gst_buffer_unref (buffer);
+    return GST_FLOW_OK;
+  }
+
+  GST_OBJECT_LOCK (self->video_pad);
+  have_info = self->video_pad->have_info;
+  info = self->video_pad->info;
+  GST_OBJECT_UNLOCK (self->video_pad);
+  if (!have_info) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("Received a video buffer before the caps"));
+    gst_buffer_unref (buffer);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+
+  GST_OBJECT_LOCK (self);
+  branches = self->branches & VISUAL_BRANCHES;
+  n_threads = self->n_threads;
+  GST_OBJECT_UNLOCK (self);
+
+  if (n_threads != self->cur_n_threads) {
+    GST_DEBUG_OBJECT (
+        self, "n-threads %d -> %d", self->cur_n_threads, n_threads);
+    affect_backend_set_n_threads (self->backend, n_threads);
+    self->cur_n_threads = n_threads;
+  }
+
+  buffer = gst_buffer_make_writable (buffer);
+
+  if (branches != 0 && gst_buffer_get_n_affect_faces (buffer) > 0) {
+    if (!gst_affect_features_load (self, branches)) {
+      gst_buffer_unref (buffer);
+      return GST_FLOW_ERROR;
+    }
+    ret = gst_affect_features_process (self, buffer, &info, branches);
+    if (ret != GST_FLOW_OK) {
+      gst_buffer_unref (buffer);
+      return ret;
+    }
+  }
+
+  GST_OBJECT_LOCK (self);
+  if (GST_BUFFER_PTS_IS_VALID (buffer)) {
+    GstClockTime end = GST_BUFFER_PTS (buffer);
+
+    if (GST_BUFFER_DURATION_IS_VALID (buffer))
+      end += GST_BUFFER_DURATION (buffer);
+    GST_AGGREGATOR_PAD (agg->srcpad)->segment.position = end;
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  return gst_aggregator_finish_buffer (agg, buffer);
+}

@@ -1,0 +1,738 @@
+/* gst-affect
+ * Copyright (C) 2026 gst-affect developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/* Tests of the affectfuse element (expression baseline): passthrough and
+ * event order, the probabilities against the original face-api (golden
+ * fixtures), relabelling to the ABAW classes, absent tasks, smoothing with
+ * its resets, property changes while playing, and the small pipeline
+ * appsrc ! affectfeatures ! affectfuse ! appsink.
+ *
+ * Every test that starts the element needs face_expression_model (its head
+ * is read at start); those are skipped with a message when the weights are
+ * missing, unless AFFECT_REQUIRE_MODELS=1 (then they fail). */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <math.h>
+#include <string.h>
+
+#include <gst/affect/affectmeta.h>
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+#include <json-glib/json-glib.h>
+
+#include "affect-image.h"
+#include "affect-modelpath.h"
+
+#define N_FEAT 256
+#define N_EXPR 7
+#define CAPS_STR "video/x-raw,format=RGB,width=321,height=241,framerate=30/1"
+
+/* face-api class of each ABAW class (Neutral, Anger, Disgust, Fear,
+ * Happiness, Sadness, Surprise); face-api order: neutral, happy, sad,
+ * angry, fearful, disgusted, surprised */
+static const guint faceapi_index[N_EXPR] = { 0, 3, 5, 4, 1, 2, 6 };
+
+/* The 321×241 region of sample1 used by the pipeline test: it holds the
+ * expression and descriptor crops of golden face 0 entirely. */
+#define REGION_X 320
+#define REGION_Y 380
+#define REGION_W 321
+#define REGION_H 241
+
+/* ------------------------------------------------------------------ */
+/* Test data                                                           */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+  gfloat box[4];
+  gfloat landmarks[GST_AFFECT_N_LANDMARKS][2];
+  gfloat expression_feature[N_FEAT];
+  gfloat expression[N_EXPR]; /* face-api order */
+} GoldenFace;
+
+typedef struct {
+  guint8 *rgb;
+  int width, height;
+  guint n_faces;
+  GoldenFace faces[8];
+} Golden;
+
+static gboolean data_tried = FALSE;
+static Golden *golden = NULL;
+static gchar *missing = NULL;
+
+static void
+read_floats (JsonArray *arr, gfloat *out, guint n)
+{
+  guint i;
+
+  fail_unless (json_array_get_length (arr) == n);
+  for (i = 0; i < n; i++)
+    out[i] = (gfloat)json_array_get_double_element (arr, i);
+}
+
+static Golden *
+golden_load (GString *why, gboolean need_png)
+{
+  const gchar *srcdir = g_getenv ("AFFECT_TEST_SRCDIR");
+  gchar *json_path, *cache, *png, *model;
+  JsonParser *parser;
+  JsonArray *faces, *ssd;
+  JsonObject *root;
+  GError *err = NULL;
+  Golden *g;
+  guint i, j;
+
+  model = affect_model_find ("face_expression_model", NULL, &err);
+  if (model == NULL) {
+    g_string_append_printf (why, "%s; ", err->message);
+    g_clear_error (&err);
+  }
+  g_free (model);
+  if (need_png) {
+    model = affect_model_find ("face_recognition_model", NULL, &err);
+    if (model == NULL) {
+      g_string_append_printf (why, "%s; ", err->message);
+      g_clear_error (&err);
+    }
+    g_free (model);
+  }
+  cache = affect_cache_dir ();
+  png = g_build_filename (cache, "test-inputs", "sample1.png", NULL);
+  g_free (cache);
+  json_path = g_build_filename (
+      srcdir ? srcdir : "tests", "golden", "face-api", "sample1.json", NULL);
+  if (need_png && !g_file_test (png, G_FILE_TEST_EXISTS))
+    g_string_append_printf (
+        why, "%s missing (run tests/golden/face-api/prepare.sh); ", png);
+  if (!g_file_test (json_path, G_FILE_TEST_EXISTS))
+    g_string_append_printf (why, "%s missing; ", json_path);
+  if (why->len > 0) {
+    g_free (png);
+    g_free (json_path);
+    return NULL;
+  }
+
+  g = g_new0 (Golden, 1);
+  if (need_png)
+    fail_unless (
+        affect_image_load_png (png, &g->rgb, &g->width, &g->height, &err),
+        "cannot read %s: %s", png, err ? err->message : "?");
+  parser = json_parser_new ();
+  fail_unless (json_parser_load_from_file (parser, json_path, &err),
+      "cannot parse %s", json_path);
+  root = json_node_get_object (json_parser_get_root (parser));
+  faces = json_object_get_array_member (root, "faces");
+  ssd = json_object_get_array_member (root, "ssd");
+  g->n_faces = MIN (json_array_get_length (faces), G_N_ELEMENTS (g->faces));
+  for (i = 0; i < g->n_faces; i++) {
+    JsonObject *f = json_array_get_object_element (faces, i);
+    JsonArray *lm = json_object_get_array_member (f, "landmarks");
+    GoldenFace *gf = &g->faces[i];
+
+    read_floats (json_object_get_array_member (
+                     json_array_get_object_element (ssd, i), "box"),
+        gf->box, 4);
+    for (j = 0; j < GST_AFFECT_N_LANDMARKS; j++)
+      read_floats (json_array_get_array_element (lm, j), gf->landmarks[j], 2);
+    read_floats (json_object_get_array_member (f, "expression_feature"),
+        gf->expression_feature, N_FEAT);
+    read_floats (
+        json_object_get_array_member (f, "expression"), gf->expression, N_EXPR);
+  }
+  g_object_unref (parser);
+  g_free (png);
+  g_free (json_path);
+  return g;
+}
+
+/* The models and fixtures (with the PNG and the recognition weights when
+ * @full), or NULL after printing why the test is skipped. */
+static Golden *
+need_models (const gchar *test, gboolean full)
+{
+  static Golden *partial = NULL;
+  static gboolean partial_tried = FALSE;
+  static gchar *partial_missing = NULL;
+  Golden **slot = full ? &golden : &partial;
+  gboolean *tried = full ? &data_tried : &partial_tried;
+  gchar **why_slot = full ? &missing : &partial_missing;
+
+  if (!*tried) {
+    GString *why = g_string_new (NULL);
+
+    *tried = TRUE;
+    *slot = golden_load (why, full);
+    *why_slot = g_string_free (why, *slot != NULL);
+  }
+  if (*slot == NULL) {
+    fail_if (g_strcmp0 (g_getenv ("AFFECT_REQUIRE_MODELS"), "1") == 0,
+        "%s: models or test inputs missing: %s", test, *why_slot);
+    g_print ("SKIP %s: models or test inputs missing (fetch them with "
+             "affect-fetch-models and tests/golden/face-api/prepare.sh): "
+             "%s\n",
+        test, *why_slot);
+  }
+  return *slot;
+}
+
+/* ------------------------------------------------------------------ */
+/* Helpers                                                             */
+/* ------------------------------------------------------------------ */
+
+static GstHarness *
+make_harness (const gchar *caps)
+{
+  GstElement *e = gst_element_factory_make ("affectfuse", NULL);
+  GstHarness *h;
+
+  fail_unless (e != NULL, "affectfuse not found");
+  h = gst_harness_new_with_element (e, "sink", "src");
+  gst_object_unref (e);
+  gst_harness_set_src_caps_str (h, caps);
+  return h;
+}
+
+static GstBuffer *
+new_frame (guint i)
+{
+  gsize size = 964 * 241;
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, size, NULL);
+
+  gst_buffer_memset (buf, 0, (guint8)(i * 7), size);
+  GST_BUFFER_PTS (buf) = i * GST_SECOND / 30;
+  GST_BUFFER_DURATION (buf) = GST_SECOND / 30;
+  return buf;
+}
+
+/* A face meta and a features meta with @f_exp (nullable) for @track. */
+static void
+add_face_features (GstBuffer *buf, guint track, const gfloat *f_exp)
+{
+  GstAffectFeaturesMeta *m;
+  gfloat img[N_FEAT];
+  guint i;
+
+  fail_unless (
+      gst_buffer_add_affect_face_meta (buf, track, 10 + track, 20, 50, 60, 0.9f)
+      != NULL);
+  m = gst_buffer_add_affect_features_meta (buf, track);
+  for (i = 0; i < N_FEAT; i++)
+    img[i] = (gfloat)i;
+  gst_affect_features_meta_set (m, GST_AFFECT_BRANCH_IMAGE, img, N_FEAT);
+  if (f_exp)
+    gst_affect_features_meta_set (
+        m, GST_AFFECT_BRANCH_EXPRESSION, f_exp, N_FEAT);
+}
+
+/* A deterministic pseudo-feature vector (non-negative, like a pooled relu
+ * output). */
+static void
+synthetic_feature (guint seed, gfloat *f)
+{
+  guint i;
+  guint32 x = 2166136261u ^ seed;
+
+  for (i = 0; i < N_FEAT; i++) {
+    x = x * 1664525u + 1013904223u;
+    f[i] = (gfloat)((x >> 8) % 1000) / 250.0f;
+  }
+}
+
+static const GstAffectPredictions *
+predictions_of (GstBuffer *buf, guint track)
+{
+  GstAffectPredictionsMeta *m
+      = gst_buffer_get_affect_predictions_meta_by_track (buf, track);
+
+  return m ? &m->predictions : NULL;
+}
+
+/* Checks the structure of an expression-baseline prediction. */
+static void
+check_baseline (const GstAffectPredictions *p)
+{
+  const gchar *const *labels = gst_affect_abaw_expression_labels (NULL);
+  gfloat sum = 0;
+  guint i;
+  gint best = 0;
+
+  fail_unless (p != NULL);
+  fail_unless_equals_int (p->tasks, GST_AFFECT_TASK_EXPRESSION);
+  fail_unless_equals_int (p->modalities, GST_AFFECT_MODALITY_EXPRESSION);
+  fail_unless_equals_int (p->n_au, 0);
+  fail_unless_equals_int (p->n_expr, N_EXPR);
+  for (i = 0; i < N_EXPR; i++) {
+    fail_unless_equals_string (p->expr_labels[i], labels[i]);
+    fail_unless (p->expr[i] >= 0 && p->expr[i] <= 1);
+    sum += p->expr[i];
+    if (p->expr[i] > p->expr[best])
+      best = i;
+  }
+  fail_unless (fabsf (sum - 1.0f) < 1e-5f, "probabilities sum to %f", sum);
+  fail_unless_equals_int (p->expr_index, best);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests                                                               */
+/* ------------------------------------------------------------------ */
+
+GST_START_TEST (test_properties)
+{
+  GstElement *e = gst_element_factory_make ("affectfuse", NULL);
+  GParamSpec *pspec;
+  gchar *loc = NULL;
+  gdouble s;
+
+  fail_unless (e != NULL);
+  g_object_get (e, "model-location", &loc, "smoothing", &s, NULL);
+  fail_unless (loc == NULL);
+  fail_unless_equals_float (s, 0.0);
+  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (e), "smoothing");
+  fail_unless_equals_float (G_PARAM_SPEC_DOUBLE (pspec)->minimum, 0.0);
+  fail_unless_equals_float (G_PARAM_SPEC_DOUBLE (pspec)->maximum, 1.0);
+  fail_unless (pspec->flags & GST_PARAM_MUTABLE_PLAYING);
+  /* no fusion network yet */
+  fail_unless (
+      g_object_class_find_property (G_OBJECT_GET_CLASS (e), "model") == NULL);
+  gst_object_unref (e);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_missing_model)
+{
+  GstElement *e = gst_element_factory_make ("affectfuse", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *err = NULL;
+
+  g_object_set (e, "model-location", "/nonexistent/gst-affect", NULL);
+  gst_element_set_bus (e, bus);
+  fail_unless_equals_int (
+      gst_element_set_state (e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (
+      g_error_matches (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND));
+  fail_unless (strstr (err->message, "affect-fetch-models") != NULL);
+  g_error_free (err);
+  gst_message_unref (msg);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+}
+
+GST_END_TEST;
+
+/* Video untouched, caps passed through, events in order; frames without
+ * faces or without f_exp get no predictions. */
+GST_START_TEST (test_passthrough_and_events)
+{
+  GstHarness *h;
+  GstEvent *ev;
+  GstCaps *caps, *expected;
+  gfloat f[N_FEAT];
+  guint i;
+
+  if (!need_models ("test_passthrough_and_events", FALSE))
+    return;
+
+  h = make_harness (CAPS_STR);
+  synthetic_feature (1, f);
+  for (i = 0; i < 4; i++) {
+    GstBuffer *buf = new_frame (i), *out;
+    GstMapInfo map;
+
+    if (i == 1)
+      add_face_features (buf, 3, NULL); /* a face without f_exp */
+    if (i == 2)
+      add_face_features (buf, 4, f);
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+    out = gst_harness_pull (h);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (out), i * GST_SECOND / 30);
+    fail_unless (gst_buffer_map (out, &map, GST_MAP_READ));
+    fail_unless_equals_int (map.size, 964 * 241);
+    fail_unless_equals_int (map.data[100], (guint8)(i * 7));
+    gst_buffer_unmap (out, &map);
+    if (i == 2) {
+      check_baseline (predictions_of (out, 4));
+    } else {
+      gpointer state = NULL;
+
+      fail_unless (
+          gst_buffer_iterate_affect_predictions_meta (out, &state) == NULL);
+    }
+    gst_buffer_unref (out);
+  }
+
+  caps = gst_pad_get_current_caps (h->sinkpad);
+  expected = gst_caps_from_string (CAPS_STR);
+  fail_unless (gst_caps_is_equal (caps, expected));
+  gst_caps_unref (caps);
+  gst_caps_unref (expected);
+
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  {
+    const GstEventType order[] = { GST_EVENT_STREAM_START, GST_EVENT_CAPS,
+      GST_EVENT_SEGMENT, GST_EVENT_EOS };
+
+    for (i = 0; i < G_N_ELEMENTS (order); i++) {
+      ev = gst_harness_pull_event (h);
+      fail_unless_equals_string (
+          GST_EVENT_TYPE_NAME (ev), gst_event_type_get_name (order[i]));
+      gst_event_unref (ev);
+    }
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* The head on face-api's expression features gives face-api's
+ * probabilities, relabelled to the ABAW classes. Many faces per frame,
+ * odd size and a YUV format (the element does not look at pixels). */
+GST_START_TEST (test_golden_probabilities)
+{
+  Golden *g = need_models ("test_golden_probabilities", FALSE);
+  GstHarness *h;
+  GstBuffer *buf;
+  guint i, k;
+
+  if (g == NULL)
+    return;
+
+  h = make_harness ("video/x-raw,format=I420,width=321,height=241");
+  buf = gst_buffer_new_allocate (NULL, 321 * 241 * 2, NULL);
+  /* each golden face three times under different tracks */
+  for (k = 0; k < 3; k++)
+    for (i = 0; i < g->n_faces; i++)
+      add_face_features (buf, 10 * k + i, g->faces[i].expression_feature);
+  fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  buf = gst_harness_pull (h);
+
+  for (k = 0; k < 3; k++) {
+    for (i = 0; i < g->n_faces; i++) {
+      const GstAffectPredictions *p = predictions_of (buf, 10 * k + i);
+      guint c;
+
+      check_baseline (p);
+      for (c = 0; c < N_EXPR; c++) {
+        gfloat want = g->faces[i].expression[faceapi_index[c]];
+
+        fail_unless (fabsf (p->expr[c] - want) <= 1e-4f,
+            "face %u %s: %g, face-api %g", i, p->expr_labels[c], p->expr[c],
+            want);
+      }
+    }
+  }
+  /* sample1: happy, sad, happy */
+  fail_unless_equals_string (
+      predictions_of (buf, 0)->expr_labels[predictions_of (buf, 0)->expr_index],
+      "Happiness");
+  fail_unless_equals_string (
+      predictions_of (buf, 1)->expr_labels[predictions_of (buf, 1)->expr_index],
+      "Sadness");
+
+  /* mirrored into the face's ROI meta */
+  {
+    GstAffectFaceMeta *face = gst_buffer_get_affect_face_meta_by_track (buf, 1);
+    GstVideoRegionOfInterestMeta *roi;
+
+    fail_unless (face != NULL && face->roi_id >= 0);
+    roi = gst_buffer_get_video_region_of_interest_meta_id (buf, face->roi_id);
+    fail_unless (roi != NULL);
+    fail_unless (gst_video_region_of_interest_meta_get_param (
+                     roi, GST_AFFECT_ROI_PARAM_NAME)
+                 != NULL);
+  }
+
+  gst_buffer_unref (buf);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+static void
+push_pull_probs (
+    GstHarness *h, guint frame, guint track, const gfloat *f, gfloat *probs)
+{
+  GstBuffer *buf = new_frame (frame);
+  const GstAffectPredictions *p;
+
+  if (f)
+    add_face_features (buf, track, f);
+  fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  buf = gst_harness_pull (h);
+  p = predictions_of (buf, track);
+  if (f) {
+    check_baseline (p);
+    memcpy (probs, p->expr, N_EXPR * sizeof (gfloat));
+  } else {
+    fail_unless (p == NULL);
+  }
+  gst_buffer_unref (buf);
+}
+
+static void
+assert_probs (const gfloat *got, const gfloat *want, const gchar *what)
+{
+  guint c;
+
+  for (c = 0; c < N_EXPR; c++)
+    fail_unless (fabsf (got[c] - want[c]) < 1e-6f, "%s: class %u: %g vs %g",
+        what, c, got[c], want[c]);
+}
+
+/* Smoothing: the moving average, its reset on flush and when a track
+ * disappears, and changes of the factor while playing. */
+GST_START_TEST (test_smoothing)
+{
+  GstHarness *h;
+  gfloat fa[N_FEAT], fb[N_FEAT];
+  gfloat pa[N_EXPR], pb[N_EXPR], got[N_EXPR], want[N_EXPR];
+  guint c, frame = 0;
+
+  if (!need_models ("test_smoothing", FALSE))
+    return;
+
+  h = make_harness (CAPS_STR);
+  synthetic_feature (11, fa);
+  synthetic_feature (12, fb);
+
+  /* raw probabilities (smoothing off, the default) */
+  push_pull_probs (h, frame++, 1, fa, pa);
+  push_pull_probs (h, frame++, 1, fb, pb);
+  {
+    gfloat diff = 0;
+
+    for (c = 0; c < N_EXPR; c++)
+      diff = MAX (diff, fabsf (pa[c] - pb[c]));
+    fail_unless (diff > 1e-3f, "the two test vectors give the same output");
+  }
+
+  /* on: s = 0.75 while playing */
+  g_object_set (h->element, "smoothing", 0.75, NULL);
+  push_pull_probs (h, frame++, 1, fa, got);
+  /* the state holds pb (the last output), so: 0.75 pb + 0.25 pa */
+  for (c = 0; c < N_EXPR; c++)
+    want[c] = 0.75f * pb[c] + 0.25f * pa[c];
+  assert_probs (got, want, "first smoothed frame");
+  push_pull_probs (h, frame++, 1, fa, got);
+  for (c = 0; c < N_EXPR; c++)
+    want[c] = 0.75f * want[c] + 0.25f * pa[c];
+  assert_probs (got, want, "second smoothed frame");
+
+  /* another track starts from its own raw value */
+  push_pull_probs (h, frame++, 2, fb, got);
+  assert_probs (got, pb, "new track");
+
+  /* track 1 was absent on the previous frame: its state is gone */
+  push_pull_probs (h, frame++, 1, fb, got);
+  assert_probs (got, pb, "track after a gap");
+
+  /* flush resets */
+  push_pull_probs (h, frame++, 1, fa, got);
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  {
+    GstSegment seg;
+
+    gst_segment_init (&seg, GST_FORMAT_TIME);
+    fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  }
+  push_pull_probs (h, frame++, 1, fb, got);
+  assert_probs (got, pb, "after flush");
+
+  /* a frame without the track (no face at all) drops it too */
+  push_pull_probs (h, frame++, 1, NULL, got);
+  push_pull_probs (h, frame++, 1, fa, got);
+  assert_probs (got, pa, "after a frame without faces");
+
+  /* off again while playing */
+  g_object_set (h->element, "smoothing", 0.0, NULL);
+  push_pull_probs (h, frame++, 1, fb, got);
+  assert_probs (got, pb, "smoothing off");
+
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+static gboolean
+load_system_plugin (const gchar *file)
+{
+  const gchar *dirs[] = { g_getenv ("AFFECT_TEST_SYSTEM_PLUGIN_DIR"),
+    "/usr/lib/x86_64-linux-gnu/gstreamer-1.0",
+    "/usr/lib/aarch64-linux-gnu/gstreamer-1.0", "/usr/lib64/gstreamer-1.0",
+    "/usr/lib/gstreamer-1.0" };
+  guint d;
+
+  for (d = 0; d < G_N_ELEMENTS (dirs); d++) {
+    gchar *path;
+    GstPlugin *plugin = NULL;
+
+    if (dirs[d] == NULL)
+      continue;
+    path = g_build_filename (dirs[d], file, NULL);
+    if (g_file_test (path, G_FILE_TEST_EXISTS))
+      plugin = gst_plugin_load_file (path, NULL);
+    g_free (path);
+    if (plugin) {
+      gst_object_unref (plugin);
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+/* appsrc ! affectfeatures ! affectfuse ! appsink, 30 frames of a 321×241
+ * region of sample1 around face 0: every frame comes out in order with
+ * face-api's expression probabilities. */
+GST_START_TEST (test_pipeline)
+{
+  Golden *g = need_models ("test_pipeline", TRUE);
+  const GoldenFace *face;
+  GstElement *pipeline, *src, *sink;
+  GstVideoInfo info;
+  GError *err = NULL;
+  gboolean under_valgrind = g_getenv ("AFFECT_UNDER_VALGRIND") != NULL;
+  GstFlowReturn flow = GST_FLOW_OK;
+  GstMessage *msg;
+  GstBus *bus;
+  guint i, n_out = 0;
+
+  if (g == NULL)
+    return;
+  if (!load_system_plugin ("libgstapp.so")) {
+    g_print ("SKIP test_pipeline: appsrc/appsink not found (set "
+             "AFFECT_TEST_SYSTEM_PLUGIN_DIR)\n");
+    return;
+  }
+  face = &g->faces[0];
+
+  /* under valgrind the image branch (the costly ResNet, irrelevant to the
+   * baseline and covered by the affectfeatures tests) is left out */
+  pipeline = gst_parse_launch ("appsrc name=src format=time caps=\"" CAPS_STR
+                               "\" ! affectfeatures name=features ! "
+                               "affectfuse ! appsink name=sink sync=false",
+      &err);
+  fail_unless (pipeline != NULL, "%s", err ? err->message : "?");
+  if (under_valgrind) {
+    GstElement *features = gst_bin_get_by_name (GST_BIN (pipeline), "features");
+
+    gst_util_set_object_arg (G_OBJECT (features), "branches", "expression");
+    g_object_set (features, "n-threads", 1, NULL);
+    gst_object_unref (features);
+  }
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING)
+               != GST_STATE_CHANGE_FAILURE);
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGB, REGION_W, REGION_H);
+  for (i = 0; i < 30; i++) {
+    GstBuffer *buf
+        = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&info), NULL);
+    GstAffectFaceMeta *meta;
+    GstVideoFrame frame;
+    gfloat pts[GST_AFFECT_N_LANDMARKS * 2];
+    int r, k;
+
+    fail_unless (gst_video_frame_map (&frame, &info, buf, GST_MAP_WRITE));
+    for (r = 0; r < REGION_H; r++)
+      memcpy ((guint8 *)GST_VIDEO_FRAME_PLANE_DATA (&frame, 0)
+                  + (gsize)r * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0),
+          g->rgb + ((gsize)(REGION_Y + r) * g->width + REGION_X) * 3,
+          REGION_W * 3);
+    gst_video_frame_unmap (&frame);
+    GST_BUFFER_PTS (buf) = i * GST_SECOND / 30;
+    GST_BUFFER_DURATION (buf) = GST_SECOND / 30;
+    meta = gst_buffer_add_affect_face_meta (buf, 1, face->box[0] - REGION_X,
+        face->box[1] - REGION_Y, face->box[2], face->box[3], 0.99f);
+    for (k = 0; k < GST_AFFECT_N_LANDMARKS; k++) {
+      pts[2 * k] = face->landmarks[k][0] - REGION_X;
+      pts[2 * k + 1] = face->landmarks[k][1] - REGION_Y;
+    }
+    gst_affect_face_meta_set_landmarks (meta, pts, GST_AFFECT_N_LANDMARKS);
+    g_signal_emit_by_name (src, "push-buffer", buf, &flow);
+    gst_buffer_unref (buf);
+    fail_unless_equals_int (flow, GST_FLOW_OK);
+  }
+  g_signal_emit_by_name (src, "end-of-stream", &flow);
+  fail_unless_equals_int (flow, GST_FLOW_OK);
+
+  for (;;) {
+    GstSample *sample = NULL;
+    GstBuffer *out;
+    const GstAffectPredictions *p;
+    GstAffectFeaturesMeta *fm;
+    guint c;
+
+    g_signal_emit_by_name (sink, "pull-sample", &sample);
+    if (sample == NULL)
+      break;
+    out = gst_sample_get_buffer (sample);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (out), n_out * GST_SECOND / 30);
+    fm = gst_buffer_get_affect_features_meta_by_track (out, 1);
+    fail_unless (fm != NULL);
+    fail_unless_equals_int (fm->present,
+        under_valgrind
+            ? GST_AFFECT_MODALITY_EXPRESSION
+            : (GST_AFFECT_MODALITY_IMAGE | GST_AFFECT_MODALITY_EXPRESSION));
+    p = predictions_of (out, 1);
+    check_baseline (p);
+    for (c = 0; c < N_EXPR; c++)
+      fail_unless (
+          fabsf (p->expr[c] - face->expression[faceapi_index[c]]) <= 1e-4f,
+          "frame %u %s: %g", n_out, p->expr_labels[c], p->expr[c]);
+    gst_sample_unref (sample);
+    n_out++;
+  }
+  fail_unless_equals_int (n_out, 30);
+
+  bus = gst_element_get_bus (pipeline);
+  msg = gst_bus_timed_pop_filtered (
+      bus, 600 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+static Suite *
+affectfuse_suite (void)
+{
+  Suite *s = suite_create ("affectfuse");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_set_timeout (tc, 600);
+  tcase_add_test (tc, test_properties);
+  tcase_add_test (tc, test_missing_model);
+  tcase_add_test (tc, test_passthrough_and_events);
+  tcase_add_test (tc, test_golden_probabilities);
+  tcase_add_test (tc, test_smoothing);
+  tcase_add_test (tc, test_pipeline);
+  return s;
+}
+
+GST_CHECK_MAIN (affectfuse);
