@@ -27,9 +27,21 @@
  * modality is the expression branch. A face whose features meta has no
  * f_exp gets no predictions meta.
  *
- * The fusion network of all four branches (image, expression, speech,
- * words), which also predicts action units and valence/arousal, will be
- * selected by a `model` property in a later version.
+ * With #GstAffectFuse:model set to a fusion network file (docs/fusion.md)
+ * the element runs that network instead: per track it keeps a clip window
+ * of the model's clip_len frames of features (image feature of the frame,
+ * expression, speech and words features of every frame of the clip; frames
+ * without data are zeros, a branch absent from the whole clip takes the
+ * model's missing vector), runs all tracks of a frame in one batch and
+ * attaches the tasks the file holds (action units, expression,
+ * valence/arousal) with its labels; the modalities name the branches present
+ * in the clip. In the default #GstAffectFuse:mode, centred, the clip is
+ * centred on the frame: the element holds back the clip_len - 1 -
+ * clip_len / 2 later frames and reports them in the LATENCY query; at EOS
+ * the held frames are pushed with the missing later frames as zeros, on
+ * flush they are dropped. In causal mode the clip ends at the frame and
+ * there is no latency. #GstAffectFuse:smoothing applies to the baseline
+ * only.
  *
  * With #GstAffectFuse:smoothing > 0 the probabilities of each track are
  * smoothed over time by an exponential moving average. The state of a track
@@ -42,6 +54,11 @@
  *     facecrop ! affectfeatures branches=expression ! affectfuse
  *     smoothing=0.6 ! affectsink location=talk.jsonl
  * ]| Writes the smoothed expression probabilities of every face.
+ * |[
+ * gst-launch-1.0 filesrc location=talk.mp4 ! decodebin ! videoconvert !
+ *     facecrop ! affectfeatures ! affectfuse model=fusion.safetensors !
+ *     affectsink location=talk.jsonl
+ * ]| Runs a trained fusion network (centred clips).
  */
 
 #ifdef HAVE_CONFIG_H
@@ -55,6 +72,7 @@
 #include <gst/video/video.h>
 
 #include "affect-expression.h"
+#include "affect-fusion.h"
 #include "affect-modelpath.h"
 #include "affect-safetensors.h"
 #include "gstaffectfuse.h"
@@ -68,12 +86,54 @@ GST_DEBUG_CATEGORY_STATIC (gst_affect_fuse_debug);
 
 #define DEFAULT_MODEL_LOCATION NULL
 #define DEFAULT_SMOOTHING 0.0
+#define DEFAULT_MODEL NULL
+#define DEFAULT_MODE GST_AFFECT_FUSE_MODE_CENTRED
+/* What the plugin's extractors produce (affectfeatures: image and
+ * expression branches from face-api's nets; speech and words); the value
+ * models/fusion/export.py writes by default. */
+#define DEFAULT_FEATURES                                  \
+  "img=face_recognition_model,exp=face_expression_model," \
+  "spe=affect-speech,wrd=affect-bert"
 
 enum {
   PROP_0,
   PROP_MODEL_LOCATION,
   PROP_SMOOTHING,
+  PROP_MODEL,
+  PROP_MODE,
+  PROP_FEATURES,
 };
+
+GType
+gst_affect_fuse_mode_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    { GST_AFFECT_FUSE_MODE_CENTRED,
+        "Clip centred on the frame (latency of the frames after it)",
+        "centred" },
+    { GST_AFFECT_FUSE_MODE_CAUSAL, "Clip ending at the frame (no latency)",
+        "causal" },
+    { 0, NULL, NULL },
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstAffectFuseMode", values);
+
+    g_once_init_leave (&type, t);
+  }
+  return (GType)type;
+}
+
+/* The clip window of one track: the last clip_len frames, in a ring indexed
+ * by frame number modulo clip_len. */
+typedef struct {
+  gint64 *stamp; /* [T] frame number held by the slot, -1 = none */
+  guint8 *has;   /* [T] GstAffectModalities of the slot */
+  gfloat *img;   /* [T, d_img] */
+  gfloat *x[AFFECT_FUSION_N_BRANCHES]; /* [T, d_m] */
+  gint64 last; /* last frame with features of the track */
+} TrackWindow;
 
 /* For each ABAW class (Neutral, Anger, Disgust, Fear, Happiness, Sadness,
  * Surprise) the index of the face-api class. */
@@ -104,6 +164,23 @@ struct _GstAffectFuse {
   gfloat *fc_bias;    /* [7] */
   GHashTable *tracks; /* track id -> TrackState */
   guint64 frame;
+
+  /* properties (fusion network), object lock */
+  gchar *model;
+  GstAffectFuseMode mode;
+  gchar *features;
+
+  /* streaming state (fusion network) */
+  AffectFusion *fusion;       /* NULL = expression baseline */
+  GstAffectFuseMode run_mode; /* mode copied at start */
+  gint clip_len, centre;
+  gint hold;                   /* frames held back: clip_len - 1 - centre */
+  GHashTable *windows;         /* track id -> TrackWindow */
+  GQueue held;                 /* held buffers, oldest first (centred) */
+  gint64 next_in;              /* frame number of the next input buffer */
+  gint64 next_out;             /* frame number of the oldest held buffer */
+  GstClockTime frame_duration; /* from the caps framerate, or NONE */
+  GstClockTime latency;        /* hold × frame_duration, object lock */
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE (
@@ -128,6 +205,14 @@ static gboolean gst_affect_fuse_sink_event (
     GstBaseTransform *trans, GstEvent *event);
 static GstFlowReturn gst_affect_fuse_transform_ip (
     GstBaseTransform *trans, GstBuffer *buffer);
+static gboolean gst_affect_fuse_set_caps (
+    GstBaseTransform *trans, GstCaps *incaps, GstCaps *outcaps);
+static gboolean gst_affect_fuse_query (
+    GstBaseTransform *trans, GstPadDirection direction, GstQuery *query);
+static GstFlowReturn gst_affect_fuse_submit_input_buffer (
+    GstBaseTransform *trans, gboolean is_discont, GstBuffer *input);
+static GstFlowReturn gst_affect_fuse_generate_output (
+    GstBaseTransform *trans, GstBuffer **outbuf);
 
 static void
 gst_affect_fuse_class_init (GstAffectFuseClass *klass)
@@ -176,18 +261,80 @@ gst_affect_fuse_class_init (GstAffectFuseClass *klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_PLAYING));
 
+  /**
+   * GstAffectFuse:model:
+   *
+   * A fusion network file (safetensors, `format=gst-affect-fusion`, see
+   * docs/fusion.md) exported by the trainer of models/fusion. When set, the
+   * network runs instead of the expression baseline: it keeps a clip window
+   * of #GstAffectFuse:mode per track and predicts the tasks the file holds
+   * (action units, expression, valence/arousal) with its labels. %NULL
+   * runs the expression baseline. Every metadata key and tensor shape is
+   * validated in the READY→PAUSED transition; a bad file is an error that
+   * names the problem.
+   */
+  g_object_class_install_property (gobject_class, PROP_MODEL,
+      g_param_spec_string ("model", "Model",
+          "Fusion network file (gst-affect-fusion safetensors); NULL = the "
+          "expression baseline",
+          DEFAULT_MODEL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstAffectFuse:mode:
+   *
+   * Placement of the fusion network's clip of clip_len (T) frames: centred
+   * on the frame (centre index T/2, as in training; the element holds back
+   * T - 1 - T/2 frames and reports that latency), or causal (the clip ends
+   * at the frame, no latency; the image feature is the frame's own). Only
+   * used with #GstAffectFuse:model.
+   */
+  g_object_class_install_property (gobject_class, PROP_MODE,
+      g_param_spec_enum ("mode", "Mode",
+          "Clip window of the fusion network: centred on the frame "
+          "(latency) or ending at it (causal)",
+          GST_TYPE_AFFECT_FUSE_MODE, DEFAULT_MODE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstAffectFuse:features:
+   *
+   * The identifier of the feature extractors upstream; the model's
+   * `features` metadata must equal it (a model trained on other features is
+   * refused at start). The default names the plugin's own extractors, the
+   * value models/fusion/export.py writes by default. %NULL skips the check.
+   */
+  g_object_class_install_property (gobject_class, PROP_FEATURES,
+      g_param_spec_string ("features", "Features",
+          "Identifier of the upstream feature extractors the model must have "
+          "been trained on (its 'features' metadata); NULL = no check",
+          DEFAULT_FEATURES,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
+
+  gst_type_mark_as_plugin_api (GST_TYPE_AFFECT_FUSE_MODE, 0);
+
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class, "Affect predictions",
       "Filter/Analyzer/Video",
-      "Predicts facial expressions from per-face features and attaches them "
-      "as metadata (expression baseline)",
+      "Predicts affect (action units, expression, valence/arousal) from "
+      "per-face features with a fusion network or the expression baseline "
+      "and attaches it as metadata",
       "gst-affect developers <https://github.com/gst-affect/gst-affect>");
 
   trans_class->start = GST_DEBUG_FUNCPTR (gst_affect_fuse_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_affect_fuse_stop);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_affect_fuse_sink_event);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_affect_fuse_transform_ip);
+  trans_class->set_caps = GST_DEBUG_FUNCPTR (gst_affect_fuse_set_caps);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_affect_fuse_query);
+  trans_class->submit_input_buffer
+      = GST_DEBUG_FUNCPTR (gst_affect_fuse_submit_input_buffer);
+  trans_class->generate_output
+      = GST_DEBUG_FUNCPTR (gst_affect_fuse_generate_output);
   trans_class->passthrough_on_same_caps = FALSE;
   trans_class->transform_ip_on_passthrough = FALSE;
 }
@@ -197,6 +344,11 @@ gst_affect_fuse_init (GstAffectFuse *self)
 {
   self->model_location = g_strdup (DEFAULT_MODEL_LOCATION);
   self->smoothing = DEFAULT_SMOOTHING;
+  self->model = g_strdup (DEFAULT_MODEL);
+  self->mode = DEFAULT_MODE;
+  self->features = g_strdup (DEFAULT_FEATURES);
+  self->frame_duration = GST_CLOCK_TIME_NONE;
+  g_queue_init (&self->held);
 
   /* the video is not touched, only metadata is added: in place, on a
    * writable (shallow) copy of the buffer when it is shared */
@@ -210,6 +362,8 @@ gst_affect_fuse_finalize (GObject *object)
   GstAffectFuse *self = GST_AFFECT_FUSE (object);
 
   g_free (self->model_location);
+  g_free (self->model);
+  g_free (self->features);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -228,6 +382,17 @@ gst_affect_fuse_set_property (
       break;
     case PROP_SMOOTHING:
       self->smoothing = g_value_get_double (value);
+      break;
+    case PROP_MODEL:
+      g_free (self->model);
+      self->model = g_value_dup_string (value);
+      break;
+    case PROP_MODE:
+      self->mode = g_value_get_enum (value);
+      break;
+    case PROP_FEATURES:
+      g_free (self->features);
+      self->features = g_value_dup_string (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -250,11 +415,358 @@ gst_affect_fuse_get_property (
     case PROP_SMOOTHING:
       g_value_set_double (value, self->smoothing);
       break;
+    case PROP_MODEL:
+      g_value_set_string (value, self->model);
+      break;
+    case PROP_MODE:
+      g_value_set_enum (value, self->mode);
+      break;
+    case PROP_FEATURES:
+      g_value_set_string (value, self->features);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
   }
   GST_OBJECT_UNLOCK (self);
+}
+
+/* ------------------------------------------------------------------ */
+/* Fusion network                                                      */
+/* ------------------------------------------------------------------ */
+
+/* The features-meta branch of each fusion clip branch. */
+static const GstAffectBranch meta_branch[AFFECT_FUSION_N_BRANCHES] = {
+  GST_AFFECT_BRANCH_EXPRESSION,
+  GST_AFFECT_BRANCH_SPEECH,
+  GST_AFFECT_BRANCH_WORDS,
+};
+
+static const GstAffectModalities branch_modality[AFFECT_FUSION_N_BRANCHES] = {
+  GST_AFFECT_MODALITY_EXPRESSION,
+  GST_AFFECT_MODALITY_SPEECH,
+  GST_AFFECT_MODALITY_WORDS,
+};
+
+static void
+track_window_free (gpointer data)
+{
+  TrackWindow *w = data;
+  guint m;
+
+  g_free (w->stamp);
+  g_free (w->has);
+  g_free (w->img);
+  for (m = 0; m < AFFECT_FUSION_N_BRANCHES; m++)
+    g_free (w->x[m]);
+  g_free (w);
+}
+
+static TrackWindow *
+track_window_new (const AffectFusionInfo *info)
+{
+  TrackWindow *w = g_new0 (TrackWindow, 1);
+  gsize t = info->clip_len;
+  guint m;
+
+  w->stamp = g_new (gint64, t);
+  for (m = 0; m < t; m++)
+    w->stamp[m] = -1;
+  w->has = g_new0 (guint8, t);
+  w->img = g_new0 (gfloat, t * info->d_img);
+  for (m = 0; m < AFFECT_FUSION_N_BRANCHES; m++)
+    w->x[m] = g_new0 (gfloat, t * info->d_branch[m]);
+  w->last = -1;
+  return w;
+}
+
+/* Stores the features of frame @frame of every track of @buffer in the
+ * track's window. A vector whose size is not the model's is ignored (the
+ * branch is absent on that frame). */
+static void
+gst_affect_fuse_record (GstAffectFuse *self, GstBuffer *buffer, gint64 frame)
+{
+  const AffectFusionInfo *info = affect_fusion_get_info (self->fusion);
+  GstAffectFeaturesMeta *feat;
+  gpointer state = NULL;
+  gsize slot = (gsize)(frame % self->clip_len);
+
+  while ((feat = gst_buffer_iterate_affect_features_meta (buffer, &state))) {
+    TrackWindow *w = g_hash_table_lookup (
+        self->windows, GUINT_TO_POINTER (feat->track_id));
+    const gfloat *v;
+    guint size = 0, m;
+
+    if (w == NULL) {
+      w = track_window_new (info);
+      g_hash_table_insert (self->windows, GUINT_TO_POINTER (feat->track_id), w);
+    }
+    w->stamp[slot] = frame;
+    w->has[slot] = 0;
+    w->last = frame;
+
+    v = gst_affect_features_meta_get (feat, GST_AFFECT_BRANCH_IMAGE, &size);
+    if (v != NULL && size == (guint)info->d_img) {
+      memcpy (w->img + slot * info->d_img, v, size * sizeof (gfloat));
+      w->has[slot] |= GST_AFFECT_MODALITY_IMAGE;
+    } else if (v != NULL) {
+      GST_WARNING_OBJECT (self,
+          "track %u: image features of size %u, the model wants %d",
+          feat->track_id, size, info->d_img);
+    }
+    for (m = 0; m < AFFECT_FUSION_N_BRANCHES; m++) {
+      gsize d = info->d_branch[m];
+
+      v = gst_affect_features_meta_get (feat, meta_branch[m], &size);
+      if (v != NULL && size == d) {
+        memcpy (w->x[m] + slot * d, v, d * sizeof (gfloat));
+        w->has[slot] |= branch_modality[m];
+      } else if (v != NULL) {
+        GST_WARNING_OBJECT (self,
+            "track %u: %s features of size %u, the model wants "
+            "%" G_GSIZE_FORMAT,
+            feat->track_id, affect_fusion_branch_name (m), size, d);
+      }
+    }
+  }
+}
+
+static gboolean
+window_is_stale (gpointer key, gpointer value, gpointer user_data)
+{
+  const TrackWindow *w = value;
+
+  return w->last < *(const gint64 *)user_data;
+}
+
+/* Drops the windows of tracks not seen in the last clip_len frames (no clip
+ * that is still to be predicted can contain them). */
+static void
+gst_affect_fuse_forget (GstAffectFuse *self)
+{
+  gint64 oldest = self->next_in - self->clip_len;
+
+  g_hash_table_foreach_remove (self->windows, window_is_stale, &oldest);
+}
+
+/* Runs the network on the clips of every track of @buffer (frame @frame)
+ * that has an image feature, in one batch, and attaches the predictions.
+ * @buffer must be writable. */
+static gboolean
+gst_affect_fuse_predict (GstAffectFuse *self, GstBuffer *buffer, gint64 frame)
+{
+  const AffectFusionInfo *info = affect_fusion_get_info (self->fusion);
+  const gint t = self->clip_len;
+  GstAffectFeaturesMeta *feat;
+  gpointer state = NULL;
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (guint));
+  gfloat *img = NULL, *x[AFFECT_FUSION_N_BRANCHES] = { NULL }, *out[3];
+  GstAffectModalities *mods = NULL;
+  guint8 *present = NULL;
+  GError *error = NULL;
+  gint64 start;
+  gboolean ok = TRUE;
+  guint n, i, m;
+  gint k;
+
+  /* the tracks: features meta with an image feature on this frame */
+  while ((feat = gst_buffer_iterate_affect_features_meta (buffer, &state))) {
+    guint size = 0;
+    const gfloat *v
+        = gst_affect_features_meta_get (feat, GST_AFFECT_BRANCH_IMAGE, &size);
+    guint j;
+
+    if (v == NULL || size != (guint)info->d_img)
+      continue;
+    for (j = 0; j < ids->len; j++)
+      if (g_array_index (ids, guint, j) == feat->track_id)
+        break;
+    if (j == ids->len)
+      g_array_append_val (ids, feat->track_id);
+  }
+  n = ids->len;
+  if (n == 0)
+    goto done;
+
+  start = self->run_mode == GST_AFFECT_FUSE_MODE_CENTRED ? frame - self->centre
+                                                         : frame - t + 1;
+  img = g_new0 (gfloat, (gsize)n * info->d_img);
+  for (m = 0; m < AFFECT_FUSION_N_BRANCHES; m++)
+    x[m] = g_new0 (gfloat, (gsize)n * t * info->d_branch[m]);
+  present = g_new0 (guint8, (gsize)n * AFFECT_FUSION_N_BRANCHES);
+  mods = g_new0 (GstAffectModalities, n);
+  for (i = 0; i < AFFECT_FUSION_N_TASKS; i++)
+    out[i]
+        = info->has_task[i] ? g_new0 (gfloat, (gsize)n * info->n_out[i]) : NULL;
+
+  for (i = 0; i < n; i++) {
+    guint id = g_array_index (ids, guint, i);
+    TrackWindow *w = g_hash_table_lookup (self->windows, GUINT_TO_POINTER (id));
+    gsize slot = (gsize)(frame % t);
+
+    g_assert (w != NULL && w->stamp[slot] == frame);
+    memcpy (img + (gsize)i * info->d_img, w->img + slot * info->d_img,
+        info->d_img * sizeof (gfloat));
+    mods[i] = GST_AFFECT_MODALITY_IMAGE;
+    for (k = 0; k < t; k++) {
+      gint64 f = start + k;
+
+      if (f < 0 || f >= self->next_in)
+        continue; /* outside the stream: a frame without data */
+      slot = (gsize)(f % t);
+      if (w->stamp[slot] != f)
+        continue; /* the track had no features on that frame */
+      for (m = 0; m < AFFECT_FUSION_N_BRANCHES; m++) {
+        gsize d = info->d_branch[m];
+
+        if (!(w->has[slot] & branch_modality[m]))
+          continue;
+        memcpy (x[m] + ((gsize)i * t + k) * d, w->x[m] + slot * d,
+            d * sizeof (gfloat));
+        present[i * AFFECT_FUSION_N_BRANCHES + m] = 1;
+        mods[i] |= branch_modality[m];
+      }
+    }
+  }
+
+  if (!affect_fusion_run (self->fusion, n, t, img, x[0], x[1], x[2], present,
+          out[AFFECT_FUSION_TASK_AU], out[AFFECT_FUSION_TASK_EXPR],
+          out[AFFECT_FUSION_TASK_VA], &error)) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("The fusion network failed"),
+        ("%s", error->message));
+    g_clear_error (&error);
+    ok = FALSE;
+    goto done;
+  }
+
+  for (i = 0; i < n; i++) {
+    GstAffectPredictions pred;
+
+    gst_affect_predictions_init (&pred);
+    if (out[AFFECT_FUSION_TASK_AU] != NULL)
+      gst_affect_predictions_set_au (&pred, AFFECT_FUSION_N_AU,
+          (const gchar *const *)info->au_labels,
+          out[AFFECT_FUSION_TASK_AU] + (gsize)i * AFFECT_FUSION_N_AU);
+    if (out[AFFECT_FUSION_TASK_EXPR] != NULL) {
+      gsize kk = info->n_out[AFFECT_FUSION_TASK_EXPR];
+
+      gst_affect_predictions_set_expression (&pred, kk,
+          (const gchar *const *)info->expr_labels,
+          out[AFFECT_FUSION_TASK_EXPR] + i * kk);
+    }
+    if (out[AFFECT_FUSION_TASK_VA] != NULL)
+      gst_affect_predictions_set_va (&pred, out[AFFECT_FUSION_TASK_VA][i * 2],
+          out[AFFECT_FUSION_TASK_VA][i * 2 + 1]);
+    pred.modalities = mods[i];
+    gst_buffer_add_affect_predictions_meta (
+        buffer, g_array_index (ids, guint, i), &pred);
+  }
+
+done:
+  g_array_unref (ids);
+  g_free (img);
+  for (m = 0; m < AFFECT_FUSION_N_BRANCHES; m++)
+    g_free (x[m]);
+  if (n > 0)
+    for (i = 0; i < AFFECT_FUSION_N_TASKS; i++)
+      g_free (out[i]);
+  g_free (present);
+  g_free (mods);
+  return ok;
+}
+
+/* Pushes every held buffer, predicted with the frames received so far (the
+ * missing later frames count as frames without data). */
+static GstFlowReturn
+gst_affect_fuse_drain (GstAffectFuse *self)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+  GstBuffer *buf;
+
+  while ((buf = g_queue_pop_head (&self->held)) != NULL) {
+    gint64 frame = self->next_out++;
+
+    if (ret != GST_FLOW_OK) {
+      gst_buffer_unref (buf);
+      continue;
+    }
+    buf = gst_buffer_make_writable (buf);
+    if (!gst_affect_fuse_predict (self, buf, frame)) {
+      gst_buffer_unref (buf);
+      ret = GST_FLOW_ERROR;
+      continue;
+    }
+    ret = gst_pad_push (GST_BASE_TRANSFORM_SRC_PAD (self), buf);
+  }
+  return ret;
+}
+
+/* Forgets the windows and the frame numbering, dropping held buffers. */
+static void
+gst_affect_fuse_reset (GstAffectFuse *self)
+{
+  g_queue_clear_full (&self->held, (GDestroyNotify)gst_buffer_unref);
+  if (self->windows != NULL)
+    g_hash_table_remove_all (self->windows);
+  self->next_in = 0;
+  self->next_out = 0;
+}
+
+static gboolean
+gst_affect_fuse_start_fusion (GstAffectFuse *self, const gchar *model,
+    const gchar *features, GstAffectFuseMode mode)
+{
+  const AffectFusionInfo *info;
+  GError *error = NULL;
+
+  if (!g_file_test (model, G_FILE_TEST_IS_REGULAR)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("Fusion model %s not found", model),
+        ("no regular file at %s (the 'model' property)", model));
+    return FALSE;
+  }
+  self->fusion = affect_fusion_load (model, &error);
+  if (self->fusion == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Invalid fusion model: %s", error->message), ("%s", error->message));
+    g_clear_error (&error);
+    return FALSE;
+  }
+  if (features != NULL
+      && !affect_fusion_check_features (self->fusion, features, &error)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Fusion model %s was trained on other features: %s", model,
+            error->message),
+        ("%s", error->message));
+    g_clear_error (&error);
+    g_clear_pointer (&self->fusion, affect_fusion_free);
+    return FALSE;
+  }
+  info = affect_fusion_get_info (self->fusion);
+  if (info->n_out[AFFECT_FUSION_TASK_EXPR] > GST_AFFECT_MAX_EXPR
+      || AFFECT_FUSION_N_AU > GST_AFFECT_MAX_AU) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Fusion model %s has %d expression classes, at most %d are "
+         "supported",
+            model, info->n_out[AFFECT_FUSION_TASK_EXPR], GST_AFFECT_MAX_EXPR),
+        (NULL));
+    g_clear_pointer (&self->fusion, affect_fusion_free);
+    return FALSE;
+  }
+
+  self->run_mode = mode;
+  self->clip_len = info->clip_len;
+  self->centre = info->clip_len / 2;
+  self->hold = mode == GST_AFFECT_FUSE_MODE_CENTRED
+                   ? info->clip_len - 1 - self->centre
+                   : 0;
+  self->windows = g_hash_table_new_full (NULL, NULL, NULL, track_window_free);
+  gst_affect_fuse_reset (self);
+  GST_INFO_OBJECT (self,
+      "fusion network %s: clip %d, %s mode, %d frame(s) held back", model,
+      info->clip_len,
+      mode == GST_AFFECT_FUSE_MODE_CENTRED ? "centred" : "causal", self->hold);
+  return TRUE;
 }
 
 static gboolean
@@ -266,10 +778,26 @@ gst_affect_fuse_start (GstBaseTransform *trans)
   GError *error = NULL;
   AffectStFile *file;
   gchar *location, *path;
+  gchar *model, *features;
+  GstAffectFuseMode mode;
+  gboolean ok;
 
   GST_OBJECT_LOCK (self);
   location = g_strdup (self->model_location);
+  model = g_strdup (self->model);
+  features = g_strdup (self->features);
+  mode = self->mode;
   GST_OBJECT_UNLOCK (self);
+
+  self->frame_duration = GST_CLOCK_TIME_NONE;
+  if (model != NULL) {
+    g_free (location);
+    ok = gst_affect_fuse_start_fusion (self, model, features, mode);
+    g_free (model);
+    g_free (features);
+    return ok;
+  }
+  g_free (features);
 
   path = affect_model_find (EXPRESSION_MODEL, location, &error);
   g_free (location);
@@ -317,6 +845,12 @@ gst_affect_fuse_stop (GstBaseTransform *trans)
   g_clear_pointer (&self->fc_weights, g_free);
   g_clear_pointer (&self->fc_bias, g_free);
   g_clear_pointer (&self->tracks, g_hash_table_unref);
+  g_queue_clear_full (&self->held, (GDestroyNotify)gst_buffer_unref);
+  g_clear_pointer (&self->windows, g_hash_table_unref);
+  g_clear_pointer (&self->fusion, affect_fusion_free);
+  GST_OBJECT_LOCK (self);
+  self->latency = 0;
+  GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
 
@@ -324,6 +858,34 @@ static gboolean
 gst_affect_fuse_sink_event (GstBaseTransform *trans, GstEvent *event)
 {
   GstAffectFuse *self = GST_AFFECT_FUSE (trans);
+
+  if (self->fusion != NULL) {
+    GstFlowReturn ret;
+
+    switch (GST_EVENT_TYPE (event)) {
+      case GST_EVENT_FLUSH_STOP:
+        GST_DEBUG_OBJECT (self, "flush: dropping %u held buffer(s)",
+            g_queue_get_length (&self->held));
+        gst_affect_fuse_reset (self);
+        break;
+      case GST_EVENT_EOS:
+      case GST_EVENT_STREAM_START:
+      case GST_EVENT_SEGMENT:
+      case GST_EVENT_CAPS:
+        /* the held buffers go out before the event, predicted with the
+         * frames received so far; a new segment or stream starts new
+         * windows */
+        ret = gst_affect_fuse_drain (self);
+        if (ret != GST_FLOW_OK)
+          GST_DEBUG_OBJECT (self, "drain before %s: %s",
+              GST_EVENT_TYPE_NAME (event), gst_flow_get_name (ret));
+        if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+          gst_affect_fuse_reset (self);
+        break;
+      default:
+        break;
+    }
+  }
 
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_FLUSH_STOP:
@@ -338,6 +900,121 @@ gst_affect_fuse_sink_event (GstBaseTransform *trans, GstEvent *event)
   }
 
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+}
+
+static gboolean
+gst_affect_fuse_set_caps (
+    GstBaseTransform *trans, GstCaps *incaps, GstCaps *outcaps)
+{
+  GstAffectFuse *self = GST_AFFECT_FUSE (trans);
+  GstStructure *st = gst_caps_get_structure (incaps, 0);
+  GstClockTime duration = GST_CLOCK_TIME_NONE;
+  gint num = 0, den = 0;
+
+  if (gst_structure_get_fraction (st, "framerate", &num, &den) && num > 0
+      && den > 0)
+    duration = gst_util_uint64_scale_int (GST_SECOND, den, num);
+  if (duration != self->frame_duration) {
+    self->frame_duration = duration;
+    GST_OBJECT_LOCK (self);
+    self->latency = self->fusion != NULL && GST_CLOCK_TIME_IS_VALID (duration)
+                        ? self->hold * duration
+                        : 0;
+    GST_OBJECT_UNLOCK (self);
+    if (self->fusion != NULL && self->hold > 0) {
+      if (!GST_CLOCK_TIME_IS_VALID (duration))
+        GST_WARNING_OBJECT (self,
+            "no framerate in the caps: the latency of the %d held frame(s) "
+            "cannot be reported",
+            self->hold);
+      gst_element_post_message (
+          GST_ELEMENT (self), gst_message_new_latency (GST_OBJECT (self)));
+    }
+  }
+  return TRUE;
+}
+
+/* The latency of the centred window: the frames held back. */
+static gboolean
+gst_affect_fuse_query (
+    GstBaseTransform *trans, GstPadDirection direction, GstQuery *query)
+{
+  GstAffectFuse *self = GST_AFFECT_FUSE (trans);
+  gboolean res;
+
+  res = GST_BASE_TRANSFORM_CLASS (parent_class)
+            ->query (trans, direction, query);
+  if (res && direction == GST_PAD_SRC
+      && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    GstClockTime min, max, ours;
+    gboolean live;
+
+    GST_OBJECT_LOCK (self);
+    ours = self->latency;
+    GST_OBJECT_UNLOCK (self);
+    if (ours == 0)
+      return res;
+    gst_query_parse_latency (query, &live, &min, &max);
+    min += ours;
+    if (GST_CLOCK_TIME_IS_VALID (max))
+      max += ours;
+    GST_DEBUG_OBJECT (
+        self, "adding %" GST_TIME_FORMAT " of latency", GST_TIME_ARGS (ours));
+    gst_query_set_latency (query, live, min, max);
+  }
+  return res;
+}
+
+/* Centred mode: the input buffer is recorded and held back until the
+ * frames after it have come. Otherwise the base class keeps it for
+ * transform_ip(). */
+static GstFlowReturn
+gst_affect_fuse_submit_input_buffer (
+    GstBaseTransform *trans, gboolean is_discont, GstBuffer *input)
+{
+  GstAffectFuse *self = GST_AFFECT_FUSE (trans);
+  GstFlowReturn ret;
+  GstBuffer *buf;
+
+  ret = GST_BASE_TRANSFORM_CLASS (parent_class)
+            ->submit_input_buffer (trans, is_discont, input);
+  if (ret != GST_FLOW_OK || self->fusion == NULL
+      || self->run_mode != GST_AFFECT_FUSE_MODE_CENTRED)
+    return ret;
+
+  buf = trans->queued_buf;
+  trans->queued_buf = NULL;
+  if (buf == NULL)
+    return ret; /* dropped by QoS */
+  gst_affect_fuse_record (self, buf, self->next_in);
+  self->next_in++;
+  gst_affect_fuse_forget (self);
+  g_queue_push_tail (&self->held, buf);
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn
+gst_affect_fuse_generate_output (GstBaseTransform *trans, GstBuffer **outbuf)
+{
+  GstAffectFuse *self = GST_AFFECT_FUSE (trans);
+  GstBuffer *buf;
+  gint64 frame;
+
+  if (self->fusion == NULL || self->run_mode != GST_AFFECT_FUSE_MODE_CENTRED)
+    return GST_BASE_TRANSFORM_CLASS (parent_class)
+        ->generate_output (trans, outbuf);
+
+  *outbuf = NULL;
+  if (g_queue_get_length (&self->held) <= (guint)self->hold)
+    return GST_FLOW_OK;
+  buf = gst_buffer_make_writable (g_queue_pop_head (&self->held));
+  frame = self->next_out++;
+  if (!gst_affect_fuse_predict (self, buf, frame)) {
+    gst_buffer_unref (buf);
+    return GST_FLOW_ERROR;
+  }
+  *outbuf = buf;
+  return GST_FLOW_OK;
 }
 
 /* The expression head: softmax (bias + f · W) in face-api order, computed
@@ -392,6 +1069,17 @@ gst_affect_fuse_transform_ip (GstBaseTransform *trans, GstBuffer *buffer)
   GArray *done;
   gdouble smoothing;
   guint i;
+
+  if (self->fusion != NULL) {
+    /* causal mode: the clip ends at this frame */
+    gboolean ok;
+
+    gst_affect_fuse_record (self, buffer, self->next_in);
+    self->next_in++;
+    gst_affect_fuse_forget (self);
+    ok = gst_affect_fuse_predict (self, buffer, self->next_in - 1);
+    return ok ? GST_FLOW_OK : GST_FLOW_ERROR;
+  }
 
   GST_OBJECT_LOCK (self);
   smoothing = self->smoothing;

@@ -24,12 +24,14 @@
 #include <math.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
 #include <gst/affect/affectmeta.h>
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
 #include <json-glib/json-glib.h>
 
+#include "affect-fusion.h"
 #include "affect-image.h"
 #include "affect-modelpath.h"
 
@@ -302,9 +304,22 @@ GST_START_TEST (test_properties)
   fail_unless_equals_float (G_PARAM_SPEC_DOUBLE (pspec)->minimum, 0.0);
   fail_unless_equals_float (G_PARAM_SPEC_DOUBLE (pspec)->maximum, 1.0);
   fail_unless (pspec->flags & GST_PARAM_MUTABLE_PLAYING);
-  /* no fusion network yet */
-  fail_unless (
-      g_object_class_find_property (G_OBJECT_GET_CLASS (e), "model") == NULL);
+  /* the fusion network: off by default, centred window */
+  {
+    gchar *model = NULL, *features = NULL;
+    gint mode = -1;
+
+    g_object_get (
+        e, "model", &model, "mode", &mode, "features", &features, NULL);
+    fail_unless (model == NULL);
+    fail_unless_equals_int (mode, 0);
+    fail_unless (features != NULL && strstr (features, "exp=") != NULL);
+    g_free (features);
+    pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (e), "model");
+    fail_unless (pspec->flags & GST_PARAM_MUTABLE_READY);
+    pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (e), "mode");
+    fail_unless (pspec->flags & GST_PARAM_MUTABLE_READY);
+  }
   gst_object_unref (e);
 }
 
@@ -718,6 +733,511 @@ GST_START_TEST (test_pipeline)
 
 GST_END_TEST;
 
+/* ------------------------------------------------------------------ */
+/* Fusion network (model property)                                    */
+/* ------------------------------------------------------------------ */
+
+/* tests/golden/fusion/model-all.safetensors: d_img 10, d_exp 7, d_spe 5,
+ * d_wrd 9, clip_len 6, tasks au, expr (8 classes), va. */
+#define FUSION_FEATURES "golden-test-features"
+#define FN_FRAMES 10
+#define FN_TRACKS 3
+#define FCAPS "video/x-raw,format=GRAY8,width=4,height=2,framerate=30/1"
+
+static gchar *
+fusion_model_path (const gchar *config)
+{
+  const gchar *srcdir = g_getenv ("AFFECT_TEST_SRCDIR");
+  gchar *name = g_strdup_printf ("model-%s.safetensors", config);
+  gchar *path;
+
+  fail_unless (srcdir != NULL, "AFFECT_TEST_SRCDIR not set");
+  path = g_build_filename (srcdir, "golden", "fusion", name, NULL);
+  g_free (name);
+  fail_unless (g_file_test (path, G_FILE_TEST_IS_REGULAR), "%s missing", path);
+  return path;
+}
+
+/* The synthetic stream: which track has which branch on which frame.
+ * Track 1: every frame, image and expression always, speech when
+ * f % 3 != 0, no words, no image on frame 5. Track 2: even frames, image
+ * and words. Track 3: from frame 4, image only (every clip branch absent). */
+static gboolean
+fn_has_track (guint f, guint track)
+{
+  switch (track) {
+    case 1:
+      return TRUE;
+    case 2:
+      return f % 2 == 0;
+    default:
+      return f >= 4;
+  }
+}
+
+static gboolean
+fn_has_branch (guint f, guint track, GstAffectBranch b)
+{
+  if (!fn_has_track (f, track))
+    return FALSE;
+  switch (b) {
+    case GST_AFFECT_BRANCH_IMAGE:
+      return !(track == 1 && f == 5);
+    case GST_AFFECT_BRANCH_EXPRESSION:
+      return track == 1;
+    case GST_AFFECT_BRANCH_SPEECH:
+      return track == 1 && f % 3 != 0;
+    case GST_AFFECT_BRANCH_WORDS:
+      return track == 2;
+    default:
+      return FALSE;
+  }
+}
+
+/* Deterministic values in [-1, 1) for frame @f, track, branch. */
+static void
+fn_vector (guint f, guint track, GstAffectBranch b, gfloat *v, guint n)
+{
+  guint32 x = 2166136261u ^ (f * 7919u + track * 104729u + b * 15485863u);
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    x = x * 1664525u + 1013904223u;
+    v[i] = (gfloat)((x >> 8) % 2000) / 1000.0f - 1.0f;
+  }
+}
+
+static GstBuffer *
+fn_frame (const AffectFusionInfo *info, guint f)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, 8, NULL);
+  const guint dims[GST_AFFECT_N_BRANCHES]
+      = { info->d_img, info->d_branch[AFFECT_FUSION_BRANCH_EXP],
+          info->d_branch[AFFECT_FUSION_BRANCH_SPE],
+          info->d_branch[AFFECT_FUSION_BRANCH_WRD] };
+  guint track, b;
+
+  gst_buffer_memset (buf, 0, (guint8)f, 8);
+  GST_BUFFER_PTS (buf) = f * GST_SECOND / 30;
+  GST_BUFFER_DURATION (buf) = GST_SECOND / 30;
+  for (track = 1; track <= FN_TRACKS; track++) {
+    GstAffectFeaturesMeta *m;
+
+    if (!fn_has_track (f, track))
+      continue;
+    m = gst_buffer_add_affect_features_meta (buf, track);
+    for (b = 0; b < GST_AFFECT_N_BRANCHES; b++) {
+      gfloat v[256];
+
+      if (!fn_has_branch (f, track, b))
+        continue;
+      fn_vector (f, track, b, v, dims[b]);
+      gst_affect_features_meta_set (m, b, v, dims[b]);
+    }
+  }
+  return buf;
+}
+
+/* The prediction for @track on frame @p, computed directly with
+ * affect_fusion_run() on a window built here: frames [start, start + T),
+ * the frames outside [0, n_frames) and the frames without the branch as
+ * zeros, a branch present when any frame has it; @mods gets the
+ * modalities. */
+static void
+fn_expected (AffectFusion *fusion, gboolean centred, guint n_frames, guint p,
+    guint track, gfloat *au, gfloat *expr, gfloat *va,
+    GstAffectModalities *mods)
+{
+  const AffectFusionInfo *info = affect_fusion_get_info (fusion);
+  const gint t = info->clip_len;
+  const GstAffectBranch br[3] = { GST_AFFECT_BRANCH_EXPRESSION,
+    GST_AFFECT_BRANCH_SPEECH, GST_AFFECT_BRANCH_WORDS };
+  const GstAffectModalities md[3] = { GST_AFFECT_MODALITY_EXPRESSION,
+    GST_AFFECT_MODALITY_SPEECH, GST_AFFECT_MODALITY_WORDS };
+  gint start = centred ? (gint)p - t / 2 : (gint)p - t + 1;
+  gfloat *img = g_new0 (gfloat, info->d_img);
+  gfloat *x[3];
+  guint8 present[3] = { 0, 0, 0 };
+  GError *err = NULL;
+  gint k, m;
+
+  fn_vector (p, track, GST_AFFECT_BRANCH_IMAGE, img, info->d_img);
+  *mods = GST_AFFECT_MODALITY_IMAGE;
+  for (m = 0; m < 3; m++) {
+    gint d = info->d_branch[m];
+
+    x[m] = g_new0 (gfloat, t * d);
+    for (k = 0; k < t; k++) {
+      gint f = start + k;
+
+      if (f < 0 || f >= (gint)n_frames || !fn_has_branch (f, track, br[m]))
+        continue;
+      fn_vector (f, track, br[m], x[m] + k * d, d);
+      present[m] = 1;
+      *mods |= md[m];
+    }
+  }
+  fail_unless (affect_fusion_run (fusion, 1, t, img, x[0], x[1], x[2], present,
+                   au, expr, va, &err),
+      "%s", err ? err->message : "?");
+  g_free (img);
+  for (m = 0; m < 3; m++)
+    g_free (x[m]);
+}
+
+/* Checks the predictions of every track of frame @p against fn_expected. */
+static void
+fn_check_frame (AffectFusion *fusion, gboolean centred, guint n_frames,
+    GstBuffer *buf, guint p)
+{
+  const AffectFusionInfo *info = affect_fusion_get_info (fusion);
+  guint track, i;
+
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (buf), p * GST_SECOND / 30);
+  for (track = 1; track <= FN_TRACKS; track++) {
+    const GstAffectPredictions *pr = predictions_of (buf, track);
+    gfloat au[AFFECT_FUSION_N_AU], expr[16], va[2];
+    GstAffectModalities mods;
+
+    if (!fn_has_branch (p, track, GST_AFFECT_BRANCH_IMAGE)) {
+      /* no image feature on this frame: no prediction */
+      fail_unless (pr == NULL, "frame %u track %u predicted", p, track);
+      continue;
+    }
+    fail_unless (pr != NULL, "frame %u track %u: no predictions", p, track);
+    fn_expected (fusion, centred, n_frames, p, track, au, expr, va, &mods);
+    fail_unless_equals_int (pr->tasks,
+        GST_AFFECT_TASK_AU | GST_AFFECT_TASK_EXPRESSION | GST_AFFECT_TASK_VA);
+    fail_unless_equals_int (pr->modalities, mods);
+    fail_unless_equals_int (pr->n_au, AFFECT_FUSION_N_AU);
+    for (i = 0; i < AFFECT_FUSION_N_AU; i++) {
+      fail_unless_equals_string (pr->au_labels[i], info->au_labels[i]);
+      fail_unless (fabsf (pr->au[i] - au[i]) <= 1e-6f,
+          "frame %u track %u au %u: %g vs %g", p, track, i, pr->au[i], au[i]);
+    }
+    fail_unless_equals_int (pr->n_expr, info->n_out[AFFECT_FUSION_TASK_EXPR]);
+    for (i = 0; i < pr->n_expr; i++) {
+      fail_unless_equals_string (pr->expr_labels[i], info->expr_labels[i]);
+      fail_unless (fabsf (pr->expr[i] - expr[i]) <= 1e-6f,
+          "frame %u track %u expr %u: %g vs %g", p, track, i, pr->expr[i],
+          expr[i]);
+    }
+    fail_unless (fabsf (pr->valence - va[0]) <= 1e-6f);
+    fail_unless (fabsf (pr->arousal - va[1]) <= 1e-6f);
+  }
+}
+
+static GstHarness *
+fn_harness (const gchar *model, const gchar *mode)
+{
+  GstElement *e = gst_element_factory_make ("affectfuse", NULL);
+  GstHarness *h;
+
+  fail_unless (e != NULL);
+  gst_util_set_object_arg (G_OBJECT (e), "mode", mode);
+  g_object_set (e, "model", model, "features", FUSION_FEATURES, NULL);
+  h = gst_harness_new_with_element (e, "sink", "src");
+  gst_object_unref (e);
+  gst_harness_set_src_caps_str (h, FCAPS);
+  return h;
+}
+
+/* Centred window (T = 6, centre 3): two frames held back, reported as
+ * latency; the buffers come out in order with the predictions of the
+ * window around them; EOS drains the held ones with the later frames
+ * absent. A flush drops held buffers and windows. */
+GST_START_TEST (test_fusion_centred)
+{
+  gchar *path = fusion_model_path ("all");
+  AffectFusion *fusion = affect_fusion_load (path, NULL);
+  const AffectFusionInfo *info;
+  GstHarness *h;
+  GstBuffer *buf;
+  guint f;
+
+  fail_unless (fusion != NULL);
+  info = affect_fusion_get_info (fusion);
+  fail_unless_equals_int (info->clip_len, 6);
+  h = fn_harness (path, "centred");
+
+  fail_unless_equals_uint64 (gst_harness_query_latency (h),
+      2 * gst_util_uint64_scale_int (GST_SECOND, 1, 30));
+
+  for (f = 0; f < FN_FRAMES; f++) {
+    fail_unless_equals_int (
+        gst_harness_push (h, fn_frame (info, f)), GST_FLOW_OK);
+    /* frame f - 2 is out once frame f is in */
+    fail_unless_equals_int (
+        gst_harness_buffers_received (h), f < 2 ? 0 : f - 1);
+  }
+  for (f = 0; f < FN_FRAMES - 2; f++) {
+    buf = gst_harness_pull (h);
+    fn_check_frame (fusion, TRUE, FN_FRAMES, buf, f);
+    gst_buffer_unref (buf);
+  }
+  fail_unless (gst_harness_try_pull (h) == NULL);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  fail_unless_equals_int (gst_harness_buffers_received (h), FN_FRAMES);
+  for (f = FN_FRAMES - 2; f < FN_FRAMES; f++) {
+    buf = gst_harness_pull (h);
+    fn_check_frame (fusion, TRUE, FN_FRAMES, buf, f);
+    gst_buffer_unref (buf);
+  }
+
+  /* flush: the held frames are dropped and a new window starts */
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  gst_harness_set_src_caps_str (h, FCAPS);
+  for (f = 0; f < 2; f++)
+    fail_unless_equals_int (
+        gst_harness_push (h, fn_frame (info, f)), GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  gst_harness_set_src_caps_str (h, FCAPS);
+  fail_unless_equals_int (gst_harness_buffers_received (h), FN_FRAMES);
+  /* one frame after the flush, then EOS: a window of one frame */
+  fail_unless_equals_int (
+      gst_harness_push (h, fn_frame (info, 0)), GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  buf = gst_harness_pull (h);
+  fn_check_frame (fusion, TRUE, 1, buf, 0);
+  gst_buffer_unref (buf);
+
+  gst_harness_teardown (h);
+  affect_fusion_free (fusion);
+  g_free (path);
+}
+
+GST_END_TEST;
+
+/* Causal window: no latency, every buffer out at once with the window
+ * ending at it. */
+GST_START_TEST (test_fusion_causal)
+{
+  gchar *path = fusion_model_path ("all");
+  AffectFusion *fusion = affect_fusion_load (path, NULL);
+  const AffectFusionInfo *info;
+  GstHarness *h;
+  guint f;
+
+  fail_unless (fusion != NULL);
+  info = affect_fusion_get_info (fusion);
+  h = fn_harness (path, "causal");
+  fail_unless_equals_uint64 (gst_harness_query_latency (h), 0);
+  for (f = 0; f < FN_FRAMES; f++) {
+    GstBuffer *buf;
+
+    fail_unless_equals_int (
+        gst_harness_push (h, fn_frame (info, f)), GST_FLOW_OK);
+    buf = gst_harness_pull (h);
+    fn_check_frame (fusion, FALSE, f + 1, buf, f);
+    gst_buffer_unref (buf);
+  }
+  gst_harness_teardown (h);
+  affect_fusion_free (fusion);
+  g_free (path);
+}
+
+GST_END_TEST;
+
+/* A model that cannot be used: an error on the bus naming the problem, the
+ * state change fails, nothing crashes. */
+static void
+fn_expect_start_error (const gchar *model, const gchar *features, GQuark domain,
+    gint code, const gchar *needle)
+{
+  GstElement *e = gst_element_factory_make ("affectfuse", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *dbg = NULL;
+
+  g_object_set (e, "model", model, NULL);
+  if (features != NULL)
+    g_object_set (e, "features", features, NULL);
+  gst_element_set_bus (e, bus);
+  fail_unless_equals_int (
+      gst_element_set_state (e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no error for %s", model);
+  gst_message_parse_error (msg, &err, &dbg);
+  fail_unless (
+      g_error_matches (err, domain, code), "%s: %s", model, err->message);
+  fail_unless (strstr (err->message, needle) != NULL
+                   || (dbg != NULL && strstr (dbg, needle) != NULL),
+      "'%s' not in '%s' / '%s'", needle, err->message, dbg);
+  g_error_free (err);
+  g_free (dbg);
+  gst_message_unref (msg);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+}
+
+GST_START_TEST (test_fusion_bad_models)
+{
+  gchar *good = fusion_model_path ("all");
+  gchar *dir = g_dir_make_tmp ("affectfuse-XXXXXX", NULL);
+  gchar *corrupt = g_build_filename (dir, "corrupt.safetensors", NULL);
+  gchar *truncated = g_build_filename (dir, "truncated.safetensors", NULL);
+  gchar *missing = g_build_filename (dir, "missing.safetensors", NULL);
+  gchar *contents = NULL;
+  gsize len = 0;
+
+  fail_unless (dir != NULL);
+  fail_unless (
+      g_file_set_contents (corrupt, "not a safetensors file", -1, NULL));
+  fail_unless (g_file_get_contents (good, &contents, &len, NULL));
+  fail_unless (g_file_set_contents (truncated, contents, len / 2, NULL));
+
+  fn_expect_start_error (missing, FUSION_FEATURES, GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_NOT_FOUND, "missing.safetensors");
+  fn_expect_start_error (corrupt, FUSION_FEATURES, GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_SETTINGS, "corrupt.safetensors");
+  fn_expect_start_error (truncated, FUSION_FEATURES, GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_SETTINGS, "truncated.safetensors");
+  /* the default features (the plugin's extractors) are not the golden
+   * model's */
+  fn_expect_start_error (good, NULL, GST_RESOURCE_ERROR,
+      GST_RESOURCE_ERROR_SETTINGS, FUSION_FEATURES);
+
+  g_unlink (corrupt);
+  g_unlink (truncated);
+  g_rmdir (dir);
+  g_free (contents);
+  g_free (corrupt);
+  g_free (truncated);
+  g_free (missing);
+  g_free (dir);
+  g_free (good);
+}
+
+GST_END_TEST;
+
+/* Writes, at @path, a model with the sizes of the plugin's image and
+ * expression features (d_img = d_exp = 256) and the default features
+ * string: the tensors of model-all with those input sizes and new
+ * deterministic random values. */
+static void
+fn_write_model_256 (const gchar *path)
+{
+  gchar *src = fusion_model_path ("all");
+  AffectStFile *in = affect_st_open (src, NULL);
+  AffectStWriter *w = affect_st_writer_new ();
+  const gchar **keys;
+  GError *err = NULL;
+  guint32 x = 12345u;
+  guint i, k;
+
+  fail_unless (in != NULL);
+  keys = affect_st_get_metadata_keys (in);
+  for (k = 0; keys[k] != NULL; k++) {
+    const gchar *v = affect_st_get_metadata (in, keys[k]);
+
+    if (g_str_equal (keys[k], "d_img") || g_str_equal (keys[k], "d_exp"))
+      v = "256";
+    else if (g_str_equal (keys[k], "features"))
+      v = "img=face_recognition_model,exp=face_expression_model,"
+          "spe=affect-speech,wrd=affect-bert";
+    affect_st_writer_add_metadata (w, keys[k], v);
+  }
+  g_free (keys);
+
+  for (i = 0; i < affect_st_get_n_tensors (in); i++) {
+    const AffectStTensor *t = affect_st_get_tensor_by_index (in, i);
+    int64_t shape[AFFECT_ST_MAX_DIMS];
+    gsize n = 1, j;
+    gfloat *data, scale;
+
+    memcpy (shape, t->shape, sizeof (shape));
+    if (g_str_equal (t->name, "gru_exp.weight_ih_l0")
+        || g_str_has_prefix (t->name, "query_"))
+      shape[1] = 256;
+    else if (g_str_has_prefix (t->name, "head_")
+             && g_str_has_suffix (t->name, ".0.weight"))
+      shape[1] += 256 - 10; /* |z| = d_img + 3 H */
+    for (j = 0; j < t->n_dims; j++)
+      n *= shape[j];
+    scale = t->n_dims == 2 ? 1.0f / sqrtf ((gfloat)shape[1]) : 0.5f;
+    data = g_new (gfloat, n);
+    for (j = 0; j < n; j++) {
+      x = x * 1664525u + 1013904223u;
+      data[j] = scale * ((gfloat)((x >> 8) % 2000) / 1000.0f - 1.0f);
+    }
+    fail_unless (affect_st_writer_add (w, t->name, AFFECT_DTYPE_F32, t->n_dims,
+                     shape, data, n * sizeof (gfloat), &err),
+        "%s", err ? err->message : "?");
+    g_free (data);
+  }
+  fail_unless (
+      affect_st_writer_write (w, path, &err), "%s", err ? err->message : "?");
+  affect_st_writer_free (w);
+  affect_st_close (in);
+  g_free (src);
+}
+
+/* A model for 256-d image and expression features (as affectfeatures
+ * makes), with the default features property; features of other sizes are
+ * ignored (no predictions, no crash). */
+GST_START_TEST (test_fusion_256)
+{
+  gchar *dir = g_dir_make_tmp ("affectfuse-XXXXXX", NULL);
+  gchar *path = g_build_filename (dir, "fusion256.safetensors", NULL);
+  gchar *small = fusion_model_path ("all");
+  AffectFusion *fusion;
+  const AffectFusionInfo *info;
+  GstElement *e;
+  GstHarness *h;
+  GstBuffer *buf;
+  guint f;
+
+  fn_write_model_256 (path);
+  fusion = affect_fusion_load (path, NULL);
+  fail_unless (fusion != NULL);
+  info = affect_fusion_get_info (fusion);
+  fail_unless_equals_int (info->d_img, 256);
+  fail_unless_equals_int (info->d_branch[AFFECT_FUSION_BRANCH_EXP], 256);
+
+  e = gst_element_factory_make ("affectfuse", NULL);
+  g_object_set (e, "model", path, NULL);
+  h = gst_harness_new_with_element (e, "sink", "src");
+  gst_object_unref (e);
+  gst_harness_set_src_caps_str (h, FCAPS);
+  for (f = 0; f < FN_FRAMES; f++)
+    fail_unless_equals_int (
+        gst_harness_push (h, fn_frame (info, f)), GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  for (f = 0; f < FN_FRAMES; f++) {
+    buf = gst_harness_pull (h);
+    fn_check_frame (fusion, TRUE, FN_FRAMES, buf, f);
+    gst_buffer_unref (buf);
+  }
+  gst_harness_teardown (h);
+
+  /* the same frames into the small model: the image features do not fit
+   * (256 floats, the model wants 10), so no track gets predictions */
+  h = fn_harness (small, "causal");
+  for (f = 0; f < 3; f++) {
+    fail_unless_equals_int (
+        gst_harness_push (h, fn_frame (info, f)), GST_FLOW_OK);
+    buf = gst_harness_pull (h);
+    fail_unless (gst_buffer_get_meta (buf, GST_AFFECT_PREDICTIONS_META_API_TYPE)
+                 == NULL);
+    gst_buffer_unref (buf);
+  }
+  gst_harness_teardown (h);
+
+  affect_fusion_free (fusion);
+  g_unlink (path);
+  g_rmdir (dir);
+  g_free (path);
+  g_free (dir);
+  g_free (small);
+}
+
+GST_END_TEST;
+
 static Suite *
 affectfuse_suite (void)
 {
@@ -732,6 +1252,10 @@ affectfuse_suite (void)
   tcase_add_test (tc, test_golden_probabilities);
   tcase_add_test (tc, test_smoothing);
   tcase_add_test (tc, test_pipeline);
+  tcase_add_test (tc, test_fusion_centred);
+  tcase_add_test (tc, test_fusion_causal);
+  tcase_add_test (tc, test_fusion_bad_models);
+  tcase_add_test (tc, test_fusion_256);
   return s;
 }
 
