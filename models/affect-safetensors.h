@@ -32,20 +32,18 @@ G_BEGIN_DECLS
 #define AFFECT_ST_ERROR (affect_st_error_quark ())
 GQuark affect_st_error_quark (void);
 
-typedef enum
-{
-  AFFECT_ST_ERROR_IO,           /* cannot open / map / write the file */
-  AFFECT_ST_ERROR_FORMAT,       /* the file is not valid safetensors */
-  AFFECT_ST_ERROR_NOT_FOUND,    /* no tensor of that name */
-  AFFECT_ST_ERROR_MISMATCH      /* dtype or shape not what the caller asked */
+typedef enum {
+  AFFECT_ST_ERROR_IO,        /* cannot open / map / write the file */
+  AFFECT_ST_ERROR_FORMAT,    /* the file is not valid safetensors */
+  AFFECT_ST_ERROR_NOT_FOUND, /* no tensor of that name */
+  AFFECT_ST_ERROR_MISMATCH   /* dtype or shape not what the caller asked */
 } AffectStError;
 
 /* Largest header accepted by the reader (bytes). */
 #define AFFECT_ST_MAX_HEADER (100u * 1024u * 1024u)
 #define AFFECT_ST_MAX_DIMS 8
 
-typedef enum
-{
+typedef enum {
   AFFECT_DTYPE_F32,
   AFFECT_DTYPE_F16,
   AFFECT_DTYPE_BF16,
@@ -62,64 +60,62 @@ typedef enum
 gsize affect_dtype_size (AffectDType dtype);
 const gchar *affect_dtype_name (AffectDType dtype);
 
-typedef struct
-{
-  const gchar *name;            /* owned by the file */
+typedef struct {
+  const gchar *name; /* owned by the file */
   AffectDType dtype;
   guint n_dims;
   int64_t shape[AFFECT_ST_MAX_DIMS];
   gsize n_elements;
-  const void *data;             /* inside the mapping; not aligned in general */
+  const void *data; /* inside the mapping; not aligned in general */
   gsize n_bytes;
 } AffectStTensor;
 
 typedef struct _AffectStFile AffectStFile;
 
 /* Open and validate. Returns NULL and sets @error on any problem. */
-AffectStFile *affect_st_open (const gchar * path, GError ** error);
+AffectStFile *affect_st_open (const gchar *path, GError **error);
 
 /* Same, from memory (copied); @name is used in error messages. */
-AffectStFile *affect_st_open_bytes (const guint8 * data, gsize size,
-    const gchar * name, GError ** error);
+AffectStFile *affect_st_open_bytes (
+    const guint8 *data, gsize size, const gchar *name, GError **error);
 
-void affect_st_close (AffectStFile * file);
+void affect_st_close (AffectStFile *file);
 
-const gchar *affect_st_get_path (AffectStFile * file);
-guint affect_st_get_n_tensors (AffectStFile * file);
+const gchar *affect_st_get_path (AffectStFile *file);
+guint affect_st_get_n_tensors (AffectStFile *file);
 /* Tensors in file order (sorted by data offset). */
-const AffectStTensor *affect_st_get_tensor_by_index (AffectStFile * file,
-    guint index);
+const AffectStTensor *affect_st_get_tensor_by_index (
+    AffectStFile *file, guint index);
 /* NULL if absent. */
-const AffectStTensor *affect_st_find (AffectStFile * file,
-    const gchar * name);
+const AffectStTensor *affect_st_find (AffectStFile *file, const gchar *name);
 /* NULL if absent; owned by the file. */
-const gchar *affect_st_get_metadata (AffectStFile * file, const gchar * key);
+const gchar *affect_st_get_metadata (AffectStFile *file, const gchar *key);
 /* NULL-terminated list of metadata keys; free with g_free (not g_strfreev). */
-const gchar **affect_st_get_metadata_keys (AffectStFile * file);
+const gchar **affect_st_get_metadata_keys (AffectStFile *file);
 
 /* Looks up @name, checks it is F32 with exactly the given shape (n_dims
  * entries; a -1 entry matches any size) and returns a newly allocated,
  * aligned float copy (g_free), or NULL with @error naming the file, the tensor
  * and what was expected. */
-gfloat *affect_st_get_f32 (AffectStFile * file, const gchar * name,
-    guint n_dims, const int64_t * shape, GError ** error);
+gfloat *affect_st_get_f32 (AffectStFile *file, const gchar *name, guint n_dims,
+    const int64_t *shape, GError **error);
 
 /* Writer: collect tensors, then write. */
 typedef struct _AffectStWriter AffectStWriter;
 
 AffectStWriter *affect_st_writer_new (void);
-void affect_st_writer_free (AffectStWriter * writer);
-void affect_st_writer_add_metadata (AffectStWriter * writer,
-    const gchar * key, const gchar * value);
+void affect_st_writer_free (AffectStWriter *writer);
+void affect_st_writer_add_metadata (
+    AffectStWriter *writer, const gchar *key, const gchar *value);
 /* Copies @data (n_bytes must equal dtype size × product of shape). */
-gboolean affect_st_writer_add (AffectStWriter * writer, const gchar * name,
-    AffectDType dtype, guint n_dims, const int64_t * shape,
-    const void *data, gsize n_bytes, GError ** error);
+gboolean affect_st_writer_add (AffectStWriter *writer, const gchar *name,
+    AffectDType dtype, guint n_dims, const int64_t *shape, const void *data,
+    gsize n_bytes, GError **error);
 /* The complete file contents (header + data) as bytes. */
-GBytes *affect_st_writer_serialize (AffectStWriter * writer);
+GBytes *affect_st_writer_serialize (AffectStWriter *writer);
 /* Writes atomically (temporary file + rename). */
-gboolean affect_st_writer_write (AffectStWriter * writer, const gchar * path,
-    GError ** error);
+gboolean affect_st_writer_write (
+    AffectStWriter *writer, const gchar *path, GError **error);
 
 G_END_DECLS
 

@@ -91,8 +91,7 @@ G_BEGIN_DECLS
  *
  * The four input branches of the fusion network.
  */
-typedef enum
-{
+typedef enum {
   GST_AFFECT_BRANCH_IMAGE = 0,
   GST_AFFECT_BRANCH_EXPRESSION = 1,
   GST_AFFECT_BRANCH_SPEECH = 2,
@@ -110,8 +109,7 @@ typedef enum
  *
  * A set of branches: one bit per #GstAffectBranch (bit = 1 << branch).
  */
-typedef enum
-{
+typedef enum {
   GST_AFFECT_MODALITY_NONE = 0,
   GST_AFFECT_MODALITY_IMAGE = (1 << 0),
   GST_AFFECT_MODALITY_EXPRESSION = (1 << 1),
@@ -128,8 +126,7 @@ typedef enum
  *
  * Which prediction tasks a #GstAffectPredictions holds.
  */
-typedef enum
-{
+typedef enum {
   GST_AFFECT_TASK_NONE = 0,
   GST_AFFECT_TASK_AU = (1 << 0),
   GST_AFFECT_TASK_EXPRESSION = (1 << 1),
@@ -163,8 +160,7 @@ typedef enum
  * `videoscale` (the meta has the "size" tag and a scale transform); the crop
  * does not depend on the frame size and is kept as is.
  */
-typedef struct
-{
+typedef struct {
   GstMeta meta;
 
   guint track_id;
@@ -186,39 +182,39 @@ const GstMetaInfo *gst_affect_face_meta_get_info (void);
 #define GST_AFFECT_FACE_META_INFO (gst_affect_face_meta_get_info ())
 
 GST_AFFECT_API
-GstAffectFaceMeta *gst_buffer_add_affect_face_meta (GstBuffer * buffer,
+GstAffectFaceMeta *gst_buffer_add_affect_face_meta (GstBuffer *buffer,
     guint track_id, gfloat x, gfloat y, gfloat width, gfloat height,
     gfloat score);
 
 GST_AFFECT_API
-GstAffectFaceMeta *gst_buffer_add_affect_face_meta_for_roi (GstBuffer *
-    buffer, GstVideoRegionOfInterestMeta * roi, guint track_id, gfloat score);
+GstAffectFaceMeta *gst_buffer_add_affect_face_meta_for_roi (GstBuffer *buffer,
+    GstVideoRegionOfInterestMeta *roi, guint track_id, gfloat score);
 
 GST_AFFECT_API
-void gst_affect_face_meta_set_landmarks (GstAffectFaceMeta * meta,
-    const gfloat * points, guint n_points);
+void gst_affect_face_meta_set_landmarks (
+    GstAffectFaceMeta *meta, const gfloat *points, guint n_points);
 
 GST_AFFECT_API
-void gst_affect_face_meta_set_crop (GstAffectFaceMeta * meta,
-    GstBuffer * crop, guint crop_size);
+void gst_affect_face_meta_set_crop (
+    GstAffectFaceMeta *meta, GstBuffer *crop, guint crop_size);
 
 GST_AFFECT_API
-gboolean gst_affect_face_meta_get_landmark (const GstAffectFaceMeta * meta,
-    guint index, gfloat * x, gfloat * y);
+gboolean gst_affect_face_meta_get_landmark (
+    const GstAffectFaceMeta *meta, guint index, gfloat *x, gfloat *y);
 
 GST_AFFECT_API
-GstAffectFaceMeta *gst_buffer_iterate_affect_face_meta (GstBuffer * buffer,
-    gpointer * state);
+GstAffectFaceMeta *gst_buffer_iterate_affect_face_meta (
+    GstBuffer *buffer, gpointer *state);
 
 GST_AFFECT_API
-GstAffectFaceMeta *gst_buffer_get_affect_face_meta_by_track (GstBuffer *
-    buffer, guint track_id);
+GstAffectFaceMeta *gst_buffer_get_affect_face_meta_by_track (
+    GstBuffer *buffer, guint track_id);
 
 GST_AFFECT_API
-guint gst_buffer_get_n_affect_faces (GstBuffer * buffer);
+guint gst_buffer_get_n_affect_faces (GstBuffer *buffer);
 
 GST_AFFECT_API
-guint *gst_buffer_get_affect_track_ids (GstBuffer * buffer, guint * n_ids);
+guint *gst_buffer_get_affect_track_ids (GstBuffer *buffer, guint *n_ids);
 
 /* ------------------------------------------------------------------ */
 /* Features                                                            */
@@ -236,8 +232,7 @@ guint *gst_buffer_get_affect_track_ids (GstBuffer * buffer, guint * n_ids);
  *
  * The four branch vectors of one face on one frame.
  */
-typedef struct
-{
+typedef struct {
   GstMeta meta;
 
   guint track_id;
@@ -248,35 +243,36 @@ typedef struct
 
 GST_AFFECT_API
 GType gst_affect_features_meta_api_get_type (void);
-#define GST_AFFECT_FEATURES_META_API_TYPE (gst_affect_features_meta_api_get_type ())
+#define GST_AFFECT_FEATURES_META_API_TYPE \
+  (gst_affect_features_meta_api_get_type ())
 
 GST_AFFECT_API
 const GstMetaInfo *gst_affect_features_meta_get_info (void);
 #define GST_AFFECT_FEATURES_META_INFO (gst_affect_features_meta_get_info ())
 
 GST_AFFECT_API
-GstAffectFeaturesMeta *gst_buffer_add_affect_features_meta (GstBuffer *
-    buffer, guint track_id);
+GstAffectFeaturesMeta *gst_buffer_add_affect_features_meta (
+    GstBuffer *buffer, guint track_id);
 
 GST_AFFECT_API
-void gst_affect_features_meta_set (GstAffectFeaturesMeta * meta,
-    GstAffectBranch branch, const gfloat * data, guint size);
+void gst_affect_features_meta_set (GstAffectFeaturesMeta *meta,
+    GstAffectBranch branch, const gfloat *data, guint size);
 
 GST_AFFECT_API
-void gst_affect_features_meta_clear (GstAffectFeaturesMeta * meta,
-    GstAffectBranch branch);
+void gst_affect_features_meta_clear (
+    GstAffectFeaturesMeta *meta, GstAffectBranch branch);
 
 GST_AFFECT_API
-const gfloat *gst_affect_features_meta_get (GstAffectFeaturesMeta * meta,
-    GstAffectBranch branch, guint * size);
+const gfloat *gst_affect_features_meta_get (
+    GstAffectFeaturesMeta *meta, GstAffectBranch branch, guint *size);
 
 GST_AFFECT_API
-GstAffectFeaturesMeta *gst_buffer_iterate_affect_features_meta (GstBuffer *
-    buffer, gpointer * state);
+GstAffectFeaturesMeta *gst_buffer_iterate_affect_features_meta (
+    GstBuffer *buffer, gpointer *state);
 
 GST_AFFECT_API
-GstAffectFeaturesMeta *gst_buffer_get_affect_features_meta_by_track
-    (GstBuffer * buffer, guint track_id);
+GstAffectFeaturesMeta *gst_buffer_get_affect_features_meta_by_track (
+    GstBuffer *buffer, guint track_id);
 
 /* ------------------------------------------------------------------ */
 /* Predictions                                                         */
@@ -300,8 +296,7 @@ GstAffectFeaturesMeta *gst_buffer_get_affect_features_meta_by_track
  * be interned strings (g_intern_string()); the setters of this library and
  * gst_buffer_add_affect_predictions_meta() intern them.
  */
-typedef struct
-{
+typedef struct {
   GstAffectTasks tasks;
   GstAffectModalities modalities;
 
@@ -326,26 +321,26 @@ GST_AFFECT_API
 GstAffectPredictions *gst_affect_predictions_new (void);
 
 GST_AFFECT_API
-GstAffectPredictions *gst_affect_predictions_copy (const GstAffectPredictions
-    * p);
+GstAffectPredictions *gst_affect_predictions_copy (
+    const GstAffectPredictions *p);
 
 GST_AFFECT_API
-void gst_affect_predictions_free (GstAffectPredictions * p);
+void gst_affect_predictions_free (GstAffectPredictions *p);
 
 GST_AFFECT_API
-void gst_affect_predictions_init (GstAffectPredictions * p);
+void gst_affect_predictions_init (GstAffectPredictions *p);
 
 GST_AFFECT_API
-gboolean gst_affect_predictions_set_au (GstAffectPredictions * p,
-    guint n, const gchar * const *labels, const gfloat * probs);
+gboolean gst_affect_predictions_set_au (GstAffectPredictions *p, guint n,
+    const gchar *const *labels, const gfloat *probs);
 
 GST_AFFECT_API
-gboolean gst_affect_predictions_set_expression (GstAffectPredictions * p,
-    guint n, const gchar * const *labels, const gfloat * probs);
+gboolean gst_affect_predictions_set_expression (GstAffectPredictions *p,
+    guint n, const gchar *const *labels, const gfloat *probs);
 
 GST_AFFECT_API
-void gst_affect_predictions_set_va (GstAffectPredictions * p,
-    gfloat valence, gfloat arousal);
+void gst_affect_predictions_set_va (
+    GstAffectPredictions *p, gfloat valence, gfloat arousal);
 
 /**
  * GstAffectPredictionsMeta:
@@ -353,8 +348,7 @@ void gst_affect_predictions_set_va (GstAffectPredictions * p,
  * @track_id: track id of the face these predictions belong to
  * @predictions: the predictions
  */
-typedef struct
-{
+typedef struct {
   GstMeta meta;
 
   guint track_id;
@@ -363,41 +357,43 @@ typedef struct
 
 GST_AFFECT_API
 GType gst_affect_predictions_meta_api_get_type (void);
-#define GST_AFFECT_PREDICTIONS_META_API_TYPE (gst_affect_predictions_meta_api_get_type ())
+#define GST_AFFECT_PREDICTIONS_META_API_TYPE \
+  (gst_affect_predictions_meta_api_get_type ())
 
 GST_AFFECT_API
 const GstMetaInfo *gst_affect_predictions_meta_get_info (void);
-#define GST_AFFECT_PREDICTIONS_META_INFO (gst_affect_predictions_meta_get_info ())
+#define GST_AFFECT_PREDICTIONS_META_INFO \
+  (gst_affect_predictions_meta_get_info ())
 
 GST_AFFECT_API
-GstAffectPredictionsMeta *gst_buffer_add_affect_predictions_meta (GstBuffer *
-    buffer, guint track_id, const GstAffectPredictions * predictions);
+GstAffectPredictionsMeta *gst_buffer_add_affect_predictions_meta (
+    GstBuffer *buffer, guint track_id, const GstAffectPredictions *predictions);
 
 GST_AFFECT_API
-GstAffectPredictionsMeta *gst_buffer_iterate_affect_predictions_meta
-    (GstBuffer * buffer, gpointer * state);
+GstAffectPredictionsMeta *gst_buffer_iterate_affect_predictions_meta (
+    GstBuffer *buffer, gpointer *state);
 
 GST_AFFECT_API
-GstAffectPredictionsMeta *gst_buffer_get_affect_predictions_meta_by_track
-    (GstBuffer * buffer, guint track_id);
+GstAffectPredictionsMeta *gst_buffer_get_affect_predictions_meta_by_track (
+    GstBuffer *buffer, guint track_id);
 
 GST_AFFECT_API
-GstStructure *gst_affect_predictions_to_structure (const GstAffectPredictions
-    * p);
+GstStructure *gst_affect_predictions_to_structure (
+    const GstAffectPredictions *p);
 
 GST_AFFECT_API
-gboolean gst_affect_predictions_from_structure (const GstStructure * s,
-    GstAffectPredictions * p);
+gboolean gst_affect_predictions_from_structure (
+    const GstStructure *s, GstAffectPredictions *p);
 
 /* ------------------------------------------------------------------ */
 /* Label tables                                                        */
 /* ------------------------------------------------------------------ */
 
 GST_AFFECT_API
-const gchar *const *gst_affect_abaw_au_labels (guint * n);
+const gchar *const *gst_affect_abaw_au_labels (guint *n);
 
 GST_AFFECT_API
-const gchar *const *gst_affect_abaw_expression_labels (guint * n);
+const gchar *const *gst_affect_abaw_expression_labels (guint *n);
 
 GST_AFFECT_API
 const gchar *gst_affect_branch_get_name (GstAffectBranch branch);
