@@ -1,0 +1,283 @@
+/* gst-affect — tests/bench/
+ * Copyright (C) 2026 gst-affect developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * bench-fusion: latency of the fusion network's C inference
+ * (affect_fusion_run) on the CPU. Not a test: it asserts nothing about time.
+ *
+ *   bench-fusion MODEL INPUTS [--n N] [--threads T] [--iters I]
+ *                [--warmup W] [--check-only]
+ *
+ * INPUTS is the file written by bench_fusion_torch.py make: img [M, D_img],
+ * exp/spe/wrd [M, T, D], present [M, 3] (F32 0/1) with PyTorch's outputs
+ * au, expr, va, and present_mixed with au_mixed, expr_mixed, va_mixed.
+ * First the C outputs for all M tracks are compared with PyTorch's, for
+ * both presence patterns, and a line
+ *
+ *   CHECK <max |delta| all present> <max |delta| mixed presence>
+ *
+ * is printed; the program exits with status 1 when one is above 1e-4 (or
+ * not a number). Then, unless --check-only, it sets OpenBLAS to T threads
+ * (the only parallel part of the C code), runs W untimed calls and I timed
+ * calls on the first N tracks (one call = one frame of N tracks, each with
+ * its clip), and prints
+ *
+ *   RESULT c <n> <threads> <median ms/call> <mean ms/call> <min ms/call>
+ *          <median us per face>
+ */
+
+#include <glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cblas.h> /* openblas_set_num_threads () */
+
+#include "affect-fusion.h"
+#include "affect-safetensors.h"
+
+#define TOLERANCE 1e-4
+
+typedef struct {
+  int m, t;
+  float *img, *x[AFFECT_FUSION_N_BRANCHES];
+  guint8 *present, *present_mixed;
+  float *ref[AFFECT_FUSION_N_TASKS], *ref_mixed[AFFECT_FUSION_N_TASKS];
+} Inputs;
+
+static void
+inputs_clear (Inputs *in)
+{
+  g_free (in->img);
+  g_free (in->present);
+  g_free (in->present_mixed);
+  for (int m = 0; m < AFFECT_FUSION_N_BRANCHES; m++)
+    g_free (in->x[m]);
+  for (int k = 0; k < AFFECT_FUSION_N_TASKS; k++) {
+    g_free (in->ref[k]);
+    g_free (in->ref_mixed[k]);
+  }
+}
+
+static guint8 *
+read_present (AffectStFile *f, const gchar *name, int m, GError **error)
+{
+  const int64_t shape[2] = { m, 3 };
+  gfloat *p = affect_st_get_f32 (f, name, 2, shape, error);
+  guint8 *out;
+
+  if (!p)
+    return NULL;
+  out = g_new (guint8, (gsize)m * 3);
+  for (int i = 0; i < m * 3; i++)
+    out[i] = p[i] != 0.0f;
+  g_free (p);
+  return out;
+}
+
+static gboolean
+read_inputs (
+    const gchar *path, const AffectFusionInfo *info, Inputs *in, GError **error)
+{
+  AffectStFile *f = affect_st_open (path, error);
+  const AffectStTensor *img;
+  gboolean ok = FALSE;
+
+  if (!f)
+    return FALSE;
+  img = affect_st_find (f, "img");
+  if (!img || img->n_dims != 2 || img->shape[0] < 1) {
+    g_set_error (error, AFFECT_ST_ERROR, AFFECT_ST_ERROR_MISMATCH,
+        "%s: no 'img' tensor [M, %d]", path, info->d_img);
+    goto out;
+  }
+  in->m = (int)img->shape[0];
+  in->t = info->clip_len;
+  {
+    const int64_t s_img[2] = { in->m, info->d_img };
+    in->img = affect_st_get_f32 (f, "img", 2, s_img, error);
+    if (!in->img)
+      goto out;
+  }
+  for (int m = 0; m < AFFECT_FUSION_N_BRANCHES; m++) {
+    const int64_t s[3] = { in->m, in->t, info->d_branch[m] };
+    in->x[m]
+        = affect_st_get_f32 (f, affect_fusion_branch_name (m), 3, s, error);
+    if (!in->x[m])
+      goto out;
+  }
+  in->present = read_present (f, "present", in->m, error);
+  if (!in->present)
+    goto out;
+  in->present_mixed = read_present (f, "present_mixed", in->m, error);
+  if (!in->present_mixed)
+    goto out;
+  for (int k = 0; k < AFFECT_FUSION_N_TASKS; k++) {
+    const int64_t s[2] = { in->m, info->n_out[k] };
+    gchar *name;
+
+    if (!info->has_task[k])
+      continue;
+    in->ref[k]
+        = affect_st_get_f32 (f, affect_fusion_task_name (k), 2, s, error);
+    if (!in->ref[k])
+      goto out;
+    name = g_strdup_printf ("%s_mixed", affect_fusion_task_name (k));
+    in->ref_mixed[k] = affect_st_get_f32 (f, name, 2, s, error);
+    g_free (name);
+    if (!in->ref_mixed[k])
+      goto out;
+  }
+  ok = TRUE;
+out:
+  affect_st_close (f);
+  return ok;
+}
+
+static gboolean
+run (const AffectFusion *fusion, const Inputs *in, int n, const guint8 *present,
+    float **outs, GError **error)
+{
+  return affect_fusion_run (fusion, n, in->t, in->img, in->x[0], in->x[1],
+      in->x[2], present, outs[0], outs[1], outs[2], error);
+}
+
+/* Largest |C - PyTorch| over every output of the model; NAN when a value is
+ * not a number. */
+static double
+max_delta (const AffectFusionInfo *info, int m, float **outs, float **ref)
+{
+  double worst = 0.0;
+
+  for (int k = 0; k < AFFECT_FUSION_N_TASKS; k++) {
+    if (!info->has_task[k])
+      continue;
+    for (gsize i = 0; i < (gsize)m * info->n_out[k]; i++) {
+      double d = fabs ((double)outs[k][i] - ref[k][i]);
+      if (isnan (d))
+        return NAN;
+      worst = MAX (worst, d);
+    }
+  }
+  return worst;
+}
+
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+int
+main (int argc, char **argv)
+{
+  int n = 1, threads = 1, iters = 50, warmup = 5;
+  gboolean check_only = FALSE;
+  GOptionEntry entries[] = { { "n", 0, 0, G_OPTION_ARG_INT, &n,
+                                 "tracks per call (default 1)", "N" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads,
+        "OpenBLAS threads (default 1)", "T" },
+    { "iters", 0, 0, G_OPTION_ARG_INT, &iters, "timed calls (default 50)",
+        "I" },
+    { "warmup", 0, 0, G_OPTION_ARG_INT, &warmup,
+        "untimed calls first (default 5)", "W" },
+    { "check-only", 0, 0, G_OPTION_ARG_NONE, &check_only,
+        "compare with PyTorch, do not time", NULL },
+    { NULL } };
+  GOptionContext *ctx
+      = g_option_context_new ("MODEL INPUTS - fusion network latency");
+  GError *error = NULL;
+  AffectFusion *fusion = NULL;
+  const AffectFusionInfo *info;
+  Inputs in = { 0 };
+  float *outs[AFFECT_FUSION_N_TASKS] = { NULL };
+  double *times = NULL, d_all, d_mixed, sum = 0.0;
+  int status = 1;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    g_printerr ("bench-fusion: %s\n", error->message);
+    goto out;
+  }
+  if (argc != 3 || threads < 1 || iters < 1 || warmup < 0 || n < 1) {
+    g_printerr ("usage: bench-fusion MODEL INPUTS [--n N] [--threads T] "
+                "[--iters I] [--warmup W] [--check-only]\n");
+    goto out;
+  }
+
+  fusion = affect_fusion_load (argv[1], &error);
+  if (!fusion) {
+    g_printerr ("bench-fusion: %s\n", error->message);
+    goto out;
+  }
+  info = affect_fusion_get_info (fusion);
+  if (!read_inputs (argv[2], info, &in, &error)) {
+    g_printerr ("bench-fusion: %s\n", error->message);
+    goto out;
+  }
+  if (n > in.m) {
+    g_printerr ("bench-fusion: --n %d is more than the %d tracks of %s\n", n,
+        in.m, argv[2]);
+    goto out;
+  }
+  for (int k = 0; k < AFFECT_FUSION_N_TASKS; k++)
+    if (info->has_task[k])
+      outs[k] = g_new (float, (gsize)in.m * info->n_out[k]);
+
+  /* Parity with PyTorch on all tracks, both presence patterns. */
+  if (!run (fusion, &in, in.m, in.present, outs, &error)) {
+    g_printerr ("bench-fusion: %s\n", error->message);
+    goto out;
+  }
+  d_all = max_delta (info, in.m, outs, in.ref);
+  if (!run (fusion, &in, in.m, in.present_mixed, outs, &error)) {
+    g_printerr ("bench-fusion: %s\n", error->message);
+    goto out;
+  }
+  d_mixed = max_delta (info, in.m, outs, in.ref_mixed);
+  printf ("CHECK\t%.3g\t%.3g\n", d_all, d_mixed);
+  if (!(d_all <= TOLERANCE && d_mixed <= TOLERANCE)) {
+    g_printerr ("bench-fusion: C and PyTorch outputs differ by more than "
+                "%g\n",
+        TOLERANCE);
+    goto out;
+  }
+  if (check_only) {
+    status = 0;
+    goto out;
+  }
+
+  openblas_set_num_threads (threads);
+  times = g_new (double, iters);
+  for (int i = 0; i < warmup + iters; i++) {
+    gint64 t0 = g_get_monotonic_time ();
+    if (!run (fusion, &in, n, in.present, outs, &error)) {
+      g_printerr ("bench-fusion: %s\n", error->message);
+      goto out;
+    }
+    if (i >= warmup)
+      times[i - warmup] = (g_get_monotonic_time () - t0) / 1e3;
+  }
+  for (int i = 0; i < iters; i++)
+    sum += times[i];
+  qsort (times, iters, sizeof (double), cmp_double);
+  {
+    double med = iters % 2 ? times[iters / 2]
+                           : 0.5 * (times[iters / 2 - 1] + times[iters / 2]);
+    printf ("RESULT\tc\t%d\t%d\t%.4f\t%.4f\t%.4f\t%.2f\n", n, threads, med,
+        sum / iters, times[0], med * 1e3 / n);
+  }
+  status = 0;
+
+out:
+  g_clear_error (&error);
+  g_option_context_free (ctx);
+  inputs_clear (&in);
+  for (int k = 0; k < AFFECT_FUSION_N_TASKS; k++)
+    g_free (outs[k]);
+  g_free (times);
+  if (fusion)
+    affect_fusion_free (fusion);
+  return status;
+}
