@@ -41,9 +41,31 @@
  * branches were computed. Branches not selected by
  * #GstAffectFeatures:branches are left as they are.
  *
- * affectfeatures is a #GstAggregator with an always-present `video` pad, so
- * that the audio and text inputs of later versions can be added as request
- * pads. With the video pad alone it behaves like a simple filter: a frame is
+ * The speech branch (f_spe) needs the `audio` request pad: raw F32LE or
+ * S16LE audio at any rate and channel count, converted internally to 16 kHz
+ * mono. Per video frame, f_spe is the mean of the 10-ms speech frames
+ * (13 MFCCs, log energy, F0 in Hz, voicing: 16 floats) whose window centre
+ * lies in the frame's running-time span; without such frames (no audio, a
+ * GAP, the audio ended) the branch is absent. A frame is processed once the
+ * audio covers its end (plus the extractor's look-ahead, reported as
+ * latency), the audio pad is EOS, or, live, the aggregator times out. An
+  * audio pad left unlinked is ended at once: an absent modality.
+ *
+ * The word branch (f_wrd) needs the `text` request pad: `text/x-raw`
+ * (utf8, or pango-markup whose tags are stripped), e.g. from subparse, or
+ * `text/plain`. Each buffer is a cue over [pts, pts + duration) (2 s without
+ * a duration) whose words are spread evenly over it; f_wrd of a video frame
+ * is the contextual embedding (BERT last hidden state, the mean of the
+ * word's pieces) of the word at the middle of the frame, computed with the
+ * word model (docs/words.md; default all-MiniLM-L6-v2, 384 floats). No word
+ * at that time, or no word model (a warning is posted), leaves the branch
+ * absent. A cue that is not valid UTF-8 is skipped with a warning. A frame
+ * waits until a cue starting after its middle has arrived, the text pad is
+ * EOS or, live, the aggregator times out; an unlinked text pad is ended at
+ * once.
+ *
+ * affectfeatures is a #GstAggregator with an always-present `video` pad.
+ * With the video pad alone it behaves like a simple filter: a frame is
  * processed as soon as it arrives, no latency is added (the latency query
  * reports the upstream latency unchanged), the output segment is the video
  * segment and caps, allocation and seeking queries are answered by the
@@ -59,6 +81,11 @@
  *     branches=expression n-threads=2 ! affectfuse ! affectoverlay !
  *     videoconvert ! autovideosink
  * ]| Live expression recognition from a camera, computing only f_exp.
+ * |[
+ * gst-launch-1.0 filesrc location=talk.mp4 ! decodebin name=d
+ *     d. ! videoconvert ! facecrop ! f.video  d. ! audioconvert ! f.audio
+ *     affectfeatures name=f ! affectsink features=true location=f.jsonl
+ * ]| Visual and speech features of every face.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -68,12 +95,17 @@
 #include <string.h>
 
 #include <gst/affect/affectmeta.h>
+#include <gst/audio/audio.h>
 #include <gst/video/video.h>
+#include <pango/pango.h>
 
+#include "affect-bert.h"
 #include "affect-expression.h"
+
 #include "affect-image.h"
 #include "affect-modelpath.h"
 #include "affect-recognition.h"
+#include "affect-speech.h"
 #include "affect-video.h"
 #include "gstaffectfeatures.h"
 
@@ -90,7 +122,32 @@ GST_DEBUG_CATEGORY_STATIC (gst_affect_features_debug);
 #define DEFAULT_MODEL_LOCATION NULL
 #define DEFAULT_N_THREADS 0
 #define DEFAULT_BACKEND "auto"
-#define DEFAULT_BRANCHES VISUAL_BRANCHES
+#define DEFAULT_BRANCHES \
+  (VISUAL_BRANCHES | GST_AFFECT_MODALITY_SPEECH | GST_AFFECT_MODALITY_WORDS)
+
+/* Rate the speech features are computed at. */
+#define SPEECH_RATE 16000
+
+/* f_spe: the MFCCs, log energy, F0 (Hz) and voicing */
+#define SPEECH_N_FEATURES(n_ceps) ((n_ceps) + 3)
+
+/* A text cue without a duration lasts this long. */
+#define DEFAULT_CUE_DURATION (2 * GST_SECOND)
+
+/* One text cue: its words spread evenly over [start, end) (running time). */
+typedef struct {
+  GstClockTime start, end;
+  guint n_words;
+  int hidden;
+  float *emb; /* [n_words, hidden] */
+} TextCue;
+
+/* One speech frame waiting for its video frame. */
+typedef struct {
+  GstClockTime centre; /* running time of the window centre */
+  guint n;
+  float v[AFFECT_MFCC_MAX_CEPS + 3];
+} SpeechItem;
 
 enum {
   PROP_0,
@@ -112,6 +169,11 @@ struct _GstAffectFeaturesPad {
   GstCaps *caps;
   GstVideoInfo info;
   gboolean have_info;
+  /* the audio pad: its format (object lock) */
+  GstAudioInfo audio_info;
+  gboolean have_audio_info;
+  /* the text pad: pango markup to strip (object lock) */
+  gboolean markup;
 };
 
 G_DEFINE_TYPE (
@@ -162,10 +224,39 @@ struct _GstAffectFeatures {
   AffectExpressionNet *expr_net;
   AffectRecognitionNet *recog_net;
   AffectVideoRgb *rgb;
+
+  /* The audio request pad (object lock for the pointer) and the speech
+   * state, used in the aggregator's thread. */
+  GstAffectFeaturesPad *audio_pad;
+  GstAudioConverter *aconv;
+  AffectSpeech *speech;
+  gboolean audio_started;  /* a base time is set */
+  gboolean audio_finished; /* affect_speech_finish() called */
+  GstClockTime audio_base; /* running time of the first pushed sample */
+  GstClockTime audio_next; /* running time where the next buffer should start */
+  GArray *speech_items;    /* SpeechItem, in time order */
+
+  /* The text request pad (object lock for the pointer), the word model
+   * (loaded with the first cue) and the cues not yet past. */
+  GstAffectFeaturesPad *text_pad;
+  AffectBert *bert;
+  gboolean bert_tried;
+  GQueue cues;
 };
 
 static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE (
     "video", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (AFFECT_VIDEO_CAPS));
+
+static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE ("audio",
+    GST_PAD_SINK, GST_PAD_REQUEST,
+    GST_STATIC_CAPS ("audio/x-raw, format = (string) { F32LE, S16LE }, "
+                     "rate = (int) [ 1, MAX ], channels = (int) [ 1, MAX ], "
+                     "layout = (string) interleaved"));
+
+static GstStaticPadTemplate text_template = GST_STATIC_PAD_TEMPLATE ("text",
+    GST_PAD_SINK, GST_PAD_REQUEST,
+    GST_STATIC_CAPS ("text/x-raw, format = (string) { utf8, pango-markup }; "
+                     "text/plain"));
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE (
     "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (AFFECT_VIDEO_CAPS));
@@ -188,10 +279,20 @@ static gboolean gst_affect_features_sink_query (
     GstAggregator *agg, GstAggregatorPad *pad, GstQuery *query);
 static gboolean gst_affect_features_src_query (
     GstAggregator *agg, GstQuery *query);
+static GstFlowReturn gst_affect_features_flush (GstAggregator *agg);
+static void gst_affect_features_speech_clear (GstAffectFeatures *self);
+static void gst_affect_features_text_clear (GstAffectFeatures *self);
+static gboolean gst_affect_features_set_audio_caps (
+    GstAffectFeatures *self, GstAffectFeaturesPad *pad, GstCaps *caps);
 static GstFlowReturn gst_affect_features_update_src_caps (
     GstAggregator *agg, GstCaps *downstream_caps, GstCaps **ret);
 static GstFlowReturn gst_affect_features_aggregate (
     GstAggregator *agg, gboolean timeout);
+static GstPad *gst_affect_features_request_new_pad (GstElement *element,
+    GstPadTemplate *templ, const gchar *name, const GstCaps *caps);
+static void gst_affect_features_release_pad (GstElement *element, GstPad *pad);
+static GstStateChangeReturn gst_affect_features_change_state (
+    GstElement *element, GstStateChange transition);
 
 static void
 gst_affect_features_class_init (GstAffectFeaturesClass *klass)
@@ -254,15 +355,15 @@ gst_affect_features_class_init (GstAffectFeaturesClass *klass)
   /**
    * GstAffectFeatures:branches:
    *
-   * Which branches to compute. This version computes the visual ones,
-   * image (f_img) and expression (f_exp); the speech and words flags are
-   * accepted and ignored until the audio and text pads exist. May be
-   * changed while playing; a network not loaded at start is loaded when
-   * its branch is first selected.
+      * Which branches to compute: image (f_img) and expression (f_exp) from
+   * the video, speech (f_spe) when the `audio` request pad exists, words
+   * (f_wrd) when the `text` request pad exists. May be changed while
+   * playing; a network not loaded at start is loaded when its branch is
+   * first selected.
    */
   g_object_class_install_property (gobject_class, PROP_BRANCHES,
       g_param_spec_flags ("branches", "Branches",
-          "Feature branches to compute (image, expression)",
+          "Feature branches to compute (image, expression, speech, words)",
           GST_TYPE_AFFECT_MODALITIES, DEFAULT_BRANCHES,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_PLAYING));
@@ -270,7 +371,18 @@ gst_affect_features_class_init (GstAffectFeaturesClass *klass)
   gst_element_class_add_static_pad_template_with_gtype (
       element_class, &video_template, GST_TYPE_AFFECT_FEATURES_PAD);
   gst_element_class_add_static_pad_template_with_gtype (
+      element_class, &audio_template, GST_TYPE_AFFECT_FEATURES_PAD);
+  gst_element_class_add_static_pad_template_with_gtype (
+      element_class, &text_template, GST_TYPE_AFFECT_FEATURES_PAD);
+  gst_element_class_add_static_pad_template_with_gtype (
       element_class, &src_template, GST_TYPE_AGGREGATOR_PAD);
+
+  element_class->request_new_pad
+      = GST_DEBUG_FUNCPTR (gst_affect_features_request_new_pad);
+  element_class->release_pad
+      = GST_DEBUG_FUNCPTR (gst_affect_features_release_pad);
+  element_class->change_state
+      = GST_DEBUG_FUNCPTR (gst_affect_features_change_state);
   gst_element_class_set_static_metadata (element_class, "Affect face features",
       "Filter/Analyzer/Video",
       "Computes per-face feature vectors (expression embedding and image "
@@ -285,6 +397,7 @@ gst_affect_features_class_init (GstAffectFeaturesClass *klass)
   agg_class->update_src_caps
       = GST_DEBUG_FUNCPTR (gst_affect_features_update_src_caps);
   agg_class->aggregate = GST_DEBUG_FUNCPTR (gst_affect_features_aggregate);
+  agg_class->flush = GST_DEBUG_FUNCPTR (gst_affect_features_flush);
 
   gst_type_mark_as_plugin_api (GST_TYPE_AFFECT_FEATURES_PAD, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_AFFECT_MODALITIES, 0);
@@ -312,6 +425,9 @@ gst_affect_features_init (GstAffectFeatures *self)
   gst_element_add_pad (GST_ELEMENT (self), GST_PAD (self->video_pad));
 
   GST_PAD_SET_PROXY_CAPS (agg->srcpad);
+
+  self->speech_items = g_array_new (FALSE, FALSE, sizeof (SpeechItem));
+  g_queue_init (&self->cues);
 }
 
 static void
@@ -323,6 +439,7 @@ gst_affect_features_finalize (GObject *object)
   g_free (self->backend_name);
   /* set by a start() that failed (no stop() follows it) */
   g_free (self->cur_model_location);
+  g_array_unref (self->speech_items);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -496,6 +613,17 @@ gst_affect_features_start (GstAggregator *agg)
   }
 
   self->rgb = affect_video_rgb_new ();
+
+  self->speech = affect_speech_new (NULL, &error);
+  if (self->speech == NULL) {
+    GST_ELEMENT_ERROR (self, LIBRARY, INIT,
+        ("Cannot create the speech feature extractor"), ("%s", error->message));
+    g_clear_error (&error);
+    gst_affect_features_free_models (self);
+    g_clear_pointer (&self->rgb, affect_video_rgb_free);
+    return FALSE;
+  }
+  gst_affect_features_speech_clear (self);
   return TRUE;
 }
 
@@ -507,6 +635,12 @@ gst_affect_features_stop (GstAggregator *agg)
   gst_affect_features_free_models (self);
   g_clear_pointer (&self->rgb, affect_video_rgb_free);
   g_clear_pointer (&self->cur_model_location, g_free);
+  gst_affect_features_speech_clear (self);
+  g_clear_pointer (&self->speech, affect_speech_free);
+  g_clear_pointer (&self->aconv, gst_audio_converter_free);
+  gst_affect_features_text_clear (self);
+  g_clear_pointer (&self->bert, affect_bert_free);
+  self->bert_tried = FALSE;
 
   GST_OBJECT_LOCK (self->video_pad);
   gst_clear_caps (&self->video_pad->caps);
@@ -552,8 +686,38 @@ gst_affect_features_sink_event (
   GstAffectFeatures *self = GST_AFFECT_FEATURES (agg);
   gboolean ret;
 
-  if (aggpad != GST_AGGREGATOR_PAD (self->video_pad))
+  if (aggpad != GST_AGGREGATOR_PAD (self->video_pad)
+      && GST_AFFECT_FEATURES_PAD (aggpad) != self->audio_pad) {
+    if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+      GstCaps *caps;
+      GstStructure *st;
+      const gchar *format;
+      GstAffectFeaturesPad *tpad = GST_AFFECT_FEATURES_PAD (aggpad);
+
+      gst_event_parse_caps (event, &caps);
+      st = gst_caps_get_structure (caps, 0);
+      format = gst_structure_get_string (st, "format");
+      GST_OBJECT_LOCK (tpad);
+      tpad->markup = gst_structure_has_name (st, "text/x-raw") && format
+                     && strcmp (format, "pango-markup") == 0;
+      GST_OBJECT_UNLOCK (tpad);
+      gst_event_unref (event);
+      return TRUE;
+    }
     return GST_AGGREGATOR_CLASS (parent_class)->sink_event (agg, aggpad, event);
+  }
+  if (aggpad != GST_AGGREGATOR_PAD (self->video_pad)) {
+    if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+      GstCaps *caps;
+
+      gst_event_parse_caps (event, &caps);
+      ret = gst_affect_features_set_audio_caps (
+          self, GST_AFFECT_FEATURES_PAD (aggpad), caps);
+      gst_event_unref (event);
+      return ret;
+    }
+    return GST_AGGREGATOR_CLASS (parent_class)->sink_event (agg, aggpad, event);
+  }
 
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_CAPS: {
@@ -623,6 +787,19 @@ gst_affect_features_src_query (GstAggregator *agg, GstQuery *query)
   return GST_AGGREGATOR_CLASS (parent_class)->src_query (agg, query);
 }
 
+/* A flushing seek: the queued speech frames belong to the old position. */
+static GstFlowReturn
+gst_affect_features_flush (GstAggregator *agg)
+{
+  GstAffectFeatures *self = GST_AFFECT_FEATURES (agg);
+
+  gst_affect_features_speech_clear (self);
+  gst_affect_features_text_clear (self);
+  if (GST_AGGREGATOR_CLASS (parent_class)->flush)
+    return GST_AGGREGATOR_CLASS (parent_class)->flush (agg);
+  return GST_FLOW_OK;
+}
+
 static GstFlowReturn
 gst_affect_features_update_src_caps (
     GstAggregator *agg, GstCaps *downstream_caps, GstCaps **ret)
@@ -649,6 +826,625 @@ gst_affect_features_update_src_caps (
 
   *ret = caps;
   return GST_FLOW_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* The audio pad                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Extra latency of the speech branch: the extractor needs the samples up
+ * to latency_samples past a frame start, plus one frame shift and a margin
+ * for the resampler. */
+static GstClockTime
+gst_affect_features_speech_latency (void)
+{
+  AffectSpeech *probe = affect_speech_new (NULL, NULL);
+  GstClockTime latency = 0;
+
+  if (probe != NULL) {
+    latency = gst_util_uint64_scale (affect_speech_latency_samples (probe)
+                                         + affect_speech_frame_shift (probe),
+                  GST_SECOND, SPEECH_RATE)
+              + 10 * GST_MSECOND;
+    affect_speech_free (probe);
+  }
+  return latency;
+}
+
+static GstPad *
+gst_affect_features_request_new_pad (GstElement *element, GstPadTemplate *templ,
+    const gchar *name, const GstCaps *caps)
+{
+  GstAffectFeatures *self = GST_AFFECT_FEATURES (element);
+  GstAffectFeaturesPad *pad;
+  GstClockTime latency;
+
+  if (templ
+      == gst_element_class_get_pad_template (
+          GST_ELEMENT_GET_CLASS (element), "text")) {
+    GST_OBJECT_LOCK (self);
+    if (self->text_pad != NULL) {
+      GST_OBJECT_UNLOCK (self);
+      GST_WARNING_OBJECT (self, "there is already a text pad");
+      return NULL;
+    }
+    pad = g_object_new (GST_TYPE_AFFECT_FEATURES_PAD, "name", "text",
+        "direction", GST_PAD_SINK, "template", templ, NULL);
+    self->text_pad = pad;
+    GST_OBJECT_UNLOCK (self);
+    GST_PAD_SET_ACCEPT_TEMPLATE (pad);
+    gst_element_add_pad (element, GST_PAD (pad));
+    return GST_PAD (pad);
+  }
+
+  if (templ
+      != gst_element_class_get_pad_template (
+          GST_ELEMENT_GET_CLASS (element), "audio")) {
+    GST_WARNING_OBJECT (self, "no request pad of template %s",
+        GST_PAD_TEMPLATE_NAME_TEMPLATE (templ));
+    return NULL;
+  }
+
+  GST_OBJECT_LOCK (self);
+  if (self->audio_pad != NULL) {
+    GST_OBJECT_UNLOCK (self);
+    GST_WARNING_OBJECT (self, "there is already an audio pad");
+    return NULL;
+  }
+  pad = g_object_new (GST_TYPE_AFFECT_FEATURES_PAD, "name", "audio",
+      "direction", GST_PAD_SINK, "template", templ, NULL);
+  self->audio_pad = pad;
+  GST_OBJECT_UNLOCK (self);
+
+  GST_PAD_SET_ACCEPT_TEMPLATE (pad);
+  gst_element_add_pad (element, GST_PAD (pad));
+
+  latency = gst_affect_features_speech_latency ();
+  GST_DEBUG_OBJECT (
+      self, "audio pad: latency %" GST_TIME_FORMAT, GST_TIME_ARGS (latency));
+  gst_aggregator_set_latency (GST_AGGREGATOR (self), latency, latency);
+
+  return GST_PAD (pad);
+}
+
+static void
+gst_affect_features_release_pad (GstElement *element, GstPad *pad)
+{
+  GstAffectFeatures *self = GST_AFFECT_FEATURES (element);
+  gboolean was_audio;
+
+  GST_OBJECT_LOCK (self);
+  was_audio = (pad == GST_PAD (self->audio_pad));
+  if (was_audio)
+    self->audio_pad = NULL;
+  if (pad == GST_PAD (self->text_pad))
+    self->text_pad = NULL;
+  GST_OBJECT_UNLOCK (self);
+
+  if (was_audio)
+    gst_aggregator_set_latency (GST_AGGREGATOR (self), 0, 0);
+
+  GST_ELEMENT_CLASS (parent_class)->release_pad (element, pad);
+}
+
+/* An audio pad that nobody linked is an absent modality: it is ended at
+ * once, so that the aggregator does not wait for it. */
+static void
+gst_affect_features_end_unlinked_pad (
+    GstAffectFeatures *self, GstAffectFeaturesPad *p)
+{
+  GstPad *pad = NULL;
+  GstSegment segment;
+  gchar *id;
+
+  GST_OBJECT_LOCK (self);
+  if (p != NULL && !gst_pad_is_linked (GST_PAD (p)))
+    pad = gst_object_ref (GST_PAD (p));
+  GST_OBJECT_UNLOCK (self);
+  if (pad == NULL)
+    return;
+
+  GST_INFO_OBJECT (
+      self, "%s pad not linked: absent modality", GST_PAD_NAME (pad));
+  id = g_strdup_printf ("affectfeatures-%s", GST_PAD_NAME (pad));
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  gst_pad_send_event (pad, gst_event_new_stream_start (id));
+  gst_pad_send_event (pad, gst_event_new_segment (&segment));
+  gst_pad_send_event (pad, gst_event_new_eos ());
+  gst_object_unref (pad);
+  g_free (id);
+}
+
+static void
+gst_affect_features_end_unlinked (GstAffectFeatures *self)
+{
+  gst_affect_features_end_unlinked_pad (self, self->audio_pad);
+  gst_affect_features_end_unlinked_pad (self, self->text_pad);
+}
+
+static GstStateChangeReturn
+gst_affect_features_change_state (
+    GstElement *element, GstStateChange transition)
+{
+  GstAffectFeatures *self = GST_AFFECT_FEATURES (element);
+  GstStateChangeReturn ret;
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    return ret;
+
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+    gst_affect_features_end_unlinked (self);
+
+  return ret;
+}
+
+/* Moves the ready frames of the extractor to the queue. */
+static void
+gst_affect_features_speech_pull (GstAffectFeatures *self)
+{
+  const AffectSpeechOptions *opts = affect_speech_get_options (self->speech);
+  double half = opts->mfcc.frame_length_ms / 2000.0;
+  AffectSpeechFrame f;
+
+  while (affect_speech_pull (self->speech, &f)) {
+    SpeechItem item;
+    guint i;
+
+    item.centre
+        = self->audio_base + (GstClockTime)((f.time + half) * GST_SECOND);
+    item.n = SPEECH_N_FEATURES (f.n_mfcc);
+    for (i = 0; i < f.n_mfcc; i++)
+      item.v[i] = (float)f.mfcc[i];
+    item.v[f.n_mfcc] = (float)f.log_energy;
+    item.v[f.n_mfcc + 1] = (float)f.f0_hz;
+    item.v[f.n_mfcc + 2] = (float)f.voicing;
+    g_array_append_val (self->speech_items, item);
+  }
+}
+
+/* End of a continuous piece of audio: its last frames become ready. */
+static void
+gst_affect_features_speech_end (GstAffectFeatures *self)
+{
+  if (self->audio_started && !self->audio_finished) {
+    affect_speech_finish (self->speech);
+    gst_affect_features_speech_pull (self);
+  }
+  self->audio_finished = TRUE;
+}
+
+/* A discontinuity: the next buffer starts a new piece. */
+static void
+gst_affect_features_speech_restart (GstAffectFeatures *self)
+{
+  gst_affect_features_speech_end (self);
+  affect_speech_reset (self->speech);
+  if (self->aconv)
+    gst_audio_converter_reset (self->aconv);
+  self->audio_started = FALSE;
+  self->audio_finished = FALSE;
+}
+
+static void
+gst_affect_features_speech_clear (GstAffectFeatures *self)
+{
+  if (self->speech)
+    affect_speech_reset (self->speech);
+  if (self->aconv)
+    gst_audio_converter_reset (self->aconv);
+  self->audio_started = FALSE;
+  self->audio_finished = FALSE;
+  self->audio_next = GST_CLOCK_TIME_NONE;
+  g_array_set_size (self->speech_items, 0);
+}
+
+static gboolean
+gst_affect_features_set_audio_caps (
+    GstAffectFeatures *self, GstAffectFeaturesPad *pad, GstCaps *caps)
+{
+  GstAudioInfo info, out;
+  GstAudioConverter *conv;
+
+  if (!gst_audio_info_from_caps (&info, caps)) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("Invalid audio caps %" GST_PTR_FORMAT, caps));
+    return FALSE;
+  }
+  gst_audio_info_set_format (&out, GST_AUDIO_FORMAT_F32, SPEECH_RATE, 1, NULL);
+  conv = gst_audio_converter_new (
+      GST_AUDIO_CONVERTER_FLAG_NONE, &info, &out, NULL);
+  if (conv == NULL) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("Cannot convert %" GST_PTR_FORMAT " to 16 kHz mono", caps));
+    return FALSE;
+  }
+
+  GST_DEBUG_OBJECT (pad, "caps %" GST_PTR_FORMAT, caps);
+  /* a new format is a new piece of audio */
+  if (self->speech)
+    gst_affect_features_speech_restart (self);
+  if (self->aconv)
+    gst_audio_converter_free (self->aconv);
+  self->aconv = conv;
+
+  GST_OBJECT_LOCK (pad);
+  pad->audio_info = info;
+  pad->have_audio_info = TRUE;
+  GST_OBJECT_UNLOCK (pad);
+  return TRUE;
+}
+
+/* Feeds one audio buffer to the speech extractor. */
+static gboolean
+gst_affect_features_push_audio (
+    GstAffectFeatures *self, GstAggregatorPad *apad, GstBuffer *buf)
+{
+  GstAffectFeaturesPad *pad = GST_AFFECT_FEATURES_PAD (apad);
+  GstAudioInfo info;
+  gboolean have_info;
+  GstClockTime start, dur;
+  gsize n_in, n_out;
+  gboolean gap;
+  GstMapInfo map;
+  float *out;
+  gpointer in_planes[1], out_planes[1];
+
+  GST_OBJECT_LOCK (pad);
+  have_info = pad->have_audio_info;
+  info = pad->audio_info;
+  start = gst_segment_to_running_time (
+      &apad->segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
+  GST_OBJECT_UNLOCK (pad);
+
+  if (!have_info || self->aconv == NULL) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+        ("Received an audio buffer before the caps"));
+    return FALSE;
+  }
+
+  n_in = gst_buffer_get_size (buf) / GST_AUDIO_INFO_BPF (&info);
+  dur = gst_util_uint64_scale (n_in, GST_SECOND, GST_AUDIO_INFO_RATE (&info));
+  if (GST_BUFFER_DURATION_IS_VALID (buf) && n_in == 0)
+    dur = GST_BUFFER_DURATION (buf);
+  if (!GST_CLOCK_TIME_IS_VALID (start)) {
+    if (!self->audio_started || !GST_CLOCK_TIME_IS_VALID (self->audio_next)) {
+      GST_LOG_OBJECT (
+          self, "dropping audio without time %" GST_PTR_FORMAT, buf);
+      return TRUE;
+    }
+    start = self->audio_next;
+  }
+
+  gap = GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP) || n_in == 0;
+  if (self->audio_started
+      && (gap || GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT)
+          || !GST_CLOCK_TIME_IS_VALID (self->audio_next)
+          || (start > self->audio_next ? start - self->audio_next
+                                       : self->audio_next - start)
+                 > GST_MSECOND)) {
+    GST_DEBUG_OBJECT (self, "audio discontinuity at %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (start));
+    gst_affect_features_speech_restart (self);
+  }
+  self->audio_next = start + dur;
+  if (gap)
+    return TRUE;
+
+  if (!self->audio_started) {
+    self->audio_base = start;
+    self->audio_started = TRUE;
+    self->audio_finished = FALSE;
+  }
+
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, (NULL),
+        ("Cannot map the audio buffer %" GST_PTR_FORMAT, buf));
+    return FALSE;
+  }
+  n_out = gst_audio_converter_get_out_frames (self->aconv, n_in);
+  out = g_new (float, MAX (n_out, 1));
+  in_planes[0] = map.data;
+  out_planes[0] = out;
+  if (!gst_audio_converter_samples (self->aconv, GST_AUDIO_CONVERTER_FLAG_NONE,
+          in_planes, n_in, out_planes, n_out)) {
+    gst_buffer_unmap (buf, &map);
+    g_free (out);
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, (NULL),
+        ("Cannot convert the audio to 16 kHz mono"));
+    return FALSE;
+  }
+  gst_buffer_unmap (buf, &map);
+  affect_speech_push (self->speech, out, n_out);
+  g_free (out);
+  gst_affect_features_speech_pull (self);
+  return TRUE;
+}
+
+/* Consumes audio until it covers @end (running time) plus the latency of
+ * the extractor. Returns GST_FLOW_OK when the frame can be processed,
+ * GST_AGGREGATOR_FLOW_NEED_DATA to wait for more audio. */
+static GstFlowReturn
+gst_affect_features_collect_audio (GstAffectFeatures *self,
+    GstAggregatorPad *apad, GstClockTime end, gboolean timeout)
+{
+  GstClockTime margin;
+
+  margin
+      = gst_util_uint64_scale (affect_speech_latency_samples (self->speech)
+                                   + affect_speech_frame_shift (self->speech),
+          GST_SECOND, SPEECH_RATE);
+  if (self->aconv) {
+    GstAffectFeaturesPad *pad = GST_AFFECT_FEATURES_PAD (apad);
+    gint rate;
+
+    GST_OBJECT_LOCK (pad);
+    rate = pad->have_audio_info ? GST_AUDIO_INFO_RATE (&pad->audio_info) : 0;
+    GST_OBJECT_UNLOCK (pad);
+    if (rate > 0)
+      margin += gst_util_uint64_scale (
+          gst_audio_converter_get_max_latency (self->aconv), GST_SECOND, rate);
+  }
+
+  if (!GST_CLOCK_TIME_IS_VALID (end))
+    return GST_FLOW_OK;
+
+  while (!GST_CLOCK_TIME_IS_VALID (self->audio_next)
+         || self->audio_next < end + margin) {
+    GstBuffer *abuf = gst_aggregator_pad_pop_buffer (apad);
+
+    if (abuf == NULL) {
+      if (gst_aggregator_pad_is_eos (apad)) {
+        gst_affect_features_speech_end (self);
+        return GST_FLOW_OK;
+      }
+      /* live: the deadline passed, take what is there */
+      if (timeout)
+        return GST_FLOW_OK;
+      return GST_AGGREGATOR_FLOW_NEED_DATA;
+    }
+    if (!gst_affect_features_push_audio (self, apad, abuf)) {
+      gst_buffer_unref (abuf);
+      return GST_FLOW_ERROR;
+    }
+    gst_buffer_unref (abuf);
+  }
+  return GST_FLOW_OK;
+}
+
+/* The mean of the speech frames whose centre lies in [start, end) into
+ * @out; drops the frames before @end. Returns the number of frames. */
+static guint
+gst_affect_features_pool_speech (GstAffectFeatures *self, GstClockTime start,
+    GstClockTime end, float *out, guint *n_features)
+{
+  guint i, j, n = 0, used = 0;
+
+  *n_features = 0;
+  for (i = 0; i < self->speech_items->len; i++) {
+    SpeechItem *item = &g_array_index (self->speech_items, SpeechItem, i);
+
+    if (item->centre >= end)
+      break;
+    used = i + 1;
+    if (item->centre < start)
+      continue;
+    if (n == 0) {
+      *n_features = item->n;
+      memset (out, 0, sizeof (float) * item->n);
+    }
+    for (j = 0; j < item->n; j++)
+      out[j] += item->v[j];
+    n++;
+  }
+  for (j = 0; n > 0 && j < *n_features; j++)
+    out[j] /= n;
+  if (used > 0)
+    g_array_remove_range (self->speech_items, 0, used);
+  return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* The text pad                                                        */
+/* ------------------------------------------------------------------ */
+
+static void
+text_cue_free (TextCue *cue)
+{
+  g_free (cue->emb);
+  g_free (cue);
+}
+
+static void
+gst_affect_features_text_clear (GstAffectFeatures *self)
+{
+  g_queue_clear_full (&self->cues, (GDestroyNotify)text_cue_free);
+}
+
+/* Loads the word model once; without it the word branch is absent. */
+static void
+gst_affect_features_load_bert (GstAffectFeatures *self)
+{
+  GError *error = NULL;
+  gchar *dir;
+
+  if (self->bert_tried)
+    return;
+  self->bert_tried = TRUE;
+
+  dir = affect_bert_find (NULL, &error);
+  if (dir != NULL)
+    self->bert = affect_bert_new (self->backend, dir, &error);
+  if (self->bert == NULL) {
+    GST_ELEMENT_WARNING (self, RESOURCE, NOT_FOUND,
+        ("No word model: the word branch is absent; install it with "
+         "affect-fetch-word-model"),
+        ("%s", error ? error->message : "unknown error"));
+    g_clear_error (&error);
+  } else {
+    GST_INFO_OBJECT (self, "word model %s", dir);
+  }
+  g_free (dir);
+}
+
+/* Turns one text buffer into a cue of word embeddings. */
+static void
+gst_affect_features_push_text (
+    GstAffectFeatures *self, GstAggregatorPad *tpad, GstBuffer *buf)
+{
+  GstAffectFeaturesPad *pad = GST_AFFECT_FEATURES_PAD (tpad);
+  GstClockTime start;
+  gboolean markup;
+  GstMapInfo map;
+  gchar *plain = NULL;
+  GError *error = NULL;
+  AffectBertText *t;
+  TextCue *cue;
+  guint i, n, j;
+  int h;
+
+  if (gst_buffer_get_size (buf) == 0)
+    return;
+  GST_OBJECT_LOCK (pad);
+  start = gst_segment_to_running_time (
+      &tpad->segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
+  markup = pad->markup;
+  GST_OBJECT_UNLOCK (pad);
+  if (!GST_CLOCK_TIME_IS_VALID (start)) {
+    GST_LOG_OBJECT (self, "dropping text without time %" GST_PTR_FORMAT, buf);
+    return;
+  }
+
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    return;
+  if (!g_utf8_validate ((const gchar *)map.data, map.size, NULL)) {
+    GST_ELEMENT_WARNING (self, STREAM, DECODE,
+        ("Skipping a text cue that is not valid UTF-8"),
+        ("cue at %" GST_TIME_FORMAT ", %" G_GSIZE_FORMAT " bytes",
+            GST_TIME_ARGS (GST_BUFFER_PTS (buf)), map.size));
+    gst_buffer_unmap (buf, &map);
+    return;
+  }
+  if (markup) {
+    if (!pango_parse_markup (
+            (const gchar *)map.data, map.size, 0, NULL, &plain, NULL, &error)) {
+      GST_ELEMENT_WARNING (self, STREAM, DECODE,
+          ("Skipping a text cue with invalid markup"), ("%s", error->message));
+      g_clear_error (&error);
+      gst_buffer_unmap (buf, &map);
+      return;
+    }
+  } else {
+    plain = g_strndup ((const gchar *)map.data, map.size);
+  }
+  gst_buffer_unmap (buf, &map);
+
+  gst_affect_features_load_bert (self);
+  if (self->bert == NULL) {
+    g_free (plain);
+    return;
+  }
+  t = affect_bert_embed_text (self->bert, plain, -1, &error);
+  g_free (plain);
+  if (t == NULL) {
+    GST_ELEMENT_WARNING (self, STREAM, FAILED, ("Could not embed a text cue"),
+        ("%s", error->message));
+    g_clear_error (&error);
+    return;
+  }
+
+  h = t->hidden_size;
+  cue = g_new0 (TextCue, 1);
+  cue->start = start;
+  cue->end = start
+             + (GST_BUFFER_DURATION_IS_VALID (buf) ? GST_BUFFER_DURATION (buf)
+                                                   : DEFAULT_CUE_DURATION);
+  cue->hidden = h;
+  cue->emb = g_new0 (float, (gsize)MAX (t->tokens->n_tokens, 1) * h);
+  /* a word = the consecutive tokens sharing its byte span */
+  n = 0;
+  for (i = 0; i < t->tokens->n_tokens;) {
+    gint32 ws = t->tokens->word_start[i];
+    guint pieces = 0;
+    float *e = cue->emb + (gsize)n * h;
+
+    if (ws < 0) {
+      i++;
+      continue;
+    }
+    for (; i < t->tokens->n_tokens && t->tokens->word_start[i] == ws; i++) {
+      const float *hid = t->hidden + (gsize)i * h;
+
+      for (j = 0; j < (guint)h; j++)
+        e[j] += hid[j];
+      pieces++;
+    }
+    for (j = 0; j < (guint)h; j++)
+      e[j] /= pieces;
+    n++;
+  }
+  cue->n_words = n;
+  affect_bert_text_free (t);
+  GST_DEBUG_OBJECT (self,
+      "cue %" GST_TIME_FORMAT "-%" GST_TIME_FORMAT ": %u words",
+      GST_TIME_ARGS (cue->start), GST_TIME_ARGS (cue->end), n);
+  g_queue_push_tail (&self->cues, cue);
+}
+
+/* Consumes the cues that start at or before @t. */
+static GstFlowReturn
+gst_affect_features_collect_text (GstAffectFeatures *self,
+    GstAggregatorPad *tpad, GstClockTime t, gboolean timeout)
+{
+  for (;;) {
+    GstBuffer *tbuf = gst_aggregator_pad_peek_buffer (tpad);
+    GstClockTime start;
+
+    if (tbuf == NULL) {
+      if (gst_aggregator_pad_is_eos (tpad) || timeout)
+        return GST_FLOW_OK;
+      return GST_AGGREGATOR_FLOW_NEED_DATA;
+    }
+    GST_OBJECT_LOCK (tpad);
+    start = gst_segment_to_running_time (
+        &tpad->segment, GST_FORMAT_TIME, GST_BUFFER_PTS (tbuf));
+    GST_OBJECT_UNLOCK (tpad);
+    gst_buffer_unref (tbuf);
+    if (GST_CLOCK_TIME_IS_VALID (start) && start > t)
+      return GST_FLOW_OK;
+
+    tbuf = gst_aggregator_pad_pop_buffer (tpad);
+    if (tbuf) {
+      gst_affect_features_push_text (self, tpad, tbuf);
+      gst_buffer_unref (tbuf);
+    }
+  }
+}
+
+/* The embedding of the word spoken at @t, or NULL. */
+static const float *
+gst_affect_features_word_at (
+    GstAffectFeatures *self, GstClockTime t, guint *size)
+{
+  GList *l;
+  TextCue *cue;
+
+  while ((cue = g_queue_peek_head (&self->cues)) && cue->end <= t)
+    text_cue_free (g_queue_pop_head (&self->cues));
+
+  for (l = self->cues.head; l; l = l->next) {
+    guint k;
+
+    cue = l->data;
+    if (cue->start > t || cue->end <= t || cue->n_words == 0)
+      continue;
+    k = (guint)gst_util_uint64_scale (
+        t - cue->start, cue->n_words, cue->end - cue->start);
+    k = MIN (k, cue->n_words - 1);
+    *size = cue->hidden;
+    return cue->emb + (gsize)k * cue->hidden;
+  }
+  return NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -811,6 +1607,35 @@ gst_affect_features_process (GstAffectFeatures *self, GstBuffer *buffer,
   return GST_FLOW_OK;
 }
 
+/* Sets (or, for %NULL @spe, clears) @branch on every face of @buffer. */
+static void
+gst_affect_features_attach (GstAffectFeatures *self, GstBuffer *buffer,
+    GstAffectBranch branch, const float *spe, guint n)
+{
+  GstAffectFaceMeta *face;
+  gpointer state = NULL;
+  guint *tracks, n_tracks = 0, i, max = gst_buffer_get_n_affect_faces (buffer);
+
+  if (max == 0)
+    return;
+  /* collect the track ids first: adding metas while iterating is unsafe */
+  tracks = g_new (guint, max);
+  while ((face = gst_buffer_iterate_affect_face_meta (buffer, &state))
+         && n_tracks < max)
+    tracks[n_tracks++] = face->track_id;
+
+  for (i = 0; i < n_tracks; i++) {
+    GstAffectFeaturesMeta *meta
+        = gst_buffer_add_affect_features_meta (buffer, tracks[i]);
+
+    if (spe != NULL)
+      gst_affect_features_meta_set (meta, branch, spe, n);
+    else
+      gst_affect_features_meta_clear (meta, branch);
+  }
+  g_free (tracks);
+}
+
 static GstFlowReturn
 gst_affect_features_aggregate (GstAggregator *agg, gboolean timeout)
 {
@@ -822,13 +1647,79 @@ gst_affect_features_aggregate (GstAggregator *agg, gboolean timeout)
   GstBuffer *buffer;
   GstFlowReturn ret;
   gint n_threads;
+  GstAggregatorPad *apad = NULL, *tpad = NULL;
+  const float *wrd = NULL;
+  guint wrd_len = 0;
+  GstClockTime vstart = GST_CLOCK_TIME_NONE, vend = GST_CLOCK_TIME_NONE;
+  float spe[AFFECT_MFCC_MAX_CEPS + 3];
+  guint n_spe = 0, spe_len = 0;
 
-  buffer = gst_aggregator_pad_pop_buffer (vpad);
+  buffer = gst_aggregator_pad_peek_buffer (vpad);
   if (buffer == NULL) {
     if (gst_aggregator_pad_is_eos (vpad)) {
       GST_DEBUG_OBJECT (self, "video pad is EOS");
       return GST_FLOW_EOS;
     }
+    return GST_AGGREGATOR_FLOW_NEED_DATA;
+  }
+
+  GST_OBJECT_LOCK (self);
+  if (self->audio_pad)
+    apad = gst_object_ref (GST_AGGREGATOR_PAD (self->audio_pad));
+  if (self->text_pad)
+    tpad = gst_object_ref (GST_AGGREGATOR_PAD (self->text_pad));
+  GST_OBJECT_UNLOCK (self);
+
+  if ((apad != NULL || tpad != NULL) && GST_BUFFER_PTS_IS_VALID (buffer)
+      && !(GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_GAP)
+           && gst_buffer_get_size (buffer) == 0)) {
+    /* the running-time span of the frame */
+    GST_OBJECT_LOCK (vpad);
+    vstart = gst_segment_to_running_time (
+        &vpad->segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buffer));
+    if (GST_CLOCK_TIME_IS_VALID (vstart)) {
+      if (GST_BUFFER_DURATION_IS_VALID (buffer))
+        vend = vstart + GST_BUFFER_DURATION (buffer);
+      else if (self->video_pad->have_info
+               && GST_VIDEO_INFO_FPS_N (&self->video_pad->info) > 0)
+        vend = vstart
+               + gst_util_uint64_scale (GST_SECOND,
+                   GST_VIDEO_INFO_FPS_D (&self->video_pad->info),
+                   GST_VIDEO_INFO_FPS_N (&self->video_pad->info));
+      else
+        vend = vstart + 1;
+    }
+    GST_OBJECT_UNLOCK (vpad);
+
+    ret = GST_FLOW_OK;
+    if (apad != NULL)
+      ret = gst_affect_features_collect_audio (self, apad, vend, timeout);
+    /* the word spoken at the middle of the frame */
+    if (ret == GST_FLOW_OK && tpad != NULL && GST_CLOCK_TIME_IS_VALID (vstart))
+      ret = gst_affect_features_collect_text (
+          self, tpad, vstart + (vend - vstart) / 2, timeout);
+    if (ret != GST_FLOW_OK) {
+      g_clear_object (&apad);
+      g_clear_object (&tpad);
+      g_clear_object (&tpad);
+      gst_buffer_unref (buffer);
+      return ret;
+    }
+    if (tpad != NULL && GST_CLOCK_TIME_IS_VALID (vstart))
+      wrd = gst_affect_features_word_at (
+          self, vstart + (vend - vstart) / 2, &wrd_len);
+    if (apad != NULL && GST_CLOCK_TIME_IS_VALID (vstart))
+      n_spe
+          = gst_affect_features_pool_speech (self, vstart, vend, spe, &spe_len);
+    GST_LOG_OBJECT (self,
+        "frame %" GST_TIME_FORMAT "-%" GST_TIME_FORMAT ": %u speech frames",
+        GST_TIME_ARGS (vstart), GST_TIME_ARGS (vend), n_spe);
+  }
+  gst_buffer_unref (buffer);
+  buffer = gst_aggregator_pad_pop_buffer (vpad);
+  if (buffer == NULL) {
+    g_clear_object (&apad);
+    g_clear_object (&tpad);
     return GST_AGGREGATOR_FLOW_NEED_DATA;
   }
 
@@ -840,6 +1731,8 @@ gst_affect_features_aggregate (GstAggregator *agg, gboolean timeout)
     /* a GAP event turned into a buffer by the aggregator: no frame */
     GST_LOG_OBJECT (self, "dropping gap %" GST_PTR_FORMAT, buffer);
     gst_buffer_unref (buffer);
+    g_clear_object (&apad);
+    g_clear_object (&tpad);
     return GST_FLOW_OK;
   }
 
@@ -851,11 +1744,13 @@ gst_affect_features_aggregate (GstAggregator *agg, gboolean timeout)
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
         ("Received a video buffer before the caps"));
     gst_buffer_unref (buffer);
+    g_clear_object (&apad);
+    g_clear_object (&tpad);
     return GST_FLOW_NOT_NEGOTIATED;
   }
 
   GST_OBJECT_LOCK (self);
-  branches = self->branches & VISUAL_BRANCHES;
+  branches = self->branches;
   n_threads = self->n_threads;
   GST_OBJECT_UNLOCK (self);
 
@@ -868,17 +1763,32 @@ gst_affect_features_aggregate (GstAggregator *agg, gboolean timeout)
 
   buffer = gst_buffer_make_writable (buffer);
 
-  if (branches != 0 && gst_buffer_get_n_affect_faces (buffer) > 0) {
-    if (!gst_affect_features_load (self, branches)) {
+  if ((branches & VISUAL_BRANCHES) != 0
+      && gst_buffer_get_n_affect_faces (buffer) > 0) {
+    if (!gst_affect_features_load (self, branches & VISUAL_BRANCHES)) {
       gst_buffer_unref (buffer);
+      g_clear_object (&apad);
+      g_clear_object (&tpad);
       return GST_FLOW_ERROR;
     }
-    ret = gst_affect_features_process (self, buffer, &info, branches);
+    ret = gst_affect_features_process (
+        self, buffer, &info, branches & VISUAL_BRANCHES);
     if (ret != GST_FLOW_OK) {
       gst_buffer_unref (buffer);
+      g_clear_object (&apad);
+      g_clear_object (&tpad);
       return ret;
     }
   }
+
+  if (apad != NULL && (branches & GST_AFFECT_MODALITY_SPEECH))
+    gst_affect_features_attach (
+        self, buffer, GST_AFFECT_BRANCH_SPEECH, n_spe ? spe : NULL, spe_len);
+  if (tpad != NULL && (branches & GST_AFFECT_MODALITY_WORDS))
+    gst_affect_features_attach (
+        self, buffer, GST_AFFECT_BRANCH_WORDS, wrd, wrd_len);
+  g_clear_object (&apad);
+  g_clear_object (&tpad);
 
   GST_OBJECT_LOCK (self);
   if (GST_BUFFER_PTS_IS_VALID (buffer)) {

@@ -18,9 +18,8 @@ G_BEGIN_DECLS
 /**
  * GstAffectFeaturesPad:
  *
- * A sink pad of affectfeatures. The always-present `video` pad is one; the
- * audio and text inputs of later versions are request pads of the same
- * kind.
+ * A sink pad of affectfeatures: the always-present `video` pad and the
+ * `audio` and `text` request pads.
  */
 #define GST_TYPE_AFFECT_FEATURES_PAD (gst_affect_features_pad_get_type ())
 G_DECLARE_FINAL_TYPE (GstAffectFeaturesPad, gst_affect_features_pad, GST,

@@ -327,7 +327,8 @@ GST_START_TEST (test_properties)
   fail_unless (loc == NULL);
   fail_unless_equals_string (backend, "auto");
   fail_unless_equals_int (
-      branches, GST_AFFECT_MODALITY_IMAGE | GST_AFFECT_MODALITY_EXPRESSION);
+      branches, GST_AFFECT_MODALITY_IMAGE | GST_AFFECT_MODALITY_EXPRESSION
+                    | GST_AFFECT_MODALITY_SPEECH | GST_AFFECT_MODALITY_WORDS);
   fail_unless_equals_int (threads, 0);
   g_free (backend);
 
