@@ -108,37 +108,10 @@ affect_expression_net_forward (
   return affect_expression_net_forward_features (net, input, NULL);
 }
 
-static void
-run_chunk (AffectExpressionNet *net, const AffectImage *img,
-    const AffectBox *boxes, int n, float *probs, float *features,
-    int (*crops)[4])
+static AffectTensor *
+forward_cb (gpointer net, const AffectTensor *input, AffectTensor **features)
 {
-  AffectTensor *input, *out, *feat = NULL;
-  int (*used)[4];
-  float *host;
-
-  used = (int (*)[4])g_new (int, 4 * n);
-  host = affect_facenet_prepare_batch (
-      img, boxes, n, AFFECT_EXPRESSION_INPUT_SIZE, used);
-
-  input = affect_tensor_new (net->backend, n, AFFECT_EXPRESSION_INPUT_SIZE,
-      AFFECT_EXPRESSION_INPUT_SIZE, 3);
-  affect_tensor_upload (input, host);
-  g_free (host);
-
-  out = affect_expression_net_forward_features (
-      net, input, features ? &feat : NULL);
-  affect_tensor_free (input);
-
-  affect_tensor_download (out, probs);
-  affect_tensor_free (out);
-  if (feat) {
-    affect_tensor_download (feat, features);
-    affect_tensor_free (feat);
-  }
-  if (crops)
-    memcpy (crops, used, sizeof (int) * 4 * n);
-  g_free (used);
+  return affect_expression_net_forward_features (net, input, features);
 }
 
 gboolean
@@ -146,22 +119,14 @@ affect_expression_net_run_full (AffectExpressionNet *net,
     const AffectImage *img, const AffectBox *boxes, int n, float *probs,
     float *features, int (*crops)[4], GError **error)
 {
-  int start;
-
   g_return_val_if_fail (net != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (!affect_facenet_check_args (img, boxes, n, probs, error))
     return FALSE;
 
-  for (start = 0; start < n; start += AFFECT_FACENET_MAX_BATCH) {
-    int count = MIN (n - start, AFFECT_FACENET_MAX_BATCH);
-
-    run_chunk (net, img, boxes + start, count,
-        probs + (gsize)start * AFFECT_EXPRESSION_N_LABELS,
-        features ? features + (gsize)start * AFFECT_EXPRESSION_N_FEATURES
-                 : NULL,
-        crops ? crops + start : NULL);
-  }
+  affect_facenet_run_batched (net->backend, net, forward_cb, img, boxes, n,
+      AFFECT_EXPRESSION_INPUT_SIZE, probs, AFFECT_EXPRESSION_N_LABELS, features,
+      AFFECT_EXPRESSION_N_FEATURES, crops);
   return TRUE;
 }
 

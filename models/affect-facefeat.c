@@ -12,6 +12,7 @@
 #include "affect-facefeat.h"
 
 #include <stdarg.h>
+#include <string.h>
 
 #define N_BLOCKS 4
 #define N_CONVS 4
@@ -247,4 +248,52 @@ affect_facenet_prepare_batch (const AffectImage *img, const AffectBox *boxes,
     g_assert (ok); /* checked by affect_facenet_check_args () */
   }
   return host;
+}
+
+static void
+run_chunk (AffectBackend *backend, gpointer net, AffectFacenetForward forward,
+    const AffectImage *img, const AffectBox *boxes, int n, int size, float *out,
+    float *features, int (*crops)[4])
+{
+  AffectTensor *input, *result, *feat = NULL;
+  int (*used)[4];
+  float *host;
+
+  used = (int (*)[4])g_new (int, 4 * n);
+  host = affect_facenet_prepare_batch (img, boxes, n, size, used);
+
+  input = affect_tensor_new (backend, n, size, size, 3);
+  affect_tensor_upload (input, host);
+  g_free (host);
+
+  result = forward (net, input, features ? &feat : NULL);
+  affect_tensor_free (input);
+
+  affect_tensor_download (result, out);
+  affect_tensor_free (result);
+  if (feat) {
+    affect_tensor_download (feat, features);
+    affect_tensor_free (feat);
+  }
+  if (crops)
+    memcpy (crops, used, sizeof (int) * 4 * n);
+  g_free (used);
+}
+
+void
+affect_facenet_run_batched (AffectBackend *backend, gpointer net,
+    AffectFacenetForward forward, const AffectImage *img,
+    const AffectBox *boxes, int n, int size, float *out, int out_dim,
+    float *features, int feat_dim, int (*crops)[4])
+{
+  int start;
+
+  for (start = 0; start < n; start += AFFECT_FACENET_MAX_BATCH) {
+    int count = MIN (n - start, AFFECT_FACENET_MAX_BATCH);
+
+    run_chunk (backend, net, forward, img, boxes + start, count, size,
+        out + (gsize)start * out_dim,
+        features ? features + (gsize)start * feat_dim : NULL,
+        crops ? crops + start : NULL);
+  }
 }

@@ -66,6 +66,20 @@ gboolean affect_facenet_check_args (const AffectImage *img,
 float *affect_facenet_prepare_batch (const AffectImage *img,
     const AffectBox *boxes, int n, int size, int (*used)[4]);
 
+/* A tensor-level forward pass: returns the head output [n, 1, 1, out_dim]
+ * and, when @features is not NULL, the pooled feature [n, 1, 1, feat_dim]. */
+typedef AffectTensor *(*AffectFacenetForward) (
+    gpointer net, const AffectTensor *input, AffectTensor **features);
+
+/* Runs @forward on the crops of @boxes, AFFECT_FACENET_MAX_BATCH faces at a
+ * time: @out_dim floats per face into @out, @feat_dim floats per face into
+ * @features (nullable) and the integer crop boxes into @crops (nullable).
+ * The boxes must have passed affect_facenet_check_args(). */
+void affect_facenet_run_batched (AffectBackend *backend, gpointer net,
+    AffectFacenetForward forward, const AffectImage *img,
+    const AffectBox *boxes, int n, int size, float *out, int out_dim,
+    float *features, int feat_dim, int (*crops)[4]);
+
 G_END_DECLS
 
 #endif /* __AFFECT_FACEFEAT_H__ */

@@ -251,37 +251,10 @@ affect_recognition_net_forward (
   return affect_recognition_net_forward_features (net, input, NULL);
 }
 
-static void
-run_chunk (AffectRecognitionNet *net, const AffectImage *img,
-    const AffectBox *boxes, int n, float *descriptors, float *features,
-    int (*crops)[4])
+static AffectTensor *
+forward_cb (gpointer net, const AffectTensor *input, AffectTensor **features)
 {
-  AffectTensor *input, *out, *feat = NULL;
-  int (*used)[4];
-  float *host;
-
-  used = (int (*)[4])g_new (int, 4 * n);
-  host = affect_facenet_prepare_batch (
-      img, boxes, n, AFFECT_RECOGNITION_INPUT_SIZE, used);
-
-  input = affect_tensor_new (net->backend, n, AFFECT_RECOGNITION_INPUT_SIZE,
-      AFFECT_RECOGNITION_INPUT_SIZE, 3);
-  affect_tensor_upload (input, host);
-  g_free (host);
-
-  out = affect_recognition_net_forward_features (
-      net, input, features ? &feat : NULL);
-  affect_tensor_free (input);
-
-  affect_tensor_download (out, descriptors);
-  affect_tensor_free (out);
-  if (feat) {
-    affect_tensor_download (feat, features);
-    affect_tensor_free (feat);
-  }
-  if (crops)
-    memcpy (crops, used, sizeof (int) * 4 * n);
-  g_free (used);
+  return affect_recognition_net_forward_features (net, input, features);
 }
 
 gboolean
@@ -289,22 +262,15 @@ affect_recognition_net_run_full (AffectRecognitionNet *net,
     const AffectImage *img, const AffectBox *boxes, int n, float *descriptors,
     float *features, int (*crops)[4], GError **error)
 {
-  int start;
-
   g_return_val_if_fail (net != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (!affect_facenet_check_args (img, boxes, n, descriptors, error))
     return FALSE;
 
-  for (start = 0; start < n; start += AFFECT_FACENET_MAX_BATCH) {
-    int count = MIN (n - start, AFFECT_FACENET_MAX_BATCH);
-
-    run_chunk (net, img, boxes + start, count,
-        descriptors + (gsize)start * AFFECT_RECOGNITION_N_DESCRIPTOR,
-        features ? features + (gsize)start * AFFECT_RECOGNITION_N_FEATURES
-                 : NULL,
-        crops ? crops + start : NULL);
-  }
+  affect_facenet_run_batched (net->backend, net, forward_cb, img, boxes, n,
+      AFFECT_RECOGNITION_INPUT_SIZE, descriptors,
+      AFFECT_RECOGNITION_N_DESCRIPTOR, features, AFFECT_RECOGNITION_N_FEATURES,
+      crops);
   return TRUE;
 }
 
