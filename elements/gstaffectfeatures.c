@@ -155,6 +155,7 @@ enum {
   PROP_N_THREADS,
   PROP_BACKEND,
   PROP_BRANCHES,
+  PROP_WORD_MODEL,
 };
 
 /* ------------------------------------------------------------------ */
@@ -216,6 +217,7 @@ struct _GstAffectFeatures {
   gint n_threads;
   gchar *backend_name;
   GstAffectModalities branches;
+  gchar *word_model;
 
   /* streaming state: created in start(), used in the aggregator's thread */
   gchar *cur_model_location;
@@ -229,6 +231,8 @@ struct _GstAffectFeatures {
    * state, used in the aggregator's thread. */
   GstAffectFeaturesPad *audio_pad;
   GstAudioConverter *aconv;
+  GstAudioInfo aconv_in_info;  /* the converter's input format */
+  guint64 aconv_in, aconv_out; /* frames in and out since the piece began */
   AffectSpeech *speech;
   gboolean audio_started;  /* a base time is set */
   gboolean audio_finished; /* affect_speech_finish() called */
@@ -239,6 +243,7 @@ struct _GstAffectFeatures {
   /* The text request pad (object lock for the pointer), the word model
    * (loaded with the first cue) and the cues not yet past. */
   GstAffectFeaturesPad *text_pad;
+  gchar *cur_word_model;
   AffectBert *bert;
   gboolean bert_tried;
   GQueue cues;
@@ -280,6 +285,7 @@ static gboolean gst_affect_features_sink_query (
 static gboolean gst_affect_features_src_query (
     GstAggregator *agg, GstQuery *query);
 static GstFlowReturn gst_affect_features_flush (GstAggregator *agg);
+static GstClockTime gst_affect_features_get_next_time (GstAggregator *agg);
 static void gst_affect_features_speech_clear (GstAffectFeatures *self);
 static void gst_affect_features_text_clear (GstAffectFeatures *self);
 static gboolean gst_affect_features_set_audio_caps (
@@ -368,6 +374,27 @@ gst_affect_features_class_init (GstAffectFeaturesClass *klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_PLAYING));
 
+  /**
+   * GstAffectFeatures:word-model:
+   *
+   * Folder of the word model of the `text` pad: a Hugging Face BERT folder
+   * (`model.safetensors` with the standard BERT tensor names, `vocab.txt`,
+   * `config.json`), e.g. all-MiniLM-L6-v2 or bert-base-uncased. %NULL looks
+   * for all-MiniLM-L6-v2 in $AFFECT_MODEL_DIR, the installed data folder
+   * and the cache filled by `affect-fetch-word-model` (docs/words.md). A
+   * folder given here that is not a BERT folder fails the start with an
+   * error; a model not found by the default lookup only makes the word
+   * branch absent (with a warning).
+   */
+  g_object_class_install_property (gobject_class, PROP_WORD_MODEL,
+      g_param_spec_string ("word-model", "Word model",
+          "Folder of the BERT word model for the text pad (model.safetensors, "
+          "vocab.txt, config.json); NULL = all-MiniLM-L6-v2 from the default "
+          "lookup (docs/words.md)",
+          NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
+
   gst_element_class_add_static_pad_template_with_gtype (
       element_class, &video_template, GST_TYPE_AFFECT_FEATURES_PAD);
   gst_element_class_add_static_pad_template_with_gtype (
@@ -398,6 +425,8 @@ gst_affect_features_class_init (GstAffectFeaturesClass *klass)
       = GST_DEBUG_FUNCPTR (gst_affect_features_update_src_caps);
   agg_class->aggregate = GST_DEBUG_FUNCPTR (gst_affect_features_aggregate);
   agg_class->flush = GST_DEBUG_FUNCPTR (gst_affect_features_flush);
+  agg_class->get_next_time
+      = GST_DEBUG_FUNCPTR (gst_affect_features_get_next_time);
 
   gst_type_mark_as_plugin_api (GST_TYPE_AFFECT_FEATURES_PAD, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_AFFECT_MODALITIES, 0);
@@ -436,6 +465,8 @@ gst_affect_features_finalize (GObject *object)
   GstAffectFeatures *self = GST_AFFECT_FEATURES (object);
 
   g_free (self->model_location);
+  g_free (self->word_model);
+  g_free (self->cur_word_model);
   g_free (self->backend_name);
   /* set by a start() that failed (no stop() follows it) */
   g_free (self->cur_model_location);
@@ -455,6 +486,10 @@ gst_affect_features_set_property (
     case PROP_MODEL_LOCATION:
       g_free (self->model_location);
       self->model_location = g_value_dup_string (value);
+      break;
+    case PROP_WORD_MODEL:
+      g_free (self->word_model);
+      self->word_model = g_value_dup_string (value);
       break;
     case PROP_N_THREADS:
       self->n_threads = g_value_get_int (value);
@@ -483,6 +518,9 @@ gst_affect_features_get_property (
   switch (prop_id) {
     case PROP_MODEL_LOCATION:
       g_value_set_string (value, self->model_location);
+      break;
+    case PROP_WORD_MODEL:
+      g_value_set_string (value, self->word_model);
       break;
     case PROP_N_THREADS:
       g_value_set_int (value, self->n_threads);
@@ -586,6 +624,8 @@ gst_affect_features_start (GstAggregator *agg)
   GST_OBJECT_LOCK (self);
   g_free (self->cur_model_location);
   self->cur_model_location = g_strdup (self->model_location);
+  g_free (self->cur_word_model);
+  self->cur_word_model = g_strdup (self->word_model);
   self->cur_n_threads = self->n_threads;
   backend_name = g_strdup (self->backend_name);
   branches = self->branches;
@@ -610,6 +650,25 @@ gst_affect_features_start (GstAggregator *agg)
   if (!gst_affect_features_load (self, branches)) {
     gst_affect_features_free_models (self);
     return FALSE;
+  }
+
+  /* An explicit word model is loaded now, so that a wrong or corrupt one
+   * fails the start; the default one is loaded with the first cue. */
+  if (self->cur_word_model != NULL && *self->cur_word_model) {
+    gchar *dir = affect_bert_find (self->cur_word_model, &error);
+
+    if (dir != NULL)
+      self->bert = affect_bert_new (self->backend, dir, &error);
+    g_free (dir);
+    self->bert_tried = TRUE;
+    if (self->bert == NULL) {
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          ("Cannot load the word model \"%s\"", self->cur_word_model),
+          ("%s", error ? error->message : "unknown error"));
+      g_clear_error (&error);
+      gst_affect_features_free_models (self);
+      return FALSE;
+    }
   }
 
   self->rgb = affect_video_rgb_new ();
@@ -640,6 +699,7 @@ gst_affect_features_stop (GstAggregator *agg)
   g_clear_pointer (&self->aconv, gst_audio_converter_free);
   gst_affect_features_text_clear (self);
   g_clear_pointer (&self->bert, affect_bert_free);
+  g_clear_pointer (&self->cur_word_model, g_free);
   self->bert_tried = FALSE;
 
   GST_OBJECT_LOCK (self->video_pad);
@@ -785,6 +845,34 @@ gst_affect_features_src_query (GstAggregator *agg, GstQuery *query)
   /* LATENCY: the aggregator adds its "latency" property (0) to the
    * upstream latency, so the latency is reported unchanged. */
   return GST_AGGREGATOR_CLASS (parent_class)->src_query (agg, query);
+}
+
+/* Live: the deadline of the next output frame is the running time of the
+ * video frame at the head of the queue (the aggregator adds the latency);
+ * once it passes, the frame goes out with the audio and text there are, so
+ * a pad that never delivers cannot stall the pipeline. Without a video
+ * frame there is nothing to time out for, unless the video ended. */
+static GstClockTime
+gst_affect_features_get_next_time (GstAggregator *agg)
+{
+  GstAffectFeatures *self = GST_AFFECT_FEATURES (agg);
+  GstAggregatorPad *vpad = GST_AGGREGATOR_PAD (self->video_pad);
+  GstClockTime t = GST_CLOCK_TIME_NONE;
+  GstBuffer *buf;
+
+  buf = gst_aggregator_pad_peek_buffer (vpad);
+  if (buf == NULL) {
+    /* the video ended: finish now, whatever the other pads do */
+    return gst_aggregator_pad_is_eos (vpad) ? 0 : GST_CLOCK_TIME_NONE;
+  }
+  GST_OBJECT_LOCK (vpad);
+  if (GST_BUFFER_PTS_IS_VALID (buf))
+    t = gst_segment_to_running_time (
+        &vpad->segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
+  GST_OBJECT_UNLOCK (vpad);
+  gst_buffer_unref (buf);
+  /* a frame without a time: go on at once */
+  return GST_CLOCK_TIME_IS_VALID (t) ? t : 0;
 }
 
 /* A flushing seek: the queued speech frames belong to the old position. */
@@ -1003,11 +1091,49 @@ gst_affect_features_speech_pull (GstAffectFeatures *self)
   }
 }
 
+/* The resampler holds back the last few samples of a piece (its latency):
+ * feeds it silence until every input sample has come out, so that the
+ * speech frames of the end of the piece are not lost. */
+static void
+gst_affect_features_drain_converter (GstAffectFeatures *self)
+{
+  gint rate = GST_AUDIO_INFO_RATE (&self->aconv_in_info);
+  guint64 expected;
+  gsize missing, n_in, n_out;
+  gpointer in, out;
+  gpointer in_planes[1], out_planes[1];
+
+  if (self->aconv == NULL || rate <= 0 || self->aconv_in == 0)
+    return;
+  expected = gst_util_uint64_scale (self->aconv_in, SPEECH_RATE, rate);
+  if (expected <= self->aconv_out)
+    return;
+  missing = expected - self->aconv_out;
+  n_in = gst_audio_converter_get_in_frames (self->aconv, missing);
+  n_in = MAX (n_in, gst_audio_converter_get_max_latency (self->aconv) + 1);
+  n_out = gst_audio_converter_get_out_frames (self->aconv, n_in);
+  in = g_malloc0 (n_in * GST_AUDIO_INFO_BPF (&self->aconv_in_info));
+  out = g_new0 (float, MAX (n_out, 1));
+  in_planes[0] = in;
+  out_planes[0] = out;
+  if (gst_audio_converter_samples (self->aconv, GST_AUDIO_CONVERTER_FLAG_NONE,
+          in_planes, n_in, out_planes, n_out)) {
+    GST_LOG_OBJECT (self,
+        "drained %" G_GSIZE_FORMAT " samples of the resampler",
+        MIN (missing, n_out));
+    affect_speech_push (self->speech, out, MIN (missing, n_out));
+    self->aconv_out += MIN (missing, n_out);
+  }
+  g_free (in);
+  g_free (out);
+}
+
 /* End of a continuous piece of audio: its last frames become ready. */
 static void
 gst_affect_features_speech_end (GstAffectFeatures *self)
 {
   if (self->audio_started && !self->audio_finished) {
+    gst_affect_features_drain_converter (self);
     affect_speech_finish (self->speech);
     gst_affect_features_speech_pull (self);
   }
@@ -1022,6 +1148,7 @@ gst_affect_features_speech_restart (GstAffectFeatures *self)
   affect_speech_reset (self->speech);
   if (self->aconv)
     gst_audio_converter_reset (self->aconv);
+  self->aconv_in = self->aconv_out = 0;
   self->audio_started = FALSE;
   self->audio_finished = FALSE;
 }
@@ -1033,6 +1160,7 @@ gst_affect_features_speech_clear (GstAffectFeatures *self)
     affect_speech_reset (self->speech);
   if (self->aconv)
     gst_audio_converter_reset (self->aconv);
+  self->aconv_in = self->aconv_out = 0;
   self->audio_started = FALSE;
   self->audio_finished = FALSE;
   self->audio_next = GST_CLOCK_TIME_NONE;
@@ -1067,6 +1195,8 @@ gst_affect_features_set_audio_caps (
   if (self->aconv)
     gst_audio_converter_free (self->aconv);
   self->aconv = conv;
+  self->aconv_in_info = info;
+  self->aconv_in = self->aconv_out = 0;
 
   GST_OBJECT_LOCK (pad);
   pad->audio_info = info;
@@ -1156,6 +1286,8 @@ gst_affect_features_push_audio (
   }
   gst_buffer_unmap (buf, &map);
   affect_speech_push (self->speech, out, n_out);
+  self->aconv_in += n_in;
+  self->aconv_out += n_out;
   g_free (out);
   gst_affect_features_speech_pull (self);
   return TRUE;
@@ -1272,7 +1404,7 @@ gst_affect_features_load_bert (GstAffectFeatures *self)
     return;
   self->bert_tried = TRUE;
 
-  dir = affect_bert_find (NULL, &error);
+  dir = affect_bert_find (self->cur_word_model, &error);
   if (dir != NULL)
     self->bert = affect_bert_new (self->backend, dir, &error);
   if (self->bert == NULL) {

@@ -33,6 +33,7 @@
 #include <gst/affect/affectmeta.h>
 #include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
+#include <json-glib/json-glib.h>
 
 #include "affect-bert.h"
 
@@ -135,11 +136,20 @@ collect_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+typedef struct {
+  guint n_frames;
+  gboolean live;              /* live video source, sink synchronised */
+  GstPadProbeCallback aprobe; /* buffer probe on the audio pad, or NULL */
+  gpointer aprobe_data;
+  GstClockTime min_latency; /* out: the pipeline's latency when live */
+  gboolean latency_live;
+} RunOptions;
+
 /* Runs "videotestsrc ! affectfeatures ! fakesink" with @audio (a launch
  * fragment ending in "f.audio", or "unlinked" for a requested but unlinked
  * pad, or NULL for no audio pad) and returns the frames. */
 static GArray *
-run_pipeline (const gchar *audio, const gchar *sink)
+run_pipeline_full (const gchar *audio, const gchar *sink, RunOptions *opts)
 {
   GstElement *pipeline, *f;
   GstPad *vpad, *srcpad;
@@ -154,10 +164,13 @@ run_pipeline (const gchar *audio, const gchar *sink)
   res.frames = g_array_new (FALSE, TRUE, sizeof (FrameResult));
 
   desc = g_strdup_printf (
-      "videotestsrc num-buffers=%d ! "
+      "videotestsrc num-buffers=%u is-live=%d ! "
       "video/x-raw,format=I420,width=64,height=48,framerate=30/1 ! "
       "f.video affectfeatures name=f branches=speech ! %s %s",
-      N_FRAMES, sink ? sink : "fakesink sync=false",
+      opts->n_frames, opts->live,
+      sink ? sink
+           : (opts->live ? "fakesink name=sink sync=true"
+                         : "fakesink sync=false"),
       (audio && !unlinked) ? audio : "");
   pipeline = gst_parse_launch (desc, &err);
   fail_unless (pipeline != NULL, "%s: %s", desc, err ? err->message : "?");
@@ -177,10 +190,28 @@ run_pipeline (const gchar *audio, const gchar *sink)
   srcpad = gst_element_get_static_pad (f, "src");
   gst_pad_add_probe (
       srcpad, GST_PAD_PROBE_TYPE_BUFFER, collect_probe, &res, NULL);
+  if (opts->aprobe) {
+    GstPad *apad = gst_element_get_static_pad (f, "audio");
+
+    fail_unless (apad != NULL);
+    gst_pad_add_probe (
+        apad, GST_PAD_PROBE_TYPE_BUFFER, opts->aprobe, opts->aprobe_data, NULL);
+    gst_object_unref (apad);
+  }
 
   fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING)
                != GST_STATE_CHANGE_FAILURE);
   bus = gst_element_get_bus (pipeline);
+  if (opts->live) {
+    GstQuery *q = gst_query_new_latency ();
+
+    /* the latency is configured on the way to PLAYING */
+    fail_unless (gst_element_get_state (pipeline, NULL, NULL, 60 * GST_SECOND)
+                 == GST_STATE_CHANGE_SUCCESS);
+    fail_unless (gst_element_query (pipeline, q), "latency query failed");
+    gst_query_parse_latency (q, &opts->latency_live, &opts->min_latency, NULL);
+    gst_query_unref (q);
+  }
   msg = gst_bus_timed_pop_filtered (
       bus, 300 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
   fail_unless (msg != NULL, "no EOS: the pipeline stalled");
@@ -200,8 +231,18 @@ run_pipeline (const gchar *audio, const gchar *sink)
   gst_object_unref (pipeline);
   g_mutex_clear (&res.lock);
 
-  fail_unless_equals_int (res.frames->len, N_FRAMES);
+  fail_unless_equals_int (res.frames->len, opts->n_frames);
   return res.frames;
+}
+
+static GArray *
+run_pipeline (const gchar *audio, const gchar *sink)
+{
+  RunOptions opts = {
+    N_FRAMES,
+  };
+
+  return run_pipeline_full (audio, sink, &opts);
 }
 
 /* The mean of the F0 of the voiced frames is near @freq. */
@@ -301,6 +342,273 @@ GST_START_TEST (test_speech_gap_absent)
 
     fail_unless (r->has_meta, "frame %u: no features meta", i);
     fail_unless (!r->has_spe, "frame %u: speech features in a gap", i);
+  }
+  g_array_unref (frames);
+}
+
+GST_END_TEST;
+
+/* ---- real speech through wavparse ------------------------------------ */
+
+#define WAV_FRAMES 100 /* 3.33 s of video; the WAV lasts 3.29 s */
+#define N_CEPS 13
+
+/* The reference MFCC and log energy of tests/golden/speech (torchaudio,
+ * Kaldi-compatible, 10-ms frames): [n_rows][N_CEPS + 1]. */
+static gdouble *
+load_speech_reference (guint *n_rows)
+{
+  gchar *path = g_build_filename (g_getenv ("AFFECT_TEST_SRCDIR"), "golden",
+      "speech", "austen-0930.json", NULL);
+  JsonParser *parser = json_parser_new ();
+  GError *err = NULL;
+  JsonObject *root, *c = NULL;
+  JsonArray *cases, *mfcc, *energy;
+  gdouble *ref;
+  guint i, j;
+
+  fail_unless (json_parser_load_from_file (parser, path, &err), "%s: %s", path,
+      err ? err->message : "?");
+  root = json_node_get_object (json_parser_get_root (parser));
+  cases = json_object_get_array_member (root, "cases");
+  for (i = 0; i < json_array_get_length (cases); i++) {
+    JsonObject *o = json_array_get_object_element (cases, i);
+
+    if (g_strcmp0 (json_object_get_string_member (o, "name"), "default") == 0)
+      c = o;
+  }
+  fail_unless (c != NULL, "%s: no default case", path);
+  mfcc = json_object_get_array_member (c, "mfcc");
+  energy = json_object_get_array_member (c, "log_energy");
+  *n_rows = json_array_get_length (mfcc);
+  fail_unless_equals_int (json_array_get_length (energy), *n_rows);
+  ref = g_new (gdouble, (gsize)*n_rows * (N_CEPS + 1));
+  for (i = 0; i < *n_rows; i++) {
+    JsonArray *row = json_array_get_array_element (mfcc, i);
+
+    fail_unless_equals_int (json_array_get_length (row), N_CEPS);
+    for (j = 0; j < N_CEPS; j++)
+      ref[i * (N_CEPS + 1) + j] = json_array_get_double_element (row, j);
+    ref[i * (N_CEPS + 1) + N_CEPS] = json_array_get_double_element (energy, i);
+  }
+  g_object_unref (parser);
+  g_free (path);
+  return ref;
+}
+
+/* A real recording (16 kHz S16 mono WAV) through filesrc ! wavparse: each
+ * frame's f_spe is the mean of the torchaudio reference frames (25-ms
+ * windows every 10 ms) whose centre lies in the video frame. */
+GST_START_TEST (test_speech_wavparse)
+{
+  GArray *frames;
+  gdouble *ref;
+  guint n_rows, i, j, n_spe = 0;
+  gchar *wav, *audio;
+  gdouble worst = 0.0;
+  RunOptions opts = {
+    WAV_FRAMES,
+  };
+
+  if (!have_plugins ("test_speech_wavparse"))
+    return;
+  if (!load_system_plugin ("libgstwavparse.so")) {
+    g_print ("SKIP test_speech_wavparse: wavparse not found\n");
+    return;
+  }
+
+  ref = load_speech_reference (&n_rows);
+  wav = g_build_filename (g_getenv ("AFFECT_TEST_SRCDIR"), "golden", "speech",
+      "austen-0930.wav", NULL);
+  audio = g_strdup_printf ("filesrc location=\"%s\" ! wavparse ! f.audio", wav);
+  frames = run_pipeline_full (audio, NULL, &opts);
+
+  for (i = 0; i < frames->len; i++) {
+    FrameResult *r = &g_array_index (frames, FrameResult, i);
+    GstClockTime start = gst_util_uint64_scale (i, GST_SECOND, 30);
+    GstClockTime end = gst_util_uint64_scale (i + 1, GST_SECOND, 30);
+    gdouble mean[N_CEPS + 1] = { 0 };
+    guint n = 0, k;
+
+    fail_unless_equals_uint64 (r->pts, start);
+    fail_unless (r->has_meta, "frame %u: no features meta", i);
+    for (k = 0; k < n_rows; k++) {
+      /* frame k: samples [160 k, 160 k + 400), centre 160 k + 200 */
+      GstClockTime centre
+          = gst_util_uint64_scale (160 * k + 200, GST_SECOND, 16000);
+
+      if (centre < start || centre >= end)
+        continue;
+      for (j = 0; j <= N_CEPS; j++)
+        mean[j] += ref[k * (N_CEPS + 1) + j];
+      n++;
+    }
+    if (n == 0) {
+      fail_unless (!r->has_spe, "frame %u: speech features without audio", i);
+      continue;
+    }
+    fail_unless (r->has_spe, "frame %u: no speech features", i);
+    fail_unless_equals_int (r->spe_size, N_SPE);
+    n_spe++;
+    for (j = 0; j <= N_CEPS; j++) {
+      gdouble d = fabs (r->spe[j] - mean[j] / n);
+
+      worst = MAX (worst, d);
+      fail_unless (d <= 1e-3, "frame %u, value %u: %f, reference %f", i, j,
+          r->spe[j], mean[j] / n);
+    }
+  }
+  GST_INFO ("%u frames with speech, max |diff| %g", n_spe, worst);
+  /* every reference frame was used: 3.29 s of speech = frames 0 to 98 */
+  fail_unless_equals_int (n_spe, 99);
+
+  g_array_unref (frames);
+  g_free (ref);
+  g_free (audio);
+  g_free (wav);
+}
+
+GST_END_TEST;
+
+/* ---- a discontinuity inside the audio --------------------------------- */
+
+/* Shifts every audio buffer from the 6th on by 300 ms, the first of them
+ * flagged DISCONT: a hole in the audio without a GAP. */
+static GstPadProbeReturn
+shift_audio_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  guint *count = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+  if ((*count)++ < 5)
+    return GST_PAD_PROBE_OK;
+  buf = gst_buffer_make_writable (buf);
+  GST_BUFFER_PTS (buf) += 300 * GST_MSECOND;
+  if (*count == 6)
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  return GST_PAD_PROBE_OK;
+}
+
+/* Audio [0, 500 ms), a hole, then [800, 1300 ms) (48 kHz stereo, 100-ms
+ * buffers): speech on the frames of both pieces, none in the hole, and the
+ * second piece is timed from its own time stamps. */
+GST_START_TEST (test_speech_discont)
+{
+  GArray *frames;
+  guint i, count = 0, in_hole = 0, after = 0;
+  RunOptions opts = {
+    40,
+  };
+
+  if (!have_plugins ("test_speech_discont"))
+    return;
+
+  opts.aprobe = shift_audio_probe;
+  opts.aprobe_data = &count;
+  frames = run_pipeline_full (
+      "audiotestsrc num-buffers=10 samplesperbuffer=4800 freq=220 "
+      "volume=0.5 ! audio/x-raw,format=F32LE,rate=48000,channels=2 ! f.audio",
+      NULL, &opts);
+  for (i = 0; i < frames->len; i++) {
+    FrameResult *r = &g_array_index (frames, FrameResult, i);
+    GstClockTime end = r->pts + GST_SECOND / 30;
+
+    fail_unless (r->has_meta, "frame %u: no features meta", i);
+    if (r->pts >= 100 * GST_MSECOND && end <= 480 * GST_MSECOND)
+      check_speech_frame (r, i, 220.0);
+    if (r->pts >= 500 * GST_MSECOND && end <= 800 * GST_MSECOND) {
+      fail_unless (!r->has_spe, "frame %u: speech in the hole", i);
+      in_hole++;
+    }
+    if (r->pts >= 900 * GST_MSECOND && end <= 1280 * GST_MSECOND) {
+      check_speech_frame (r, i, 220.0);
+      after++;
+    }
+    if (r->pts >= 1300 * GST_MSECOND)
+      fail_unless (!r->has_spe, "frame %u: speech after the audio", i);
+  }
+  fail_unless (in_hole >= 8);
+  fail_unless (after >= 10);
+  g_array_unref (frames);
+}
+
+GST_END_TEST;
+
+/* ---- live sources ---------------------------------------------------- */
+
+/* Live video and live audio, synchronised to the clock: the latency query
+ * answers (live, with the speech branch's latency), every frame comes out
+ * and the frames after the start carry speech. */
+GST_START_TEST (test_live_audio)
+{
+  GArray *frames;
+  guint i, n_spe = 0;
+  RunOptions opts = {
+    30,
+    TRUE,
+  };
+
+  if (!have_plugins ("test_live_audio"))
+    return;
+
+  frames = run_pipeline_full (
+      "audiotestsrc is-live=true samplesperbuffer=480 freq=220 volume=0.5 ! "
+      "audio/x-raw,format=S16LE,rate=48000,channels=1 ! f.audio",
+      NULL, &opts);
+  fail_unless (opts.latency_live);
+  /* the speech branch needs ~190 ms of audio past each frame */
+  fail_unless (opts.min_latency >= 150 * GST_MSECOND,
+      "latency %" GST_TIME_FORMAT, GST_TIME_ARGS (opts.min_latency));
+  for (i = 0; i < frames->len; i++) {
+    FrameResult *r = &g_array_index (frames, FrameResult, i);
+
+    fail_unless (r->has_meta, "frame %u: no features meta", i);
+    if (r->has_spe) {
+      n_spe++;
+      fail_unless (
+          r->spe[13] > 10.0f, "frame %u: log energy %f", i, r->spe[13]);
+    }
+  }
+  /* a live source starts at the pipeline's running time: the first frames
+   * may miss some audio, the rest has it */
+  fail_unless (n_spe >= 20, "%u frames with speech", n_spe);
+  g_array_unref (frames);
+}
+
+GST_END_TEST;
+
+/* A live pipeline whose audio source never delivers a buffer: the
+ * aggregator's timeout lets the video through, without speech. (appsrc
+ * reports a maximum latency of 0, which no aggregator can honour: as with
+ * any GstAggregator, a queue after it provides the buffering.) */
+GST_START_TEST (test_live_silent_audio_source)
+{
+  GArray *frames;
+  guint i;
+  RunOptions opts = {
+    15,
+    TRUE,
+  };
+
+  if (!have_plugins ("test_live_silent_audio_source"))
+    return;
+  if (!load_system_plugin ("libgstapp.so")) {
+    g_print ("SKIP test_live_silent_audio_source: appsrc not found\n");
+    return;
+  }
+
+  frames = run_pipeline_full (
+      "appsrc is-live=true format=time "
+      "caps=audio/x-raw,format=S16LE,rate=16000,channels=1,"
+      "layout=interleaved ! queue ! f.audio",
+      NULL, &opts);
+  fail_unless (opts.latency_live);
+  for (i = 0; i < frames->len; i++) {
+    FrameResult *r = &g_array_index (frames, FrameResult, i);
+
+    fail_unless (r->has_meta, "frame %u: no features meta", i);
+    fail_unless (!r->has_spe, "frame %u: speech from nowhere", i);
   }
   g_array_unref (frames);
 }
@@ -875,6 +1183,59 @@ GST_START_TEST (test_jsonl_speech_and_words)
 
 GST_END_TEST;
 
+/* word-model: a folder that is not a BERT folder fails the start with an
+ * error naming it; a real one is loaded at start. */
+GST_START_TEST (test_word_model_property)
+{
+  GstElement *f;
+  GstBus *bus;
+  GstMessage *msg;
+  GError *err = NULL;
+  gchar *tmp, *dir, *value = NULL;
+
+  f = gst_element_factory_make ("affectfeatures", NULL);
+  fail_unless (f != NULL);
+  g_object_get (f, "word-model", &value, NULL);
+  fail_unless (value == NULL);
+
+  tmp = g_dir_make_tmp ("affectfeatures-wm-XXXXXX", NULL);
+  fail_unless (tmp != NULL);
+  g_object_set (f, "word-model", tmp, "branches", 0, NULL);
+  bus = gst_bus_new ();
+  gst_element_set_bus (f, bus);
+  fail_unless_equals_int (
+      gst_element_set_state (f, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no error message");
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (err->domain == GST_RESOURCE_ERROR);
+  fail_unless (
+      strstr (err->message, tmp) != NULL, "message '%s'", err->message);
+  g_clear_error (&err);
+  gst_message_unref (msg);
+  gst_element_set_state (f, GST_STATE_NULL);
+  g_rmdir (tmp);
+
+  dir = word_model ("test_word_model_property");
+  if (dir != NULL) {
+    g_object_set (f, "word-model", dir, NULL);
+    g_object_get (f, "word-model", &value, NULL);
+    fail_unless_equals_string (value, dir);
+    g_free (value);
+    fail_unless (gst_element_set_state (f, GST_STATE_PAUSED)
+                 != GST_STATE_CHANGE_FAILURE);
+    fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR) == NULL);
+    gst_element_set_state (f, GST_STATE_NULL);
+    g_free (dir);
+  }
+  gst_element_set_bus (f, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (f);
+  g_free (tmp);
+}
+
+GST_END_TEST;
+
 static Suite *
 affectfeatures_av_suite (void)
 {
@@ -889,8 +1250,13 @@ affectfeatures_av_suite (void)
   tcase_add_test (tc, test_speech_48k_stereo_audio_eos);
   tcase_add_test (tc, test_speech_s16_8k_mono);
   tcase_add_test (tc, test_speech_gap_absent);
+  tcase_add_test (tc, test_speech_wavparse);
+  tcase_add_test (tc, test_speech_discont);
+  tcase_add_test (tc, test_live_audio);
+  tcase_add_test (tc, test_live_silent_audio_source);
   tcase_add_test (tc, test_affectsink_jsonl);
   tcase_add_test (tc, test_words_appsrc);
+  tcase_add_test (tc, test_word_model_property);
   tcase_add_test (tc, test_words_srt);
   tcase_add_test (tc, test_jsonl_speech_and_words);
   return s;
