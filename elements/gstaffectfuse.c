@@ -102,6 +102,8 @@ enum {
   PROP_MODEL,
   PROP_MODE,
   PROP_FEATURES,
+  PROP_VALENCE_MODEL,
+  PROP_AROUSAL_MODEL,
 };
 
 GType
@@ -169,9 +171,11 @@ struct _GstAffectFuse {
   gchar *model;
   GstAffectFuseMode mode;
   gchar *features;
+  gchar *va_model[2]; /* valence-model, arousal-model */
 
   /* streaming state (fusion network) */
   AffectFusion *fusion;       /* NULL = expression baseline */
+  AffectFusion *va_fusion[2]; /* separately trained valence, arousal nets */
   GstAffectFuseMode run_mode; /* mode copied at start */
   gint clip_len, centre;
   gint hold;                   /* frames held back: clip_len - 1 - centre */
@@ -314,6 +318,40 @@ gst_affect_fuse_class_init (GstAffectFuseClass *klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_READY));
 
+  /**
+   * GstAffectFuse:valence-model:
+   *
+   * A second fusion network file whose `va` head gives the valence (its
+   * first output), for valence and arousal trained as two models as in the
+   * paper (`train.py --va-mode separate` writes `<fold>-valence` and
+   * `<fold>-arousal` next to the model of the other tasks). It runs on the
+   * same clips as #GstAffectFuse:model, so its clip length, feature sizes
+   * and `features` must match that model's; it replaces that model's
+   * valence (or provides it, when that model has no `va` head). Needs
+   * #GstAffectFuse:model.
+   */
+  g_object_class_install_property (gobject_class, PROP_VALENCE_MODEL,
+      g_param_spec_string ("valence-model", "Valence model",
+          "Fusion network file whose va head gives the valence (a model "
+          "trained for valence alone); needs 'model'",
+          NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstAffectFuse:arousal-model:
+   *
+   * As #GstAffectFuse:valence-model, for the arousal (the second output of
+   * the file's `va` head).
+   */
+  g_object_class_install_property (gobject_class, PROP_AROUSAL_MODEL,
+      g_param_spec_string ("arousal-model", "Arousal model",
+          "Fusion network file whose va head gives the arousal (a model "
+          "trained for arousal alone); needs 'model'",
+          NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
+
   gst_type_mark_as_plugin_api (GST_TYPE_AFFECT_FUSE_MODE, 0);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
@@ -364,6 +402,8 @@ gst_affect_fuse_finalize (GObject *object)
   g_free (self->model_location);
   g_free (self->model);
   g_free (self->features);
+  g_free (self->va_model[0]);
+  g_free (self->va_model[1]);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -394,6 +434,12 @@ gst_affect_fuse_set_property (
       g_free (self->features);
       self->features = g_value_dup_string (value);
       break;
+    case PROP_VALENCE_MODEL:
+    case PROP_AROUSAL_MODEL:
+      g_free (self->va_model[prop_id == PROP_AROUSAL_MODEL]);
+      self->va_model[prop_id == PROP_AROUSAL_MODEL]
+          = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -423,6 +469,10 @@ gst_affect_fuse_get_property (
       break;
     case PROP_FEATURES:
       g_value_set_string (value, self->features);
+      break;
+    case PROP_VALENCE_MODEL:
+    case PROP_AROUSAL_MODEL:
+      g_value_set_string (value, self->va_model[prop_id == PROP_AROUSAL_MODEL]);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -598,6 +648,9 @@ gst_affect_fuse_predict (GstAffectFuse *self, GstBuffer *buffer, gint64 frame)
   for (i = 0; i < AFFECT_FUSION_N_TASKS; i++)
     out[i]
         = info->has_task[i] ? g_new0 (gfloat, (gsize)n * info->n_out[i]) : NULL;
+  if (out[AFFECT_FUSION_TASK_VA] == NULL
+      && (self->va_fusion[0] != NULL || self->va_fusion[1] != NULL))
+    out[AFFECT_FUSION_TASK_VA] = g_new0 (gfloat, (gsize)n * 2);
 
   for (i = 0; i < n; i++) {
     guint id = g_array_index (ids, guint, i);
@@ -637,6 +690,34 @@ gst_affect_fuse_predict (GstAffectFuse *self, GstBuffer *buffer, gint64 frame)
     g_clear_error (&error);
     ok = FALSE;
     goto done;
+  }
+  for (m = 0; m < 2; m++) {
+    const AffectFusionInfo *vinfo;
+    gfloat *vout[AFFECT_FUSION_N_TASKS] = { NULL };
+    guint d;
+
+    if (self->va_fusion[m] == NULL)
+      continue;
+    /* the extra net may have other heads too: give each its buffer */
+    vinfo = affect_fusion_get_info (self->va_fusion[m]);
+    for (d = 0; d < AFFECT_FUSION_N_TASKS; d++)
+      if (vinfo->has_task[d])
+        vout[d] = g_new0 (gfloat, (gsize)n * vinfo->n_out[d]);
+    ok = affect_fusion_run (self->va_fusion[m], n, t, img, x[0], x[1], x[2],
+        present, vout[AFFECT_FUSION_TASK_AU], vout[AFFECT_FUSION_TASK_EXPR],
+        vout[AFFECT_FUSION_TASK_VA], &error);
+    for (i = 0; ok && i < n; i++)
+      out[AFFECT_FUSION_TASK_VA][i * 2 + m]
+          = vout[AFFECT_FUSION_TASK_VA][i * 2 + m];
+    for (d = 0; d < AFFECT_FUSION_N_TASKS; d++)
+      g_free (vout[d]);
+    if (!ok) {
+      GST_ELEMENT_ERROR (self, STREAM, FAILED,
+          ("The %s network failed", m == 0 ? "valence" : "arousal"),
+          ("%s", error->message));
+      g_clear_error (&error);
+      goto done;
+    }
   }
 
   for (i = 0; i < n; i++) {
@@ -712,12 +793,72 @@ gst_affect_fuse_reset (GstAffectFuse *self)
   self->next_out = 0;
 }
 
+/* Loads the valence (@which 0) or arousal (1) network of @path and checks
+ * that it runs on the clips of the main network. */
+static gboolean
+gst_affect_fuse_load_va (
+    GstAffectFuse *self, guint which, const gchar *path, const gchar *features)
+{
+  static const gchar *const names[2] = { "valence-model", "arousal-model" };
+  const AffectFusionInfo *main_info = affect_fusion_get_info (self->fusion);
+  const AffectFusionInfo *info;
+  AffectFusion *net;
+  GError *error = NULL;
+  gchar *problem = NULL;
+  guint m;
+
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("Fusion model %s not found", path),
+        ("no regular file at %s (the '%s' property)", path, names[which]));
+    return FALSE;
+  }
+  net = affect_fusion_load (path, &error);
+  if (net != NULL && features != NULL
+      && !affect_fusion_check_features (net, features, &error))
+    g_clear_pointer (&net, affect_fusion_free);
+  if (net == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Invalid %s %s: %s", names[which], path, error->message),
+        ("%s", error->message));
+    g_clear_error (&error);
+    return FALSE;
+  }
+  info = affect_fusion_get_info (net);
+  if (!info->has_task[AFFECT_FUSION_TASK_VA])
+    problem = g_strdup ("it has no 'va' head");
+  else if (info->clip_len != main_info->clip_len)
+    problem = g_strdup_printf (
+        "clip_len %d, the model's is %d", info->clip_len, main_info->clip_len);
+  else if (info->d_img != main_info->d_img)
+    problem = g_strdup_printf (
+        "d_img %d, the model's is %d", info->d_img, main_info->d_img);
+  for (m = 0; problem == NULL && m < AFFECT_FUSION_N_BRANCHES; m++)
+    if (info->d_branch[m] != main_info->d_branch[m])
+      problem = g_strdup_printf ("d_%s %d, the model's is %d",
+          affect_fusion_branch_name (m), info->d_branch[m],
+          main_info->d_branch[m]);
+  if (problem != NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("The %s %s does not fit the model: %s", names[which], path, problem),
+        (NULL));
+    g_free (problem);
+    affect_fusion_free (net);
+    return FALSE;
+  }
+  self->va_fusion[which] = net;
+  GST_INFO_OBJECT (
+      self, "%s from %s", which == 0 ? "valence" : "arousal", path);
+  return TRUE;
+}
+
 static gboolean
 gst_affect_fuse_start_fusion (GstAffectFuse *self, const gchar *model,
-    const gchar *features, GstAffectFuseMode mode)
+    const gchar *features, GstAffectFuseMode mode, gchar **va_models)
 {
   const AffectFusionInfo *info;
   GError *error = NULL;
+  guint v;
 
   if (!g_file_test (model, G_FILE_TEST_IS_REGULAR)) {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
@@ -753,6 +894,14 @@ gst_affect_fuse_start_fusion (GstAffectFuse *self, const gchar *model,
     g_clear_pointer (&self->fusion, affect_fusion_free);
     return FALSE;
   }
+  for (v = 0; v < 2; v++) {
+    if (va_models[v] != NULL
+        && !gst_affect_fuse_load_va (self, v, va_models[v], features)) {
+      g_clear_pointer (&self->fusion, affect_fusion_free);
+      g_clear_pointer (&self->va_fusion[0], affect_fusion_free);
+      return FALSE;
+    }
+  }
 
   self->run_mode = mode;
   self->clip_len = info->clip_len;
@@ -778,7 +927,7 @@ gst_affect_fuse_start (GstBaseTransform *trans)
   GError *error = NULL;
   AffectStFile *file;
   gchar *location, *path;
-  gchar *model, *features;
+  gchar *model, *features, *va_models[2];
   GstAffectFuseMode mode;
   gboolean ok;
 
@@ -786,13 +935,27 @@ gst_affect_fuse_start (GstBaseTransform *trans)
   location = g_strdup (self->model_location);
   model = g_strdup (self->model);
   features = g_strdup (self->features);
+  va_models[0] = g_strdup (self->va_model[0]);
+  va_models[1] = g_strdup (self->va_model[1]);
   mode = self->mode;
   GST_OBJECT_UNLOCK (self);
 
   self->frame_duration = GST_CLOCK_TIME_NONE;
-  if (model != NULL) {
+  if (model == NULL && (va_models[0] != NULL || va_models[1] != NULL)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("valence-model and arousal-model need the 'model' property"),
+        ("they replace the valence/arousal of the fusion network in 'model', "
+         "which defines the clips"));
+    ok = FALSE;
+  } else if (model != NULL) {
+    ok = gst_affect_fuse_start_fusion (self, model, features, mode, va_models);
+  } else {
+    ok = TRUE;
+  }
+  g_free (va_models[0]);
+  g_free (va_models[1]);
+  if (model != NULL || !ok) {
     g_free (location);
-    ok = gst_affect_fuse_start_fusion (self, model, features, mode);
     g_free (model);
     g_free (features);
     return ok;
@@ -848,6 +1011,8 @@ gst_affect_fuse_stop (GstBaseTransform *trans)
   g_queue_clear_full (&self->held, (GDestroyNotify)gst_buffer_unref);
   g_clear_pointer (&self->windows, g_hash_table_unref);
   g_clear_pointer (&self->fusion, affect_fusion_free);
+  g_clear_pointer (&self->va_fusion[0], affect_fusion_free);
+  g_clear_pointer (&self->va_fusion[1], affect_fusion_free);
   GST_OBJECT_LOCK (self);
   self->latency = 0;
   GST_OBJECT_UNLOCK (self);

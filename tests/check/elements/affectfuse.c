@@ -34,6 +34,7 @@
 #include "affect-fusion.h"
 #include "affect-image.h"
 #include "affect-modelpath.h"
+#include "affect-safetensors.h"
 
 #define N_FEAT 256
 #define N_EXPR 7
@@ -1040,6 +1041,133 @@ GST_START_TEST (test_fusion_causal)
 
 GST_END_TEST;
 
+/* A copy of @src whose va head output bias is shifted by @shift (so its
+ * valence and arousal differ from the original's), written to @dst. */
+static void
+fn_write_shifted_va (const gchar *src, const gchar *dst, gfloat shift)
+{
+  AffectStFile *file = affect_st_open (src, NULL);
+  AffectStWriter *w = affect_st_writer_new ();
+  const gchar **keys;
+  GError *err = NULL;
+  guint i;
+
+  fail_unless (file != NULL);
+  keys = affect_st_get_metadata_keys (file);
+  for (i = 0; keys[i]; i++)
+    affect_st_writer_add_metadata (
+        w, keys[i], affect_st_get_metadata (file, keys[i]));
+  g_free (keys);
+  for (i = 0; i < affect_st_get_n_tensors (file); i++) {
+    const AffectStTensor *t = affect_st_get_tensor_by_index (file, i);
+    guint8 *data = g_memdup2 (t->data, t->n_bytes);
+
+    if (g_str_equal (t->name, "head_va.2.bias")) {
+      gfloat v[2];
+
+      fail_unless_equals_int (t->n_bytes, sizeof (v));
+      memcpy (v, data, sizeof (v));
+      v[0] += shift;
+      v[1] -= shift;
+      memcpy (data, v, sizeof (v));
+    }
+    fail_unless (affect_st_writer_add (w, t->name, t->dtype, t->n_dims,
+                     t->shape, data, t->n_bytes, &err),
+        "%s", err ? err->message : "?");
+    g_free (data);
+  }
+  fail_unless (
+      affect_st_writer_write (w, dst, &err), "%s", err ? err->message : "?");
+  affect_st_writer_free (w);
+  affect_st_close (file);
+}
+
+/* valence-model / arousal-model (valence and arousal trained as two
+ * models): each replaces its dimension of the main model's va output, run
+ * on the same clips; the other tasks stay the main model's. */
+GST_START_TEST (test_fusion_va_models)
+{
+  gchar *path = fusion_model_path ("all");
+  gchar *tmp = g_dir_make_tmp ("affectfuse-va-XXXXXX", NULL);
+  gchar *vpath = g_build_filename (tmp, "valence.safetensors", NULL);
+  gchar *apath = g_build_filename (tmp, "arousal.safetensors", NULL);
+  AffectFusion *fusion, *vnet, *anet;
+  const AffectFusionInfo *info;
+  guint which;
+
+  fail_unless (tmp != NULL);
+  fn_write_shifted_va (path, vpath, 0.7f);
+  fn_write_shifted_va (path, apath, -0.9f);
+  fusion = affect_fusion_load (path, NULL);
+  vnet = affect_fusion_load (vpath, NULL);
+  anet = affect_fusion_load (apath, NULL);
+  fail_unless (fusion != NULL && vnet != NULL && anet != NULL);
+  info = affect_fusion_get_info (fusion);
+
+  /* 0: valence only, 1: arousal only, 2: both */
+  for (which = 0; which < 3; which++) {
+    GstElement *e = gst_element_factory_make ("affectfuse", NULL);
+    GstHarness *h;
+    guint f, track, changed = 0;
+
+    g_object_set (e, "model", path, "features", FUSION_FEATURES, NULL);
+    if (which != 1)
+      g_object_set (e, "valence-model", vpath, NULL);
+    if (which != 0)
+      g_object_set (e, "arousal-model", apath, NULL);
+    gst_util_set_object_arg (G_OBJECT (e), "mode", "causal");
+    h = gst_harness_new_with_element (e, "sink", "src");
+    gst_object_unref (e);
+    gst_harness_set_src_caps_str (h, FCAPS);
+
+    for (f = 0; f < FN_FRAMES; f++) {
+      GstBuffer *buf;
+
+      fail_unless_equals_int (
+          gst_harness_push (h, fn_frame (info, f)), GST_FLOW_OK);
+      buf = gst_harness_pull (h);
+      for (track = 1; track <= FN_TRACKS; track++) {
+        const GstAffectPredictions *pr = predictions_of (buf, track);
+        gfloat au[AFFECT_FUSION_N_AU], expr[16], va[2], vva[2], ava[2];
+        GstAffectModalities mods;
+        guint i;
+
+        if (!fn_has_branch (f, track, GST_AFFECT_BRANCH_IMAGE))
+          continue;
+        fail_unless (pr != NULL);
+        fn_expected (fusion, FALSE, f + 1, f, track, au, expr, va, &mods);
+        fn_expected (vnet, FALSE, f + 1, f, track, au, expr, vva, &mods);
+        fn_expected (anet, FALSE, f + 1, f, track, au, expr, ava, &mods);
+        /* au and expr: the three nets share them; the main model's */
+        for (i = 0; i < AFFECT_FUSION_N_AU; i++)
+          fail_unless (fabsf (pr->au[i] - au[i]) <= 1e-6f);
+        fail_unless (
+            fabsf (pr->valence - (which != 1 ? vva[0] : va[0])) <= 1e-6f);
+        fail_unless (
+            fabsf (pr->arousal - (which != 0 ? ava[1] : va[1])) <= 1e-6f);
+        changed += fabsf (pr->valence - va[0]) > 1e-3f
+                   || fabsf (pr->arousal - va[1]) > 1e-3f;
+      }
+      gst_buffer_unref (buf);
+    }
+    fail_unless (changed > 0, "the va models changed nothing");
+    gst_harness_teardown (h);
+  }
+
+  affect_fusion_free (fusion);
+  affect_fusion_free (vnet);
+  affect_fusion_free (anet);
+  g_unlink (vpath);
+  g_unlink (apath);
+  g_rmdir (tmp);
+  g_free (vpath);
+  g_free (apath);
+  g_free (tmp);
+  g_free (path);
+}
+
+GST_END_TEST;
+
 /* A model that cannot be used: an error on the bus naming the problem, the
  * state change fails, nothing crashes. */
 static void
@@ -1111,6 +1239,76 @@ GST_START_TEST (test_fusion_bad_models)
   g_free (missing);
   g_free (dir);
   g_free (good);
+}
+
+GST_END_TEST;
+
+/* valence-model / arousal-model that cannot be used */
+GST_START_TEST (test_fusion_bad_va_models)
+{
+  gchar *good = fusion_model_path ("all");
+  gchar *clip8 = fusion_model_path ("clip8");
+  gchar *h32 = fusion_model_path ("h32");
+  GstElement *e;
+  GstBus *bus;
+  GstMessage *msg;
+  GError *err = NULL;
+  const struct {
+    const gchar *prop, *value, *needle;
+  } cases[] = {
+    { "valence-model", clip8, "no 'va' head" },
+    { "arousal-model", h32, "clip_len 4" },
+    { "valence-model", "/nonexistent/v.safetensors", "not found" },
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    e = gst_element_factory_make ("affectfuse", NULL);
+    bus = gst_bus_new ();
+    g_object_set (e, "model", good, "features", NULL, cases[i].prop,
+        cases[i].value, NULL);
+    gst_element_set_bus (e, bus);
+    fail_unless_equals_int (
+        gst_element_set_state (e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    fail_unless (msg != NULL, "case %u: no error", i);
+    gst_message_parse_error (msg, &err, NULL);
+    fail_unless (strstr (err->message, cases[i].needle) != NULL,
+        "case %u: '%s' not in '%s'", i, cases[i].needle, err->message);
+    fail_unless (strstr (err->message, cases[i].prop) != NULL
+                     || strstr (err->message, cases[i].value) != NULL,
+        "case %u: '%s' names neither the property nor the file", i,
+        err->message);
+    g_clear_error (&err);
+    gst_message_unref (msg);
+    gst_element_set_state (e, GST_STATE_NULL);
+    gst_element_set_bus (e, NULL);
+    gst_object_unref (bus);
+    gst_object_unref (e);
+  }
+
+  /* without 'model' */
+  e = gst_element_factory_make ("affectfuse", NULL);
+  bus = gst_bus_new ();
+  g_object_set (e, "valence-model", good, NULL);
+  gst_element_set_bus (e, bus);
+  fail_unless_equals_int (
+      gst_element_set_state (e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &err, NULL);
+  fail_unless (strstr (err->message, "need the 'model' property") != NULL, "%s",
+      err->message);
+  g_clear_error (&err);
+  gst_message_unref (msg);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+
+  g_free (good);
+  g_free (clip8);
+  g_free (h32);
 }
 
 GST_END_TEST;
@@ -1255,6 +1453,8 @@ affectfuse_suite (void)
   tcase_add_test (tc, test_fusion_centred);
   tcase_add_test (tc, test_fusion_causal);
   tcase_add_test (tc, test_fusion_bad_models);
+  tcase_add_test (tc, test_fusion_va_models);
+  tcase_add_test (tc, test_fusion_bad_va_models);
   tcase_add_test (tc, test_fusion_256);
   return s;
 }
