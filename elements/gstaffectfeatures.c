@@ -824,6 +824,24 @@ gst_affect_features_sink_query (
      * downstream decides how they are allocated. */
     return gst_pad_peer_query (GST_AGGREGATOR_SRC_PAD (agg), query);
   }
+  if (aggpad != GST_AGGREGATOR_PAD (self->video_pad)
+      && GST_QUERY_TYPE (query) == GST_QUERY_CAPS) {
+    /* audio and text: what the template takes, whatever the video does */
+    GstCaps *filter, *caps;
+
+    gst_query_parse_caps (query, &filter);
+    caps = gst_pad_get_pad_template_caps (GST_PAD (aggpad));
+    if (filter) {
+      GstCaps *tmp
+          = gst_caps_intersect_full (filter, caps, GST_CAPS_INTERSECT_FIRST);
+
+      gst_caps_unref (caps);
+      caps = tmp;
+    }
+    gst_query_set_caps_result (query, caps);
+    gst_caps_unref (caps);
+    return TRUE;
+  }
 
   return GST_AGGREGATOR_CLASS (parent_class)->sink_query (agg, aggpad, query);
 }
@@ -838,6 +856,23 @@ gst_affect_features_src_query (GstAggregator *agg, GstQuery *query)
       /* as seekable as the video is (the default answer of the aggregator
        * is "not seekable") */
       return gst_pad_peer_query (GST_PAD (self->video_pad), query);
+    case GST_QUERY_CAPS: {
+      /* the output is the video: only the video input constrains it (the
+       * default would intersect the audio and text caps too: EMPTY) */
+      GstCaps *filter, *templ, *caps, *res;
+
+      gst_query_parse_caps (query, &filter);
+      templ = gst_pad_get_pad_template_caps (GST_AGGREGATOR_SRC_PAD (agg));
+      caps = gst_pad_peer_query_caps (GST_PAD (self->video_pad), templ);
+      res = filter ? gst_caps_intersect_full (
+                filter, caps, GST_CAPS_INTERSECT_FIRST)
+                   : gst_caps_ref (caps);
+      gst_query_set_caps_result (query, res);
+      gst_caps_unref (res);
+      gst_caps_unref (caps);
+      gst_caps_unref (templ);
+      return TRUE;
+    }
     default:
       break;
   }

@@ -1186,6 +1186,61 @@ GST_START_TEST (test_jsonl_speech_and_words)
 
 GST_END_TEST;
 
+/* The src caps come from the video input only: linking the src pad after
+ * the audio pad (affectfeatures declared last in a launch line) works, and
+ * the audio pad's caps do not depend on the video. */
+GST_START_TEST (test_caps_after_audio_link)
+{
+  GstElement *pipeline;
+  GstElement *f;
+  GstPad *apad, *srcpad;
+  GstCaps *caps;
+  GstBus *bus;
+  GstMessage *msg;
+  GError *err = NULL;
+
+  if (!have_plugins ("test_caps_after_audio_link"))
+    return;
+
+  pipeline = gst_parse_launch (
+      "videotestsrc num-buffers=5 ! video/x-raw,format=I420,width=64,"
+      "height=48,framerate=30/1 ! f.video "
+      "audiotestsrc num-buffers=5 ! audio/x-raw,format=F32LE ! f.audio "
+      "affectfeatures name=f branches=speech ! fakesink",
+      &err);
+  fail_unless (pipeline != NULL, "%s", err ? err->message : "?");
+  fail_unless (err == NULL, "%s", err ? err->message : "?");
+
+  f = gst_bin_get_by_name (GST_BIN (pipeline), "f");
+  srcpad = gst_element_get_static_pad (f, "src");
+  caps = gst_pad_query_caps (srcpad, NULL);
+  fail_unless (!gst_caps_is_empty (caps));
+  fail_unless (
+      gst_structure_has_name (gst_caps_get_structure (caps, 0), "video/x-raw"));
+  gst_caps_unref (caps);
+  apad = gst_element_get_static_pad (f, "audio");
+  caps = gst_pad_query_caps (apad, NULL);
+  fail_unless (
+      gst_structure_has_name (gst_caps_get_structure (caps, 0), "audio/x-raw"));
+  gst_caps_unref (caps);
+
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING)
+               != GST_STATE_CHANGE_FAILURE);
+  bus = gst_element_get_bus (pipeline);
+  msg = gst_bus_timed_pop_filtered (
+      bus, 120 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (apad);
+  gst_object_unref (srcpad);
+  gst_object_unref (f);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 /* word-model: a folder that is not a BERT folder fails the start with an
  * error naming it; a real one is loaded at start. */
 GST_START_TEST (test_word_model_property)
@@ -1260,6 +1315,7 @@ affectfeatures_av_suite (void)
   tcase_add_test (tc, test_affectsink_jsonl);
   tcase_add_test (tc, test_words_appsrc);
   tcase_add_test (tc, test_word_model_property);
+  tcase_add_test (tc, test_caps_after_audio_link);
   tcase_add_test (tc, test_words_srt);
   tcase_add_test (tc, test_jsonl_speech_and_words);
   return s;
