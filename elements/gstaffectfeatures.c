@@ -246,6 +246,7 @@ struct _GstAffectFeatures {
   gchar *cur_word_model;
   AffectBert *bert;
   gboolean bert_tried;
+  gboolean untimed_text_warned;
   GQueue cues;
 };
 
@@ -701,6 +702,7 @@ gst_affect_features_stop (GstAggregator *agg)
   g_clear_pointer (&self->bert, affect_bert_free);
   g_clear_pointer (&self->cur_word_model, g_free);
   self->bert_tried = FALSE;
+  self->untimed_text_warned = FALSE;
 
   GST_OBJECT_LOCK (self->video_pad);
   gst_clear_caps (&self->video_pad->caps);
@@ -1478,7 +1480,15 @@ gst_affect_features_push_text (
   markup = pad->markup;
   GST_OBJECT_UNLOCK (pad);
   if (!GST_CLOCK_TIME_IS_VALID (start)) {
-    GST_LOG_OBJECT (self, "dropping text without time %" GST_PTR_FORMAT, buf);
+    /* e.g. the final hypothesis of Debian's pocketsphinx 0.8 element */
+    if (!self->untimed_text_warned)
+      GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+          ("Ignoring text without time stamps: it cannot be aligned with "
+           "the video"),
+          ("text buffer %" GST_PTR_FORMAT " (further ones are ignored "
+           "silently)",
+              buf));
+    self->untimed_text_warned = TRUE;
     return;
   }
 
