@@ -74,6 +74,7 @@ if [ "${AFFECT_SKIP_APT:-0}" != 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get 
     build-essential meson ninja-build pkg-config ca-certificates \
     libglib2.0-dev libjson-glib-dev libopenblas-dev libpng-dev \
     libsndfile1-dev libicu-dev libcairo2-dev libpango1.0-dev libfftw3-dev \
+    libdnnl-dev \
     libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev check openssl \
     gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
     gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav

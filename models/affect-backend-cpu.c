@@ -3,15 +3,16 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The CPU backend: host memory, a small persistent thread pool for our own
- * loops, OpenBLAS sgemm (single-threaded, called on independent tiles from
- * the pool) for the heavy work. See docs/inference-core.md.
+ * loops, affect_sgemm() (oneDNN or CBLAS, single-threaded, called on
+ * independent tiles from the pool) for the heavy work. See
+ * docs/inference-core.md.
  *
  *  - regular and separable convolutions: per image, tiles of (output pixel
  *    block) x (output channel block); each tile builds its A block (im2col
  *    with K ordered kh, kw, cin like the HWIO filter, the depthwise output,
  *    or a view of the input for 1×1 stride 1), runs sgemm and applies
  *    bias + activation while the tile is in cache;
- *  - few input channels with generic OpenBLAS kernels: a direct loop;
+ *  - few input channels with generic CBLAS kernels: a direct loop;
  *  - depthwise, pooling, activations: vector loops (8-float GCC/clang
  *    vector types, AVX2 clones on x86-64 GCC).
  *
@@ -26,9 +27,9 @@
 
 #include <math.h>
 #include <string.h>
-#include <cblas.h>
 
 #include "affect-backend.h"
+#include "affect-gemm.h"
 
 /* Upper bound of one tile's im2col / depthwise scratch in floats (64 MiB);
  * AFFECT_CPU_WORKSPACE_FLOATS lowers it (tests). */
@@ -240,21 +241,6 @@ workspace (CpuBackend *cpu, gsize n)
     cpu->ws_floats = cpu->ws ? n : 0;
   }
   return cpu->ws;
-}
-
-static void
-blas_set_threads (int n_threads)
-{
-#ifdef OPENBLAS_VERSION
-  /* Process-wide setting: compare with the live value rather than a cache,
-   * in case other code in the process changed it. */
-  static GMutex blas_lock;
-
-  g_mutex_lock (&blas_lock);
-  if (openblas_get_num_threads () != n_threads)
-    openblas_set_num_threads (n_threads);
-  g_mutex_unlock (&blas_lock);
-#endif
 }
 
 /* ---- memory ------------------------------------------------------------ */
@@ -493,18 +479,15 @@ bias_act_rows (float *y, gsize rows, int nc, int ld, const float *bias,
   }
 }
 
+/* c[m, n] = a[m, k] b[k, n] + beta c, in the calling thread only (the
+ * pool provides the parallelism). The callers keep m the same for every
+ * image whatever the batch, so they do not depend on
+ * affect_gemm_rows_independent(). */
 static void
 sgemm_rm (int m, int n, int k, const float *a, int lda, const float *b, int ldb,
     float beta, float *c, int ldc)
 {
-  if (m == 1) {
-    /* c[1, n] = a[1, k] b[k, n]: a gemv on the transposed b. */
-    cblas_sgemv (
-        CblasRowMajor, CblasTrans, k, n, 1.0f, b, ldb, a, 1, beta, c, 1);
-  } else {
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a,
-        lda, b, ldb, beta, c, ldc);
-  }
+  affect_sgemm (1, FALSE, FALSE, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
 }
 
 /* ---- depthwise kernel -------------------------------------------------- */
@@ -734,12 +717,10 @@ im2col_pixels (const AffectTensor *x, int oh, int ow, int kh, int kw,
 
 /* ---- direct convolution for few input channels ------------------------ */
 
-/* TRUE when OpenBLAS runs generic SSE kernels (set by check_blas_core). */
-static gboolean blas_is_generic;
-
 /* With cin <= 4 (the RGB first layers) K is tiny and OpenBLAS's generic
- * kernels run far below their peak; a direct loop that keeps 32 output channels in registers and
- * broadcasts each input value is several times faster. Sum order per
+ * kernels (affect_gemm_is_generic()) run far below their peak; a direct
+ * loop that keeps 32 output channels in registers and broadcasts each
+ * input value is several times faster. Sum order per
  * element: bias, then the in-bounds taps in (ky, kx, ci) order (for the
  * 8/16-channel remainders: even taps and odd taps in two partial sums, then
  * added), the same for every tiling. */
@@ -1001,8 +982,8 @@ cpu_conv_forward (AffectBackend *be, AffectConv *conv, const AffectTensor *x,
     goto done;
   }
 
-  /* With tuned OpenBLAS kernels (AVX2/AVX-512) im2col + sgemm is faster
-   * than the direct loop even for 3 input channels. */
+  /* With oneDNN or tuned OpenBLAS kernels (AVX2/AVX-512) im2col + sgemm
+   * is faster than the direct loop even for 3 input channels. */
   if (conv->kind == AFFECT_CONV_REGULAR && conv->cin <= DIRECT_MAX_CIN
       && cpu->direct_small_cin) {
     DirectJob dj = { x->data, conv->filter, conv->bias, y->data, x->h, x->w,
@@ -1057,7 +1038,6 @@ cpu_conv_forward (AffectBackend *be, AffectConv *conv, const AffectTensor *x,
     }
   }
 
-  blas_set_threads (1);
   parallel_for (be, n_tiles, 1, gemm_conv_range, &j);
 
 done:
@@ -1086,8 +1066,8 @@ typedef struct {
   gsize rows_per_item;
 } LinearJob;
 
-/* Batch items [start, end): one sgemm (sgemv for a single row) per item,
- * so an item's result does not depend on the batch size or threads. */
+/* Batch items [start, end): one affect_sgemm() per item, so an item's
+ * result does not depend on the batch size or threads. */
 static void
 linear_range (gpointer data, gsize start, gsize end, int tid)
 {
@@ -1112,7 +1092,6 @@ cpu_linear_forward (AffectBackend *be, AffectLinear *lin, const AffectTensor *x,
   LinearJob j = { lin, x->data, y->data, rows / (gsize)x->n };
 
   cpu_begin (be);
-  blas_set_threads (1);
   parallel_for (be, (gsize)x->n, 1, linear_range, &j);
   cpu_end (be);
 }
@@ -1522,42 +1501,35 @@ static const AffectBackendOps cpu_ops = {
   .resize_bilinear = cpu_resize_bilinear,
 };
 
-/* OpenBLAS picks its kernels from a table of known CPUs; on CPUs newer than
- * the installed release it falls back to generic SSE3 ("Prescott") kernels
- * that run sgemm several times slower. It reads OPENBLAS_CORETYPE when it is
- * loaded, before any of our code runs, so all we can do is say so. */
+/* When the GEMM provider is a CBLAS library running generic kernels
+ * (OpenBLAS older than the CPU: it falls back to SSE3 "Prescott" kernels
+ * that run sgemm several times slower), say so once. OpenBLAS reads
+ * OPENBLAS_CORETYPE when it is loaded, before any of our code runs, so all
+ * we can do is name the variable. Never fires with oneDNN. */
 static void
-check_blas_core (void)
+check_gemm_provider (void)
 {
-#if defined(OPENBLAS_VERSION)
   static gsize once = 0;
 
   if (g_once_init_enter (&once)) {
-    const char *core = openblas_get_corename ();
-    const char *better = NULL;
-    char version[] = OPENBLAS_VERSION;
+    if (affect_gemm_is_generic ()) {
+      const char *better = NULL;
 
-    blas_is_generic = core != NULL
-                      && (g_ascii_strcasecmp (core, "prescott") == 0
-                          || g_ascii_strcasecmp (core, "core2") == 0
-                          || g_ascii_strcasecmp (core, "nehalem") == 0
-                          || g_ascii_strcasecmp (core, "katmai") == 0
-                          || g_ascii_strcasecmp (core, "generic") == 0);
 #if defined(__x86_64__) && defined(__GNUC__)
-    __builtin_cpu_init ();
-    if (__builtin_cpu_supports ("avx512f"))
-      better = "SkylakeX";
-    else if (__builtin_cpu_supports ("avx2"))
-      better = "Haswell";
+      __builtin_cpu_init ();
+      if (__builtin_cpu_supports ("avx512f"))
+        better = "SkylakeX";
+      else if (__builtin_cpu_supports ("avx2"))
+        better = "Haswell";
 #endif
-    if (blas_is_generic && better != NULL)
-      g_info ("%s does not recognise this CPU and uses its generic %s "
-              "kernels; setting OPENBLAS_CORETYPE=%s in the environment makes "
-              "convolutions several times faster",
-          g_strstrip (version), core, better);
+      if (better != NULL)
+        g_info ("%s does not recognise this CPU and uses generic kernels; "
+                "setting OPENBLAS_CORETYPE=%s in the environment makes "
+                "convolutions several times faster",
+            affect_gemm_provider (), better);
+    }
     g_once_init_leave (&once, 1);
   }
-#endif
 }
 
 AffectBackend *
@@ -1566,8 +1538,8 @@ affect_backend_cpu_new (int n_threads)
   CpuBackend *cpu = g_new0 (CpuBackend, 1);
   const gchar *env;
 
-  check_blas_core ();
-  cpu->direct_small_cin = blas_is_generic;
+  check_gemm_provider ();
+  cpu->direct_small_cin = affect_gemm_is_generic ();
   /* Debug knob: force (1) or disable (0) the direct small-cin path. */
   env = g_getenv ("AFFECT_CPU_DIRECT_CONV");
   if (env != NULL)

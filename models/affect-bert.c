@@ -11,9 +11,9 @@
 #include <math.h>
 #include <string.h>
 
-#include <cblas.h>
 #include <json-glib/json-glib.h>
 
+#include "affect-gemm.h"
 #include "affect-modelpath.h"
 #include "affect-safetensors.h"
 
@@ -513,10 +513,11 @@ affect_bert_get_tokenizer (AffectBert *bert)
 /* ---- forward ----------------------------------------------------------- */
 
 /* y[rows, out] = x[rows, in] W + b (W is [in, out]); when @add
- * is non-NULL it is added too (residual, [rows, out]). */
+ * is non-NULL it is added too (residual, [rows, out]). @nt: threads for
+ * the GEMM. */
 static void
-linear (const float *x, int rows, int in, const float *w, const float *b,
-    int out, const float *add, float *y)
+linear (int nt, const float *x, int rows, int in, const float *w,
+    const float *b, int out, const float *add, float *y)
 {
   int r;
 
@@ -531,8 +532,8 @@ linear (const float *x, int rows, int in, const float *w, const float *b,
       memcpy (yr, b, sizeof (float) * out);
     }
   }
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, out, in, 1.0f,
-      x, in, w, out, 1.0f, y, out);
+  affect_sgemm (
+      nt, FALSE, FALSE, rows, out, in, 1.0f, x, in, w, out, 1.0f, y, out);
 }
 
 /* In place over each row of @n floats. Statistics in double. */
@@ -650,52 +651,121 @@ gelu_inplace (float *x, gsize n)
     x[i] = 0.5f * x[i] * (1.0f + erf_rational (x[i] * (float)M_SQRT1_2));
 }
 
-/* Multi-head self-attention context for one sequence: qkv [S, 3H] ->
- * ctx [S, H]. @scores is [S, S] scratch. */
+#if defined(__GNUC__) || defined(__clang__)
+/* exp(x) for four floats x <= 0 (softmax after subtracting the maximum):
+ * Cody-Waite reduction x = n ln 2 + r and Cephes' degree-5 polynomial for
+ * e^r (relative error about 1e-7); below -87.3 (e^x under the smallest
+ * normal float, and the -FLT_MAX of masked keys) the result is 0. */
+static inline v4sf
+exp_neg4 (v4sf x)
+{
+  const v4sf lo = { -87.33654f, -87.33654f, -87.33654f, -87.33654f };
+  const v4si below = x < lo;
+  v4sf t, nf, r, z, p;
+  v4si n;
+
+  x = v4_select (below, lo, x);
+  t = x * 1.44269504088896341f + 0.5f; /* floor (x / ln 2 + 1/2) */
+  n = __builtin_convertvector(t, v4si);
+  n += (v4si)(__builtin_convertvector(n, v4sf) > t);
+  nf = __builtin_convertvector(n, v4sf);
+  r = x - nf * 0.693359375f - nf * -2.12194440e-4f;
+  z = r * r;
+  p = 1.9875691500e-4f * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * z + r + 1.0f;
+  p *= (v4sf)((n + 127) << 23); /* 2^n, n >= -126 */
+  return v4_select (below, (v4sf){ 0.0f, 0.0f, 0.0f, 0.0f }, p);
+}
+#endif
+
+/* In place over one row of @S attention scores: softmax, with -FLT_MAX
+ * added at the keys where @mask is 0 (as transformers: finfo.min). */
 static void
-attention (const AffectBert *bert, const float *qkv, const gint32 *mask, int S,
-    float *scores, float *ctx)
+softmax_row (float *row, int S, const gint32 *mask)
+{
+  float mx = -FLT_MAX, sum = 0.0f, inv;
+  int j = 0;
+
+  if (mask)
+    for (j = 0; j < S; j++)
+      if (!mask[j])
+        row[j] += -FLT_MAX;
+  j = 0;
+#if defined(__GNUC__) || defined(__clang__)
+  {
+    v4sf vmx = { -FLT_MAX, -FLT_MAX, -FLT_MAX, -FLT_MAX }, vsum = { 0 }, v;
+    int rest, l;
+
+    for (; j + 4 <= S; j += 4) {
+      memcpy (&v, row + j, sizeof (v));
+      vmx = v4_select (v > vmx, v, vmx);
+    }
+    for (l = 0; l < 4; l++)
+      mx = MAX (mx, vmx[l]);
+    for (; j < S; j++)
+      mx = MAX (mx, row[j]);
+    for (j = 0; j + 4 <= S; j += 4) {
+      memcpy (&v, row + j, sizeof (v));
+      v = exp_neg4 (v - mx);
+      vsum += v;
+      memcpy (row + j, &v, sizeof (v));
+    }
+    rest = S - j;
+    if (rest > 0) {
+      v4sf tail = { 0 };
+
+      memcpy (&tail, row + j, sizeof (float) * rest);
+      tail = exp_neg4 (tail - mx);
+      memcpy (row + j, &tail, sizeof (float) * rest);
+      for (l = 0; l < rest; l++)
+        sum += tail[l];
+    }
+    sum += (vsum[0] + vsum[1]) + (vsum[2] + vsum[3]);
+  }
+#else
+  for (j = 0; j < S; j++)
+    mx = MAX (mx, row[j]);
+  for (j = 0; j < S; j++) {
+    row[j] = expf (row[j] - mx);
+    sum += row[j];
+  }
+#endif
+  inv = 1.0f / sum;
+  for (j = 0; j < S; j++)
+    row[j] *= inv;
+}
+
+/* Multi-head self-attention context for one sequence: qkv [S, 3H] ->
+ * ctx [S, H]. @scores is [S, S] scratch. @nt: threads for the GEMMs. */
+static void
+attention (const AffectBert *bert, int nt, const float *qkv, const gint32 *mask,
+    int S, float *scores, float *ctx)
 {
   const int H = bert->hidden, nh = bert->heads, d = H / nh;
   const float scale = 1.0f / sqrtf ((float)d);
-  int h, i, j;
+  gboolean masked = FALSE;
+  int h, i;
 
+  /* Without padding the mask changes nothing: skip it. */
+  for (i = 0; mask && i < S && !masked; i++)
+    masked = mask[i] == 0;
+  if (!masked)
+    mask = NULL;
   for (h = 0; h < nh; h++) {
     const float *q = qkv + h * d, *k = qkv + H + h * d,
                 *v = qkv + 2 * H + h * d;
 
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, S, S, d, scale, q,
-        3 * H, k, 3 * H, 0.0f, scores, S);
-    for (i = 0; i < S; i++) {
-      float *row = scores + (gsize)i * S;
-      float mx = -FLT_MAX, sum = 0.0f;
-
-      if (mask)
-        for (j = 0; j < S; j++)
-          if (!mask[j])
-            row[j] += -FLT_MAX; /* as transformers: finfo(float32).min */
-      for (j = 0; j < S; j++)
-        mx = MAX (mx, row[j]);
-      for (j = 0; j < S; j++) {
-        row[j] = expf (row[j] - mx);
-        sum += row[j];
-      }
-      for (j = 0; j < S; j++)
-        row[j] /= sum;
-    }
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, S, d, S, 1.0f,
-        scores, S, v, 3 * H, 0.0f, ctx + h * d, H);
+    affect_sgemm (
+        nt, FALSE, TRUE, S, S, d, scale, q, 3 * H, k, 3 * H, 0.0f, scores, S);
+    for (i = 0; i < S; i++)
+      softmax_row (scores + (gsize)i * S, S, mask);
+    affect_sgemm (nt, FALSE, FALSE, S, d, S, 1.0f, scores, S, v, 3 * H, 0.0f,
+        ctx + h * d, H);
   }
-}
-
-static void
-set_blas_threads (AffectBert *bert)
-{
-#ifdef OPENBLAS_VERSION
-  int n = affect_backend_get_n_threads (bert->backend);
-  if (n > 0 && openblas_get_num_threads () != n)
-    openblas_set_num_threads (n);
-#endif
 }
 
 gboolean
@@ -705,7 +775,7 @@ affect_bert_encode (AffectBert *bert, const gint32 *ids, const gint32 *mask,
   const int H = bert ? bert->hidden : 0, IN = bert ? bert->inter : 0;
   gsize rows, r;
   float *h, *qkv, *ctx, *tmp, *inter, *scores;
-  int b, l, s, j;
+  int b, l, s, j, nt;
 
   g_return_val_if_fail (bert != NULL, FALSE);
   g_return_val_if_fail (ids != NULL && hidden != NULL, FALSE);
@@ -745,7 +815,9 @@ affect_bert_encode (AffectBert *bert, const gint32 *ids, const gint32 *mask,
     g_free (scores);
     return FALSE;
   }
-  set_blas_threads (bert);
+  /* The backend's thread count, for each GEMM call only (affect_sgemm():
+   * per calling thread, nothing process-wide). */
+  nt = affect_backend_get_n_threads (bert->backend);
 
   /* Embeddings: word + position + token type 0, LayerNorm. */
   for (b = 0; b < batch; b++)
@@ -763,16 +835,16 @@ affect_bert_encode (AffectBert *bert, const gint32 *ids, const gint32 *mask,
   for (l = 0; l < bert->layers; l++) {
     const Layer *ly = &bert->layer[l];
 
-    linear (h, (int)rows, H, ly->qkv_w, ly->qkv_b, 3 * H, NULL, qkv);
+    linear (nt, h, (int)rows, H, ly->qkv_w, ly->qkv_b, 3 * H, NULL, qkv);
     for (b = 0; b < batch; b++)
-      attention (bert, qkv + (gsize)b * seq_len * 3 * H,
+      attention (bert, nt, qkv + (gsize)b * seq_len * 3 * H,
           mask ? mask + (gsize)b * seq_len : NULL, seq_len, scores,
           ctx + (gsize)b * seq_len * H);
-    linear (ctx, (int)rows, H, ly->ao_w, ly->ao_b, H, h, tmp);
+    linear (nt, ctx, (int)rows, H, ly->ao_w, ly->ao_b, H, h, tmp);
     layer_norm (tmp, (int)rows, H, ly->ln1_g, ly->ln1_b, bert->eps);
-    linear (tmp, (int)rows, H, ly->in_w, ly->in_b, IN, NULL, inter);
+    linear (nt, tmp, (int)rows, H, ly->in_w, ly->in_b, IN, NULL, inter);
     gelu_inplace (inter, rows * IN);
-    linear (inter, (int)rows, IN, ly->out_w, ly->out_b, H, tmp, h);
+    linear (nt, inter, (int)rows, IN, ly->out_w, ly->out_b, H, tmp, h);
     layer_norm (h, (int)rows, H, ly->ln2_g, ly->ln2_b, bert->eps);
   }
 

@@ -18,8 +18,9 @@
  * The computation: embeddings (word + absolute position + token type 0),
  * LayerNorm, then N post-LayerNorm layers (multi-head self-attention with
  * the padding mask, dense + residual + LayerNorm, dense + erf GELU, dense +
- * residual + LayerNorm). It runs on the host with OpenBLAS sgemm, using the
- * backend's thread count.
+ * residual + LayerNorm). It runs on the host with affect_sgemm() (oneDNN,
+ * else CBLAS), each GEMM using the backend's thread count for that call
+ * only; the element-wise steps run in the calling thread.
  *
  * No GStreamer here.
  */

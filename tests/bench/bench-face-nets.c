@@ -33,7 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
+#include "affect-gemm.h"
 
 #include "affect-tensor.h"
 #include "affect-modelpath.h"
@@ -330,15 +330,11 @@ bench_sgemm (int threads, int n, int iters)
     a[i] = (float)g_rand_double_range (rand, -1, 1);
     b[i] = (float)g_rand_double_range (rand, -1, 1);
   }
-#ifdef OPENBLAS_VERSION
-  openblas_set_num_threads (threads);
-#endif
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n,
-      b, n, 0.0f, c, n);
+  /* the GEMM the networks use (oneDNN, or CBLAS without it) */
+  affect_sgemm (threads, FALSE, FALSE, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
   for (it = 0; it < iters; it++) {
     gint64 t0 = g_get_monotonic_time ();
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n,
-        b, n, 0.0f, c, n);
+    affect_sgemm (threads, FALSE, FALSE, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
     ms[it] = (g_get_monotonic_time () - t0) / 1000.0;
   }
   med = median (ms, iters);
@@ -538,13 +534,7 @@ main (int argc, char **argv)
     }
   }
 
-#ifdef OPENBLAS_VERSION
-  {
-    gchar *version = g_strstrip (g_strdup (OPENBLAS_VERSION));
-    printf ("# %s, core %s\n", version, openblas_get_corename ());
-    g_free (version);
-  }
-#endif
+  printf ("# GEMM: %s\n", affect_gemm_provider ());
   /* The sgemm reference goes first: the CPU backend sets OpenBLAS's thread
    * count itself before its own calls. */
   if (!opt_no_sgemm)

@@ -204,6 +204,28 @@ START_TEST (test_parity)
     }
   }
 
+  /* Threads: 2 and 3 workers give the same results as one. */
+  for (int nt = 2; nt <= 3; nt++) {
+    float *mt[AFFECT_FUSION_N_TASKS] = { NULL, NULL, NULL };
+
+    affect_fusion_set_n_threads (fusion, nt);
+    ck_assert_int_eq (affect_fusion_get_n_threads (fusion), nt);
+    for (int k = 0; k < AFFECT_FUSION_N_TASKS; k++)
+      if (info->has_task[k])
+        mt[k] = g_new (float, in.n * info->n_out[k]);
+    ck_assert (affect_fusion_run (fusion, in.n, in.t, in.img, in.x[0], in.x[1],
+        in.x[2], in.present, mt[0], mt[1], mt[2], NULL));
+    for (int k = 0; k < AFFECT_FUSION_N_TASKS; k++) {
+      if (!info->has_task[k])
+        continue;
+      ck_assert_msg (
+          max_abs_diff (mt[k], out[k], in.n * info->n_out[k]) <= 1e-6,
+          "%s: %d threads differ from one", config, nt);
+      g_free (mt[k]);
+    }
+  }
+  affect_fusion_set_n_threads (fusion, 1);
+
   /* Probabilities and ranges. */
   for (int i = 0; info->has_task[AFFECT_FUSION_TASK_EXPR] && i < in.n; i++) {
     double s = 0.0;

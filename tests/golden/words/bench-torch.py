@@ -37,18 +37,24 @@ def main():
     with torch.inference_mode():
         model(input_ids=ids, attention_mask=mask)
         runs = 0
-        t0 = time.perf_counter()
+        best = float("inf")
+        t0 = c0 = time.perf_counter()
         while True:
             model(input_ids=ids, attention_mask=mask)
             runs += 1
             t1 = time.perf_counter()
+            best = min(best, t1 - c0)
+            c0 = t1
             if t1 - t0 >= a.seconds and runs >= 3:
                 break
+    # The mean, and the fastest call (as bench-words.c).
     print("words-bench impl=pytorch-%s model=%s threads=%d batch=%d seq=%d "
-          "runs=%d ms_per_call=%.2f tokens_per_s=%.0f"
+          "runs=%d ms_per_call=%.2f tokens_per_s=%.0f min_ms=%.2f "
+          "tokens_per_s_best=%.0f"
           % (torch.__version__, a.model_dir, a.threads, a.batch, a.seq_len,
              runs, (t1 - t0) * 1e3 / runs,
-             runs * a.batch * a.seq_len / (t1 - t0)))
+             runs * a.batch * a.seq_len / (t1 - t0), best * 1e3,
+             a.batch * a.seq_len / best))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@
 # interpreter with torch and transformers. Models: all-MiniLM-L6-v2 from the
 # cache (models/fetch-word-model.sh) and a BERT-base-sized random model that
 # bench-words writes into $TMPDIR (about 440 MB, removed at the end).
+# Ours uses the default GEMM provider (oneDNN when built with it); with
+# BENCH_OPENBLAS=1 each point is also run with AFFECT_GEMM=openblas.
 # SPDX-License-Identifier: LGPL-2.1-or-later
 set -eu
 BUILD=${1:?usage: bench-words.sh BUILDDIR PYTHON [THREADS...]}
@@ -23,13 +25,22 @@ BASE=$(mktemp -d "${TMPDIR:-/tmp}/bench-words-base-XXXXXX")
 trap 'rm -rf "$BASE"' EXIT
 
 "$BENCH" --make-random "$BASE"
+# REPEAT=N alternates ours and PyTorch N times per point (busy machines:
+# compare the best of each side).
 for model in "$MINILM" "$BASE"; do
   for t in $THREADS; do
     for seq in ${SEQ_LENS:-16 128}; do
-      OPENBLAS_NUM_THREADS=$t "$BENCH" --threads "$t" --seq-len "$seq" \
-        --seconds "$SECONDS_PER_RUN" "$model"
-      OMP_NUM_THREADS=$t "$PY" "$HERE/bench-torch.py" --threads "$t" \
-        --seq-len "$seq" --seconds "$SECONDS_PER_RUN" "$model" 2>/dev/null
+      for rep in $(seq "${REPEAT:-1}"); do
+        OPENBLAS_NUM_THREADS=$t "$BENCH" --threads "$t" --seq-len "$seq" \
+          --seconds "$SECONDS_PER_RUN" "$model"
+        if [ "${BENCH_OPENBLAS:-0}" = 1 ]; then
+          AFFECT_GEMM=openblas OPENBLAS_NUM_THREADS=$t "$BENCH" \
+            --threads "$t" --seq-len "$seq" --seconds "$SECONDS_PER_RUN" \
+            "$model"
+        fi
+        OMP_NUM_THREADS=$t "$PY" "$HERE/bench-torch.py" --threads "$t" \
+          --seq-len "$seq" --seconds "$SECONDS_PER_RUN" "$model" 2>/dev/null
+      done
     done
   done
 done
