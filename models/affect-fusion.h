@@ -19,8 +19,10 @@
  * labels, features) and every tensor's name, dtype and shape; unexpected
  * tensors are rejected too. Errors name the file and what is wrong.
  *
- * GLib + CBLAS only, no GStreamer. An AffectFusion is immutable after
- * loading; affect_fusion_run() may be called from several threads at once.
+ * GLib + affect_sgemm() (models/affect-gemm.h) only, no GStreamer. An
+ * AffectFusion is immutable after loading (except for
+ * affect_fusion_set_n_threads(), to be called before sharing it);
+ * affect_fusion_run() may be called from several threads at once.
  */
 
 #ifndef __AFFECT_FUSION_H__
@@ -90,6 +92,17 @@ AffectFusion *affect_fusion_load_file (AffectStFile *file, GError **error);
 void affect_fusion_free (AffectFusion *fusion);
 
 const AffectFusionInfo *affect_fusion_get_info (const AffectFusion *fusion);
+
+/* Threads one affect_fusion_run() call may use (default 1: the calling
+ * thread only; clamped to 1 .. AFFECT_FUSION_MAX_THREADS): the branches,
+ * and the clips when there are more threads than branches, are spread over
+ * the caller and a shared GThreadPool. Results do not depend on it (nor on
+ * the batch): identical bits with the AVX2/AVX-512 kernels and with
+ * oneDNN, within rounding (1e-6) with OpenBLAS. Set it before the model is
+ * shared between threads. */
+#define AFFECT_FUSION_MAX_THREADS 64
+void affect_fusion_set_n_threads (AffectFusion *fusion, int n_threads);
+int affect_fusion_get_n_threads (const AffectFusion *fusion);
 
 /* TRUE when @features (what the running extractors produce) equals the
  * model's "features" value; else FALSE with AFFECT_FUSION_ERROR_FEATURES

@@ -17,23 +17,31 @@
  *   CHECK <max |delta| all present> <max |delta| mixed presence>
  *
  * is printed; the program exits with status 1 when one is above 1e-4 (or
- * not a number). Then, unless --check-only, it sets OpenBLAS to T threads
- * (the only parallel part of the C code), runs W untimed calls and I timed
- * calls on the first N tracks (one call = one frame of N tracks, each with
- * its clip), and prints
+ * not a number). Then the outputs for the mixed pattern with 2 and 3
+ * threads and for each track alone are compared with the batch on one
+ * thread (CHECK-BATCH <max |delta|>, exit status 1 above 1e-6). Then,
+ * unless --check-only, it gives affect_fusion_run() T threads
+ * (affect_fusion_set_n_threads()), runs W untimed calls and I timed calls
+ * on the first N tracks (one call = one frame of N tracks, each with its
+ * clip), and prints
  *
  *   RESULT c <n> <threads> <median ms/call> <mean ms/call> <min ms/call>
- *          <median us per face>
+ *          <median us per face> <median CPU ms/call>
+ *
+ * (CPU time: the process's, all threads, from CLOCK_PROCESS_CPUTIME_ID; on
+ * a shared machine it shows how much of the wall time was spent waiting.)
+ * A first line "# kernels: ..." names the vector kernels the CPU allows and
+ * the affect_sgemm() provider (used only without them).
  */
 
 #include <glib.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-#include <cblas.h> /* openblas_set_num_threads () */
+#include <time.h>
 
 #include "affect-fusion.h"
+#include "affect-gemm.h"
 #include "affect-safetensors.h"
 
 #define TOLERANCE 1e-4
@@ -162,6 +170,37 @@ max_delta (const AffectFusionInfo *info, int m, float **outs, float **ref)
   return worst;
 }
 
+static double
+cpu_ms (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* What affect-fusion.c picks (its AFFECT_FUSION_SIMD knob included). */
+static const gchar *
+kernels (void)
+{
+  const gchar *env = g_getenv ("AFFECT_FUSION_SIMD");
+  const gchar *level = "portable C + affect_sgemm";
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+  __builtin_cpu_init ();
+  if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
+    level = __builtin_cpu_supports ("avx512f") ? "AVX-512" : "AVX2/FMA";
+  if (env && g_ascii_strcasecmp (env, "none") == 0)
+    level = "portable C + affect_sgemm";
+  else if (env && g_ascii_strcasecmp (env, "avx2") == 0
+           && g_str_equal (level, "AVX-512"))
+    level = "AVX2/FMA";
+#else
+  (void)env;
+#endif
+  return level;
+}
+
 static int
 cmp_double (const void *a, const void *b)
 {
@@ -177,7 +216,7 @@ main (int argc, char **argv)
   GOptionEntry entries[] = { { "n", 0, 0, G_OPTION_ARG_INT, &n,
                                  "tracks per call (default 1)", "N" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads,
-        "OpenBLAS threads (default 1)", "T" },
+        "threads of affect_fusion_run (default 1)", "T" },
     { "iters", 0, 0, G_OPTION_ARG_INT, &iters, "timed calls (default 50)",
         "I" },
     { "warmup", 0, 0, G_OPTION_ARG_INT, &warmup,
@@ -192,7 +231,7 @@ main (int argc, char **argv)
   const AffectFusionInfo *info;
   Inputs in = { 0 };
   float *outs[AFFECT_FUSION_N_TASKS] = { NULL };
-  double *times = NULL, d_all, d_mixed, sum = 0.0;
+  double *times = NULL, *cpu = NULL, d_all, d_mixed, sum = 0.0;
   int status = 1;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -225,6 +264,9 @@ main (int argc, char **argv)
     if (info->has_task[k])
       outs[k] = g_new (float, (gsize)in.m * info->n_out[k]);
 
+  printf (
+      "# kernels: %s; affect_sgemm: %s\n", kernels (), affect_gemm_provider ());
+
   /* Parity with PyTorch on all tracks, both presence patterns. */
   if (!run (fusion, &in, in.m, in.present, outs, &error)) {
     g_printerr ("bench-fusion: %s\n", error->message);
@@ -243,30 +285,85 @@ main (int argc, char **argv)
         TOLERANCE);
     goto out;
   }
+  /* Threads and batch composition must not change a single bit: the mixed
+   * pattern with 1, 2 and 3 threads, and each track alone. */
+  {
+    double d_var = 0.0;
+    float *alt[AFFECT_FUSION_N_TASKS] = { NULL };
+
+    for (int k = 0; k < AFFECT_FUSION_N_TASKS; k++)
+      if (info->has_task[k])
+        alt[k] = g_new (float, (gsize)in.m * info->n_out[k]);
+    for (int th = 2; th <= 3; th++) {
+      affect_fusion_set_n_threads (fusion, th);
+      if (!run (fusion, &in, in.m, in.present_mixed, alt, &error)) {
+        g_printerr ("bench-fusion: %s\n", error->message);
+        goto out;
+      }
+      d_var = MAX (d_var, max_delta (info, in.m, alt, outs));
+    }
+    affect_fusion_set_n_threads (fusion, 1);
+    for (int i = 0; i < in.m; i++) {
+      float *one[AFFECT_FUSION_N_TASKS] = { NULL };
+      float *ref[AFFECT_FUSION_N_TASKS] = { NULL };
+      const float *x[AFFECT_FUSION_N_BRANCHES];
+      for (int m = 0; m < AFFECT_FUSION_N_BRANCHES; m++)
+        x[m] = in.x[m] + (gsize)i * in.t * info->d_branch[m];
+      for (int k = 0; k < AFFECT_FUSION_N_TASKS; k++) {
+        if (!info->has_task[k])
+          continue;
+        one[k] = alt[k];
+        ref[k] = outs[k] + (gsize)i * info->n_out[k];
+      }
+      if (!affect_fusion_run (fusion, 1, in.t, in.img + (gsize)i * info->d_img,
+              x[0], x[1], x[2], in.present_mixed + i * 3, one[0], one[1],
+              one[2], &error)) {
+        g_printerr ("bench-fusion: %s\n", error->message);
+        goto out;
+      }
+      d_var = MAX (d_var, max_delta (info, 1, one, ref));
+    }
+    for (int k = 0; k < AFFECT_FUSION_N_TASKS; k++)
+      g_free (alt[k]);
+    printf ("CHECK-BATCH\t%.3g\n", d_var);
+    if (!(d_var <= 1e-6)) {
+      g_printerr ("bench-fusion: results depend on the threads or the batch "
+                  "(max |delta| %g)\n",
+          d_var);
+      goto out;
+    }
+  }
   if (check_only) {
     status = 0;
     goto out;
   }
 
-  openblas_set_num_threads (threads);
+  affect_fusion_set_n_threads (fusion, threads);
   times = g_new (double, iters);
+  cpu = g_new (double, iters);
   for (int i = 0; i < warmup + iters; i++) {
     gint64 t0 = g_get_monotonic_time ();
+    double c0 = cpu_ms ();
     if (!run (fusion, &in, n, in.present, outs, &error)) {
       g_printerr ("bench-fusion: %s\n", error->message);
       goto out;
     }
-    if (i >= warmup)
+    if (i >= warmup) {
       times[i - warmup] = (g_get_monotonic_time () - t0) / 1e3;
+      cpu[i - warmup] = cpu_ms () - c0;
+    }
   }
   for (int i = 0; i < iters; i++)
     sum += times[i];
   qsort (times, iters, sizeof (double), cmp_double);
+  qsort (cpu, iters, sizeof (double), cmp_double);
   {
     double med = iters % 2 ? times[iters / 2]
                            : 0.5 * (times[iters / 2 - 1] + times[iters / 2]);
-    printf ("RESULT\tc\t%d\t%d\t%.4f\t%.4f\t%.4f\t%.2f\n", n, threads, med,
-        sum / iters, times[0], med * 1e3 / n);
+    double cmed = iters % 2 ? cpu[iters / 2]
+                            : 0.5 * (cpu[iters / 2 - 1] + cpu[iters / 2]);
+    printf ("RESULT\tc\t%d\t%d\t%.4f\t%.4f\t%.4f\t%.2f\t%.4f\n", n, threads,
+        med, sum / iters, times[0], med * 1e3 / n, cmed);
   }
   status = 0;
 
@@ -277,6 +374,7 @@ out:
   for (int k = 0; k < AFFECT_FUSION_N_TASKS; k++)
     g_free (outs[k]);
   g_free (times);
+  g_free (cpu);
   if (fusion)
     affect_fusion_free (fusion);
   return status;

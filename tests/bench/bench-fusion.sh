@@ -16,6 +16,7 @@ batches="1,8"
 threads="1,2"
 iters=50
 warmup=5
+rounds=3
 heads=8
 out=""
 
@@ -27,9 +28,14 @@ Makes a random fusion model (clip length 32, hidden 256, heads $heads,
 mlp_hidden 256, d_img 256, d_exp 256, d_spe 16, d_wrd 384, heads au, expr,
 va) with models/fusion/export.py, checks that the C inference and the
 PyTorch module agree on it (max |delta| <= 1e-4, all branches present and
-every absence pattern), then times both, alternating C and PyTorch per
-configuration, and prints the latency per call and per face with the ratio
-PyTorch time / C time (> 1: C is faster).
+every absence pattern; C results identical whatever the threads and the
+batch), then times both: ROUNDS rounds, each running every configuration
+on both sides back to back (C first in odd rounds, PyTorch first in even
+ones), and prints the latency per call and per face (median over rounds of
+each round's median), the ratio PyTorch time / C time (> 1: C is faster)
+on those medians and on the best calls, and the median CPU time per call
+(process CPU time, all threads: on a loaded machine, the part of the wall
+time not spent waiting).
 
 Options:
   -b, --build DIR     meson build dir holding tests/bench/bench-fusion
@@ -39,6 +45,7 @@ Options:
   --threads LIST      default $threads
   --iters N           timed calls per configuration (default $iters)
   --warmup N          untimed calls first (default $warmup)
+  --rounds N          rounds of all configurations (default $rounds)
   --heads N           attention heads, 4 or 8 (default $heads)
   -o, --out DIR       keep the model, inputs and raw results there
   -h, --help
@@ -53,6 +60,7 @@ while [ $# -gt 0 ]; do
     --threads) threads="$2"; shift 2 ;;
     --iters) iters="$2"; shift 2 ;;
     --warmup) warmup="$2"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
     --heads) heads="$2"; shift 2 ;;
     -o|--out) out="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -92,34 +100,81 @@ done
 "$bin" "$out/model.safetensors" "$out/inputs.safetensors" --check-only \
   | tee "$out/check.txt"
 
+# The C side's products do not use OpenBLAS (linked by the core), but its
+# idle server thread spins for a while after start-up and would take CPU
+# from the timed calls: no server thread for the C process.
+run_c() {
+  OPENBLAS_NUM_THREADS=1 "$bin" "$out/model.safetensors" \
+    "$out/inputs.safetensors" --n "$1" --threads "$2" --iters "$iters" \
+    --warmup "$warmup" \
+    | grep '^RESULT' >> "$results"
+}
+run_torch() {
+  "$python" "$here/bench_fusion_torch.py" time "$out" --n "$1" \
+    --threads "$2" --iters "$iters" --warmup "$warmup" \
+    | grep '^RESULT' >> "$results"
+}
+
 IFS=, read -r -a batch_list <<< "$batches"
 IFS=, read -r -a thread_list <<< "$threads"
-for th in "${thread_list[@]}"; do
-  for n in "${batch_list[@]}"; do
-    "$bin" "$out/model.safetensors" "$out/inputs.safetensors" --n "$n" \
-      --threads "$th" --iters "$iters" --warmup "$warmup" \
-      | grep '^RESULT' >> "$results"
-    "$python" "$here/bench_fusion_torch.py" time "$out" --n "$n" \
-      --threads "$th" --iters "$iters" --warmup "$warmup" \
-      | grep '^RESULT' >> "$results"
+for ((r = 1; r <= rounds; r++)); do
+  for th in "${thread_list[@]}"; do
+    for n in "${batch_list[@]}"; do
+      if ((r % 2)); then
+        run_c "$n" "$th"
+        run_torch "$n" "$th"
+      else
+        run_torch "$n" "$th"
+        run_c "$n" "$th"
+      fi
+    done
   done
 done
 echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-awk -F'\t' -v check="$(cut -f2,3 "$out/check.txt" | tr '\t' ' ')" '
-  $1 == "RESULT" { key = $3 "\t" $4; med[$2, key] = $5; pf[$2, key] = $8;
-                   if (!(key in seen)) { seen[key] = 1; order[++k] = key } }
+check="$(awk -F'\t' '$1 == "CHECK" { print $2, $3 }
+  $1 == "CHECK-BATCH" { print $2 }' "$out/check.txt" | tr '\n' ' ')"
+awk -F'\t' -v check="$check" '
+  # Per-round ratios PyTorch / C: the lists hold the rounds in order.
+  function range(lc, lt,   c, t, n, i, r, lo, hi) {
+    n = split(lc, c, " ");
+    split(lt, t, " ");
+    for (i = 1; i <= n; i++) {
+      r = t[i] / c[i];
+      if (i == 1 || r < lo) lo = r;
+      if (i == 1 || r > hi) hi = r;
+    }
+    return sprintf("%.2f-%.2fx", lo, hi);
+  }
+  function median(list,   v, n, i, j, t) {
+    n = split(list, v, " ");
+    for (i = 2; i <= n; i++)
+      for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) {
+        t = v[j]; v[j] = v[j - 1]; v[j - 1] = t;
+      }
+    return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2;
+  }
+  $1 == "RESULT" {
+    key = $3 "\t" $4;
+    med[$2, key] = med[$2, key] " " $5;
+    cpu[$2, key] = cpu[$2, key] " " $9;
+    if (!(($2, key) in best) || $7 + 0 < best[$2, key]) best[$2, key] = $7;
+    if (!(key in seen)) { seen[key] = 1; order[++k] = key }
+  }
   END {
     split(check, c, " ");
-    printf "max |C - PyTorch|: %s (all present), %s (mixed presence)\n\n",
-      c[1], c[2];
-    print "| tracks/call | threads | C ms/call | PyTorch ms/call | C us/face | PyTorch us/face | ratio |";
-    print "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |";
+    printf "max |C - PyTorch|: %s (all present), %s (mixed presence); ", c[1], c[2];
+    printf "C across threads and batches: %s\n\n", c[3];
+    print "| tracks/call | threads | C ms/call | PyTorch ms/call | C us/face | PyTorch us/face | ratio | ratio (best calls) | ratio per round | C CPU ms/call | PyTorch CPU ms/call |";
+    print "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :--- | ---: | ---: |";
     for (i = 1; i <= k; i++) {
       split(order[i], a, "\t");
-      printf "| %s | %s | %.2f | %.2f | %.0f | %.0f | %.2fx |\n", a[1], a[2],
-        med["c", order[i]], med["torch", order[i]], pf["c", order[i]],
-        pf["torch", order[i]], med["torch", order[i]] / med["c", order[i]];
+      mc = median(med["c", order[i]]); mt = median(med["torch", order[i]]);
+      printf "| %s | %s | %.2f | %.2f | %.0f | %.0f | %.2fx | %.2fx | %s | %.2f | %.2f |\n",
+        a[1], a[2], mc, mt, mc * 1e3 / a[1], mt * 1e3 / a[1], mt / mc,
+        best["torch", order[i]] / best["c", order[i]],
+        range(med["c", order[i]], med["torch", order[i]]),
+        median(cpu["c", order[i]]), median(cpu["torch", order[i]]);
     }
-    print "\nmedians over the timed calls; ratio = PyTorch time / C time (goal >= 2)";
+    printf "\nlatency: median over the rounds of each round'"'"'s median; ratio = PyTorch time / C time (goal >= 2)\n";
   }' "$results"
