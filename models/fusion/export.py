@@ -12,9 +12,9 @@ hidden, heads, mlp_hidden, d_img, d_exp, d_spe, d_wrd, tasks (e.g.
 "au,expr,va"), au_labels, expr_labels (comma separated) and features (which
 extractors produced the inputs).
 
-Merging: with several checkpoints (e.g. the valence and the arousal model
-of the paper's recipe) use train.py's --merge-va instead; this file holds
-one network.
+One network per file: valence and arousal trained as two models
+(train.py --va-mode separate) stay two files, which affectfuse runs
+together (its valence-model and arousal-model properties).
 """
 
 import argparse

@@ -9,8 +9,8 @@ improves. Takes about a minute or two on 2 CPU threads.
 
     python smoke_test.py [--epochs 8]
 
-(The end-to-end test through the affectfuse element, issue 6 item 6, is
-later work.)
+(The end-to-end test through the affectfuse element is tests/e2e; see
+docs/training.md.)
 """
 
 import argparse

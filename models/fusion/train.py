@@ -13,8 +13,8 @@ wrd [N, T, D_wrd], present [N, 3] (0/1, order exp, spe, wrd), and any of
 au_label [N, 12] (0/1, -1 = no label), expr_label [N] (class, -1 = none),
 va_label [N, 2] (valence, arousal; -5 = none), video [N] (I32 video id,
 used for the k-fold split). Its __metadata__ "features" is copied into the
-model file. (Readers for the Aff-Wild2 annotation files and the plugin's
-feature dumps, which write this file, are later work: issue 6 item 2.)
+model file. make_clips.py writes this file from the plugin's feature
+files (extract.py) and the Aff-Wild2 annotations (affwild2.py).
 
 Recipe:
 - AU loss = multi-label circle loss + binary cross-entropy (on the logits,
