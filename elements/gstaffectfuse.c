@@ -86,6 +86,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_affect_fuse_debug);
 
 #define DEFAULT_MODEL_LOCATION NULL
 #define DEFAULT_SMOOTHING 0.0
+#define DEFAULT_N_THREADS 1
 #define DEFAULT_MODEL NULL
 #define DEFAULT_MODE GST_AFFECT_FUSE_MODE_CENTRED
 /* What the plugin's extractors produce (affectfeatures: image and
@@ -104,6 +105,7 @@ enum {
   PROP_FEATURES,
   PROP_VALENCE_MODEL,
   PROP_AROUSAL_MODEL,
+  PROP_N_THREADS,
 };
 
 GType
@@ -172,6 +174,7 @@ struct _GstAffectFuse {
   GstAffectFuseMode mode;
   gchar *features;
   gchar *va_model[2]; /* valence-model, arousal-model */
+  gint n_threads;
 
   /* streaming state (fusion network) */
   AffectFusion *fusion;       /* NULL = expression baseline */
@@ -183,6 +186,7 @@ struct _GstAffectFuse {
   GQueue held;                 /* held buffers, oldest first (centred) */
   gint64 next_in;              /* frame number of the next input buffer */
   gint64 next_out;             /* frame number of the oldest held buffer */
+  gint cur_n_threads;          /* threads the networks were given */
   GstClockTime frame_duration; /* from the caps framerate, or NONE */
   GstClockTime latency;        /* hold × frame_duration, object lock */
 };
@@ -352,6 +356,21 @@ gst_affect_fuse_class_init (GstAffectFuseClass *klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_READY));
 
+  /**
+   * GstAffectFuse:n-threads:
+   *
+   * Threads of the fusion network (its branches and tracks are shared
+   * between them; results do not depend on the number); 0 uses all cores.
+   * May be changed while playing: the next frame uses the new value. Only
+   * used with #GstAffectFuse:model.
+   */
+  g_object_class_install_property (gobject_class, PROP_N_THREADS,
+      g_param_spec_int ("n-threads", "Threads",
+          "Threads of the fusion network (0 = all cores)", 0, 1024,
+          DEFAULT_N_THREADS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_PLAYING));
+
   gst_type_mark_as_plugin_api (GST_TYPE_AFFECT_FUSE_MODE, 0);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
@@ -382,6 +401,7 @@ gst_affect_fuse_init (GstAffectFuse *self)
 {
   self->model_location = g_strdup (DEFAULT_MODEL_LOCATION);
   self->smoothing = DEFAULT_SMOOTHING;
+  self->n_threads = DEFAULT_N_THREADS;
   self->model = g_strdup (DEFAULT_MODEL);
   self->mode = DEFAULT_MODE;
   self->features = g_strdup (DEFAULT_FEATURES);
@@ -434,6 +454,9 @@ gst_affect_fuse_set_property (
       g_free (self->features);
       self->features = g_value_dup_string (value);
       break;
+    case PROP_N_THREADS:
+      self->n_threads = g_value_get_int (value);
+      break;
     case PROP_VALENCE_MODEL:
     case PROP_AROUSAL_MODEL:
       g_free (self->va_model[prop_id == PROP_AROUSAL_MODEL]);
@@ -469,6 +492,9 @@ gst_affect_fuse_get_property (
       break;
     case PROP_FEATURES:
       g_value_set_string (value, self->features);
+      break;
+    case PROP_N_THREADS:
+      g_value_set_int (value, self->n_threads);
       break;
     case PROP_VALENCE_MODEL:
     case PROP_AROUSAL_MODEL:
@@ -599,6 +625,28 @@ gst_affect_fuse_forget (GstAffectFuse *self)
   g_hash_table_foreach_remove (self->windows, window_is_stale, &oldest);
 }
 
+/* Gives the networks the n-threads value (0: all cores) when it changed. */
+static void
+gst_affect_fuse_apply_threads (GstAffectFuse *self)
+{
+  gint n;
+  guint i;
+
+  GST_OBJECT_LOCK (self);
+  n = self->n_threads;
+  GST_OBJECT_UNLOCK (self);
+  if (n == 0)
+    n = (gint)g_get_num_processors ();
+  if (n == self->cur_n_threads)
+    return;
+  GST_DEBUG_OBJECT (self, "fusion threads %d -> %d", self->cur_n_threads, n);
+  affect_fusion_set_n_threads (self->fusion, n);
+  for (i = 0; i < 2; i++)
+    if (self->va_fusion[i] != NULL)
+      affect_fusion_set_n_threads (self->va_fusion[i], n);
+  self->cur_n_threads = n;
+}
+
 /* Runs the network on the clips of every track of @buffer (frame @frame)
  * that has an image feature, in one batch, and attaches the predictions.
  * @buffer must be writable. */
@@ -618,6 +666,8 @@ gst_affect_fuse_predict (GstAffectFuse *self, GstBuffer *buffer, gint64 frame)
   gboolean ok = TRUE;
   guint n, i, m;
   gint k;
+
+  gst_affect_fuse_apply_threads (self);
 
   /* the tracks: features meta with an image feature on this frame */
   while ((feat = gst_buffer_iterate_affect_features_meta (buffer, &state))) {
@@ -903,6 +953,7 @@ gst_affect_fuse_start_fusion (GstAffectFuse *self, const gchar *model,
     }
   }
 
+  self->cur_n_threads = 1; /* affect_fusion_load()'s default */
   self->run_mode = mode;
   self->clip_len = info->clip_len;
   self->centre = info->clip_len / 2;
