@@ -29,6 +29,7 @@
 #include <gst/video/video.h>
 #include <json-glib/json-glib.h>
 
+#include "affect-check.h"
 #include "affect-image.h"
 #include "affect-modelpath.h"
 
@@ -492,33 +493,6 @@ GST_START_TEST (test_latency_live)
 
 GST_END_TEST;
 
-static gboolean
-load_system_plugin (const gchar *file)
-{
-  const gchar *dirs[] = { g_getenv ("AFFECT_TEST_SYSTEM_PLUGIN_DIR"),
-    "/usr/lib/x86_64-linux-gnu/gstreamer-1.0",
-    "/usr/lib/aarch64-linux-gnu/gstreamer-1.0", "/usr/lib64/gstreamer-1.0",
-    "/usr/lib/gstreamer-1.0" };
-  guint d;
-
-  for (d = 0; d < G_N_ELEMENTS (dirs); d++) {
-    gchar *path;
-    GstPlugin *plugin = NULL;
-
-    if (dirs[d] == NULL)
-      continue;
-    path = g_build_filename (dirs[d], file, NULL);
-    if (g_file_test (path, G_FILE_TEST_EXISTS))
-      plugin = gst_plugin_load_file (path, NULL);
-    g_free (path);
-    if (plugin) {
-      gst_object_unref (plugin);
-      return TRUE;
-    }
-  }
-  return FALSE;
-}
-
 /* A non-live pipeline runs to EOS without stalling. */
 GST_START_TEST (test_pipeline_eos)
 {
@@ -527,8 +501,8 @@ GST_START_TEST (test_pipeline_eos)
   GstBus *bus;
   GError *err = NULL;
 
-  if (!load_system_plugin ("libgstvideotestsrc.so")
-      || !load_system_plugin ("libgstcoreelements.so")) {
+  if (!affect_check_load_system_plugin ("libgstvideotestsrc.so")
+      || !affect_check_load_system_plugin ("libgstcoreelements.so")) {
     g_print ("SKIP test_pipeline_eos: videotestsrc or fakesink not found "
              "(set AFFECT_TEST_SYSTEM_PLUGIN_DIR)\n");
     return;

@@ -35,6 +35,7 @@
 #include <gst/check/gstcheck.h>
 #include <json-glib/json-glib.h>
 
+#include "affect-check.h"
 #include "affect-bert.h"
 
 #define N_FRAMES 30
@@ -42,38 +43,11 @@
 #define N_SPE 16
 
 static gboolean
-load_system_plugin (const gchar *file)
-{
-  const gchar *dirs[] = { g_getenv ("AFFECT_TEST_SYSTEM_PLUGIN_DIR"),
-    "/usr/lib/x86_64-linux-gnu/gstreamer-1.0",
-    "/usr/lib/aarch64-linux-gnu/gstreamer-1.0", "/usr/lib64/gstreamer-1.0",
-    "/usr/lib/gstreamer-1.0" };
-  guint d;
-
-  for (d = 0; d < G_N_ELEMENTS (dirs); d++) {
-    gchar *path;
-    GstPlugin *plugin = NULL;
-
-    if (dirs[d] == NULL)
-      continue;
-    path = g_build_filename (dirs[d], file, NULL);
-    if (g_file_test (path, G_FILE_TEST_EXISTS))
-      plugin = gst_plugin_load_file (path, NULL);
-    g_free (path);
-    if (plugin) {
-      gst_object_unref (plugin);
-      return TRUE;
-    }
-  }
-  return FALSE;
-}
-
-static gboolean
 have_plugins (const gchar *test)
 {
-  if (load_system_plugin ("libgstvideotestsrc.so")
-      && load_system_plugin ("libgstaudiotestsrc.so")
-      && load_system_plugin ("libgstcoreelements.so"))
+  if (affect_check_load_system_plugin ("libgstvideotestsrc.so")
+      && affect_check_load_system_plugin ("libgstaudiotestsrc.so")
+      && affect_check_load_system_plugin ("libgstcoreelements.so"))
     return TRUE;
   g_print ("SKIP %s: videotestsrc, audiotestsrc or the core elements not "
            "found (set AFFECT_TEST_SYSTEM_PLUGIN_DIR)\n",
@@ -412,7 +386,7 @@ GST_START_TEST (test_speech_wavparse)
 
   if (!have_plugins ("test_speech_wavparse"))
     return;
-  if (!load_system_plugin ("libgstwavparse.so")) {
+  if (!affect_check_load_system_plugin ("libgstwavparse.so")) {
     /* gst-plugins-good is installed by tests/setup-and-run.sh */
     fail_if (g_strcmp0 (g_getenv ("AFFECT_REQUIRE_MODELS"), "1") == 0,
         "wavparse not found");
@@ -596,7 +570,7 @@ GST_START_TEST (test_live_silent_audio_source)
 
   if (!have_plugins ("test_live_silent_audio_source"))
     return;
-  if (!load_system_plugin ("libgstapp.so")) {
+  if (!affect_check_load_system_plugin ("libgstapp.so")) {
     g_print ("SKIP test_live_silent_audio_source: appsrc not found\n");
     return;
   }
@@ -951,10 +925,10 @@ run_text_pipeline (
 static gboolean
 have_text_plugins (const gchar *test)
 {
-  if (load_system_plugin ("libgstvideotestsrc.so")
-      && load_system_plugin ("libgstapp.so")
-      && load_system_plugin ("libgstsubparse.so")
-      && load_system_plugin ("libgstcoreelements.so"))
+  if (affect_check_load_system_plugin ("libgstvideotestsrc.so")
+      && affect_check_load_system_plugin ("libgstapp.so")
+      && affect_check_load_system_plugin ("libgstsubparse.so")
+      && affect_check_load_system_plugin ("libgstcoreelements.so"))
     return TRUE;
   g_print ("SKIP %s: videotestsrc, appsrc, subparse or the core elements "
            "not found (set AFFECT_TEST_SYSTEM_PLUGIN_DIR)\n",

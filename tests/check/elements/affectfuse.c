@@ -31,6 +31,7 @@
 #include <gst/video/video.h>
 #include <json-glib/json-glib.h>
 
+#include "affect-check.h"
 #include "affect-fusion.h"
 #include "affect-image.h"
 #include "affect-modelpath.h"
@@ -587,33 +588,6 @@ GST_START_TEST (test_smoothing)
 
 GST_END_TEST;
 
-static gboolean
-load_system_plugin (const gchar *file)
-{
-  const gchar *dirs[] = { g_getenv ("AFFECT_TEST_SYSTEM_PLUGIN_DIR"),
-    "/usr/lib/x86_64-linux-gnu/gstreamer-1.0",
-    "/usr/lib/aarch64-linux-gnu/gstreamer-1.0", "/usr/lib64/gstreamer-1.0",
-    "/usr/lib/gstreamer-1.0" };
-  guint d;
-
-  for (d = 0; d < G_N_ELEMENTS (dirs); d++) {
-    gchar *path;
-    GstPlugin *plugin = NULL;
-
-    if (dirs[d] == NULL)
-      continue;
-    path = g_build_filename (dirs[d], file, NULL);
-    if (g_file_test (path, G_FILE_TEST_EXISTS))
-      plugin = gst_plugin_load_file (path, NULL);
-    g_free (path);
-    if (plugin) {
-      gst_object_unref (plugin);
-      return TRUE;
-    }
-  }
-  return FALSE;
-}
-
 /* appsrc ! affectfeatures ! affectfuse ! appsink, 30 frames of a 321×241
  * region of sample1 around face 0: every frame comes out in order with
  * face-api's expression probabilities. */
@@ -632,7 +606,7 @@ GST_START_TEST (test_pipeline)
 
   if (g == NULL)
     return;
-  if (!load_system_plugin ("libgstapp.so")) {
+  if (!affect_check_load_system_plugin ("libgstapp.so")) {
     g_print ("SKIP test_pipeline: appsrc/appsink not found (set "
              "AFFECT_TEST_SYSTEM_PLUGIN_DIR)\n");
     return;

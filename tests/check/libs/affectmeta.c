@@ -22,6 +22,8 @@
 #include <gst/video/video.h>
 #include <gst/affect/affect.h>
 
+#include "affect-check.h"
+
 /* ------------------------------------------------------------------ */
 /* helpers                                                             */
 /* ------------------------------------------------------------------ */
@@ -707,41 +709,6 @@ GST_START_TEST (test_other_transform)
 
 GST_END_TEST;
 
-/* Loads the named plugin from the system plugin folder into the test's
- * registry (the test environment hides system plugins). */
-static gboolean
-load_system_plugin (const gchar *const *names)
-{
-  const gchar *dirs[] = { g_getenv ("AFFECT_TEST_SYSTEM_PLUGIN_DIR"),
-    "/usr/lib/x86_64-linux-gnu/gstreamer-1.0",
-    "/usr/lib/aarch64-linux-gnu/gstreamer-1.0", "/usr/lib64/gstreamer-1.0",
-    "/usr/lib/gstreamer-1.0", "/usr/local/lib/gstreamer-1.0" };
-  guint d, i;
-
-  for (d = 0; d < G_N_ELEMENTS (dirs); d++) {
-    if (dirs[d] == NULL)
-      continue;
-    for (i = 0; names[i]; i++) {
-      gchar *path = g_build_filename (dirs[d], names[i], NULL);
-      GstPlugin *plugin = NULL;
-      GError *err = NULL;
-
-      if (g_file_test (path, G_FILE_TEST_EXISTS))
-        plugin = gst_plugin_load_file (path, &err);
-      if (err) {
-        GST_INFO ("could not load %s: %s", path, err->message);
-        g_clear_error (&err);
-      }
-      g_free (path);
-      if (plugin) {
-        gst_object_unref (plugin);
-        return TRUE;
-      }
-    }
-  }
-  return FALSE;
-}
-
 static gboolean
 have_factory (const gchar *name)
 {
@@ -767,11 +734,11 @@ GST_START_TEST (test_videoscale_pipeline)
   guint i;
 
   if (!have_factory ("videoscale"))
-    load_system_plugin (scale_plugins);
+    affect_check_load_system_plugins (scale_plugins);
   if (!have_factory ("appsrc") || !have_factory ("appsink"))
-    load_system_plugin (app_plugins);
+    affect_check_load_system_plugins (app_plugins);
   if (!have_factory ("capsfilter"))
-    load_system_plugin (core_plugins);
+    affect_check_load_system_plugins (core_plugins);
   if (!have_factory ("videoscale") || !have_factory ("appsrc")
       || !have_factory ("appsink") || !have_factory ("capsfilter")) {
     g_printerr ("SKIP test_videoscale_pipeline: videoscale, appsrc, "

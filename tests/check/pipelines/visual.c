@@ -67,6 +67,7 @@
 #include <gst/affect/affect.h>
 #include <json-glib/json-glib.h>
 
+#include "affect-check.h"
 #include "affect-image.h"
 #include "affect-modelpath.h"
 
@@ -156,39 +157,6 @@ missing_inputs (void)
   return NULL;
 }
 
-/* Loads the first of @names found in the system plugin folder. */
-static void
-load_system_plugin (const gchar *const *names)
-{
-  const gchar *dirs[] = { g_getenv ("AFFECT_TEST_SYSTEM_PLUGIN_DIR"),
-    "/usr/lib/x86_64-linux-gnu/gstreamer-1.0",
-    "/usr/lib/aarch64-linux-gnu/gstreamer-1.0", "/usr/lib64/gstreamer-1.0",
-    "/usr/lib/gstreamer-1.0" };
-  guint d, i;
-
-  for (d = 0; d < G_N_ELEMENTS (dirs); d++) {
-    if (dirs[d] == NULL)
-      continue;
-    for (i = 0; names[i]; i++) {
-      gchar *path = g_build_filename (dirs[d], names[i], NULL);
-      GstPlugin *plugin = NULL;
-      GError *err = NULL;
-
-      if (g_file_test (path, G_FILE_TEST_EXISTS))
-        plugin = gst_plugin_load_file (path, &err);
-      if (err) {
-        GST_INFO ("could not load %s: %s", path, err->message);
-        g_clear_error (&err);
-      }
-      g_free (path);
-      if (plugin) {
-        gst_object_unref (plugin);
-        return;
-      }
-    }
-  }
-}
-
 static gboolean
 have_factory (const gchar *name)
 {
@@ -214,13 +182,13 @@ missing_system_elements (void)
   guint i;
 
   if (!have_factory ("filesrc"))
-    load_system_plugin (core);
+    affect_check_load_system_plugins (core);
   if (!have_factory ("rawvideoparse"))
-    load_system_plugin (rawparse);
+    affect_check_load_system_plugins (rawparse);
   if (!have_factory ("theoraenc"))
-    load_system_plugin (theora);
+    affect_check_load_system_plugins (theora);
   if (!have_factory ("oggmux"))
-    load_system_plugin (ogg);
+    affect_check_load_system_plugins (ogg);
   for (i = 0; i < G_N_ELEMENTS (needed); i++) {
     if (!have_factory (needed[i]))
       return g_strdup_printf ("element %s not found (set "
