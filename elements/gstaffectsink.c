@@ -71,6 +71,8 @@
 
 #include "gstaffectsink.h"
 
+#include "affect-safetensors.h"
+
 GST_DEBUG_CATEGORY_STATIC (gst_affect_sink_debug);
 #define GST_CAT_DEFAULT gst_affect_sink_debug
 
@@ -453,40 +455,6 @@ append_uint64 (GString *s, guint64 v)
 }
 
 static void
-append_json_string (GString *s, const gchar *str)
-{
-  const guchar *p;
-
-  g_string_append_c (s, '"');
-  for (p = (const guchar *)(str ? str : ""); *p; p++) {
-    switch (*p) {
-      case '"':
-        g_string_append (s, "\\\"");
-        break;
-      case '\\':
-        g_string_append (s, "\\\\");
-        break;
-      case '\n':
-        g_string_append (s, "\\n");
-        break;
-      case '\r':
-        g_string_append (s, "\\r");
-        break;
-      case '\t':
-        g_string_append (s, "\\t");
-        break;
-      default:
-        if (*p < 0x20)
-          g_string_append_printf (s, "\\u%04x", *p);
-        else
-          g_string_append_c (s, (gchar)*p);
-        break;
-    }
-  }
-  g_string_append_c (s, '"');
-}
-
-static void
 append_json_float_array (GString *s, const gfloat *v, guint n)
 {
   guint i;
@@ -509,7 +477,7 @@ append_json_string_array (GString *s, const gchar *const *v, guint n)
   for (i = 0; i < n; i++) {
     if (i > 0)
       g_string_append_c (s, ',');
-    append_json_string (s, v[i]);
+    affect_json_append_string (s, v[i]);
   }
   g_string_append_c (s, ']');
 }

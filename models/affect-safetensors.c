@@ -848,13 +848,13 @@ affect_st_writer_add (AffectStWriter *writer, const gchar *name,
   return TRUE;
 }
 
-static void
-append_json_string (GString *s, const gchar *str)
+void
+affect_json_append_string (GString *s, const gchar *str)
 {
   const guchar *p;
 
   g_string_append_c (s, '"');
-  for (p = (const guchar *)str; *p; p++) {
+  for (p = (const guchar *)(str ? str : ""); *p; p++) {
     switch (*p) {
       case '"':
         g_string_append (s, "\\\"");
@@ -903,9 +903,10 @@ affect_st_writer_serialize (AffectStWriter *writer)
       const gchar *k = g_ptr_array_index (writer->meta_keys, i);
       if (i)
         g_string_append_c (out, ',');
-      append_json_string (out, k);
+      affect_json_append_string (out, k);
       g_string_append_c (out, ':');
-      append_json_string (out, g_hash_table_lookup (writer->metadata, k));
+      affect_json_append_string (
+          out, g_hash_table_lookup (writer->metadata, k));
     }
     g_string_append_c (out, '}');
   }
@@ -914,7 +915,7 @@ affect_st_writer_serialize (AffectStWriter *writer)
 
     if (i > 0 || writer->meta_keys->len > 0)
       g_string_append_c (out, ',');
-    append_json_string (out, e->name);
+    affect_json_append_string (out, e->name);
     g_string_append_printf (
         out, ":{\"dtype\":\"%s\",\"shape\":[", affect_dtype_name (e->dtype));
     for (j = 0; j < e->n_dims; j++)

@@ -100,6 +100,11 @@ const gchar **affect_st_get_metadata_keys (AffectStFile *file);
 gfloat *affect_st_get_f32 (AffectStFile *file, const gchar *name, guint n_dims,
     const int64_t *shape, GError **error);
 
+/* Appends @str (UTF-8; NULL as "") to @s as a JSON string literal: quotes,
+ * backslashes and control characters escaped. Used for the safetensors
+ * header, and by affectsink's JSON Lines. */
+void affect_json_append_string (GString *s, const gchar *str);
+
 /* Writer: collect tensors, then write. */
 typedef struct _AffectStWriter AffectStWriter;
 
