@@ -969,52 +969,17 @@ gst_affect_fuse_start_fusion (GstAffectFuse *self, const gchar *model,
   return TRUE;
 }
 
+/* The expression baseline: the expression head of face_expression_model. */
 static gboolean
-gst_affect_fuse_start (GstBaseTransform *trans)
+gst_affect_fuse_start_baseline (GstAffectFuse *self, const gchar *location)
 {
-  GstAffectFuse *self = GST_AFFECT_FUSE (trans);
   static const int64_t w_shape[2] = { N_FEAT, N_EXPR };
   static const int64_t b_shape[1] = { N_EXPR };
   GError *error = NULL;
   AffectStFile *file;
-  gchar *location, *path;
-  gchar *model, *features, *va_models[2];
-  GstAffectFuseMode mode;
-  gboolean ok;
-
-  GST_OBJECT_LOCK (self);
-  location = g_strdup (self->model_location);
-  model = g_strdup (self->model);
-  features = g_strdup (self->features);
-  va_models[0] = g_strdup (self->va_model[0]);
-  va_models[1] = g_strdup (self->va_model[1]);
-  mode = self->mode;
-  GST_OBJECT_UNLOCK (self);
-
-  self->frame_duration = GST_CLOCK_TIME_NONE;
-  if (model == NULL && (va_models[0] != NULL || va_models[1] != NULL)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("valence-model and arousal-model need the 'model' property"),
-        ("they replace the valence/arousal of the fusion network in 'model', "
-         "which defines the clips"));
-    ok = FALSE;
-  } else if (model != NULL) {
-    ok = gst_affect_fuse_start_fusion (self, model, features, mode, va_models);
-  } else {
-    ok = TRUE;
-  }
-  g_free (va_models[0]);
-  g_free (va_models[1]);
-  if (model != NULL || !ok) {
-    g_free (location);
-    g_free (model);
-    g_free (features);
-    return ok;
-  }
-  g_free (features);
+  gchar *path;
 
   path = affect_model_find (EXPRESSION_MODEL, location, &error);
-  g_free (location);
   if (path == NULL) {
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
         ("Model %s not found; download the face models with "
@@ -1049,6 +1014,44 @@ gst_affect_fuse_start (GstBaseTransform *trans)
   self->tracks = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   self->frame = 0;
   return TRUE;
+}
+
+static gboolean
+gst_affect_fuse_start (GstBaseTransform *trans)
+{
+  GstAffectFuse *self = GST_AFFECT_FUSE (trans);
+  gchar *location, *model, *features, *va_models[2];
+  GstAffectFuseMode mode;
+  gboolean ok;
+
+  GST_OBJECT_LOCK (self);
+  location = g_strdup (self->model_location);
+  model = g_strdup (self->model);
+  features = g_strdup (self->features);
+  va_models[0] = g_strdup (self->va_model[0]);
+  va_models[1] = g_strdup (self->va_model[1]);
+  mode = self->mode;
+  GST_OBJECT_UNLOCK (self);
+
+  self->frame_duration = GST_CLOCK_TIME_NONE;
+  if (model != NULL) {
+    ok = gst_affect_fuse_start_fusion (self, model, features, mode, va_models);
+  } else if (va_models[0] != NULL || va_models[1] != NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("valence-model and arousal-model need the 'model' property"),
+        ("they replace the valence/arousal of the fusion network in 'model', "
+         "which defines the clips"));
+    ok = FALSE;
+  } else {
+    ok = gst_affect_fuse_start_baseline (self, location);
+  }
+
+  g_free (location);
+  g_free (model);
+  g_free (features);
+  g_free (va_models[0]);
+  g_free (va_models[1]);
+  return ok;
 }
 
 static gboolean
