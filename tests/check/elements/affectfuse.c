@@ -1146,25 +1146,41 @@ GST_END_TEST;
 
 /* A model that cannot be used: an error on the bus naming the problem, the
  * state change fails, nothing crashes. */
+/* Starts @e (which must fail), checks that an error was posted on the
+ * bus and returns it (its debug string in @dbg); disposes of @e. */
+static GError *
+fn_start_error (GstElement *e, gchar **dbg)
+{
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *err = NULL;
+
+  gst_element_set_bus (e, bus);
+  fail_unless_equals_int (
+      gst_element_set_state (e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no error message");
+  gst_message_parse_error (msg, &err, dbg);
+  gst_message_unref (msg);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+  return err;
+}
+
 static void
 fn_expect_start_error (const gchar *model, const gchar *features, GQuark domain,
     gint code, const gchar *needle)
 {
   GstElement *e = gst_element_factory_make ("affectfuse", NULL);
-  GstBus *bus = gst_bus_new ();
-  GstMessage *msg;
-  GError *err = NULL;
+  GError *err;
   gchar *dbg = NULL;
 
   g_object_set (e, "model", model, NULL);
   if (features != NULL)
     g_object_set (e, "features", features, NULL);
-  gst_element_set_bus (e, bus);
-  fail_unless_equals_int (
-      gst_element_set_state (e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL, "no error for %s", model);
-  gst_message_parse_error (msg, &err, &dbg);
+  err = fn_start_error (e, &dbg);
   fail_unless (
       g_error_matches (err, domain, code), "%s: %s", model, err->message);
   fail_unless (strstr (err->message, needle) != NULL
@@ -1172,11 +1188,6 @@ fn_expect_start_error (const gchar *model, const gchar *features, GQuark domain,
       "'%s' not in '%s' / '%s'", needle, err->message, dbg);
   g_error_free (err);
   g_free (dbg);
-  gst_message_unref (msg);
-  gst_element_set_state (e, GST_STATE_NULL);
-  gst_element_set_bus (e, NULL);
-  gst_object_unref (bus);
-  gst_object_unref (e);
 }
 
 GST_START_TEST (test_fusion_bad_models)
@@ -1226,9 +1237,7 @@ GST_START_TEST (test_fusion_bad_va_models)
   gchar *clip8 = fusion_model_path ("clip8");
   gchar *h32 = fusion_model_path ("h32");
   GstElement *e;
-  GstBus *bus;
-  GstMessage *msg;
-  GError *err = NULL;
+  GError *err;
   const struct {
     const gchar *prop, *value, *needle;
   } cases[] = {
@@ -1240,47 +1249,25 @@ GST_START_TEST (test_fusion_bad_va_models)
 
   for (i = 0; i < G_N_ELEMENTS (cases); i++) {
     e = gst_element_factory_make ("affectfuse", NULL);
-    bus = gst_bus_new ();
     g_object_set (e, "model", good, "features", NULL, cases[i].prop,
         cases[i].value, NULL);
-    gst_element_set_bus (e, bus);
-    fail_unless_equals_int (
-        gst_element_set_state (e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
-    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-    fail_unless (msg != NULL, "case %u: no error", i);
-    gst_message_parse_error (msg, &err, NULL);
+    err = fn_start_error (e, NULL);
     fail_unless (strstr (err->message, cases[i].needle) != NULL,
         "case %u: '%s' not in '%s'", i, cases[i].needle, err->message);
     fail_unless (strstr (err->message, cases[i].prop) != NULL
                      || strstr (err->message, cases[i].value) != NULL,
         "case %u: '%s' names neither the property nor the file", i,
         err->message);
-    g_clear_error (&err);
-    gst_message_unref (msg);
-    gst_element_set_state (e, GST_STATE_NULL);
-    gst_element_set_bus (e, NULL);
-    gst_object_unref (bus);
-    gst_object_unref (e);
+    g_error_free (err);
   }
 
   /* without 'model' */
   e = gst_element_factory_make ("affectfuse", NULL);
-  bus = gst_bus_new ();
   g_object_set (e, "valence-model", good, NULL);
-  gst_element_set_bus (e, bus);
-  fail_unless_equals_int (
-      gst_element_set_state (e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
-  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL);
-  gst_message_parse_error (msg, &err, NULL);
+  err = fn_start_error (e, NULL);
   fail_unless (strstr (err->message, "need the 'model' property") != NULL, "%s",
       err->message);
-  g_clear_error (&err);
-  gst_message_unref (msg);
-  gst_element_set_state (e, GST_STATE_NULL);
-  gst_element_set_bus (e, NULL);
-  gst_object_unref (bus);
-  gst_object_unref (e);
+  g_error_free (err);
 
   g_free (good);
   g_free (clip8);
