@@ -21,6 +21,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "test-tools.h"
 
 #define SCORE_TOL 1e-9
 
@@ -41,28 +42,6 @@ golden_path (const gchar *name)
     return g_build_filename (src, "golden", "evaluate", name, NULL);
   return g_build_filename (
       FUSION_TEST_SRCDIR, "..", "golden", "evaluate", name, NULL);
-}
-
-/* Runs the tool; returns its exit status (-1 when killed by a signal). */
-static int
-run_tool (const gchar *const *args, gchar **out, gchar **err)
-{
-  GPtrArray *argv = g_ptr_array_new ();
-  GError *error = NULL;
-  gint status = 0;
-  gboolean ok;
-
-  g_ptr_array_add (argv, (gpointer)tool_path);
-  for (int i = 0; args[i]; i++)
-    g_ptr_array_add (argv, (gpointer)args[i]);
-  g_ptr_array_add (argv, NULL);
-  ok = g_spawn_sync (NULL, (gchar **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL,
-      NULL, out, err, &status, &error);
-  ck_assert_msg (ok, "%s", error ? error->message : "");
-  g_ptr_array_free (argv, TRUE);
-  if (WIFEXITED (status))
-    return WEXITSTATUS (status);
-  return -1;
 }
 
 static void
@@ -219,7 +198,7 @@ START_TEST (test_golden)
     va, "--map", map, "--json", json, NULL };
   int rc;
 
-  rc = run_tool (args, &out, &err);
+  rc = affect_test_run_tool (tool_path, args, &out, &err);
   ck_assert_msg (rc == 0, "affect-evaluate failed (%d): %s", rc, err);
   got = load_json (json);
   expected = load_json (exp_path);
@@ -272,7 +251,7 @@ START_TEST (test_one_task)
   const gchar *left, *right;
   int rc;
 
-  rc = run_tool (args, &out, &err);
+  rc = affect_test_run_tool (tool_path, args, &out, &err);
   ck_assert_msg (rc == 0, "affect-evaluate failed (%d): %s", rc, err);
   ck_assert_msg (json_parser_load_from_data (parser, out, -1, &error),
       "not JSON (%s): %s", error ? error->message : "", out);
@@ -334,7 +313,7 @@ START_TEST (test_by_hand)
   write_file (dir, "pred/v/track-5.VA.txt",
       "valence,arousal\n0.5,0.1\n0.2,0.2\n-5,-5\n0,-0.5\n");
 
-  rc = run_tool (args, &out, &err);
+  rc = affect_test_run_tool (tool_path, args, &out, &err);
   ck_assert_msg (rc == 0, "affect-evaluate failed (%d): %s", rc, err);
   root = load_json (json);
   e = member_object (root, "expr");
@@ -489,7 +468,7 @@ run_on_set (const gchar *dir, gchar **err)
   const gchar *args[] = { "--pred", pred, "--au", au, "--expr", expr, "--va",
     va, "--map", map, NULL };
   gchar *out = NULL;
-  int rc = run_tool (args, &out, err);
+  int rc = affect_test_run_tool (tool_path, args, &out, err);
 
   g_free (out);
   g_free (pred);
@@ -558,40 +537,40 @@ START_TEST (test_bad_usage)
   write_valid_set (dir);
   {
     const gchar *args[] = { "--au", au, NULL };
-    ck_assert_int_eq (run_tool (args, &out, &err), 2);
+    ck_assert_int_eq (affect_test_run_tool (tool_path, args, &out, &err), 2);
     ck_assert_msg (strstr (err, "--pred is required"), "%s", err);
     g_free (out);
     g_free (err);
   }
   {
     const gchar *args[] = { "--pred", pred, NULL };
-    ck_assert_int_eq (run_tool (args, &out, &err), 2);
+    ck_assert_int_eq (affect_test_run_tool (tool_path, args, &out, &err), 2);
     ck_assert_msg (strstr (err, "--au, --expr, --va"), "%s", err);
     g_free (out);
     g_free (err);
   }
   {
     const gchar *args[] = { "--pred", pred, "--au", au, "extra", NULL };
-    ck_assert_int_eq (run_tool (args, &out, &err), 2);
+    ck_assert_int_eq (affect_test_run_tool (tool_path, args, &out, &err), 2);
     g_free (out);
     g_free (err);
   }
   {
     const gchar *args[] = { "--pred", pred, "--bogus", NULL };
-    ck_assert_int_eq (run_tool (args, &out, &err), 2);
+    ck_assert_int_eq (affect_test_run_tool (tool_path, args, &out, &err), 2);
     g_free (out);
     g_free (err);
   }
   {
     const gchar *args[] = { "--pred", pred, "--va", nowhere, NULL };
-    ck_assert_int_eq (run_tool (args, &out, &err), 1);
+    ck_assert_int_eq (affect_test_run_tool (tool_path, args, &out, &err), 1);
     ck_assert_msg (strstr (err, nowhere), "%s", err);
     g_free (out);
     g_free (err);
   }
   {
     const gchar *args[] = { "--pred", nowhere, "--au", au, NULL };
-    ck_assert_int_eq (run_tool (args, &out, &err), 1);
+    ck_assert_int_eq (affect_test_run_tool (tool_path, args, &out, &err), 1);
     ck_assert_msg (strstr (err, "not a folder"), "%s", err);
     g_free (out);
     g_free (err);
@@ -599,7 +578,7 @@ START_TEST (test_bad_usage)
   {
     const gchar *args[]
         = { "--pred", pred, "--au", au, "--map", nowhere, NULL };
-    ck_assert_int_eq (run_tool (args, &out, &err), 1);
+    ck_assert_int_eq (affect_test_run_tool (tool_path, args, &out, &err), 1);
     ck_assert_msg (strstr (err, nowhere), "%s", err);
     g_free (out);
     g_free (err);

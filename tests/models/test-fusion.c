@@ -22,6 +22,7 @@
 #include "affect-fusion.h"
 #include "affect-metrics.h"
 #include "affect-safetensors.h"
+#include "test-tools.h"
 
 #define PARITY_TOL 1e-4
 
@@ -519,25 +520,6 @@ END_TEST
 
 /* ---- affect-fuse ------------------------------------------------------ */
 
-static int
-spawn_fuse (const gchar *const *args, gchar **err_out)
-{
-  GPtrArray *argv = g_ptr_array_new ();
-  GError *err = NULL;
-  gint status = 0;
-  gboolean ok;
-
-  g_ptr_array_add (argv, (gpointer)affect_fuse_path);
-  for (int i = 0; args[i]; i++)
-    g_ptr_array_add (argv, (gpointer)args[i]);
-  g_ptr_array_add (argv, NULL);
-  ok = g_spawn_sync (NULL, (gchar **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL,
-      NULL, NULL, err_out, &status, &err);
-  ck_assert_msg (ok, "%s", err ? err->message : "");
-  g_ptr_array_free (argv, TRUE);
-  return g_spawn_check_wait_status (status, NULL) ? 0 : 1;
-}
-
 START_TEST (test_tool)
 {
   const gchar *config = configs[_i];
@@ -559,7 +541,7 @@ START_TEST (test_tool)
   inputs = golden_file ("inputs", config);
   {
     const gchar *args[] = { model, inputs, "-o", out, NULL };
-    int rc = spawn_fuse (args, &stderr_text);
+    int rc = affect_test_run_tool (affect_fuse_path, args, NULL, &stderr_text);
     ck_assert_msg (rc == 0, "affect-fuse failed: %s", stderr_text);
     g_free (stderr_text);
   }
@@ -587,7 +569,8 @@ START_TEST (test_tool)
   {
     const gchar *args[]
         = { "--features", "other-extractors", model, inputs, "-o", out, NULL };
-    ck_assert_int_eq (spawn_fuse (args, &stderr_text), 1);
+    ck_assert_int_eq (
+        affect_test_run_tool (affect_fuse_path, args, NULL, &stderr_text), 1);
     ck_assert_msg (
         strstr (stderr_text, "other-extractors") != NULL, "%s", stderr_text);
     g_free (stderr_text);
@@ -597,7 +580,8 @@ START_TEST (test_tool)
     gchar *other = golden_file ("inputs", _i == 0 ? "h32" : "all");
     const gchar *args[] = { "--features", "golden-test-features", model, other,
       "-o", out, NULL };
-    ck_assert_int_eq (spawn_fuse (args, &stderr_text), 1);
+    ck_assert_int_eq (
+        affect_test_run_tool (affect_fuse_path, args, NULL, &stderr_text), 1);
     ck_assert_msg (strstr (stderr_text, "expected") != NULL, "%s", stderr_text);
     g_free (stderr_text);
     g_free (other);
@@ -605,7 +589,8 @@ START_TEST (test_tool)
   /* A model file that is not a fusion model. */
   {
     const gchar *args[] = { inputs, inputs, "-o", out, NULL };
-    ck_assert_int_eq (spawn_fuse (args, &stderr_text), 1);
+    ck_assert_int_eq (
+        affect_test_run_tool (affect_fuse_path, args, NULL, &stderr_text), 1);
     ck_assert_msg (strstr (stderr_text, "'format'") != NULL, "%s", stderr_text);
     g_free (stderr_text);
   }

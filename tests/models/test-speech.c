@@ -22,6 +22,7 @@
 #include "affect-mfcc.h"
 #include "affect-pitch.h"
 #include "affect-speech.h"
+#include "test-tools.h"
 
 static const gchar *affect_audio_path = NULL;
 
@@ -654,21 +655,6 @@ END_TEST
 
 /* ---- affect-audio ------------------------------------------------------- */
 
-static gboolean
-run_tool (const gchar *const *args, gchar **out, gchar **err, gint *status)
-{
-  GPtrArray *argv = g_ptr_array_new ();
-  gboolean ok;
-  g_ptr_array_add (argv, (gpointer)affect_audio_path);
-  for (; *args; args++)
-    g_ptr_array_add (argv, (gpointer)*args);
-  g_ptr_array_add (argv, NULL);
-  ok = g_spawn_sync (NULL, (gchar **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL,
-      NULL, out, err, status, NULL);
-  g_ptr_array_unref (argv);
-  return ok;
-}
-
 /* Writes @x (n samples at @rate, @channels interleaved) with @format. */
 static gchar *
 write_sound (const gchar *dir, const gchar *name, const float *x, gsize n,
@@ -720,9 +706,8 @@ tool_rows (const gchar *file)
   gchar *out = NULL, *err = NULL, *header = NULL;
   gint status;
   GPtrArray *rows;
-  ck_assert (run_tool (args, &out, &err, &status));
-  ck_assert_msg (g_spawn_check_wait_status (status, NULL),
-      "affect-audio %s failed: %s", file, err);
+  status = affect_test_run_tool (affect_audio_path, args, &out, &err);
+  ck_assert_msg (status == 0, "affect-audio %s failed: %s", file, err);
   rows = parse_csv (out, &header);
   ck_assert_str_eq (header, expected_header);
   for (guint i = 0; i < rows->len; i++)
@@ -755,8 +740,8 @@ START_TEST (test_tool_golden)
     g_print ("SKIP: affect-audio path not given\n");
     goto out;
   }
-  ck_assert (run_tool (args, &out, &err, &status));
-  ck_assert_msg (g_spawn_check_wait_status (status, NULL), "failed: %s", err);
+  status = affect_test_run_tool (affect_audio_path, args, &out, &err);
+  ck_assert_msg (status == 0, "failed: %s", err);
   ck_assert (g_file_get_contents (csv, &text, NULL, NULL));
   rows = parse_csv (text, &header);
   ck_assert_str_eq (header, expected_header);
@@ -915,32 +900,32 @@ START_TEST (test_tool_errors)
   ck_assert (g_file_set_contents (bogus, "not audio at all", -1, NULL));
   {
     const gchar *args[] = { missing, NULL };
-    ck_assert (run_tool (args, &out, &err, &status));
-    ck_assert (!g_spawn_check_wait_status (status, NULL));
+    status = affect_test_run_tool (affect_audio_path, args, &out, &err);
+    ck_assert (!status == 0);
     ck_assert_ptr_nonnull (strstr (err, "missing.wav"));
     g_clear_pointer (&out, g_free);
     g_clear_pointer (&err, g_free);
   }
   {
     const gchar *args[] = { bogus, NULL };
-    ck_assert (run_tool (args, &out, &err, &status));
-    ck_assert (!g_spawn_check_wait_status (status, NULL));
+    status = affect_test_run_tool (affect_audio_path, args, &out, &err);
+    ck_assert (!status == 0);
     ck_assert_ptr_nonnull (strstr (err, "bogus.wav"));
     g_clear_pointer (&out, g_free);
     g_clear_pointer (&err, g_free);
   }
   {
     const gchar *args[] = { "--help", NULL };
-    ck_assert (run_tool (args, &out, &err, &status));
-    ck_assert (g_spawn_check_wait_status (status, NULL));
+    status = affect_test_run_tool (affect_audio_path, args, &out, &err);
+    ck_assert (status == 0);
     ck_assert_ptr_nonnull (strstr (out, "mfcc_0"));
     g_clear_pointer (&out, g_free);
     g_clear_pointer (&err, g_free);
   }
   {
     const gchar *args[] = { bogus, "--window", "triangle", NULL };
-    ck_assert (run_tool (args, &out, &err, &status));
-    ck_assert (!g_spawn_check_wait_status (status, NULL));
+    status = affect_test_run_tool (affect_audio_path, args, &out, &err);
+    ck_assert (!status == 0);
     ck_assert_ptr_nonnull (strstr (err, "triangle"));
     g_clear_pointer (&out, g_free);
     g_clear_pointer (&err, g_free);
