@@ -40,7 +40,7 @@
 
 #include <glib.h>
 
-#include "affect-image.h"
+#include "affect-face.h"
 
 G_BEGIN_DECLS
 

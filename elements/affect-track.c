@@ -16,7 +16,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "affect-detector.h"
+#include "affect-face.h"
 
 AffectTracker *
 affect_tracker_new (void)

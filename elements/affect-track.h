@@ -37,7 +37,7 @@
 
 #include <glib.h>
 
-#include "affect-image.h"
+#include "affect-face.h"
 
 G_BEGIN_DECLS
 

@@ -31,8 +31,8 @@
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
-#include "affect-image.h"
-#include "affect-tensor.h"
+#include "affect-face.h"
+#include "affect-engine.h"
 
 G_BEGIN_DECLS
 

@@ -99,12 +99,10 @@
 #include <gst/video/video.h>
 #include <pango/pango.h>
 
-#include "affect-bert.h"
-#include "affect-expression.h"
+#include "affect-text.h"
+#include "affect-face.h"
 
-#include "affect-image.h"
-#include "affect-modelpath.h"
-#include "affect-recognition.h"
+#include "affect-engine.h"
 #include "affect-speech.h"
 #include "affect-video.h"
 #include "gstaffectfeatures.h"

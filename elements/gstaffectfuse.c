@@ -71,10 +71,9 @@
 #include <gst/affect/affectmeta.h>
 #include <gst/video/video.h>
 
-#include "affect-expression.h"
+#include "affect-face.h"
 #include "affect-fusion.h"
-#include "affect-modelpath.h"
-#include "affect-safetensors.h"
+#include "affect-engine.h"
 #include "gstaffectfuse.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_affect_fuse_debug);

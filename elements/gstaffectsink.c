@@ -71,7 +71,7 @@
 
 #include "gstaffectsink.h"
 
-#include "affect-safetensors.h"
+#include "affect-engine.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_affect_sink_debug);
 #define GST_CAT_DEFAULT gst_affect_sink_debug

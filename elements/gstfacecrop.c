@@ -74,10 +74,8 @@
 #include "affect-align.h"
 #include "affect-track.h"
 #include "affect-video.h"
-#include "affect-landmarks.h"
-#include "affect-modelpath.h"
-#include "affect-ssd.h"
-#include "affect-tinyface.h"
+#include "affect-face.h"
+#include "affect-engine.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_face_crop_debug);
 #define GST_CAT_DEFAULT gst_face_crop_debug

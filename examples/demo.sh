@@ -95,7 +95,7 @@ fi
 [ -f "$build/elements/libgstaffect.so" ] || die "$build/elements/libgstaffect.so is missing: the build failed"
 
 log "Fetching and converting the pretrained face models"
-bash models/fetch-face-models.sh --converter "$build/models/tools/affect-convert-tfjs"
+bash models/face/fetch-face-models.sh --converter "$build/models/tools/affect-convert-tfjs"
 
 case "$build" in /*) build_abs=$build ;; *) build_abs=$here/$build ;; esac
 export GST_PLUGIN_PATH="$build_abs/elements${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"

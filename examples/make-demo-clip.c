@@ -107,7 +107,7 @@ decode_photo (const gchar *path, Photo *out, GError **error)
   if (!g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
     g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
         "%s: no such file (run affect-fetch-models, "
-        "i.e. bash models/fetch-face-models.sh, to get the demo photos)",
+        "i.e. bash models/face/fetch-face-models.sh, to get the demo photos)",
         path);
     return FALSE;
   }

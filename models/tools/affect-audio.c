@@ -11,7 +11,7 @@
  * (mean), resamples to 16 kHz when needed (windowed-sinc, see
  * docs/speech.md) and writes
  *   time,mfcc_0,...,mfcc_12,log_energy,f0_hz,voicing
- * one row per 10 ms frame (see models/affect-speech.h).
+ * one row per 10 ms frame (see models/speech/affect-speech.h).
  */
 
 #include <errno.h>

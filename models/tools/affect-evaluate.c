@@ -6,7 +6,7 @@
  *                 [--map FILE] [--json OUT] [-v]
  *
  * Scores `affectsink format=abaw` outputs against Aff-Wild2 / ABAW
- * annotation sets with the challenge metrics (models/affect-metrics.h):
+ * annotation sets with the challenge metrics (models/fusion/affect-metrics.h):
  * mean F1 over the action units, mean F1 over the expression classes, CCC
  * of valence and arousal and their mean, and the multi-task total.
  *

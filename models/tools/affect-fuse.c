@@ -4,7 +4,7 @@
  *
  * affect-fuse MODEL FEATURES -o OUT
  *
- * Runs the fusion network (models/affect-fusion.h) on a safetensors file of
+ * Runs the fusion network (models/fusion/affect-fusion.h) on a safetensors file of
  * clips: img [N, D_img], exp [N, T, D_exp], spe [N, T, D_spe],
  * wrd [N, T, D_wrd] (F32) and present [N, 3] (0/1 for exp, spe, wrd; F32,
  * U8, BOOL, I32 or I64). A branch tensor may be left out when no clip has

@@ -25,7 +25,7 @@
  *    name the branches present in the clip;
  *  - test_metrics_beat_chance: AU mean F1, EXPR macro F1 and mean CCC of
  *    the element's (centred) predictions against the labels, computed with
- *    models/affect-metrics.h, clearly above chance: the best of constant
+ *    models/fusion/affect-metrics.h, clearly above chance: the best of constant
  *    predictors (all AUs active, the majority class, constant
  *    valence/arousal: CCC 0) and of the element's own predictions shuffled
  *    over the frames (same distribution, alignment broken);

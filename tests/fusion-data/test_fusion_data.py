@@ -610,7 +610,7 @@ class TestExtract(TmpDir):
         absent = [p for p in need if not os.path.isfile(p)]
         if absent:
             msg = (f"missing {absent[0]} (and {len(absent) - 1} more): run "
-                   "affect-fetch-models (models/fetch-face-models.sh)")
+                   "affect-fetch-models (models/face/fetch-face-models.sh)")
             if os.environ.get("AFFECT_REQUIRE_MODELS") == "1":
                 raise RuntimeError(msg)
             cls.skip = msg

@@ -36,7 +36,7 @@
 #define MAX_SCORE_DIFF 1e-3
 
 #define FETCH_HINT                                         \
-  "run affect-fetch-models (models/fetch-face-models.sh) " \
+  "run affect-fetch-models (models/face/fetch-face-models.sh) " \
   "to fetch and convert the face-api models, then "        \
   "tests/golden/face-api/prepare.sh for the test PNGs"
 

@@ -20,7 +20,7 @@
  *    results.
  *
  * The parity tests need the converted models and the decoded test inputs
- * (affect-fetch-models, i.e. models/fetch-face-models.sh). Without them they
+ * (affect-fetch-models, i.e. models/face/fetch-face-models.sh). Without them they
  * are skipped, unless AFFECT_REQUIRE_MODELS=1. Under valgrind
  * (AFFECT_UNDER_VALGRIND=1) only sample1 and smaller batches are run.
  */
@@ -62,11 +62,11 @@ require (gboolean present, const gchar *what)
     return TRUE;
   ck_assert_msg (g_strcmp0 (g_getenv ("AFFECT_REQUIRE_MODELS"), "1") != 0,
       "%s is missing and AFFECT_REQUIRE_MODELS=1: fetch the models and "
-      "test inputs with affect-fetch-models (models/fetch-face-models.sh)",
+      "test inputs with affect-fetch-models (models/face/fetch-face-models.sh)",
       what);
   g_printerr (
       "SKIP: %s is missing; run affect-fetch-models "
-      "(models/fetch-face-models.sh) to fetch the models and test inputs\n",
+      "(models/face/fetch-face-models.sh) to fetch the models and test inputs\n",
       what);
   return FALSE;
 }

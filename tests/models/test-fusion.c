@@ -2,11 +2,11 @@
  * Copyright (C) 2026 gst-affect developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The fusion network (models/affect-fusion.c) against the PyTorch module
+ * The fusion network (models/fusion/affect-fusion.c) against the PyTorch module
  * (tests/golden/fusion, made by make-golden.py: random weights and inputs,
  * absent branches included), load-time validation of model files, the
  * affect-fuse command end to end, and the ABAW metrics
- * (models/affect-metrics.c) against scikit-learn.
+ * (models/fusion/affect-metrics.c) against scikit-learn.
  *
  * Usage: test-models-fusion [PATH-TO-affect-fuse]
  * (the affect-fuse tests are skipped when no path is given).

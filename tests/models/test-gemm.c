@@ -2,7 +2,7 @@
  * Copyright (C) 2026 gst-affect developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * affect_sgemm() (models/affect-gemm.h) against a naive double-precision
+ * affect_sgemm() (models/cpu/affect-gemm.h) against a naive double-precision
  * reference written here: the four transpose combinations, odd sizes,
  * padded leading dimensions, alpha/beta, m == 1, n == 1, k == 0, one and two
  * threads; rows bit-identical whatever m and wherever A lies in memory

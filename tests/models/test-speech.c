@@ -2,7 +2,7 @@
  * Copyright (C) 2026 gst-affect developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Speech features: MFCC / fbank / log energy / pitch (models/affect-mfcc.c,
+ * Speech features: MFCC / fbank / log energy / pitch (models/speech/affect-mfcc.c,
  * affect-pitch.c, affect-speech.c) against torchaudio golden values
  * (tests/golden/speech, made by make-golden.py), small hand-computed
  * cases, streaming, edge cases, and the affect-audio command.

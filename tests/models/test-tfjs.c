@@ -368,7 +368,7 @@ START_TEST (test_cached_package)
                       "affect-fetch-models",
             manifest);
       g_print ("SKIP cached package check: %s or %s.safetensors missing; "
-               "run affect-fetch-models (models/fetch-face-models.sh)\n",
+               "run affect-fetch-models (models/face/fetch-face-models.sh)\n",
           manifest, names[n]);
       g_free (manifest);
       g_free (st_path);

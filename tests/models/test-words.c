@@ -60,7 +60,7 @@ require_model (void)
     return dir;
   ck_assert_msg (g_strcmp0 (g_getenv ("AFFECT_REQUIRE_MODELS"), "1") != 0,
       "word model missing and AFFECT_REQUIRE_MODELS=1: %s", err->message);
-  g_printerr ("SKIP: %s (models/fetch-word-model.sh)\n", err->message);
+  g_printerr ("SKIP: %s (models/text/fetch-word-model.sh)\n", err->message);
   g_error_free (err);
   return NULL;
 }

@@ -765,7 +765,7 @@ word_model (const gchar *test)
     fail_if (g_strcmp0 (g_getenv ("AFFECT_REQUIRE_MODELS"), "1") == 0,
         "word model missing: %s", err->message);
     g_print ("SKIP %s: no word model; run affect-fetch-word-model "
-             "(models/fetch-word-model.sh) (%s)\n",
+             "(models/text/fetch-word-model.sh) (%s)\n",
         test, err->message);
     g_clear_error (&err);
   }

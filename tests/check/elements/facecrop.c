@@ -65,7 +65,7 @@ have_inputs (void)
 
     if (path == NULL) {
       g_printerr ("SKIP: %s (run affect-fetch-models, i.e. "
-                  "models/fetch-face-models.sh)\n",
+                  "models/face/fetch-face-models.sh)\n",
           err->message);
       g_error_free (err);
       ok = FALSE;

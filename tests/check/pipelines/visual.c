@@ -133,7 +133,7 @@ missing_inputs (void)
 
     if (path == NULL) {
       gchar *why = g_strdup_printf ("%s (run affect-fetch-models, i.e. "
-                                    "models/fetch-face-models.sh)",
+                                    "models/face/fetch-face-models.sh)",
           err->message);
 
       g_error_free (err);

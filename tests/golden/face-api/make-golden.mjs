@@ -207,7 +207,7 @@ async function main () {
     [nets.faceLandmark68Net, 'face_landmark_68_model'], [nets.faceExpressionNet, 'face_expression_model'],
     [nets.ageGenderNet, 'age_gender_model'], [nets.faceRecognitionNet, 'face_recognition_model']]) {
     const manifest = path.join(args.models, `${name}-weights_manifest.json`);
-    if (!fs.existsSync(manifest)) throw new Error(`${manifest}: missing (run models/fetch-face-models.sh or prepare.sh first)`);
+    if (!fs.existsSync(manifest)) throw new Error(`${manifest}: missing (run models/face/fetch-face-models.sh or prepare.sh first)`);
     await net.loadFromDisk(args.models);
   }
   const modelSha = {};

@@ -54,7 +54,7 @@ function main () {
   for (let n = 1; n <= 6; n++) {
     const src = path.join(args.demo, `sample${n}.jpg`);
     if (!fs.existsSync(src)) {
-      throw new Error(`${src}: missing; run models/fetch-face-models.sh (affect-fetch-models) first`);
+      throw new Error(`${src}: missing; run models/face/fetch-face-models.sh (affect-fetch-models) first`);
     }
   }
   fs.mkdirSync(args.out, { recursive: true });

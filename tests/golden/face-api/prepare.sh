@@ -28,7 +28,7 @@ Usage: $prog [--full] [--golden] [--force] [--only N[,N...]]
   --only LIST  with --golden: only these samples (e.g. 1 or 1,3)
 
 Cache: CACHE=\${AFFECT_CACHE_DIR:-\${XDG_CACHE_HOME:-\$HOME/.cache}/gst-affect}
-  face-api-1.7.15/demo/sampleN.jpg  input photos (from models/fetch-face-models.sh)
+  face-api-1.7.15/demo/sampleN.jpg  input photos (from models/face/fetch-face-models.sh)
   node-golden/                      scratch npm folder (\$GOLDEN_NODE_DIR overrides)
   test-inputs/sampleN.png           output
 EOF
@@ -83,7 +83,7 @@ command -v npm >/dev/null 2>&1 || die "npm is needed (apt-get install npm)"
 
 for n in 1 2 3 4 5 6; do
   [ -f "$demo/sample$n.jpg" ] ||
-    die "$demo/sample$n.jpg is missing: run models/fetch-face-models.sh (affect-fetch-models) first"
+    die "$demo/sample$n.jpg is missing: run models/face/fetch-face-models.sh (affect-fetch-models) first"
 done
 
 # True when node_modules/<name> exists with exactly the version pinned in

@@ -5,7 +5,7 @@
 # Run by hand, outside the repository, in a virtual environment with torch,
 # torchaudio and numpy (see README.md):
 #   python make-golden.py [austen-0930.wav] > austen-0930.json
-# The C test (tests/models/test-speech.c) compares models/affect-speech.c,
+# The C test (tests/models/test-speech.c) compares models/speech/affect-speech.c,
 # affect-mfcc.c and affect-pitch.c with this JSON without needing torch.
 #
 # The reference is computed in float64 (the waveform dtype sets the dtype of

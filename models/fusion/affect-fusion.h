@@ -19,7 +19,7 @@
  * labels, features) and every tensor's name, dtype and shape; unexpected
  * tensors are rejected too. Errors name the file and what is wrong.
  *
- * GLib + affect_sgemm() (models/affect-gemm.h) only, no GStreamer. An
+ * GLib + affect_sgemm() (models/cpu/affect-gemm.h) only, no GStreamer. An
  * AffectFusion is immutable after loading (except for
  * affect_fusion_set_n_threads(), to be called before sharing it);
  * affect_fusion_run() may be called from several threads at once.

@@ -101,7 +101,7 @@ find_converter() {
     return
   fi
   local c
-  for c in "$script_dir/affect-convert-tfjs" "$script_dir/tools/affect-convert-tfjs"; do
+  for c in "$script_dir/affect-convert-tfjs" "$script_dir/../tools/affect-convert-tfjs"; do
     if [ -x "$c" ]; then
       converter="$c"
       return
