@@ -1,0 +1,755 @@
+/* gst-affect — models/cpu/
+ * Copyright (C) 2026 gst-affect developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The CPU backend: regular, depthwise and separable convolutions (im2col
+ * tiles through sgemm, a direct loop for few input channels), spatial
+ * pooling and the bilinear resize.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <math.h>
+#include <string.h>
+
+#include "cpu-private.h"
+
+/* ---- depthwise kernel -------------------------------------------------- */
+
+typedef struct {
+  const float *x;
+  const float *filter; /* [kh, kw, c] */
+  const float *bias;   /* [c] or NULL (zeros) */
+  int h, w, c, oh, ow, kh, kw, stride, pt, pl;
+} DwParams;
+
+/* Depthwise output of the flattened output pixels [p0, p1) into out
+ * (row p0 first), without activation. Each element is bias + the taps in
+ * (ky, kx) order, whatever the chunking. */
+MULTIVERSION static void
+dw_pixels (const DwParams *d, gsize p0, gsize p1, float *out)
+{
+  const int c = d->c;
+  const gsize per_image = (gsize)d->oh * d->ow;
+  int n = (int)(p0 / per_image), oy, ox;
+  gsize p;
+
+  oy = (int)(p0 % per_image) / d->ow;
+  ox = (int)(p0 % per_image) % d->ow;
+  for (p = p0; p < p1; p++, out += c) {
+    int iy0 = oy * d->stride - d->pt, ix0 = ox * d->stride - d->pl;
+    int ky0 = MAX (0, -iy0), ky1 = MIN (d->kh, d->h - iy0);
+    int kx0 = MAX (0, -ix0), kx1 = MIN (d->kw, d->w - ix0);
+    const float *img = d->x + (gsize)n * d->h * d->w * c;
+    int ch = 0, ky, kx;
+
+    /* Two horizontally adjacent pixels with the same taps in bounds (the
+     * interior): 32 channels of both at once, eight accumulators, shared
+     * filter loads. Same per-element order as the one-pixel loop. */
+    if (c % 32 == 0 && p + 1 < p1 && ox + 1 < d->ow) {
+      int ix1 = ix0 + d->stride;
+      if (kx0 == 0 && kx1 == d->kw && ix1 + d->kw <= d->w) {
+        for (; ch + 32 <= c; ch += 32) {
+          v8f a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 }, b0, b1, b2, b3,
+              x0, x1, x2, x3, f0, f1, f2, f3;
+          if (d->bias) {
+            LOAD8 (a0, d->bias + ch);
+            LOAD8 (a1, d->bias + ch + 8);
+            LOAD8 (a2, d->bias + ch + 16);
+            LOAD8 (a3, d->bias + ch + 24);
+          }
+          b0 = a0;
+          b1 = a1;
+          b2 = a2;
+          b3 = a3;
+          for (ky = ky0; ky < ky1; ky++) {
+            const float *xr = img + ((gsize)(iy0 + ky) * d->w + ix0) * c + ch;
+            const float *xs = xr + (gsize)d->stride * c;
+            const float *fr = d->filter + (gsize)ky * d->kw * c + ch;
+            for (kx = 0; kx < d->kw; kx++) {
+              const float *fp = fr + (gsize)kx * c;
+              const float *xp = xr + (gsize)kx * c, *xq = xs + (gsize)kx * c;
+              LOAD8 (f0, fp);
+              LOAD8 (f1, fp + 8);
+              LOAD8 (f2, fp + 16);
+              LOAD8 (f3, fp + 24);
+              LOAD8 (x0, xp);
+              LOAD8 (x1, xp + 8);
+              LOAD8 (x2, xp + 16);
+              LOAD8 (x3, xp + 24);
+              a0 += x0 * f0;
+              a1 += x1 * f1;
+              a2 += x2 * f2;
+              a3 += x3 * f3;
+              LOAD8 (x0, xq);
+              LOAD8 (x1, xq + 8);
+              LOAD8 (x2, xq + 16);
+              LOAD8 (x3, xq + 24);
+              b0 += x0 * f0;
+              b1 += x1 * f1;
+              b2 += x2 * f2;
+              b3 += x3 * f3;
+            }
+          }
+          STORE8 (out + ch, a0);
+          STORE8 (out + ch + 8, a1);
+          STORE8 (out + ch + 16, a2);
+          STORE8 (out + ch + 24, a3);
+          STORE8 (out + c + ch, b0);
+          STORE8 (out + c + ch + 8, b1);
+          STORE8 (out + c + ch + 16, b2);
+          STORE8 (out + c + ch + 24, b3);
+        }
+        /* Both pixels done: advance past the second one. */
+        p++;
+        out += c;
+        ox++;
+      }
+    }
+
+    /* 32 channels at a time: four independent accumulators. */
+    for (; ch + 32 <= c; ch += 32) {
+      v8f a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 }, x0, x1, x2, x3, f0,
+          f1, f2, f3;
+      if (d->bias) {
+        LOAD8 (a0, d->bias + ch);
+        LOAD8 (a1, d->bias + ch + 8);
+        LOAD8 (a2, d->bias + ch + 16);
+        LOAD8 (a3, d->bias + ch + 24);
+      }
+      for (ky = ky0; ky < ky1; ky++) {
+        const float *xr = img + ((gsize)(iy0 + ky) * d->w + ix0) * c + ch;
+        const float *fr = d->filter + (gsize)ky * d->kw * c + ch;
+        for (kx = kx0; kx < kx1; kx++) {
+          const float *xp = xr + (gsize)kx * c, *fp = fr + (gsize)kx * c;
+          LOAD8 (x0, xp);
+          LOAD8 (x1, xp + 8);
+          LOAD8 (x2, xp + 16);
+          LOAD8 (x3, xp + 24);
+          LOAD8 (f0, fp);
+          LOAD8 (f1, fp + 8);
+          LOAD8 (f2, fp + 16);
+          LOAD8 (f3, fp + 24);
+          a0 += x0 * f0;
+          a1 += x1 * f1;
+          a2 += x2 * f2;
+          a3 += x3 * f3;
+        }
+      }
+      STORE8 (out + ch, a0);
+      STORE8 (out + ch + 8, a1);
+      STORE8 (out + ch + 16, a2);
+      STORE8 (out + ch + 24, a3);
+    }
+    for (; ch + 8 <= c; ch += 8) {
+      v8f acc = { 0 }, xv, fv;
+      if (d->bias)
+        LOAD8 (acc, d->bias + ch);
+      for (ky = ky0; ky < ky1; ky++) {
+        const float *xr = img + ((gsize)(iy0 + ky) * d->w + ix0) * c + ch;
+        const float *fr = d->filter + (gsize)ky * d->kw * c + ch;
+        for (kx = kx0; kx < kx1; kx++) {
+          LOAD8 (xv, xr + (gsize)kx * c);
+          LOAD8 (fv, fr + (gsize)kx * c);
+          acc += xv * fv;
+        }
+      }
+      STORE8 (out + ch, acc);
+    }
+    for (; ch < c; ch++) {
+      float acc = d->bias ? d->bias[ch] : 0.0f;
+      for (ky = ky0; ky < ky1; ky++) {
+        const float *xr = img + ((gsize)(iy0 + ky) * d->w + ix0) * c + ch;
+        const float *fr = d->filter + (gsize)ky * d->kw * c + ch;
+        for (kx = kx0; kx < kx1; kx++)
+          acc += xr[(gsize)kx * c] * fr[(gsize)kx * c];
+      }
+      out[ch] = acc;
+    }
+    /* Next output pixel. */
+    if (++ox == d->ow) {
+      ox = 0;
+      if (++oy == d->oh) {
+        oy = 0;
+        n++;
+      }
+    }
+  }
+}
+
+typedef struct {
+  DwParams d;
+  float *y;
+  AffectActivation act;
+} DepthwiseJob;
+
+static void
+depthwise_range (gpointer data, gsize start, gsize end, int tid)
+{
+  DepthwiseJob *j = data;
+  float *out = j->y + start * j->d.c;
+
+  dw_pixels (&j->d, start, end, out);
+  cpu_activate (out, (end - start) * j->d.c, j->act);
+}
+
+/* ---- im2col ------------------------------------------------------------ */
+
+/* Rows of the im2col matrix for output pixels [p0, p1): K = kh * kw * cin
+ * ordered (ky, kx, ci) like the HWIO filter; padded taps are zeros. */
+static void
+im2col_pixels (const AffectTensor *x, int oh, int ow, int kh, int kw,
+    int stride, int pt, int pl, gsize p0, gsize p1, float *col)
+{
+  const int cin = x->c, h = x->h, w = x->w;
+  const gsize seg = (gsize)kw * cin;
+  const gsize per_image = (gsize)oh * ow;
+  gsize p;
+
+  for (p = p0; p < p1; p++) {
+    int n = (int)(p / per_image);
+    int rem = (int)(p % per_image);
+    int oy = rem / ow, ox = rem % ow;
+    int iy0 = oy * stride - pt, ix0 = ox * stride - pl;
+    gboolean full_x = ix0 >= 0 && ix0 + kw <= w;
+    const float *img = x->data + (gsize)n * h * w * cin;
+    int ky, kx;
+
+    for (ky = 0; ky < kh; ky++, col += seg) {
+      int iy = iy0 + ky;
+      const float *src;
+      if (iy < 0 || iy >= h) {
+        memset (col, 0, seg * sizeof (float));
+        continue;
+      }
+      src = img + (gsize)iy * w * cin;
+      if (full_x) {
+        memcpy (col, src + (gsize)ix0 * cin, seg * sizeof (float));
+        continue;
+      }
+      for (kx = 0; kx < kw; kx++) {
+        int ix = ix0 + kx;
+        if (ix < 0 || ix >= w)
+          memset (col + (gsize)kx * cin, 0, (gsize)cin * sizeof (float));
+        else
+          memcpy (col + (gsize)kx * cin, src + (gsize)ix * cin,
+              (gsize)cin * sizeof (float));
+      }
+    }
+  }
+}
+
+/* ---- direct convolution for few input channels ------------------------ */
+
+/* With cin <= 4 (the RGB first layers) K is tiny and OpenBLAS's generic
+ * kernels (affect_gemm_is_generic()) run far below their peak; a direct
+ * loop that keeps 32 output channels in registers and broadcasts each
+ * input value is several times faster. Sum order per
+ * element: bias, then the in-bounds taps in (ky, kx, ci) order (for the
+ * 8/16-channel remainders: even taps and odd taps in two partial sums, then
+ * added), the same for every tiling. */
+#ifndef DIRECT_MAX_CIN
+#define DIRECT_MAX_CIN 4
+#endif
+
+typedef struct {
+  const float *x;
+  const float *filter; /* [kh, kw, cin, cout] */
+  const float *bias;   /* [cout] */
+  float *y;
+  int h, w, cin, cout, oh, ow, kh, kw, stride, pt, pl;
+  AffectActivation act;
+} DirectJob;
+
+MULTIVERSION static void
+direct_conv_pixels (const DirectJob *d, gsize p0, gsize p1)
+{
+  const int cin = d->cin, cout = d->cout;
+  const gsize per_image = (gsize)d->oh * d->ow;
+  int n = (int)(p0 / per_image), oy, ox;
+  float *out = d->y + p0 * cout;
+  gsize p;
+
+  oy = (int)(p0 % per_image) / d->ow;
+  ox = (int)(p0 % per_image) % d->ow;
+  for (p = p0; p < p1; p++, out += cout) {
+    int iy0 = oy * d->stride - d->pt, ix0 = ox * d->stride - d->pl;
+    int ky0 = MAX (0, -iy0), ky1 = MIN (d->kh, d->h - iy0);
+    int kx0 = MAX (0, -ix0), kx1 = MIN (d->kw, d->w - ix0);
+    const float *img = d->x + (gsize)n * d->h * d->w * cin;
+    int co = 0, ky, kx, ci;
+
+    for (; co + 32 <= cout; co += 32) {
+      v8f a0, a1, a2, a3, f0, f1, f2, f3;
+      LOAD8 (a0, d->bias + co);
+      LOAD8 (a1, d->bias + co + 8);
+      LOAD8 (a2, d->bias + co + 16);
+      LOAD8 (a3, d->bias + co + 24);
+      for (ky = ky0; ky < ky1; ky++)
+        for (kx = kx0; kx < kx1; kx++) {
+          const float *xp = img + ((gsize)(iy0 + ky) * d->w + ix0 + kx) * cin;
+          const float *fp
+              = d->filter + ((gsize)(ky * d->kw + kx) * cin) * cout + co;
+          for (ci = 0; ci < cin; ci++, fp += cout) {
+            v8f xv = { 0 };
+            xv += xp[ci];
+            LOAD8 (f0, fp);
+            LOAD8 (f1, fp + 8);
+            LOAD8 (f2, fp + 16);
+            LOAD8 (f3, fp + 24);
+            a0 += xv * f0;
+            a1 += xv * f1;
+            a2 += xv * f2;
+            a3 += xv * f3;
+          }
+        }
+      STORE8 (out + co, a0);
+      STORE8 (out + co + 8, a1);
+      STORE8 (out + co + 16, a2);
+      STORE8 (out + co + 24, a3);
+    }
+    /* 8 or 16 channels: too few accumulators for the add latency, so the
+     * taps alternate between two accumulator sets summed at the end. */
+    for (; co + 16 <= cout; co += 16) {
+      v8f a0, a1, b0 = { 0 }, b1 = { 0 }, f0, f1;
+      int tap = 0;
+      LOAD8 (a0, d->bias + co);
+      LOAD8 (a1, d->bias + co + 8);
+      for (ky = ky0; ky < ky1; ky++)
+        for (kx = kx0; kx < kx1; kx++) {
+          const float *xp = img + ((gsize)(iy0 + ky) * d->w + ix0 + kx) * cin;
+          const float *fp
+              = d->filter + ((gsize)(ky * d->kw + kx) * cin) * cout + co;
+          for (ci = 0; ci < cin; ci++, fp += cout, tap++) {
+            v8f xv = { 0 };
+            xv += xp[ci];
+            LOAD8 (f0, fp);
+            LOAD8 (f1, fp + 8);
+            if (tap & 1) {
+              b0 += xv * f0;
+              b1 += xv * f1;
+            } else {
+              a0 += xv * f0;
+              a1 += xv * f1;
+            }
+          }
+        }
+      a0 += b0;
+      a1 += b1;
+      STORE8 (out + co, a0);
+      STORE8 (out + co + 8, a1);
+    }
+    for (; co + 8 <= cout; co += 8) {
+      v8f a0, b0 = { 0 }, f0;
+      int tap = 0;
+      LOAD8 (a0, d->bias + co);
+      for (ky = ky0; ky < ky1; ky++)
+        for (kx = kx0; kx < kx1; kx++) {
+          const float *xp = img + ((gsize)(iy0 + ky) * d->w + ix0 + kx) * cin;
+          const float *fp
+              = d->filter + ((gsize)(ky * d->kw + kx) * cin) * cout + co;
+          for (ci = 0; ci < cin; ci++, fp += cout, tap++) {
+            v8f xv = { 0 };
+            xv += xp[ci];
+            LOAD8 (f0, fp);
+            if (tap & 1)
+              b0 += xv * f0;
+            else
+              a0 += xv * f0;
+          }
+        }
+      a0 += b0;
+      STORE8 (out + co, a0);
+    }
+    for (; co < cout; co++) {
+      float acc = d->bias[co];
+      for (ky = ky0; ky < ky1; ky++)
+        for (kx = kx0; kx < kx1; kx++) {
+          const float *xp = img + ((gsize)(iy0 + ky) * d->w + ix0 + kx) * cin;
+          const float *fp
+              = d->filter + ((gsize)(ky * d->kw + kx) * cin) * cout + co;
+          for (ci = 0; ci < cin; ci++)
+            acc += xp[ci] * fp[(gsize)ci * cout];
+        }
+      out[co] = acc;
+    }
+    if (++ox == d->ow) {
+      ox = 0;
+      if (++oy == d->oh) {
+        oy = 0;
+        n++;
+      }
+    }
+  }
+}
+
+static void
+direct_conv_range (gpointer data, gsize start, gsize end, int tid)
+{
+  DirectJob *d = data;
+
+  direct_conv_pixels (d, start, end);
+  cpu_activate (d->y + start * d->cout, (end - start) * d->cout, d->act);
+}
+
+/* ---- convolution ------------------------------------------------------- */
+
+/* GEMM convolutions are cut in tiles of (block of output pixels) x (block
+ * of output channels). Each tile builds its own A block (im2col, depthwise
+ * output, or a view of the input for 1×1), then fills its part of y with
+ * the bias, runs a single-threaded sgemm with beta = 1 and applies the
+ * activation while the tile is still in cache. Tiles are spread over the
+ * pool threads. */
+typedef struct {
+  AffectConv *conv;
+  const AffectTensor *x;
+  AffectTensor *y;
+  int pt, pl;
+  gsize K;         /* columns of A */
+  gsize block;     /* output pixels per tile */
+  gsize n_pblocks; /* pixel blocks per image */
+  int n_cblocks;   /* output-channel blocks per pixel block */
+  int cblock;      /* output channels per block (last: rest) */
+  gboolean direct; /* 1×1 stride 1: A is x itself */
+  float *scratch;  /* per thread: block * K floats */
+  gsize scratch_stride;
+  DwParams dw;
+} GemmConvJob;
+
+static void
+gemm_conv_range (gpointer data, gsize start, gsize end, int tid)
+{
+  GemmConvJob *j = data;
+  AffectConv *conv = j->conv;
+  const gsize per_image = (gsize)j->y->h * j->y->w;
+  const int cout = conv->cout;
+  float *a_buf = j->scratch + (gsize)tid * j->scratch_stride;
+  gsize built = G_MAXSIZE; /* pixel block currently in a_buf */
+  gsize t;
+
+  for (t = start; t < end; t++) {
+    /* Tiles never straddle two images and their geometry depends only on
+     * the layer and the image size, never on the batch size or the number
+     * of threads: every image goes through the very same sgemm calls, so
+     * results are bit-identical across batch sizes and thread counts. */
+    gsize pb = t / j->n_cblocks; /* global pixel-block index */
+    int cb = (int)(t % j->n_cblocks);
+    gsize img = pb / j->n_pblocks, pbi = pb % j->n_pblocks;
+    gsize p0 = img * per_image + pbi * j->block;
+    gsize p1 = MIN ((img + 1) * per_image, p0 + j->block);
+    int c0 = cb * j->cblock, nc = MIN (cout - c0, j->cblock);
+    const float *a;
+    float *yb = j->y->data + p0 * cout + c0;
+
+    if (j->direct) {
+      a = j->x->data + p0 * j->K;
+    } else {
+      if (built != pb) {
+        if (conv->kind == AFFECT_CONV_SEPARABLE)
+          dw_pixels (&j->dw, p0, p1, a_buf);
+        else
+          im2col_pixels (j->x, j->y->h, j->y->w, conv->kh, conv->kw,
+              conv->stride, j->pt, j->pl, p0, p1, a_buf);
+        built = pb;
+      }
+      a = a_buf;
+    }
+    cpu_sgemm_rm ((int)(p1 - p0), nc, (int)j->K, a, (int)j->K,
+        conv->filter + c0, cout, 0.0f, yb, cout);
+    cpu_bias_act_rows (yb, p1 - p0, nc, cout, conv->bias + c0, conv->act);
+  }
+}
+
+gboolean
+cpu_conv_prepare (AffectBackend *be, AffectConv *conv)
+{
+  /* The folded HWIO filter is already the [K, cout] row-major matrix sgemm
+   * wants and the [kh, kw, c] depthwise filter has channels innermost:
+   * nothing to repack. */
+  conv->priv = NULL;
+  return TRUE;
+}
+
+void
+cpu_conv_free (AffectBackend *be, AffectConv *conv)
+{
+  conv->priv = NULL;
+}
+
+/* Target size of one tile's A block plus output, in floats (fits L2). */
+#define TILE_FLOATS (64 * 1024)
+#define MIN_BLOCK 32
+#define MAX_BLOCK 4096
+/* Small images split their output channels in blocks of at least
+ * MIN_CBLOCK until they have MIN_TILES tiles. */
+#define MIN_TILES 4
+#define MIN_CBLOCK 64
+
+void
+cpu_conv_forward (AffectBackend *be, AffectConv *conv, const AffectTensor *x,
+    AffectTensor *y, int pad_top, int pad_left)
+{
+  CpuBackend *cpu = be->priv;
+  const gsize M = (gsize)y->n * y->h * y->w; /* output pixels */
+  int threads;
+  DwParams dw = { x->data, conv->dw_filter, NULL, x->h, x->w, x->c, y->h, y->w,
+    conv->kh, conv->kw, conv->stride, pad_top, pad_left };
+  GemmConvJob j;
+  gsize per_image, n_tiles;
+
+  threads = cpu_begin (be);
+
+  if (conv->kind == AFFECT_CONV_DEPTHWISE) {
+    DepthwiseJob dj = { dw, y->data, conv->act };
+    dj.d.bias = conv->bias;
+    cpu_parallel_for (be, M, 64, depthwise_range, &dj);
+    goto done;
+  }
+
+  /* With oneDNN or tuned OpenBLAS kernels (AVX2/AVX-512) im2col + sgemm
+   * is faster than the direct loop even for 3 input channels. */
+  if (conv->kind == AFFECT_CONV_REGULAR && conv->cin <= DIRECT_MAX_CIN
+      && cpu->direct_small_cin) {
+    DirectJob dj = { x->data, conv->filter, conv->bias, y->data, x->h, x->w,
+      x->c, conv->cout, y->h, y->w, conv->kh, conv->kw, conv->stride, pad_top,
+      pad_left, conv->act };
+    cpu_parallel_for (be, M, 64, direct_conv_range, &dj);
+    goto done;
+  }
+
+  memset (&j, 0, sizeof (j));
+  j.conv = conv;
+  j.x = x;
+  j.y = y;
+  j.pt = pad_top;
+  j.pl = pad_left;
+  j.dw = dw;
+  j.K = conv->kind == AFFECT_CONV_REGULAR
+            ? (gsize)conv->kh * conv->kw * conv->cin
+            : (gsize)conv->cin;
+  j.direct = conv->kind == AFFECT_CONV_REGULAR && conv->kh == 1 && conv->kw == 1
+             && conv->stride == 1;
+
+  /* Pixel blocks sized for the cache; small images also split their
+   * output channels so late layers still give every thread work. The
+   * tiling depends on the layer and the image size only (see
+   * gemm_conv_range). */
+  per_image = (gsize)y->h * y->w;
+  j.block = CLAMP (TILE_FLOATS / (j.K + conv->cout), MIN_BLOCK, MAX_BLOCK);
+  j.block = MIN (j.block, MAX ((gsize)1, cpu->ws_max / j.K));
+  j.block = MIN (j.block, per_image);
+  j.n_pblocks = (per_image + j.block - 1) / j.block;
+  j.n_cblocks = 1;
+  j.cblock = conv->cout;
+  if (j.n_pblocks < MIN_TILES && conv->cout >= 2 * MIN_CBLOCK) {
+    int want = (int)((MIN_TILES + j.n_pblocks - 1) / j.n_pblocks);
+    int width = (conv->cout + want - 1) / want;
+    width = MAX (MIN_CBLOCK, (width + 15) / 16 * 16);
+    j.cblock = MIN (width, conv->cout);
+    j.n_cblocks = (conv->cout + j.cblock - 1) / j.cblock;
+  }
+  n_tiles = (gsize)y->n * j.n_pblocks * j.n_cblocks;
+
+  if (!j.direct) {
+    j.scratch_stride = j.block * j.K;
+    j.scratch = cpu_workspace (cpu, j.scratch_stride * threads);
+    if (j.scratch == NULL) {
+      g_critical ("affect cpu backend: out of memory for a %" G_GSIZE_FORMAT
+                  "-float convolution workspace",
+          j.scratch_stride * threads);
+      memset (y->data, 0, M * conv->cout * sizeof (float));
+      goto done;
+    }
+  }
+
+  cpu_parallel_for (be, n_tiles, 1, gemm_conv_range, &j);
+
+done:
+  cpu_end (be);
+}
+
+/* ---- fully connected --------------------------------------------------- */
+
+/* ---- pooling ----------------------------------------------------------- */
+
+typedef struct {
+  const float *x;
+  float *y;
+  int h, w, c, oh, ow, k, stride, pt, pl;
+  AffectPoolKind kind;
+} PoolJob;
+
+/* One output pixel of a pooling window over channels [0, c). Max: the
+ * in-bounds maximum (padding ignored); avg: the in-bounds sum in (ky, kx)
+ * order divided by the in-bounds count. */
+MULTIVERSION static void
+pool_pixel (const PoolJob *j, const float *img, int iy0, int ky0, int ky1,
+    int ix0, int kx0, int kx1, float *out)
+{
+  const int c = j->c;
+  int ch = 0, ky, kx;
+
+  if (j->kind == AFFECT_POOL_MAX) {
+    for (; ch + 8 <= c; ch += 8) {
+      v8f acc, v;
+      v8i gt;
+      LOAD8 (acc, img + ((gsize)(iy0 + ky0) * j->w + ix0 + kx0) * c + ch);
+      for (ky = ky0; ky < ky1; ky++)
+        for (kx = kx0; kx < kx1; kx++) {
+          LOAD8 (v, img + ((gsize)(iy0 + ky) * j->w + ix0 + kx) * c + ch);
+          gt = v > acc;
+          acc = (v8f)(((v8i)v & gt) | ((v8i)acc & ~gt));
+        }
+      STORE8 (out + ch, acc);
+    }
+    for (; ch < c; ch++) {
+      float acc = img[((gsize)(iy0 + ky0) * j->w + ix0 + kx0) * c + ch];
+      for (ky = ky0; ky < ky1; ky++)
+        for (kx = kx0; kx < kx1; kx++) {
+          float v = img[((gsize)(iy0 + ky) * j->w + ix0 + kx) * c + ch];
+          acc = v > acc ? v : acc;
+        }
+      out[ch] = acc;
+    }
+  } else {
+    const float count = (float)((ky1 - ky0) * (kx1 - kx0));
+    for (; ch + 8 <= c; ch += 8) {
+      v8f acc = { 0 }, v;
+      for (ky = ky0; ky < ky1; ky++)
+        for (kx = kx0; kx < kx1; kx++) {
+          LOAD8 (v, img + ((gsize)(iy0 + ky) * j->w + ix0 + kx) * c + ch);
+          acc += v;
+        }
+      acc /= count;
+      STORE8 (out + ch, acc);
+    }
+    for (; ch < c; ch++) {
+      float acc = 0.0f;
+      for (ky = ky0; ky < ky1; ky++)
+        for (kx = kx0; kx < kx1; kx++)
+          acc += img[((gsize)(iy0 + ky) * j->w + ix0 + kx) * c + ch];
+      out[ch] = acc / count;
+    }
+  }
+}
+
+static void
+pool_range (gpointer data, gsize start, gsize end, int tid)
+{
+  PoolJob *j = data;
+  gsize r;
+
+  for (r = start; r < end; r++) {
+    int n = (int)(r / j->oh), oy = (int)(r % j->oh), ox;
+    int iy0 = oy * j->stride - j->pt;
+    int ky0 = MAX (0, -iy0), ky1 = MIN (j->k, j->h - iy0);
+    const float *img = j->x + (gsize)n * j->h * j->w * j->c;
+
+    for (ox = 0; ox < j->ow; ox++) {
+      int ix0 = ox * j->stride - j->pl;
+      int kx0 = MAX (0, -ix0), kx1 = MIN (j->k, j->w - ix0);
+      pool_pixel (
+          j, img, iy0, ky0, ky1, ix0, kx0, kx1, j->y + (r * j->ow + ox) * j->c);
+    }
+  }
+}
+
+void
+cpu_pool (AffectBackend *be, AffectPoolKind kind, const AffectTensor *x,
+    AffectTensor *y, int k, int stride, int pad_top, int pad_left)
+{
+  PoolJob j = { x->data, y->data, x->h, x->w, x->c, y->h, y->w, k, stride,
+    pad_top, pad_left, kind };
+
+  cpu_begin (be);
+  cpu_parallel_for (be, (gsize)y->n * y->h, 1, pool_range, &j);
+  cpu_end (be);
+}
+
+void
+cpu_global_mean (AffectBackend *be, const AffectTensor *x, AffectTensor *y)
+{
+  const gsize hw = (gsize)x->h * x->w;
+  double *sum = g_new (double, x->c);
+  int n, ch;
+  gsize p;
+
+  for (n = 0; n < x->n; n++) {
+    const float *img = x->data + (gsize)n * hw * x->c;
+    memset (sum, 0, (gsize)x->c * sizeof (double));
+    for (p = 0; p < hw; p++)
+      for (ch = 0; ch < x->c; ch++)
+        sum[ch] += img[p * x->c + ch];
+    for (ch = 0; ch < x->c; ch++)
+      y->data[(gsize)n * x->c + ch] = (float)(sum[ch] / (double)hw);
+  }
+  g_free (sum);
+}
+
+/* ---- resize ------------------------------------------------------------ */
+
+typedef struct {
+  const float *x;
+  float *y;
+  int h, w, c, oh, ow;
+  int *x0, *x1;
+  double *fx;
+} ResizeJob;
+
+static void
+resize_range (gpointer data, gsize start, gsize end, int tid)
+{
+  ResizeJob *j = data;
+  const double ry = (double)j->h / (double)j->oh;
+  const int c = j->c;
+  gsize r;
+
+  for (r = start; r < end; r++) {
+    int n = (int)(r / j->oh), oy = (int)(r % j->oh), ox, ch;
+    double src = ry * oy;
+    int y0 = (int)floor (src);
+    int y1 = MIN ((int)ceil (src), j->h - 1);
+    double fy = src - y0;
+    const float *img = j->x + (gsize)n * j->h * j->w * c;
+    const float *row0 = img + (gsize)y0 * j->w * c;
+    const float *row1 = img + (gsize)y1 * j->w * c;
+    float *out = j->y + r * (gsize)j->ow * c;
+
+    for (ox = 0; ox < j->ow; ox++) {
+      const float *tl = row0 + (gsize)j->x0[ox] * c;
+      const float *tr = row0 + (gsize)j->x1[ox] * c;
+      const float *bl = row1 + (gsize)j->x0[ox] * c;
+      const float *br = row1 + (gsize)j->x1[ox] * c;
+      double fx = j->fx[ox];
+      for (ch = 0; ch < c; ch++) {
+        double top = tl[ch] + (tr[ch] - (double)tl[ch]) * fx;
+        double bottom = bl[ch] + (br[ch] - (double)bl[ch]) * fx;
+        out[(gsize)ox * c + ch] = (float)(top + (bottom - top) * fy);
+      }
+    }
+  }
+}
+
+void
+cpu_resize_bilinear (AffectBackend *be, const AffectTensor *x, AffectTensor *y)
+{
+  const double rx = (double)x->w / (double)y->w;
+  ResizeJob j = { x->data, y->data, x->h, x->w, x->c, y->h, y->w,
+    g_new (int, y->w), g_new (int, y->w), g_new (double, y->w) };
+  int ox;
+
+  for (ox = 0; ox < y->w; ox++) {
+    double src = rx * ox;
+    j.x0[ox] = (int)floor (src);
+    j.x1[ox] = MIN ((int)ceil (src), x->w - 1);
+    j.fx[ox] = src - j.x0[ox];
+  }
+  cpu_begin (be);
+  cpu_parallel_for (be, (gsize)y->n * y->h, 1, resize_range, &j);
+  cpu_end (be);
+  g_free (j.x0);
+  g_free (j.x1);
+  g_free (j.fx);
+}

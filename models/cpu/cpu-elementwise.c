@@ -1,0 +1,266 @@
+/* gst-affect — models/cpu/
+ * Copyright (C) 2026 gst-affect developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The CPU backend: activations (also the convolutions' epilogue), add,
+ * unary ops, zero padding and channel concatenation.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <math.h>
+#include <string.h>
+
+#include "cpu-private.h"
+
+/* ---- activations ------------------------------------------------------- */
+
+/* In-place activation; the vector and scalar paths use the same float
+ * operations, so results do not depend on alignment or length. */
+MULTIVERSION void
+cpu_activate (float *restrict p, gsize n, AffectActivation act)
+{
+  const v8f zero = { 0 };
+  const v8f six = { 6, 6, 6, 6, 6, 6, 6, 6 };
+  const v8f tenth = { 0.1f, 0.1f, 0.1f, 0.1f, 0.1f, 0.1f, 0.1f, 0.1f };
+  gsize i = 0;
+  v8f v, m;
+
+  switch (act) {
+    case AFFECT_ACT_RELU:
+      for (; i + 8 <= n; i += 8) {
+        LOAD8 (v, p + i);
+        v = RELU8 (v);
+        STORE8 (p + i, v);
+      }
+      for (; i < n; i++)
+        p[i] = p[i] > 0.0f ? p[i] : 0.0f;
+      break;
+    case AFFECT_ACT_RELU6:
+      for (; i + 8 <= n; i += 8) {
+        v8i below;
+        LOAD8 (v, p + i);
+        v = RELU8 (v);
+        below = v < six;
+        v = (v8f)(((v8i)v & below) | ((v8i)six & ~below));
+        STORE8 (p + i, v);
+      }
+      for (; i < n; i++) {
+        float r = p[i] > 0.0f ? p[i] : 0.0f;
+        p[i] = r < 6.0f ? r : 6.0f;
+      }
+      break;
+    case AFFECT_ACT_LEAKY:
+      /* tfjs: m = 0.1 x; relu(x - m) + m. */
+      for (; i + 8 <= n; i += 8) {
+        LOAD8 (v, p + i);
+        m = tenth * v;
+        v = v - m;
+        v = RELU8 (v) + m;
+        STORE8 (p + i, v);
+      }
+      for (; i < n; i++)
+        p[i] = leaky (p[i]);
+      break;
+    default:
+      break;
+  }
+}
+
+/* y[r, 0:nc] = act(y[r, 0:nc] + bias[0:nc]) for @rows rows of stride @ld:
+ * the GEMM epilogue (conv sum first, then bias, as tfjs does). */
+MULTIVERSION void
+cpu_bias_act_rows (float *y, gsize rows, int nc, int ld, const float *bias,
+    AffectActivation act)
+{
+  const v8f zero = { 0 };
+  const v8f six = { 6, 6, 6, 6, 6, 6, 6, 6 };
+  const v8f tenth = { 0.1f, 0.1f, 0.1f, 0.1f, 0.1f, 0.1f, 0.1f, 0.1f };
+  gsize r;
+
+  for (r = 0; r < rows; r++, y += ld) {
+    int ch = 0;
+    for (; ch + 8 <= nc; ch += 8) {
+      v8f v, b, m;
+      v8i below;
+      LOAD8 (v, y + ch);
+      LOAD8 (b, bias + ch);
+      v += b;
+      switch (act) {
+        case AFFECT_ACT_RELU:
+          v = RELU8 (v);
+          break;
+        case AFFECT_ACT_RELU6:
+          v = RELU8 (v);
+          below = v < six;
+          v = (v8f)(((v8i)v & below) | ((v8i)six & ~below));
+          break;
+        case AFFECT_ACT_LEAKY:
+          m = tenth * v;
+          v = v - m;
+          v = RELU8 (v) + m;
+          break;
+        default:
+          break;
+      }
+      STORE8 (y + ch, v);
+    }
+    for (; ch < nc; ch++) {
+      float v = y[ch] + bias[ch];
+      switch (act) {
+        case AFFECT_ACT_RELU:
+          v = v > 0.0f ? v : 0.0f;
+          break;
+        case AFFECT_ACT_RELU6:
+          v = v > 0.0f ? v : 0.0f;
+          v = v < 6.0f ? v : 6.0f;
+          break;
+        case AFFECT_ACT_LEAKY:
+          v = leaky (v);
+          break;
+        default:
+          break;
+      }
+      y[ch] = v;
+    }
+  }
+}
+
+void
+cpu_pad (AffectBackend *be, const AffectTensor *x, AffectTensor *y, int top,
+    int left)
+{
+  const gsize c = (gsize)x->c;
+  const gsize yrow = (gsize)y->w * c, xrow = (gsize)x->w * c;
+  const gsize lpad = (gsize)left * c, rpad = yrow - xrow - lpad;
+  const int bottom = y->h - x->h - top;
+  int n, r;
+
+  /* Write every output element once: zero borders, copied interior. */
+  for (n = 0; n < x->n; n++) {
+    float *img = y->data + (gsize)n * y->h * yrow;
+    memset (img, 0, (gsize)top * yrow * sizeof (float));
+    for (r = 0; r < x->h; r++) {
+      float *row = img + (gsize)(r + top) * yrow;
+      memset (row, 0, lpad * sizeof (float));
+      memcpy (row + lpad, x->data + ((gsize)n * x->h + r) * xrow,
+          xrow * sizeof (float));
+      memset (row + lpad + xrow, 0, rpad * sizeof (float));
+    }
+    memset (img + (gsize)(top + x->h) * yrow, 0,
+        (gsize)bottom * yrow * sizeof (float));
+  }
+}
+
+void
+cpu_concat_channels (AffectBackend *be, const AffectTensor *a,
+    const AffectTensor *b, AffectTensor *y)
+{
+  gsize p, pix = (gsize)a->n * a->h * a->w;
+
+  for (p = 0; p < pix; p++) {
+    memcpy (
+        y->data + p * y->c, a->data + p * a->c, (gsize)a->c * sizeof (float));
+    memcpy (y->data + p * y->c + a->c, b->data + p * b->c,
+        (gsize)b->c * sizeof (float));
+  }
+}
+
+void
+cpu_pad_channels (AffectBackend *be, const AffectTensor *x, AffectTensor *y)
+{
+  gsize p, pix = (gsize)x->n * x->h * x->w;
+
+  for (p = 0; p < pix; p++) {
+    memcpy (
+        y->data + p * y->c, x->data + p * x->c, (gsize)x->c * sizeof (float));
+    memset (
+        y->data + p * y->c + x->c, 0, (gsize)(y->c - x->c) * sizeof (float));
+  }
+}
+
+/* ---- elementwise ------------------------------------------------------- */
+
+typedef struct {
+  const float *a, *b;
+  float *y;
+  AffectUnaryOp op;
+} ElemJob;
+
+MULTIVERSION static void
+add_floats (const float *a, const float *b, float *y, gsize n)
+{
+  gsize i = 0;
+
+  /* y may alias a (in place): each block is read before it is written. */
+  for (; i + 8 <= n; i += 8) {
+    v8f va, vb;
+    LOAD8 (va, a + i);
+    LOAD8 (vb, b + i);
+    va += vb;
+    STORE8 (y + i, va);
+  }
+  for (; i < n; i++)
+    y[i] = a[i] + b[i];
+}
+
+static void
+add_range (gpointer data, gsize start, gsize end, int tid)
+{
+  ElemJob *j = data;
+
+  add_floats (j->a + start, j->b + start, j->y + start, end - start);
+}
+
+void
+cpu_add (AffectBackend *be, const AffectTensor *a, const AffectTensor *b,
+    AffectTensor *y)
+{
+  ElemJob j = { a->data, b->data, y->data, 0 };
+
+  cpu_begin (be);
+  cpu_parallel_for (
+      be, affect_tensor_n_elements (y), ELEMENTWISE_GRAIN, add_range, &j);
+  cpu_end (be);
+}
+
+static void
+unary_range (gpointer data, gsize start, gsize end, int tid)
+{
+  ElemJob *j = data;
+  float *restrict p = j->y;
+  gsize i;
+
+  switch (j->op) {
+    case AFFECT_UNARY_RELU:
+      cpu_activate (p + start, end - start, AFFECT_ACT_RELU);
+      break;
+    case AFFECT_UNARY_RELU6:
+      cpu_activate (p + start, end - start, AFFECT_ACT_RELU6);
+      break;
+    case AFFECT_UNARY_LEAKY:
+      cpu_activate (p + start, end - start, AFFECT_ACT_LEAKY);
+      break;
+    case AFFECT_UNARY_SIGMOID:
+      for (i = start; i < end; i++)
+        p[i] = (float)(1.0 / (1.0 + exp (-(double)p[i])));
+      break;
+    case AFFECT_UNARY_TANH:
+      for (i = start; i < end; i++)
+        p[i] = (float)tanh ((double)p[i]);
+      break;
+  }
+}
+
+void
+cpu_unary (AffectBackend *be, AffectTensor *x, AffectUnaryOp op)
+{
+  ElemJob j = { NULL, NULL, x->data, op };
+
+  cpu_begin (be);
+  cpu_parallel_for (
+      be, affect_tensor_n_elements (x), ELEMENTWISE_GRAIN, unary_range, &j);
+  cpu_end (be);
+}

@@ -1,0 +1,182 @@
+/* gst-affect — models/cpu/
+ * Copyright (C) 2026 gst-affect developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The CPU backend's private interface, shared by its files (one per op
+ * family):
+ *   cpu-backend.c      the table, construction, memory
+ *   cpu-threads.c      the thread pool (cpu_begin/cpu_end/cpu_parallel_for)
+ *                      and the workspace
+ *   cpu-conv.c         convolutions, spatial pooling, resize
+ *   cpu-gemm.c         fully connected layers (affect-gemm.c: the sgemm
+ *                      provider, oneDNN or CBLAS)
+ *   cpu-elementwise.c  activations, add, pads, concatenation
+ *   cpu-norm.c         softmax (and the normalisation/attention family)
+ */
+
+#ifndef __AFFECT_CPU_PRIVATE_H__
+#define __AFFECT_CPU_PRIVATE_H__
+
+#include <string.h>
+
+#include "affect-backend.h"
+#include "affect-gemm.h"
+
+G_BEGIN_DECLS
+
+/* Upper bound of one tile's im2col / depthwise scratch in floats (64 MiB);
+ * AFFECT_CPU_WORKSPACE_FLOATS lowers it (tests). */
+#define WORKSPACE_MAX_FLOATS ((gsize)16 * 1024 * 1024)
+/* Elementwise ops are split in blocks of at least this many floats. */
+#define ELEMENTWISE_GRAIN 16384
+
+/* Processes items [start, end); @tid is the chunk index (0 = the calling
+ * thread), usable to pick per-thread scratch memory. */
+typedef void (*CpuRangeFunc) (gpointer data, gsize start, gsize end, int tid);
+
+typedef struct {
+  /* Serialises ops on this backend (they share the pool and workspace). */
+  GRecMutex lock;
+
+  /* Thread pool: n_workers threads plus the calling thread. */
+  GMutex pool_lock;
+  GCond start_cond;
+  GCond done_cond;
+  GThread **workers;
+  int n_workers;
+  int pool_threads; /* thread count the pool was sized for (0: none) */
+  guint generation;
+  int pending;
+  gboolean quit;
+  CpuRangeFunc func;
+  gpointer func_data;
+  gsize n_items;
+  int n_chunks;
+
+  /* Workspace for im2col and depthwise intermediates. */
+  float *ws;
+  gsize ws_floats;
+  gsize ws_max;              /* chunking threshold in floats */
+  gboolean direct_small_cin; /* direct loop for cin <= DIRECT_MAX_CIN */
+
+  /* Recently freed tensor blocks kept for reuse: fresh large allocations
+   * cost page faults on every inference. Guarded by cache_lock (tensors
+   * may be allocated and freed from any thread). */
+  GMutex cache_lock;
+  GSList *cache; /* of CpuBlock, most recent first */
+  gsize cache_bytes;
+} CpuBackend;
+
+typedef struct {
+  CpuBackend *cpu;
+  int index;  /* 1 .. n_workers */
+  guint seen; /* generation at start */
+} CpuWorker;
+
+/* ---- threads (cpu-threads.c) ------------------------------------------- */
+
+/* Locks the backend for one op and brings the pool to the configured size;
+ * returns the number of threads cpu_parallel_for() will use (the calling
+ * thread included) until cpu_end(). */
+int cpu_begin (AffectBackend *be);
+void cpu_end (AffectBackend *be);
+/* Runs func over [0, n_items) split in contiguous chunks of at least @grain
+ * items, at most one per thread (chunk index = @tid). Call between
+ * cpu_begin() and cpu_end(). */
+void cpu_parallel_for (AffectBackend *be, gsize n_items, gsize grain,
+    CpuRangeFunc func, gpointer data);
+/* The workspace, grown to at least @n floats; NULL on allocation failure.
+ * Call with cpu->lock held. */
+float *cpu_workspace (CpuBackend *cpu, gsize n);
+void cpu_pool_stop (CpuBackend *cpu);
+
+/* ---- vector helpers ---------------------------------------------------- */
+
+/* GCC/clang vector extensions: 8 floats. Without AVX the compiler lowers
+ * them to two SSE (or NEON) operations; on x86-64 GCC the hot kernels are
+ * also built for AVX2 and picked at run time (same operations, same
+ * results: no FMA contraction, -ffp-contract=off). */
+typedef float v8f __attribute__ ((vector_size (32)));
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) \
+    && defined(__linux__) && defined(__ELF__)
+#define MULTIVERSION __attribute__ ((target_clones ("avx2", "default")))
+#else
+#define MULTIVERSION
+#endif
+
+/* Unaligned 8-float load/store (memcpy compiles to one vector move). */
+#define LOAD8(v, p) memcpy (&(v), (p), sizeof (v8f))
+#define STORE8(p, v) memcpy ((p), &(v), sizeof (v8f))
+
+typedef gint32 v8i __attribute__ ((vector_size (32)));
+
+/* max(v, 0) without branches: keeps v where v > 0, else +0. */
+#define RELU8(v) ((v8f)((v8i)(v) & ((v) > zero)))
+
+static inline float
+leaky (float x)
+{
+  /* Exactly as tfjs: m = 0.1 x; relu(x - m) + m, in float32. */
+  float m = 0.1f * x;
+  float d = x - m;
+  return (d > 0.0f ? d : 0.0f) + m;
+}
+
+/* ---- shared kernels (cpu-elementwise.c) -------------------------------- */
+
+/* In-place activation; the vector and scalar paths use the same float
+ * operations, so results do not depend on alignment or length. */
+void cpu_activate (float *restrict p, gsize n, AffectActivation act);
+/* y[r, 0:nc] = act(y[r, 0:nc] + bias[0:nc]) for @rows rows of stride @ld:
+ * the GEMM epilogue (conv sum first, then bias, as tfjs does). */
+void cpu_bias_act_rows (float *y, gsize rows, int nc, int ld, const float *bias,
+    AffectActivation act);
+
+/* c[m, n] = a[m, k] b[k, n] + beta c, in the calling thread only (the
+ * pool provides the parallelism). The callers keep m the same for every
+ * image whatever the batch, so they do not depend on
+ * affect_gemm_rows_independent(). */
+static inline void
+cpu_sgemm_rm (int m, int n, int k, const float *a, int lda, const float *b,
+    int ldb, float beta, float *c, int ldc)
+{
+  affect_sgemm (1, FALSE, FALSE, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
+}
+
+/* ---- the table entries ------------------------------------------------- */
+
+gpointer cpu_alloc (AffectBackend *be, gsize n_bytes);
+void cpu_free (AffectBackend *be, gpointer data);
+void cpu_upload (
+    AffectBackend *be, AffectTensor *dst, const float *src, gsize n);
+void cpu_download (
+    AffectBackend *be, const AffectTensor *src, float *dst, gsize n);
+gboolean cpu_conv_prepare (AffectBackend *be, AffectConv *conv);
+void cpu_conv_forward (AffectBackend *be, AffectConv *conv,
+    const AffectTensor *x, AffectTensor *y, int pad_top, int pad_left);
+void cpu_conv_free (AffectBackend *be, AffectConv *conv);
+gboolean cpu_linear_prepare (AffectBackend *be, AffectLinear *lin);
+void cpu_linear_forward (AffectBackend *be, AffectLinear *lin,
+    const AffectTensor *x, AffectTensor *y, gsize rows);
+void cpu_linear_free (AffectBackend *be, AffectLinear *lin);
+void cpu_pad (AffectBackend *be, const AffectTensor *x, AffectTensor *y,
+    int top, int left);
+void cpu_pool (AffectBackend *be, AffectPoolKind kind, const AffectTensor *x,
+    AffectTensor *y, int k, int stride, int pad_top, int pad_left);
+void cpu_global_mean (
+    AffectBackend *be, const AffectTensor *x, AffectTensor *y);
+void cpu_add (AffectBackend *be, const AffectTensor *a, const AffectTensor *b,
+    AffectTensor *y);
+void cpu_unary (AffectBackend *be, AffectTensor *x, AffectUnaryOp op);
+void cpu_softmax (AffectBackend *be, AffectTensor *x);
+void cpu_concat_channels (AffectBackend *be, const AffectTensor *a,
+    const AffectTensor *b, AffectTensor *y);
+void cpu_pad_channels (
+    AffectBackend *be, const AffectTensor *x, AffectTensor *y);
+void cpu_resize_bilinear (
+    AffectBackend *be, const AffectTensor *x, AffectTensor *y);
+
+G_END_DECLS
+
+#endif /* __AFFECT_CPU_PRIVATE_H__ */

@@ -1,0 +1,179 @@
+/* gst-affect — models/cpu/
+ * Copyright (C) 2026 gst-affect developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The CPU backend's thread pool: n_threads - 1 persistent workers plus
+ * the calling thread, one op at a time per backend; and its workspace.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <math.h>
+#include <string.h>
+
+#include "cpu-private.h"
+
+static void
+chunk_bounds (gsize n_items, int n_chunks, int i, gsize *start, gsize *end)
+{
+  *start = n_items * (gsize)i / (gsize)n_chunks;
+  *end = n_items * (gsize)(i + 1) / (gsize)n_chunks;
+}
+
+static gpointer
+worker_main (gpointer data)
+{
+  CpuWorker *w = data;
+  CpuBackend *cpu = w->cpu;
+  guint seen;
+
+  g_mutex_lock (&cpu->pool_lock);
+  /* Jobs published after the worker was created must not be missed. */
+  seen = w->seen;
+  for (;;) {
+    gsize start, end;
+    while (!cpu->quit && cpu->generation == seen)
+      g_cond_wait (&cpu->start_cond, &cpu->pool_lock);
+    if (cpu->quit)
+      break;
+    seen = cpu->generation;
+    if (w->index < cpu->n_chunks) {
+      CpuRangeFunc func = cpu->func;
+      gpointer func_data = cpu->func_data;
+      chunk_bounds (cpu->n_items, cpu->n_chunks, w->index, &start, &end);
+      g_mutex_unlock (&cpu->pool_lock);
+      func (func_data, start, end, w->index);
+      g_mutex_lock (&cpu->pool_lock);
+      if (--cpu->pending == 0)
+        g_cond_signal (&cpu->done_cond);
+    }
+  }
+  g_mutex_unlock (&cpu->pool_lock);
+  g_free (w);
+  return NULL;
+}
+
+void
+cpu_pool_stop (CpuBackend *cpu)
+{
+  int i;
+
+  if (cpu->n_workers == 0)
+    return;
+  g_mutex_lock (&cpu->pool_lock);
+  cpu->quit = TRUE;
+  g_cond_broadcast (&cpu->start_cond);
+  g_mutex_unlock (&cpu->pool_lock);
+  for (i = 0; i < cpu->n_workers; i++)
+    g_thread_join (cpu->workers[i]);
+  g_free (cpu->workers);
+  cpu->workers = NULL;
+  cpu->n_workers = 0;
+  cpu->quit = FALSE;
+}
+
+/* Starts n_threads - 1 workers (a failure to start one only means fewer). */
+static void
+pool_start (CpuBackend *cpu, int n_threads)
+{
+  int i;
+
+  cpu->workers = g_new0 (GThread *, MAX (n_threads - 1, 1));
+  for (i = 0; i < n_threads - 1; i++) {
+    CpuWorker *w = g_new0 (CpuWorker, 1);
+    GError *err = NULL;
+    w->cpu = cpu;
+    w->index = i + 1;
+    w->seen = cpu->generation;
+    cpu->workers[i] = g_thread_try_new ("affect-cpu", worker_main, w, &err);
+    if (cpu->workers[i] == NULL) {
+      g_warning ("affect cpu backend: could not start a worker thread: %s",
+          err->message);
+      g_clear_error (&err);
+      g_free (w);
+      break;
+    }
+    cpu->n_workers++;
+  }
+}
+
+/* Locks the backend for one op and brings the pool to the configured size;
+ * returns the number of threads parallel_for() will use (the calling thread
+ * included) until cpu_end(). */
+int
+cpu_begin (AffectBackend *be)
+{
+  CpuBackend *cpu = be->priv;
+  int want;
+
+  g_rec_mutex_lock (&cpu->lock);
+  want = g_atomic_int_get (&be->n_threads);
+  if (cpu->pool_threads != want) {
+    cpu_pool_stop (cpu);
+    if (want > 1)
+      pool_start (cpu, want);
+    cpu->pool_threads = want;
+  }
+  return cpu->n_workers + 1;
+}
+
+void
+cpu_end (AffectBackend *be)
+{
+  CpuBackend *cpu = be->priv;
+
+  g_rec_mutex_unlock (&cpu->lock);
+}
+
+/* Runs func over [0, n_items) split in contiguous chunks of at least @grain
+ * items, at most one per thread (chunk index = @tid). Call between
+ * cpu_begin() and cpu_end(). */
+void
+cpu_parallel_for (AffectBackend *be, gsize n_items, gsize grain,
+    CpuRangeFunc func, gpointer data)
+{
+  CpuBackend *cpu = be->priv;
+  gsize n_chunks, start, end;
+
+  if (n_items == 0)
+    return;
+  grain = MAX (grain, 1);
+  n_chunks = MIN ((gsize)cpu->n_workers + 1, (n_items + grain - 1) / grain);
+  if (n_chunks <= 1) {
+    func (data, 0, n_items, 0);
+    return;
+  }
+
+  g_mutex_lock (&cpu->pool_lock);
+  cpu->func = func;
+  cpu->func_data = data;
+  cpu->n_items = n_items;
+  cpu->n_chunks = (int)n_chunks;
+  cpu->pending = (int)n_chunks - 1;
+  cpu->generation++;
+  g_cond_broadcast (&cpu->start_cond);
+  g_mutex_unlock (&cpu->pool_lock);
+
+  chunk_bounds (n_items, (int)n_chunks, 0, &start, &end);
+  func (data, start, end, 0);
+
+  g_mutex_lock (&cpu->pool_lock);
+  while (cpu->pending > 0)
+    g_cond_wait (&cpu->done_cond, &cpu->pool_lock);
+  g_mutex_unlock (&cpu->pool_lock);
+}
+
+/* The workspace, grown to at least @n floats; NULL on allocation failure.
+ * Call with cpu->lock held. */
+float *
+cpu_workspace (CpuBackend *cpu, gsize n)
+{
+  if (n > cpu->ws_floats) {
+    g_free (cpu->ws);
+    cpu->ws = g_try_new (float, n);
+    cpu->ws_floats = cpu->ws ? n : 0;
+  }
+  return cpu->ws;
+}
