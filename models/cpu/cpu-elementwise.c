@@ -251,6 +251,9 @@ unary_range (gpointer data, gsize start, gsize end, int tid)
       for (i = start; i < end; i++)
         p[i] = (float)tanh ((double)p[i]);
       break;
+    case AFFECT_UNARY_GELU:
+      cpu_gelu (p + start, end - start);
+      break;
   }
 }
 

@@ -12,6 +12,7 @@
  *                      provider, oneDNN or CBLAS)
  *   cpu-elementwise.c  activations, add, pads, concatenation
  *   cpu-norm.c         softmax (and the normalisation/attention family)
+ *   cpu-transformer.c  GELU and the transformer ops
  */
 
 #ifndef __AFFECT_CPU_PRIVATE_H__
@@ -144,6 +145,9 @@ cpu_sgemm_rm (int m, int n, int k, const float *a, int lda, const float *b,
   affect_sgemm (1, FALSE, FALSE, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
 }
 
+/* GELU (erf form) in place over @n floats (cpu-transformer.c). */
+void cpu_gelu (float *x, gsize n);
+
 /* ---- the table entries ------------------------------------------------- */
 
 gpointer cpu_alloc (AffectBackend *be, gsize n_bytes);
@@ -174,6 +178,22 @@ void cpu_concat_channels (AffectBackend *be, const AffectTensor *a,
     const AffectTensor *b, AffectTensor *y);
 void cpu_pad_channels (
     AffectBackend *be, const AffectTensor *x, AffectTensor *y);
+void cpu_matmul (AffectBackend *be, const AffectMatView *a, gboolean trans_a,
+    const AffectMatView *b, gboolean trans_b, const AffectMatView *y, int m,
+    int n, int k, int batch0, int batch1, float alpha, float beta);
+void cpu_layer_norm (AffectBackend *be, AffectTensor *x,
+    const AffectTensor *gamma, const AffectTensor *beta, double eps);
+void cpu_softmax_masked (AffectBackend *be, AffectTensor *x, float scale,
+    const AffectTensor *mask, int causal_offset);
+void cpu_gather_rows (AffectBackend *be, const AffectTensor *table,
+    const gint32 *ids, gsize n_ids, AffectTensor *y);
+void cpu_binary (AffectBackend *be, AffectTensor *a, const AffectTensor *b,
+    AffectBinaryOp op);
+void cpu_scale (AffectBackend *be, AffectTensor *x, float alpha, float beta);
+void cpu_copy_rows (AffectBackend *be, const AffectTensor *src,
+    gsize src_offset, int src_ld, gsize src_stride, AffectTensor *dst,
+    gsize dst_offset, int dst_ld, gsize dst_stride, int rows, int cols,
+    int batch);
 void cpu_resize_bilinear (
     AffectBackend *be, const AffectTensor *x, AffectTensor *y);
 

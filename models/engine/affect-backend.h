@@ -51,6 +51,16 @@ typedef enum {
   AFFECT_OP_CONCAT_CHANNELS,
   AFFECT_OP_PAD_CHANNELS,
   AFFECT_OP_RESIZE_BILINEAR,
+  /* sequence and transformer ops (BERT, fusion, Whisper) */
+  AFFECT_OP_MATMUL,         /* matmul (strided, batched, transposes) */
+  AFFECT_OP_LAYER_NORM,     /* layer_norm */
+  AFFECT_OP_GELU,           /* unary with AFFECT_UNARY_GELU */
+  AFFECT_OP_SOFTMAX_MASKED, /* softmax_masked */
+  AFFECT_OP_GATHER_ROWS,    /* gather_rows */
+  AFFECT_OP_BINARY,         /* binary (add/sub/mul with repetition) */
+  AFFECT_OP_SCALE,          /* scale */
+  AFFECT_OP_COPY_ROWS,      /* copy_rows (append_rows, tensor copy) */
+  AFFECT_OP_GRU,            /* gru_prepare / gru_forward / gru_free */
   AFFECT_OP_LAST
 } AffectOp;
 
@@ -65,7 +75,8 @@ typedef enum {
   AFFECT_UNARY_RELU6,
   AFFECT_UNARY_LEAKY,
   AFFECT_UNARY_SIGMOID,
-  AFFECT_UNARY_TANH
+  AFFECT_UNARY_TANH,
+  AFFECT_UNARY_GELU /* erf form; supports_op (AFFECT_OP_GELU) */
 } AffectUnaryOp;
 
 typedef enum { AFFECT_POOL_MAX, AFFECT_POOL_AVG } AffectPoolKind;
@@ -97,6 +108,17 @@ struct _AffectLinear {
   int in, out;
   float *weight;
   float *bias;
+  gboolean prepared;
+  gpointer priv;
+};
+
+/* A GRU layer (affect_gru_new()): host copies in PyTorch's layout, gate
+ * order r, z, n: w_ih [3H, D], w_hh [3H, H], b_ih and b_hh [3H] (zeros when
+ * the model has none). */
+struct _AffectGru {
+  AffectBackend *backend; /* a reference */
+  int input_size, hidden_size;
+  float *w_ih, *w_hh, *b_ih, *b_hh;
   gboolean prepared;
   gpointer priv;
 };
@@ -187,6 +209,54 @@ typedef struct {
    * to y's size, in double, stored float. */
   void (*resize_bilinear) (
       AffectBackend *be, const AffectTensor *x, AffectTensor *y);
+
+  /* ---- sequence and transformer ops (semantics: affect-tensor.h) ---- */
+
+  /* For i < batch0, j < batch1: y(i,j) = alpha op(a(i,j)) op(b(i,j)) +
+   * beta y(i,j), op(a) m × k, op(b) k × n, y(i,j) m × n; matrix (i, j) of a
+   * view starts at offset + i stride[0] + j stride[1] and has rows ld
+   * apart. Bounds are checked; y does not overlap a or b; beta 0 must
+   * ignore y's contents. */
+  void (*matmul) (AffectBackend *be, const AffectMatView *a, gboolean trans_a,
+      const AffectMatView *b, gboolean trans_b, const AffectMatView *y, int m,
+      int n, int k, int batch0, int batch1, float alpha, float beta);
+
+  /* In place over rows of x->c floats; gamma/beta [c] or NULL (1, 0). */
+  void (*layer_norm) (AffectBackend *be, AffectTensor *x,
+      const AffectTensor *gamma, const AffectTensor *beta, double eps);
+
+  /* In place; see affect_softmax_masked_inplace(). @mask NULL or
+   * [x->n or 1, 1, 1, x->c]. */
+  void (*softmax_masked) (AffectBackend *be, AffectTensor *x, float scale,
+      const AffectTensor *mask, int causal_offset);
+
+  /* y [n_ids, C] = rows @ids of table [V, C]; ids (host memory) checked to
+   * be in [0, V). */
+  void (*gather_rows) (AffectBackend *be, const AffectTensor *table,
+      const gint32 *ids, gsize n_ids, AffectTensor *y);
+
+  /* a[i] = a[i] op b[i mod |b|]; |b| divides |a|. */
+  void (*binary) (AffectBackend *be, AffectTensor *a, const AffectTensor *b,
+      AffectBinaryOp op);
+
+  /* x = alpha x + beta. */
+  void (*scale) (AffectBackend *be, AffectTensor *x, float alpha, float beta);
+
+  /* For i < batch: rows × cols floats from src (offset src_offset +
+   * i src_stride, rows src_ld apart) to dst likewise. Regions checked to
+   * be inside the tensors; they do not overlap. */
+  void (*copy_rows) (AffectBackend *be, const AffectTensor *src,
+      gsize src_offset, int src_ld, gsize src_stride, AffectTensor *dst,
+      gsize dst_offset, int dst_ld, gsize dst_stride, int rows, int cols,
+      int batch);
+
+  /* GRU layers (AffectGru above): prepare may repack gru->w_* into priv;
+   * forward runs x [B, 1, T, D] from h0 [B, 1, 1, H] (NULL: zeros) into
+   * y [B, 1, T, H]. */
+  gboolean (*gru_prepare) (AffectBackend *be, AffectGru *gru);
+  void (*gru_forward) (AffectBackend *be, AffectGru *gru, const AffectTensor *x,
+      const AffectTensor *h0, AffectTensor *y);
+  void (*gru_free) (AffectBackend *be, AffectGru *gru);
 } AffectBackendOps;
 
 struct _AffectBackend {

@@ -5,10 +5,28 @@
  * The inference core: tensors, backends and the ops our networks need.
  *
  * Everything here is GStreamer-free (GLib only). A tensor is a dense float32
- * array in NHWC order (batch, height, width, channels; a matrix of R rows and
- * C columns is [1, 1, R, C] or [R, 1, 1, C]), owned by one backend. The CPU
- * backend keeps data in host memory; other backends (cuda/) keep it on their
- * device and copy on affect_tensor_upload()/affect_tensor_download().
+ * array of four dimensions [n, h, w, c], row-major (c varies fastest), owned
+ * by one backend. The CPU backend keeps data in host memory; other backends
+ * (cuda/) keep it on their device and copy on affect_tensor_upload() /
+ * affect_tensor_download().
+ *
+ * Shapes of lower rank put their dimensions at the right and fill the left
+ * with 1, except that a batch stays in n:
+ *  - images:            [n, h, w, c] (NHWC, the face networks);
+ *  - a matrix R × C:    [1, 1, R, C] (or [R, 1, 1, C]: R rows of C);
+ *  - a batch of
+ *    sequences B×S×H:   [B, 1, S, H] (tokens, frames, GRU steps);
+ *  - attention heads:   [B, heads, S, d] (a batch of B·heads matrices S×d);
+ *  - a vector of C:     [1, 1, 1, C].
+ * Ops that work on "rows" treat every tensor as n·h·w rows of c floats; ops
+ * on "matrices" (matmul, softmax with masks, append_rows) as n·h matrices of
+ * w rows and c columns.
+ *
+ * Views: affect_tensor_view() makes a tensor that points into another one's
+ * data (a contiguous block of it, with its own shape) and owns nothing; it
+ * must be freed before its parent and is valid only while the parent is.
+ * Strided access (a column block of a matrix, every head of a Q|K|V row) is
+ * described to affect_matmul_strided() with AffectMatView instead.
  *
  * Ops are plain functions that check their arguments (g_return_val_if_fail
  * with a message that says which shapes disagreed), then dispatch through the
@@ -90,6 +108,21 @@ void affect_tensor_upload (AffectTensor *t, const float *src);
 void affect_tensor_download (const AffectTensor *t, float *dst);
 /* Host pointer for CPU tensors (NULL on device backends). */
 float *affect_tensor_host_data (AffectTensor *t);
+
+/* A new tensor of that shape filled with @n_elements floats from @src (a
+ * convenience for weights: new + upload). */
+AffectTensor *affect_tensor_new_from_data (
+    AffectBackend *backend, int n, int h, int w, int c, const float *src);
+/* A view of @n·@h·@w·@c elements of @parent starting at element @offset
+ * (row-major, contiguous). Owns nothing: free it before @parent. NULL (and
+ * a critical) when the block does not lie inside @parent. */
+AffectTensor *affect_tensor_view (
+    AffectTensor *parent, gsize offset, int n, int h, int w, int c);
+/* The same data with another shape of the same element count (a view). */
+AffectTensor *affect_tensor_reshape (
+    AffectTensor *parent, int n, int h, int w, int c);
+/* Copies @src into @dst (same element count, same backend). */
+void affect_tensor_copy (AffectTensor *dst, const AffectTensor *src);
 
 /* ---- layers built at load time ----------------------------------------- */
 
@@ -175,6 +208,139 @@ AffectTensor *affect_pad_channels (const AffectTensor *x, int c);
 /* Bilinear resize with TensorFlow's legacy rule (align_corners = false,
  * half_pixel_centers = false), computed in double, stored float. */
 AffectTensor *affect_resize_bilinear (const AffectTensor *x, int oh, int ow);
+
+/* ---- sequence and transformer ops -------------------------------------- *
+ *
+ * These serve BERT, the fusion network and Whisper's encoder/decoder. Every
+ * one dispatches to exactly one entry of the backend table, so a backend
+ * that implements the table runs every network. Unless stated otherwise
+ * results are float32 with float64 accumulation allowed; the op test
+ * (tests/models/test-backend-ops.c) holds each backend to a normalised
+ * error threshold per op against a float64 reference. */
+
+/* A strided batch of matrices inside a tensor: matrix (i, j) of the batch
+ * (i < batch[0], j < batch[1]) has element (r, c) at
+ *   t->data[offset + i * stride[0] + j * stride[1] + r * ld + c].
+ * rows × cols is the stored shape (before any transpose). Every addressed
+ * element must lie inside t (checked). */
+typedef struct {
+  AffectTensor *t;
+  gsize offset;
+  int rows, cols, ld;
+  gsize stride[2];
+} AffectMatView;
+
+/* The view of a tensor's n·h matrices of w × c (batch[0] = n with stride
+ * h·w·c, batch[1] = h with stride w·c). */
+AffectMatView affect_mat_view (const AffectTensor *t);
+
+/* y = alpha · op(a) · op(b) for each of the n·h matrices of a, where op()
+ * transposes when asked. a is [n, h, M, K] (or [n, h, K, M] with
+ * @trans_a); b is [n, h, K, N] (or [n, h, N, K] with @trans_b), or
+ * [1, 1, K, N] shared by every matrix. Returns y [n, h, M, N]. */
+AffectTensor *affect_matmul (const AffectTensor *a, const AffectTensor *b,
+    gboolean trans_a, gboolean trans_b, float alpha);
+
+/* The general form: for i < batch0, j < batch1:
+ *   y(i,j) = alpha · op(a(i,j)) · op(b(i,j)) + beta · y(i,j)
+ * with op(a) M × K, op(b) K × N and y(i,j) M × N (y->rows = M, y->cols = N).
+ * A stride of 0 repeats a matrix (broadcast). beta 0 ignores y's previous
+ * contents (NaN included). y must not overlap a or b. All three tensors on
+ * one backend. FALSE (and a critical) when the shapes or bounds disagree. */
+gboolean affect_matmul_strided (const AffectMatView *a, gboolean trans_a,
+    const AffectMatView *b, gboolean trans_b, AffectMatView *y, int batch0,
+    int batch1, float alpha, float beta);
+
+/* Layer normalisation over the last dimension, in place: each row of c
+ * floats becomes (x - mean) / sqrt(var + eps) · gamma + beta with the
+ * biased variance (as PyTorch); statistics accumulated in double. @gamma
+ * and @beta are [1, 1, 1, c] tensors on the same backend (either may be
+ * NULL: 1 and 0). */
+void affect_layer_norm_inplace (AffectTensor *x, const AffectTensor *gamma,
+    const AffectTensor *beta, double eps);
+
+/* GELU, the erf form (BERT, Whisper): 0.5 x (1 + erf(x / sqrt 2)), in
+ * place. Backends may use an approximation of erf with absolute error at
+ * most 1e-6. */
+void affect_gelu_inplace (AffectTensor *x);
+
+/* Scaled, masked softmax over the last dimension, in place, for each of the
+ * n·h matrices of w rows × c columns:
+ *   s[r, j] = scale · x[r, j] + mask[n][j]        (mask: additive)
+ *   s[r, j] = -inf  where causal_offset >= 0 and j > r + causal_offset
+ *   x[r, :] = softmax (s[r, :])
+ * @mask is NULL or [n or 1, 1, 1, c] (one row per image n, or shared);
+ * values may be -INFINITY or -FLT_MAX. A row whose every entry is -inf
+ * becomes all zeros. @causal_offset < 0: no causal mask (a decoder step with
+ * a KV cache of L rows and q new rows uses L - q). */
+void affect_softmax_masked_inplace (
+    AffectTensor *x, float scale, const AffectTensor *mask, int causal_offset);
+
+/* Gathers rows of @table [1, 1, V, C] (an embedding): returns
+ * [1, 1, n_ids, C] with row i = table[ids[i]]. @ids are host memory; every
+ * id must be in [0, V) (checked: critical and NULL). */
+AffectTensor *affect_gather_rows (
+    const AffectTensor *table, const gint32 *ids, gsize n_ids);
+
+typedef enum {
+  AFFECT_BINARY_ADD,
+  AFFECT_BINARY_SUB,
+  AFFECT_BINARY_MUL
+} AffectBinaryOp;
+
+/* a = a op b in place, b broadcast by repetition: b's element count must
+ * divide a's, and element i of a is combined with element i mod |b| of b.
+ * So b [1, 1, 1, c] is added to every row, b [1, 1, S, H] to every
+ * sequence of a [B, 1, S, H], and b of a's shape is elementwise. */
+void affect_binary_inplace (
+    AffectTensor *a, const AffectTensor *b, AffectBinaryOp op);
+
+/* x = alpha · x + beta, in place. */
+void affect_scale_inplace (AffectTensor *x, float alpha, float beta);
+
+/* Appends @x [n, h, r, c] to the cache @cache [n, h, capacity, c] at rows
+ * [row, row + r) of each of its n·h matrices (a KV cache: keys or values of
+ * new tokens). FALSE (and a critical) when row + r > capacity or the other
+ * dimensions differ. The rows before @row are left as they are; a view of
+ * the first L rows for attention is an AffectMatView with rows = L. */
+gboolean affect_append_rows (
+    AffectTensor *cache, const AffectTensor *x, int row);
+
+/* ---- GRU --------------------------------------------------------------- */
+
+typedef struct _AffectGru AffectGru;
+
+/* One GRU layer in PyTorch's layout and gate order (r, z, n):
+ *   r = σ(W_ir x + b_ir + W_hr h + b_hr)
+ *   z = σ(W_iz x + b_iz + W_hz h + b_hz)
+ *   n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+ *   h' = (1 - z) ⊙ n + z ⊙ h
+ * @w_ih [3H, D], @w_hh [3H, H], @b_ih and @b_hh [3H] (either bias may be
+ * NULL: zeros). The data are copied. */
+AffectGru *affect_gru_new (AffectBackend *backend, int input_size,
+    int hidden_size, const float *w_ih, const float *w_hh, const float *b_ih,
+    const float *b_hh);
+/* Runs the GRU over x [B, 1, T, D] from the initial state @h0 [B, 1, 1, H]
+ * (NULL: zeros); returns every step's output [B, 1, T, H] (the last row of
+ * each sequence is the final state). */
+AffectTensor *affect_gru_forward (
+    AffectGru *gru, const AffectTensor *x, const AffectTensor *h0);
+int affect_gru_get_hidden_size (AffectGru *gru);
+void affect_gru_free (AffectGru *gru);
+
+/* ---- 1-D convolution ------------------------------------------------------ */
+
+typedef struct _AffectConv1d AffectConv1d;
+
+/* A 1-D convolution over time as PyTorch's Conv1d (Whisper's front end):
+ * @weight [cout, cin, k] (PyTorch layout), @bias [cout] or NULL, zero
+ * padding of @pad frames on both sides, @stride 1 or more. Built from the
+ * table's convolution and pad entries (a 1 × k convolution). */
+AffectConv1d *affect_conv1d_new (AffectBackend *backend, int k, int cin,
+    int cout, int stride, int pad, const float *weight, const float *bias);
+/* x [B, 1, T, cin] -> [B, 1, floor((T + 2 pad - k) / stride) + 1, cout]. */
+AffectTensor *affect_conv1d_forward (AffectConv1d *conv, const AffectTensor *x);
+void affect_conv1d_free (AffectConv1d *conv);
 
 G_END_DECLS
 
