@@ -33,6 +33,12 @@
 
 #include "cpu-private.h"
 
+/* A chunk of parallel work must be worth at least this many multiply-adds
+ * (or comparable steps): waking a pool thread and waiting for it costs tens
+ * of microseconds, more than small layers take on one core. Chosen by
+ * measurement (docs/performance.md, "Threads"). */
+#define CPU_MIN_CHUNK_WORK 200000.0
+
 /* ---- memory ------------------------------------------------------------ */
 
 /* Every block starts with this header; the tensor data follow at
@@ -237,6 +243,12 @@ affect_backend_cpu_new (int n_threads)
 
   /* Debug knob (used by the tests to exercise chunking on small layers). */
   cpu->ws_max = WORKSPACE_MAX_FLOATS;
+  /* Debug knob: the work (multiply-adds) below which an op stays on the
+   * calling thread. */
+  cpu->min_chunk_work = CPU_MIN_CHUNK_WORK;
+  env = g_getenv ("AFFECT_CPU_MIN_CHUNK_WORK");
+  if (env != NULL)
+    cpu->min_chunk_work = g_ascii_strtod (env, NULL);
   if (env != NULL) {
     guint64 v = g_ascii_strtoull (env, NULL, 10);
     if (v > 0 && v < G_MAXSIZE / sizeof (float))

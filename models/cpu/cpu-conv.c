@@ -504,7 +504,9 @@ cpu_conv_forward (AffectBackend *be, AffectConv *conv, const AffectTensor *x,
   if (conv->kind == AFFECT_CONV_DEPTHWISE) {
     DepthwiseJob dj = { dw, y->data, conv->act };
     dj.d.bias = conv->bias;
-    cpu_parallel_for (be, M, 64, depthwise_range, &dj);
+    cpu_parallel_for (be, M,
+        MAX (64, cpu_grain (be, (double)conv->kh * conv->kw * conv->cin)),
+        depthwise_range, &dj);
     goto done;
   }
 
@@ -515,7 +517,10 @@ cpu_conv_forward (AffectBackend *be, AffectConv *conv, const AffectTensor *x,
     DirectJob dj = { x->data, conv->filter, conv->bias, y->data, x->h, x->w,
       x->c, conv->cout, y->h, y->w, conv->kh, conv->kw, conv->stride, pad_top,
       pad_left, conv->act };
-    cpu_parallel_for (be, M, 64, direct_conv_range, &dj);
+    cpu_parallel_for (be, M,
+        MAX (64, cpu_grain (
+                     be, (double)conv->kh * conv->kw * conv->cin * conv->cout)),
+        direct_conv_range, &dj);
     goto done;
   }
 
@@ -564,7 +569,8 @@ cpu_conv_forward (AffectBackend *be, AffectConv *conv, const AffectTensor *x,
     }
   }
 
-  cpu_parallel_for (be, n_tiles, 1, gemm_conv_range, &j);
+  cpu_parallel_for (be, n_tiles,
+      cpu_grain (be, (double)j.block * j.K * j.cblock), gemm_conv_range, &j);
 
 done:
   cpu_end (be);
@@ -664,7 +670,8 @@ cpu_pool (AffectBackend *be, AffectPoolKind kind, const AffectTensor *x,
     pad_top, pad_left, kind };
 
   cpu_begin (be);
-  cpu_parallel_for (be, (gsize)y->n * y->h, 1, pool_range, &j);
+  cpu_parallel_for (be, (gsize)y->n * y->h,
+      cpu_grain (be, (double)y->w * y->c * k * k), pool_range, &j);
   cpu_end (be);
 }
 
@@ -747,7 +754,8 @@ cpu_resize_bilinear (AffectBackend *be, const AffectTensor *x, AffectTensor *y)
     j.fx[ox] = src - j.x0[ox];
   }
   cpu_begin (be);
-  cpu_parallel_for (be, (gsize)y->n * y->h, 1, resize_range, &j);
+  cpu_parallel_for (be, (gsize)y->n * y->h, cpu_grain (be, 8.0 * y->w * y->c),
+      resize_range, &j);
   cpu_end (be);
   g_free (j.x0);
   g_free (j.x1);

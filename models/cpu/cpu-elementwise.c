@@ -221,8 +221,8 @@ cpu_add (AffectBackend *be, const AffectTensor *a, const AffectTensor *b,
   ElemJob j = { a->data, b->data, y->data, 0 };
 
   cpu_begin (be);
-  cpu_parallel_for (
-      be, affect_tensor_n_elements (y), ELEMENTWISE_GRAIN, add_range, &j);
+  cpu_parallel_for (be, affect_tensor_n_elements (y),
+      MAX (ELEMENTWISE_GRAIN, cpu_grain (be, 1.0)), add_range, &j);
   cpu_end (be);
 }
 
@@ -263,7 +263,9 @@ cpu_unary (AffectBackend *be, AffectTensor *x, AffectUnaryOp op)
   ElemJob j = { NULL, NULL, x->data, op };
 
   cpu_begin (be);
-  cpu_parallel_for (
-      be, affect_tensor_n_elements (x), ELEMENTWISE_GRAIN, unary_range, &j);
+  cpu_parallel_for (be, affect_tensor_n_elements (x),
+      MAX (ELEMENTWISE_GRAIN,
+          cpu_grain (be, op <= AFFECT_UNARY_LEAKY ? 1.0 : 20.0)),
+      unary_range, &j);
   cpu_end (be);
 }

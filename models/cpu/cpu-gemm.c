@@ -61,7 +61,9 @@ cpu_linear_forward (AffectBackend *be, AffectLinear *lin, const AffectTensor *x,
   LinearJob j = { lin, x->data, y->data, rows / (gsize)x->n };
 
   cpu_begin (be);
-  cpu_parallel_for (be, (gsize)x->n, 1, linear_range, &j);
+  cpu_parallel_for (be, (gsize)x->n,
+      cpu_grain (be, (double)j.rows_per_item * lin->in * lin->out),
+      linear_range, &j);
   cpu_end (be);
 }
 

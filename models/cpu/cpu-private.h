@@ -58,6 +58,7 @@ typedef struct {
   float *ws;
   gsize ws_floats;
   gsize ws_max;              /* chunking threshold in floats */
+  double min_chunk_work;     /* multiply-adds a chunk must be worth */
   gboolean direct_small_cin; /* direct loop for cin <= DIRECT_MAX_CIN */
 
   /* Recently freed tensor blocks kept for reuse: fresh large allocations
@@ -89,6 +90,11 @@ void cpu_parallel_for (AffectBackend *be, gsize n_items, gsize grain,
 /* The workspace, grown to at least @n floats; NULL on allocation failure.
  * Call with cpu->lock held. */
 float *cpu_workspace (CpuBackend *cpu, gsize n);
+/* The grain for cpu_parallel_for() of items of @work_per_item
+ * multiply-adds (or comparable steps) each: small work stays on the calling
+ * thread, since waking a worker costs more than it saves (see
+ * CPU_MIN_CHUNK_WORK in cpu-backend.c). */
+gsize cpu_grain (AffectBackend *be, double work_per_item);
 void cpu_pool_stop (CpuBackend *cpu);
 
 /* ---- vector helpers ---------------------------------------------------- */

@@ -165,6 +165,18 @@ cpu_parallel_for (AffectBackend *be, gsize n_items, gsize grain,
   g_mutex_unlock (&cpu->pool_lock);
 }
 
+gsize
+cpu_grain (AffectBackend *be, double work_per_item)
+{
+  CpuBackend *cpu = be->priv;
+  double g;
+
+  if (!(work_per_item > 0.0))
+    return G_MAXSIZE / 2;
+  g = ceil (cpu->min_chunk_work / work_per_item);
+  return g < 1.0 ? 1 : (g > (double)(G_MAXSIZE / 2) ? G_MAXSIZE / 2 : (gsize)g);
+}
+
 /* The workspace, grown to at least @n floats; NULL on allocation failure.
  * Call with cpu->lock held. */
 float *
