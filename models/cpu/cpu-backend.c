@@ -261,3 +261,36 @@ affect_backend_cpu_new (int n_threads)
   g_cond_init (&cpu->done_cond);
   return affect_backend_new_internal (&cpu_ops, n_threads, cpu);
 }
+
+/* ---- registration ------------------------------------------------------ */
+
+static gboolean
+cpu_probe (GPtrArray *devices, GError **error)
+{
+  guint n = g_get_num_processors ();
+
+  /* One device: the host, with the cores this process may use. */
+  g_ptr_array_add (devices, g_strdup_printf ("%u core%s, sgemm: %s", n,
+                                n == 1 ? "" : "s", affect_gemm_provider ()));
+  return TRUE;
+}
+
+static AffectBackend *
+cpu_create (int device_id, int n_threads, GError **error)
+{
+  return affect_backend_cpu_new (n_threads);
+}
+
+static const AffectBackendDesc cpu_desc = {
+  .name = "cpu",
+  .description = "CPU (host memory, one thread pool)",
+  .priority = 0,
+  .probe = cpu_probe,
+  .create = cpu_create,
+};
+
+void
+affect_backend_cpu_register (void)
+{
+  affect_backend_register (&cpu_desc);
+}

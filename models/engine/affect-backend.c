@@ -2,7 +2,8 @@
  * Copyright (C) 2026 gst-affect developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Backend objects: construction by name, reference counting, threads.
+ * Backend objects: construction (by name: affect-registry.c), reference
+ * counting, threads.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -42,38 +43,11 @@ affect_backend_new_internal (
   return be;
 }
 
+/* By name, through the registry (affect-registry.c). */
 AffectBackend *
 affect_backend_new (const gchar *name, int n_threads, GError **error)
 {
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  if (name == NULL || g_ascii_strcasecmp (name, "auto") == 0) {
-#ifdef AFFECT_HAVE_CUDA
-    AffectBackend *be = affect_backend_cuda_new (n_threads, NULL);
-    if (be != NULL)
-      return be;
-#endif
-    return affect_backend_cpu_new (n_threads);
-  }
-
-  if (g_ascii_strcasecmp (name, "cpu") == 0)
-    return affect_backend_cpu_new (n_threads);
-
-  if (g_ascii_strcasecmp (name, "cuda") == 0) {
-#ifdef AFFECT_HAVE_CUDA
-    return affect_backend_cuda_new (n_threads, error);
-#else
-    g_set_error (error, AFFECT_BACKEND_ERROR,
-        AFFECT_BACKEND_ERROR_NOT_AVAILABLE,
-        "Backend \"cuda\" is not available: gst-affect was built without "
-        "CUDA (configure with -Dcuda=enabled and a CUDA toolkit)");
-    return NULL;
-#endif
-  }
-
-  g_set_error (error, AFFECT_BACKEND_ERROR, AFFECT_BACKEND_ERROR_UNKNOWN,
-      "Unknown backend \"%s\" (known: cpu, cuda)", name);
-  return NULL;
+  return affect_backend_new_for_device (name, 0, n_threads, error);
 }
 
 AffectBackend *

@@ -22,12 +22,15 @@
  * To add a backend: write a constant AffectBackendOps with every entry set
  * (entries for ops it does not support may be NULL if supports_op() says
  * FALSE for them), a constructor that calls affect_backend_new_internal(),
- * and hook the constructor into affect_backend_new() (affect-backend.c).
- * See docs/inference-core.md.
+ * and register it with a descriptor (the registry block at the end of this
+ * file), built in or from a loadable module. See docs/inference-core.md,
+ * "Backends and the registry".
  */
 
 #ifndef __AFFECT_BACKEND_H__
 #define __AFFECT_BACKEND_H__
+
+#include <gmodule.h>
 
 #include "affect-tensor.h"
 
@@ -273,10 +276,102 @@ AffectBackend *affect_backend_new_internal (
 int affect_backend_resolve_n_threads (int n_threads);
 gboolean affect_backend_supports_op (AffectBackend *be, AffectOp op);
 
-#ifdef AFFECT_HAVE_CUDA
-/* Implemented in cuda/. */
-AffectBackend *affect_backend_cuda_new (int n_threads, GError **error);
-#endif
+/* ---- the backend registry ---------------------------------------------- */
+
+/* Backends are found by name in a process-wide registry (affect-registry.c)
+ * that affect_backend_new() and affect_backend_new_for_device() use. The
+ * CPU backend is registered built in; other backends (cuda/ next) live in
+ * loadable modules.
+ *
+ * Modules: at the first use of the registry, every folder of
+ * $AFFECT_BACKEND_PATH (colon-separated, in order; read then, once), then
+ * the installed folder <libdir>/gst-affect/backends (AFFECT_BACKEND_DIR),
+ * is scanned for files named libaffect-backend-<name>.so, in name order
+ * (<name> should be the backend's name: when a module fails to load, asking
+ * for that name reports why). Each is opened
+ * with GModule (local symbols, immediate binding: an unresolved library or
+ * symbol fails here, not later), its ABI version checked and its entry point
+ * called. A module that cannot be loaded (a missing libcudart, not an ELF
+ * file, the wrong ABI version, an init that fails) is skipped with one
+ * g_debug line naming the file and the reason, and is listed with that
+ * reason by affect_backend_list_modules(). The first registration of a name
+ * wins: the built-in cpu, then the modules in search order.
+ *
+ * Writing a module (see tests/models/backend-test-module.c for a complete
+ * one): a shared module named libaffect-backend-<name>.so that
+ *  - includes this header and defines
+ *      AFFECT_BACKEND_MODULE_EXPORT const guint
+ *          affect_backend_module_abi_version = AFFECT_BACKEND_ABI_VERSION;
+ *      AFFECT_BACKEND_MODULE_EXPORT gboolean
+ *          affect_backend_module_init (GError **error);
+ *    where init calls affect_backend_register() with a static descriptor
+ *    (returns FALSE with @error when the module cannot work here);
+ *  - does NOT link the engine (libaffectmodels is a static library): the
+ *    module is loaded into a process that already contains it (the plugin
+ *    or a tool) and its references to the engine — the functions of this
+ *    header and of affect-tensor.h — are resolved against that copy when it
+ *    is loaded. The engine makes this work: executables that use it are
+ *    linked with export_dynamic (-Wl,--export-dynamic), the plugin exports
+ *    the engine's symbols (default visibility) and, because GStreamer opens
+ *    plugins with local symbols, the registry promotes the object holding
+ *    it to the global scope (dlopen RTLD_NOLOAD | RTLD_GLOBAL) before
+ *    opening modules. A process should hold one copy of the engine in its
+ *    global scope; an executable that links the engine without exporting it
+ *    simply skips modules (an "undefined symbol" line).
+ *  - In meson: shared_module('affect-backend-<name>', ...,
+ *    dependencies : affect_backend_module_dep, install_dir :
+ *    affect_backends_dir).
+ * Modules are never unloaded once their init has run. */
+
+/* Any change to the layout of AffectTensor, AffectBackend, AffectConv,
+ * AffectLinear, AffectBackendOps (a new entry, even at the end: a module's
+ * table would be too short), the values of AffectOp / AffectUnaryOp /
+ * AffectPoolKind / AffectConvKind / the public enums of affect-tensor.h, or
+ * AffectBackendDesc, or to the meaning of an entry, must increment this
+ * number: modules built against another value are refused. */
+#define AFFECT_BACKEND_ABI_VERSION 1
+
+/* Exported names a module must define. */
+#define AFFECT_BACKEND_MODULE_ABI_SYMBOL "affect_backend_module_abi_version"
+#define AFFECT_BACKEND_MODULE_INIT_SYMBOL "affect_backend_module_init"
+#define AFFECT_BACKEND_MODULE_EXPORT G_MODULE_EXPORT
+
+typedef gboolean (*AffectBackendModuleInitFunc) (GError **error);
+
+/* A backend's registration. The strings and functions must stay valid for
+ * the life of the process (static data; modules stay loaded). */
+typedef struct {
+  /* Lower case letters, digits, '-' and '_'; "auto" is reserved. Compared
+   * without case. */
+  const gchar *name;
+  /* One line for listings (affect-info), e.g. "CUDA (cuDNN)"; may be NULL. */
+  const gchar *description;
+  /* "auto" picks the available backend with the highest priority: cpu is
+   * 0, GPU backends use 100, backends nobody should get by default (tests)
+   * a negative value. */
+  int priority;
+  /* Whether the backend is usable in this process (libraries, driver, a
+   * device present). Appends one line per device to @devices (g_strdup'ed,
+   * freed by the registry; the index is the device id), e.g.
+   * "2 cores, oneDNN sgemm". Returns FALSE with @error saying why it cannot
+   * be used. Called at most once per process (the result is kept), never
+   * from two threads at once, and must not call the registry. A backend
+   * that is usable has >= 1 device. */
+  gboolean (*probe) (GPtrArray *devices, GError **error);
+  /* A new backend on device @device_id (0 .. n_devices - 1, checked by the
+   * registry) with @n_threads host threads (0 = all cores); the probe has
+   * succeeded. NULL with @error on failure. */
+  AffectBackend *(*create) (int device_id, int n_threads, GError **error);
+} AffectBackendDesc;
+
+/* Adds @desc to the registry (may be called before or after the first use,
+ * from any thread). Returns FALSE, with a debug line, when the descriptor
+ * is invalid or its name is already registered. */
+gboolean affect_backend_register (const AffectBackendDesc *desc);
+
+/* The built-in CPU backend's registration (models/cpu/cpu-backend.c),
+ * called by the registry at its first use. */
+void affect_backend_cpu_register (void);
 
 G_END_DECLS
 

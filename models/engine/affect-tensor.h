@@ -77,12 +77,16 @@ GQuark affect_backend_error_quark (void);
 /* The CPU backend with @n_threads worker threads (0 = all cores). The
  * returned backend is reference counted. */
 AffectBackend *affect_backend_cpu_new (int n_threads);
-/* The best backend available: a GPU one when built and a device is present,
- * else the CPU one. @name may be NULL or "auto", "cpu" or "cuda"; "cuda" in
- * a build without CUDA fails with AFFECT_BACKEND_ERROR_NOT_AVAILABLE, an
- * unknown name with AFFECT_BACKEND_ERROR_UNKNOWN. Ops on one backend are
- * serialised; results are bit-identical for any batch size and thread
- * count (see docs/inference-core.md). */
+/* A backend from the registry (see "the backend registry" below), on its
+ * first device. @name NULL or "auto" gives the best available one: the
+ * highest priority among those whose probe succeeds (a GPU module when it
+ * is installed and finds a device, else "cpu"). A registered name gives
+ * that backend, or AFFECT_BACKEND_ERROR_NOT_AVAILABLE saying why it cannot
+ * be used here; "cuda" without its module, or a module that failed to load,
+ * also gives NOT_AVAILABLE; any other name gives
+ * AFFECT_BACKEND_ERROR_UNKNOWN listing the known names. Ops on one backend
+ * are serialised; on the CPU backend results are bit-identical for any
+ * batch size and thread count (see docs/inference-core.md). */
 AffectBackend *affect_backend_new (
     const gchar *name, int n_threads, GError **error);
 AffectBackend *affect_backend_ref (AffectBackend *backend);
@@ -90,6 +94,48 @@ void affect_backend_unref (AffectBackend *backend);
 const gchar *affect_backend_get_name (AffectBackend *backend);
 int affect_backend_get_n_threads (AffectBackend *backend);
 void affect_backend_set_n_threads (AffectBackend *backend, int n_threads);
+
+/* ---- the backend registry ---------------------------------------------- */
+
+/* Backends register by name (affect-backend.h); "cpu" is built in, others
+ * come from loadable modules found in $AFFECT_BACKEND_PATH and the
+ * installed backends folder at the first use (docs/inference-core.md,
+ * "Backends and the registry"). Everything here is thread-safe. */
+
+/* Like affect_backend_new(), on device @device_id (>= 0) of the backend;
+ * "auto" takes the best available backend that has such a device. A device
+ * the backend does not have gives AFFECT_BACKEND_ERROR_NOT_AVAILABLE. */
+AffectBackend *affect_backend_new_for_device (
+    const gchar *name, int device_id, int n_threads, GError **error);
+
+typedef struct {
+  gchar *name;
+  gchar *description; /* may be NULL */
+  int priority;
+  gboolean available; /* its probe succeeded */
+  gchar *reason;      /* why it is not available; NULL when it is */
+  gchar **devices;    /* one line per device (index = device id) */
+  gchar *module;      /* the module file it came from; NULL when built in */
+} AffectBackendInfo;
+
+/* Every registered backend, probed, highest priority first: a GPtrArray of
+ * AffectBackendInfo (g_ptr_array_unref frees it all). */
+GPtrArray *affect_backend_list (void);
+
+typedef struct {
+  gchar *path;
+  gboolean loaded;
+  gchar *reason; /* why it was skipped; NULL when loaded */
+} AffectBackendModuleInfo;
+
+/* Every module file the registry tried, in load order: a GPtrArray of
+ * AffectBackendModuleInfo (g_ptr_array_unref frees it all). */
+GPtrArray *affect_backend_list_modules (void);
+
+/* The folders searched for modules, in order ($AFFECT_BACKEND_PATH, then
+ * the installed folder), as the environment says now (the registry reads
+ * it once, at its first use). g_strfreev. */
+gchar **affect_backend_get_module_dirs (void);
 
 /* ---- tensors ----------------------------------------------------------- */
 
