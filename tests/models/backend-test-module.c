@@ -128,6 +128,10 @@ test_unary (AffectBackend *be, AffectTensor *x, AffectUnaryOp op)
       case AFFECT_UNARY_TANH:
         v = (float)tanh ((double)v);
         break;
+      case AFFECT_UNARY_GELU:
+        /* not offered by supports_op(); exact for completeness */
+        v = (float)(0.5 * v * (1.0 + erf ((double)v * M_SQRT1_2)));
+        break;
     }
     x->data[i] = v;
   }
