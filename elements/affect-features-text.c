@@ -339,7 +339,7 @@ push_text (AffectFeaturesText *text, GstAggregatorPad *tpad, GstBuffer *buf)
 
 GstFlowReturn
 affect_features_text_collect (AffectFeaturesText *text, GstAggregatorPad *tpad,
-    GstClockTime t, gboolean timeout)
+    GstClockTime t, gboolean timeout, gboolean embed)
 {
   for (;;) {
     GstBuffer *tbuf = gst_aggregator_pad_peek_buffer (tpad);
@@ -359,10 +359,14 @@ affect_features_text_collect (AffectFeaturesText *text, GstAggregatorPad *tpad,
       return GST_FLOW_OK;
 
     tbuf = gst_aggregator_pad_pop_buffer (tpad);
-    if (tbuf) {
+    if (tbuf == NULL)
+      continue;
+    if (embed)
       push_text (text, tpad, tbuf);
-      gst_buffer_unref (tbuf);
-    }
+    else
+      GST_LOG_OBJECT (
+          text->agg, "nothing reads f_wrd: dropping %" GST_PTR_FORMAT, tbuf);
+    gst_buffer_unref (tbuf);
   }
 }
 

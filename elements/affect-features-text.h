@@ -55,11 +55,12 @@ void affect_features_text_flush (AffectFeaturesText *text);
 /* The CAPS of the text pad: pango-markup is stripped. */
 void affect_features_text_set_caps (AffectFeaturesText *text, GstCaps *caps);
 
-/* Consumes the cues that start at or before @t (running time).
- * GST_FLOW_OK, or GST_AGGREGATOR_FLOW_NEED_DATA to wait for a cue starting
- * after @t. */
+/* Consumes the cues that start at or before @t (running time); with
+ * @embed FALSE (nothing reads f_wrd) they are dropped without running the
+ * word model. GST_FLOW_OK, or GST_AGGREGATOR_FLOW_NEED_DATA to wait for a
+ * cue starting after @t. */
 GstFlowReturn affect_features_text_collect (AffectFeaturesText *text,
-    GstAggregatorPad *tpad, GstClockTime t, gboolean timeout);
+    GstAggregatorPad *tpad, GstClockTime t, gboolean timeout, gboolean embed);
 
 /* The embedding of the word spoken at @t (@size floats), or NULL; drops
  * the cues that ended before @t. */

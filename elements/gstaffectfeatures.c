@@ -38,8 +38,22 @@
  * branch is absent, since the recognition network needs the aligned crop.
  * A crop without any pixel inside the frame gives an absent branch too. The
  * features meta is attached to every face; its `present` flags tell which
- * branches were computed. Branches not selected by
- * #GstAffectFeatures:branches are left as they are.
+ * branches were computed. Branches not computed are left as they are.
+ *
+ * Only the branches that something downstream reads are computed. When it
+ * starts, and again whenever its src pad renegotiates (new video caps, a
+ * RECONFIGURE event: an element linked or unlinked downstream),
+ * affectfeatures sends the custom query `affect-branches` downstream
+ * (elements/affect-branches.h); the elements that know what they read add
+ * it: affectfuse the expression branch for its expression baseline, or
+ * what its fusion network was trained on (the image branch and the
+ * branches named in the model's `features`); `affectsink features=true`
+ * every branch; `affectsink features=false` and affectoverlay none. The
+ * answers of all of them are combined, across the branches of a tee too.
+ * When nothing answers (affectfeatures into an appsink, say: an
+ * application may read any feature), every branch is computed. Setting
+ * #GstAffectFeatures:branches turns the query off: the property wins. The
+ * choice and its reasons are logged (`GST_DEBUG=affectfeatures:4`).
  *
  * The speech branch (f_spe) needs the `audio` request pad: raw F32LE or
  * S16LE audio at any rate and channel count, converted internally to 16 kHz
@@ -99,6 +113,7 @@
 
 #include "affect-face.h"
 
+#include "affect-branches.h"
 #include "affect-engine.h"
 #include "affect-features-audio.h"
 #include "affect-features-text.h"
@@ -185,7 +200,14 @@ struct _GstAffectFeatures {
   gint n_threads;
   gchar *backend_name;
   GstAffectModalities branches;
+  gboolean branches_set; /* set explicitly: it wins over downstream */
   gchar *word_model;
+
+  /* what downstream reads (affect-branches.h), object lock: asked in
+   * start() and on every renegotiation; the choice last logged */
+  GstAffectModalities negotiated;
+  GstAffectModalities chosen;
+  gboolean have_chosen;
 
   /* streaming state: created in start(), used in the aggregator's thread */
   gchar *cur_model_location;
@@ -238,6 +260,7 @@ static gboolean gst_affect_features_src_query (
     GstAggregator *agg, GstQuery *query);
 static GstFlowReturn gst_affect_features_flush (GstAggregator *agg);
 static GstClockTime gst_affect_features_get_next_time (GstAggregator *agg);
+static gboolean gst_affect_features_negotiate (GstAggregator *agg);
 static GstFlowReturn gst_affect_features_update_src_caps (
     GstAggregator *agg, GstCaps *downstream_caps, GstCaps **ret);
 static GstFlowReturn gst_affect_features_aggregate (
@@ -309,11 +332,13 @@ gst_affect_features_class_init (GstAffectFeaturesClass *klass)
   /**
    * GstAffectFeatures:branches:
    *
-      * Which branches to compute: image (f_img) and expression (f_exp) from
+   * Which branches to compute: image (f_img) and expression (f_exp) from
    * the video, speech (f_spe) when the `audio` request pad exists, words
-   * (f_wrd) when the `text` request pad exists. May be changed while
-   * playing; a network not loaded at start is loaded when its branch is
-   * first selected.
+   * (f_wrd) when the `text` request pad exists. When it is not set, the
+   * branches are those something downstream reads (see above; all of them
+   * when nothing says); once set, it wins over what downstream asks. May be
+   * changed while playing; a network not loaded at start is loaded when
+   * its branch is first selected.
    */
   g_object_class_install_property (gobject_class, PROP_BRANCHES,
       g_param_spec_flags ("branches", "Branches",
@@ -371,6 +396,7 @@ gst_affect_features_class_init (GstAffectFeaturesClass *klass)
   agg_class->src_query = GST_DEBUG_FUNCPTR (gst_affect_features_src_query);
   agg_class->update_src_caps
       = GST_DEBUG_FUNCPTR (gst_affect_features_update_src_caps);
+  agg_class->negotiate = GST_DEBUG_FUNCPTR (gst_affect_features_negotiate);
   agg_class->aggregate = GST_DEBUG_FUNCPTR (gst_affect_features_aggregate);
   agg_class->flush = GST_DEBUG_FUNCPTR (gst_affect_features_flush);
   agg_class->get_next_time
@@ -390,6 +416,7 @@ gst_affect_features_init (GstAffectFeatures *self)
   self->n_threads = DEFAULT_N_THREADS;
   self->backend_name = g_strdup (DEFAULT_BACKEND);
   self->branches = DEFAULT_BRANCHES;
+  self->negotiated = DEFAULT_BRANCHES;
 
   templ = gst_static_pad_template_get (&video_template);
   self->video_pad = g_object_new (GST_TYPE_AFFECT_FEATURES_PAD, "name", "video",
@@ -448,6 +475,7 @@ gst_affect_features_set_property (
       break;
     case PROP_BRANCHES:
       self->branches = g_value_get_flags (value);
+      self->branches_set = TRUE;
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -561,6 +589,59 @@ gst_affect_features_free_models (GstAffectFeatures *self)
   g_clear_pointer (&self->backend, affect_backend_unref);
 }
 
+/* The branches to compute: the branches property when it was set
+ * explicitly, else what downstream reads, asked with the affect-branches
+ * query (affect-branches.h); every branch when nothing downstream answers
+ * (an application may read any feature). Logs the choice and why when it
+ * changes. start() or the streaming thread. */
+static GstAffectModalities
+gst_affect_features_choose_branches (GstAffectFeatures *self)
+{
+  GstAffectModalities branches, asked = 0;
+  const gchar *answers = NULL;
+  gboolean set, changed;
+  gchar *why, *names;
+
+  GST_OBJECT_LOCK (self);
+  set = self->branches_set;
+  branches = self->branches;
+  GST_OBJECT_UNLOCK (self);
+
+  if (set) {
+    why = g_strdup ("the branches property is set");
+  } else {
+    GstQuery *query = affect_branches_query_new ();
+
+    /* the answer is in the query, whatever the return value */
+    gst_pad_peer_query (GST_AGGREGATOR_SRC_PAD (self), query);
+    if (affect_branches_query_parse (query, &asked, &answers)) {
+      branches = asked & DEFAULT_BRANCHES;
+      why = g_strdup_printf ("what downstream reads: %s", answers);
+    } else {
+      branches = DEFAULT_BRANCHES;
+      why = g_strdup ("nothing downstream answered the affect-branches "
+                      "query, so every branch");
+    }
+    gst_query_unref (query);
+  }
+
+  GST_OBJECT_LOCK (self);
+  changed = !self->have_chosen || self->chosen != branches;
+  self->chosen = branches;
+  self->have_chosen = TRUE;
+  if (!set)
+    self->negotiated = branches;
+  GST_OBJECT_UNLOCK (self);
+
+  if (changed) {
+    names = affect_branches_to_string (branches);
+    GST_INFO_OBJECT (self, "computing the branches %s: %s", names, why);
+    g_free (names);
+  }
+  g_free (why);
+  return branches;
+}
+
 static gboolean
 gst_affect_features_start (GstAggregator *agg)
 {
@@ -576,7 +657,6 @@ gst_affect_features_start (GstAggregator *agg)
   word_model = g_strdup (self->word_model);
   self->cur_n_threads = self->n_threads;
   backend_name = g_strdup (self->backend_name);
-  branches = self->branches;
   GST_OBJECT_UNLOCK (self);
 
   self->backend
@@ -596,6 +676,9 @@ gst_affect_features_start (GstAggregator *agg)
       affect_backend_get_n_threads (self->backend));
   g_free (backend_name);
 
+  /* only the networks of the branches something reads are loaded now;
+   * another one is loaded when its branch is first asked for */
+  branches = gst_affect_features_choose_branches (self);
   ok = gst_affect_features_load (self, branches)
        && affect_features_text_start (self->text, self->backend, word_model)
        && affect_features_audio_start (self->audio);
@@ -617,6 +700,10 @@ gst_affect_features_stop (GstAggregator *agg)
   gst_affect_features_free_models (self);
   g_clear_pointer (&self->rgb, affect_video_rgb_free);
   g_clear_pointer (&self->cur_model_location, g_free);
+  GST_OBJECT_LOCK (self);
+  self->negotiated = DEFAULT_BRANCHES;
+  self->have_chosen = FALSE;
+  GST_OBJECT_UNLOCK (self);
   affect_features_audio_stop (self->audio);
   affect_features_text_stop (self->text);
 
@@ -824,6 +911,19 @@ gst_affect_features_flush (GstAggregator *agg)
   if (GST_AGGREGATOR_CLASS (parent_class)->flush)
     return GST_AGGREGATOR_CLASS (parent_class)->flush (agg);
   return GST_FLOW_OK;
+}
+
+/* Called before the next frame when the src pad needs to renegotiate:
+ * new video caps, or a RECONFIGURE event from downstream (an element
+ * linked or unlinked there, e.g. a new branch of a tee). What downstream
+ * reads may have changed with it: ask again. */
+static gboolean
+gst_affect_features_negotiate (GstAggregator *agg)
+{
+  gboolean ret = GST_AGGREGATOR_CLASS (parent_class)->negotiate (agg);
+
+  gst_affect_features_choose_branches (GST_AFFECT_FEATURES (agg));
+  return ret;
 }
 
 static GstFlowReturn
@@ -1156,6 +1256,11 @@ gst_affect_features_aggregate (GstAggregator *agg, gboolean timeout)
     return GST_AGGREGATOR_FLOW_NEED_DATA;
   }
 
+  GST_OBJECT_LOCK (self);
+  branches = self->branches_set ? self->branches : self->negotiated;
+  n_threads = self->n_threads;
+  GST_OBJECT_UNLOCK (self);
+
   apad = affect_features_audio_ref_pad (self->audio);
   tpad = affect_features_text_ref_pad (self->text);
 
@@ -1185,11 +1290,11 @@ gst_affect_features_aggregate (GstAggregator *agg, gboolean timeout)
       ret = affect_features_audio_collect (self->audio, apad, vend, timeout);
     /* the word spoken at the middle of the frame */
     if (ret == GST_FLOW_OK && tpad != NULL && GST_CLOCK_TIME_IS_VALID (vstart))
-      ret = affect_features_text_collect (
-          self->text, tpad, vstart + (vend - vstart) / 2, timeout);
+      ret = affect_features_text_collect (self->text, tpad,
+          vstart + (vend - vstart) / 2, timeout,
+          (branches & GST_AFFECT_MODALITY_WORDS) != 0);
     if (ret != GST_FLOW_OK) {
       g_clear_object (&apad);
-      g_clear_object (&tpad);
       g_clear_object (&tpad);
       gst_buffer_unref (buffer);
       return ret;
@@ -1237,11 +1342,6 @@ gst_affect_features_aggregate (GstAggregator *agg, gboolean timeout)
     g_clear_object (&tpad);
     return GST_FLOW_NOT_NEGOTIATED;
   }
-
-  GST_OBJECT_LOCK (self);
-  branches = self->branches;
-  n_threads = self->n_threads;
-  GST_OBJECT_UNLOCK (self);
 
   if (n_threads != self->cur_n_threads) {
     GST_DEBUG_OBJECT (
