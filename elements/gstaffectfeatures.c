@@ -38,8 +38,22 @@
  * branch is absent, since the recognition network needs the aligned crop.
  * A crop without any pixel inside the frame gives an absent branch too. The
  * features meta is attached to every face; its `present` flags tell which
- * branches were computed. Branches not selected by
- * #GstAffectFeatures:branches are left as they are.
+ * branches were computed. Branches not computed are left as they are.
+ *
+ * Only the branches that something downstream reads are computed. When it
+ * starts, and again whenever its src pad renegotiates (new video caps, a
+ * RECONFIGURE event: an element linked or unlinked downstream),
+ * affectfeatures sends the custom query `affect-branches` downstream
+ * (elements/affect-branches.h); the elements that know what they read add
+ * it: affectfuse the expression branch for its expression baseline, or
+ * what its fusion network was trained on (the image branch and the
+ * branches named in the model's `features`); `affectsink features=true`
+ * every branch; `affectsink features=false` and affectoverlay none. The
+ * answers of all of them are combined, across the branches of a tee too.
+ * When nothing answers (affectfeatures into an appsink, say: an
+ * application may read any feature), every branch is computed. Setting
+ * #GstAffectFeatures:branches turns the query off: the property wins. The
+ * choice and its reasons are logged (`GST_DEBUG=affectfeatures:4`).
  *
  * The speech branch (f_spe) needs the `audio` request pad: raw F32LE or
  * S16LE audio at any rate and channel count, converted internally to 16 kHz
@@ -95,19 +109,19 @@
 #include <string.h>
 
 #include <gst/affect/affectmeta.h>
-#include <gst/audio/audio.h>
 #include <gst/video/video.h>
-#include <pango/pango.h>
 
-#include "affect-text.h"
 #include "affect-face.h"
 
+#include "affect-branches.h"
 #include "affect-engine.h"
-#include "affect-speech.h"
+#include "affect-features-audio.h"
+#include "affect-features-text.h"
 #include "affect-video.h"
 #include "gstaffectfeatures.h"
 
-GST_DEBUG_CATEGORY_STATIC (gst_affect_features_debug);
+/* shared with affect-features-audio.c and affect-features-text.c */
+GST_DEBUG_CATEGORY (gst_affect_features_debug);
 #define GST_CAT_DEFAULT gst_affect_features_debug
 
 #define EXPRESSION_MODEL "face_expression_model"
@@ -122,30 +136,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_affect_features_debug);
 #define DEFAULT_BACKEND "auto"
 #define DEFAULT_BRANCHES \
   (VISUAL_BRANCHES | GST_AFFECT_MODALITY_SPEECH | GST_AFFECT_MODALITY_WORDS)
-
-/* Rate the speech features are computed at. */
-#define SPEECH_RATE 16000
-
-/* f_spe: the MFCCs, log energy, F0 (Hz) and voicing */
-#define SPEECH_N_FEATURES(n_ceps) ((n_ceps) + 3)
-
-/* A text cue without a duration lasts this long. */
-#define DEFAULT_CUE_DURATION (2 * GST_SECOND)
-
-/* One text cue: its words spread evenly over [start, end) (running time). */
-typedef struct {
-  GstClockTime start, end;
-  guint n_words;
-  int hidden;
-  float *emb; /* [n_words, hidden] */
-} TextCue;
-
-/* One speech frame waiting for its video frame. */
-typedef struct {
-  GstClockTime centre; /* running time of the window centre */
-  guint n;
-  float v[AFFECT_MFCC_MAX_CEPS + 3];
-} SpeechItem;
 
 enum {
   PROP_0,
@@ -168,11 +158,6 @@ struct _GstAffectFeaturesPad {
   GstCaps *caps;
   GstVideoInfo info;
   gboolean have_info;
-  /* the audio pad: its format (object lock) */
-  GstAudioInfo audio_info;
-  gboolean have_audio_info;
-  /* the text pad: pango markup to strip (object lock) */
-  gboolean markup;
 };
 
 G_DEFINE_TYPE (
@@ -215,7 +200,14 @@ struct _GstAffectFeatures {
   gint n_threads;
   gchar *backend_name;
   GstAffectModalities branches;
+  gboolean branches_set; /* set explicitly: it wins over downstream */
   gchar *word_model;
+
+  /* what downstream reads (affect-branches.h), object lock: asked in
+   * start() and on every renegotiation; the choice last logged */
+  GstAffectModalities negotiated;
+  GstAffectModalities chosen;
+  gboolean have_chosen;
 
   /* streaming state: created in start(), used in the aggregator's thread */
   gchar *cur_model_location;
@@ -225,27 +217,10 @@ struct _GstAffectFeatures {
   AffectRecognitionNet *recog_net;
   AffectVideoRgb *rgb;
 
-  /* The audio request pad (object lock for the pointer) and the speech
-   * state, used in the aggregator's thread. */
-  GstAffectFeaturesPad *audio_pad;
-  GstAudioConverter *aconv;
-  GstAudioInfo aconv_in_info;  /* the converter's input format */
-  guint64 aconv_in, aconv_out; /* frames in and out since the piece began */
-  AffectSpeech *speech;
-  gboolean audio_started;  /* a base time is set */
-  gboolean audio_finished; /* affect_speech_finish() called */
-  GstClockTime audio_base; /* running time of the first pushed sample */
-  GstClockTime audio_next; /* running time where the next buffer should start */
-  GArray *speech_items;    /* SpeechItem, in time order */
-
-  /* The text request pad (object lock for the pointer), the word model
-   * (loaded with the first cue) and the cues not yet past. */
-  GstAffectFeaturesPad *text_pad;
-  gchar *cur_word_model;
-  AffectBert *bert;
-  gboolean bert_tried;
-  gboolean untimed_text_warned;
-  GQueue cues;
+  /* The audio and text inputs: their request pads and streaming state
+   * (affect-features-audio.c, affect-features-text.c). */
+  AffectFeaturesAudio *audio;
+  AffectFeaturesText *text;
 };
 
 static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE (
@@ -285,10 +260,7 @@ static gboolean gst_affect_features_src_query (
     GstAggregator *agg, GstQuery *query);
 static GstFlowReturn gst_affect_features_flush (GstAggregator *agg);
 static GstClockTime gst_affect_features_get_next_time (GstAggregator *agg);
-static void gst_affect_features_speech_clear (GstAffectFeatures *self);
-static void gst_affect_features_text_clear (GstAffectFeatures *self);
-static gboolean gst_affect_features_set_audio_caps (
-    GstAffectFeatures *self, GstAffectFeaturesPad *pad, GstCaps *caps);
+static gboolean gst_affect_features_negotiate (GstAggregator *agg);
 static GstFlowReturn gst_affect_features_update_src_caps (
     GstAggregator *agg, GstCaps *downstream_caps, GstCaps **ret);
 static GstFlowReturn gst_affect_features_aggregate (
@@ -360,11 +332,13 @@ gst_affect_features_class_init (GstAffectFeaturesClass *klass)
   /**
    * GstAffectFeatures:branches:
    *
-      * Which branches to compute: image (f_img) and expression (f_exp) from
+   * Which branches to compute: image (f_img) and expression (f_exp) from
    * the video, speech (f_spe) when the `audio` request pad exists, words
-   * (f_wrd) when the `text` request pad exists. May be changed while
-   * playing; a network not loaded at start is loaded when its branch is
-   * first selected.
+   * (f_wrd) when the `text` request pad exists. When it is not set, the
+   * branches are those something downstream reads (see above; all of them
+   * when nothing says); once set, it wins over what downstream asks. May be
+   * changed while playing; a network not loaded at start is loaded when
+   * its branch is first selected.
    */
   g_object_class_install_property (gobject_class, PROP_BRANCHES,
       g_param_spec_flags ("branches", "Branches",
@@ -422,6 +396,7 @@ gst_affect_features_class_init (GstAffectFeaturesClass *klass)
   agg_class->src_query = GST_DEBUG_FUNCPTR (gst_affect_features_src_query);
   agg_class->update_src_caps
       = GST_DEBUG_FUNCPTR (gst_affect_features_update_src_caps);
+  agg_class->negotiate = GST_DEBUG_FUNCPTR (gst_affect_features_negotiate);
   agg_class->aggregate = GST_DEBUG_FUNCPTR (gst_affect_features_aggregate);
   agg_class->flush = GST_DEBUG_FUNCPTR (gst_affect_features_flush);
   agg_class->get_next_time
@@ -441,6 +416,7 @@ gst_affect_features_init (GstAffectFeatures *self)
   self->n_threads = DEFAULT_N_THREADS;
   self->backend_name = g_strdup (DEFAULT_BACKEND);
   self->branches = DEFAULT_BRANCHES;
+  self->negotiated = DEFAULT_BRANCHES;
 
   templ = gst_static_pad_template_get (&video_template);
   self->video_pad = g_object_new (GST_TYPE_AFFECT_FEATURES_PAD, "name", "video",
@@ -454,8 +430,8 @@ gst_affect_features_init (GstAffectFeatures *self)
 
   GST_PAD_SET_PROXY_CAPS (agg->srcpad);
 
-  self->speech_items = g_array_new (FALSE, FALSE, sizeof (SpeechItem));
-  g_queue_init (&self->cues);
+  self->audio = affect_features_audio_new (agg);
+  self->text = affect_features_text_new (agg);
 }
 
 static void
@@ -465,11 +441,11 @@ gst_affect_features_finalize (GObject *object)
 
   g_free (self->model_location);
   g_free (self->word_model);
-  g_free (self->cur_word_model);
   g_free (self->backend_name);
   /* set by a start() that failed (no stop() follows it) */
   g_free (self->cur_model_location);
-  g_array_unref (self->speech_items);
+  affect_features_audio_free (self->audio);
+  affect_features_text_free (self->text);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -499,6 +475,7 @@ gst_affect_features_set_property (
       break;
     case PROP_BRANCHES:
       self->branches = g_value_get_flags (value);
+      self->branches_set = TRUE;
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -612,22 +589,74 @@ gst_affect_features_free_models (GstAffectFeatures *self)
   g_clear_pointer (&self->backend, affect_backend_unref);
 }
 
+/* The branches to compute: the branches property when it was set
+ * explicitly, else what downstream reads, asked with the affect-branches
+ * query (affect-branches.h); every branch when nothing downstream answers
+ * (an application may read any feature). Logs the choice and why when it
+ * changes. start() or the streaming thread. */
+static GstAffectModalities
+gst_affect_features_choose_branches (GstAffectFeatures *self)
+{
+  GstAffectModalities branches, asked = 0;
+  const gchar *answers = NULL;
+  gboolean set, changed;
+  gchar *why, *names;
+
+  GST_OBJECT_LOCK (self);
+  set = self->branches_set;
+  branches = self->branches;
+  GST_OBJECT_UNLOCK (self);
+
+  if (set) {
+    why = g_strdup ("the branches property is set");
+  } else {
+    GstQuery *query = affect_branches_query_new ();
+
+    /* the answer is in the query, whatever the return value */
+    gst_pad_peer_query (GST_AGGREGATOR_SRC_PAD (self), query);
+    if (affect_branches_query_parse (query, &asked, &answers)) {
+      branches = asked & DEFAULT_BRANCHES;
+      why = g_strdup_printf ("what downstream reads: %s", answers);
+    } else {
+      branches = DEFAULT_BRANCHES;
+      why = g_strdup ("nothing downstream answered the affect-branches "
+                      "query, so every branch");
+    }
+    gst_query_unref (query);
+  }
+
+  GST_OBJECT_LOCK (self);
+  changed = !self->have_chosen || self->chosen != branches;
+  self->chosen = branches;
+  self->have_chosen = TRUE;
+  if (!set)
+    self->negotiated = branches;
+  GST_OBJECT_UNLOCK (self);
+
+  if (changed) {
+    names = affect_branches_to_string (branches);
+    GST_INFO_OBJECT (self, "computing the branches %s: %s", names, why);
+    g_free (names);
+  }
+  g_free (why);
+  return branches;
+}
+
 static gboolean
 gst_affect_features_start (GstAggregator *agg)
 {
   GstAffectFeatures *self = GST_AFFECT_FEATURES (agg);
   GError *error = NULL;
-  gchar *backend_name;
+  gchar *backend_name, *word_model;
   GstAffectModalities branches;
+  gboolean ok;
 
   GST_OBJECT_LOCK (self);
   g_free (self->cur_model_location);
   self->cur_model_location = g_strdup (self->model_location);
-  g_free (self->cur_word_model);
-  self->cur_word_model = g_strdup (self->word_model);
+  word_model = g_strdup (self->word_model);
   self->cur_n_threads = self->n_threads;
   backend_name = g_strdup (self->backend_name);
-  branches = self->branches;
   GST_OBJECT_UNLOCK (self);
 
   self->backend
@@ -639,6 +668,7 @@ gst_affect_features_start (GstAggregator *agg)
         ("%s", error->message));
     g_clear_error (&error);
     g_free (backend_name);
+    g_free (word_model);
     return FALSE;
   }
   GST_INFO_OBJECT (self, "backend %s, %d threads",
@@ -646,42 +676,19 @@ gst_affect_features_start (GstAggregator *agg)
       affect_backend_get_n_threads (self->backend));
   g_free (backend_name);
 
-  if (!gst_affect_features_load (self, branches)) {
+  /* only the networks of the branches something reads are loaded now;
+   * another one is loaded when its branch is first asked for */
+  branches = gst_affect_features_choose_branches (self);
+  ok = gst_affect_features_load (self, branches)
+       && affect_features_text_start (self->text, self->backend, word_model)
+       && affect_features_audio_start (self->audio);
+  g_free (word_model);
+  if (!ok) {
+    affect_features_text_stop (self->text);
     gst_affect_features_free_models (self);
     return FALSE;
   }
-
-  /* An explicit word model is loaded now, so that a wrong or corrupt one
-   * fails the start; the default one is loaded with the first cue. */
-  if (self->cur_word_model != NULL && *self->cur_word_model) {
-    gchar *dir = affect_bert_find (self->cur_word_model, &error);
-
-    if (dir != NULL)
-      self->bert = affect_bert_new (self->backend, dir, &error);
-    g_free (dir);
-    self->bert_tried = TRUE;
-    if (self->bert == NULL) {
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-          ("Cannot load the word model \"%s\"", self->cur_word_model),
-          ("%s", error ? error->message : "unknown error"));
-      g_clear_error (&error);
-      gst_affect_features_free_models (self);
-      return FALSE;
-    }
-  }
-
   self->rgb = affect_video_rgb_new ();
-
-  self->speech = affect_speech_new (NULL, &error);
-  if (self->speech == NULL) {
-    GST_ELEMENT_ERROR (self, LIBRARY, INIT,
-        ("Cannot create the speech feature extractor"), ("%s", error->message));
-    g_clear_error (&error);
-    gst_affect_features_free_models (self);
-    g_clear_pointer (&self->rgb, affect_video_rgb_free);
-    return FALSE;
-  }
-  gst_affect_features_speech_clear (self);
   return TRUE;
 }
 
@@ -693,14 +700,12 @@ gst_affect_features_stop (GstAggregator *agg)
   gst_affect_features_free_models (self);
   g_clear_pointer (&self->rgb, affect_video_rgb_free);
   g_clear_pointer (&self->cur_model_location, g_free);
-  gst_affect_features_speech_clear (self);
-  g_clear_pointer (&self->speech, affect_speech_free);
-  g_clear_pointer (&self->aconv, gst_audio_converter_free);
-  gst_affect_features_text_clear (self);
-  g_clear_pointer (&self->bert, affect_bert_free);
-  g_clear_pointer (&self->cur_word_model, g_free);
-  self->bert_tried = FALSE;
-  self->untimed_text_warned = FALSE;
+  GST_OBJECT_LOCK (self);
+  self->negotiated = DEFAULT_BRANCHES;
+  self->have_chosen = FALSE;
+  GST_OBJECT_UNLOCK (self);
+  affect_features_audio_stop (self->audio);
+  affect_features_text_stop (self->text);
 
   GST_OBJECT_LOCK (self->video_pad);
   gst_clear_caps (&self->video_pad->caps);
@@ -746,33 +751,18 @@ gst_affect_features_sink_event (
   GstAffectFeatures *self = GST_AFFECT_FEATURES (agg);
   gboolean ret;
 
-  if (aggpad != GST_AGGREGATOR_PAD (self->video_pad)
-      && GST_AFFECT_FEATURES_PAD (aggpad) != self->audio_pad) {
-    if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
-      GstCaps *caps;
-      GstStructure *st;
-      const gchar *format;
-      GstAffectFeaturesPad *tpad = GST_AFFECT_FEATURES_PAD (aggpad);
-
-      gst_event_parse_caps (event, &caps);
-      st = gst_caps_get_structure (caps, 0);
-      format = gst_structure_get_string (st, "format");
-      GST_OBJECT_LOCK (tpad);
-      tpad->markup = gst_structure_has_name (st, "text/x-raw") && format
-                     && strcmp (format, "pango-markup") == 0;
-      GST_OBJECT_UNLOCK (tpad);
-      gst_event_unref (event);
-      return TRUE;
-    }
-    return GST_AGGREGATOR_CLASS (parent_class)->sink_event (agg, aggpad, event);
-  }
   if (aggpad != GST_AGGREGATOR_PAD (self->video_pad)) {
+    /* the audio or the text pad */
     if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
       GstCaps *caps;
 
       gst_event_parse_caps (event, &caps);
-      ret = gst_affect_features_set_audio_caps (
-          self, GST_AFFECT_FEATURES_PAD (aggpad), caps);
+      if (affect_features_audio_has_pad (self->audio, GST_PAD (aggpad))) {
+        ret = affect_features_audio_set_caps (self->audio, aggpad, caps);
+      } else {
+        affect_features_text_set_caps (self->text, caps);
+        ret = TRUE;
+      }
       gst_event_unref (event);
       return ret;
     }
@@ -916,11 +906,24 @@ gst_affect_features_flush (GstAggregator *agg)
 {
   GstAffectFeatures *self = GST_AFFECT_FEATURES (agg);
 
-  gst_affect_features_speech_clear (self);
-  gst_affect_features_text_clear (self);
+  affect_features_audio_flush (self->audio);
+  affect_features_text_flush (self->text);
   if (GST_AGGREGATOR_CLASS (parent_class)->flush)
     return GST_AGGREGATOR_CLASS (parent_class)->flush (agg);
   return GST_FLOW_OK;
+}
+
+/* Called before the next frame when the src pad needs to renegotiate:
+ * new video caps, or a RECONFIGURE event from downstream (an element
+ * linked or unlinked there, e.g. a new branch of a tee). What downstream
+ * reads may have changed with it: ask again. */
+static gboolean
+gst_affect_features_negotiate (GstAggregator *agg)
+{
+  gboolean ret = GST_AGGREGATOR_CLASS (parent_class)->negotiate (agg);
+
+  gst_affect_features_choose_branches (GST_AFFECT_FEATURES (agg));
+  return ret;
 }
 
 static GstFlowReturn
@@ -952,128 +955,61 @@ gst_affect_features_update_src_caps (
 }
 
 /* ------------------------------------------------------------------ */
-/* The audio pad                                                       */
+/* The request pads (affect-features-audio.c, affect-features-text.c)  */
 /* ------------------------------------------------------------------ */
-
-/* Extra latency of the speech branch: the extractor needs the samples up
- * to latency_samples past a frame start, plus one frame shift and a margin
- * for the resampler. */
-static GstClockTime
-gst_affect_features_speech_latency (void)
-{
-  AffectSpeech *probe = affect_speech_new (NULL, NULL);
-  GstClockTime latency = 0;
-
-  if (probe != NULL) {
-    latency = gst_util_uint64_scale (affect_speech_latency_samples (probe)
-                                         + affect_speech_frame_shift (probe),
-                  GST_SECOND, SPEECH_RATE)
-              + 10 * GST_MSECOND;
-    affect_speech_free (probe);
-  }
-  return latency;
-}
 
 static GstPad *
 gst_affect_features_request_new_pad (GstElement *element, GstPadTemplate *templ,
     const gchar *name, const GstCaps *caps)
 {
   GstAffectFeatures *self = GST_AFFECT_FEATURES (element);
-  GstAffectFeaturesPad *pad;
-  GstClockTime latency;
+  GstElementClass *klass = GST_ELEMENT_GET_CLASS (element);
 
-  if (templ
-      == gst_element_class_get_pad_template (
-          GST_ELEMENT_GET_CLASS (element), "text")) {
-    GST_OBJECT_LOCK (self);
-    if (self->text_pad != NULL) {
-      GST_OBJECT_UNLOCK (self);
-      GST_WARNING_OBJECT (self, "there is already a text pad");
-      return NULL;
-    }
-    pad = g_object_new (GST_TYPE_AFFECT_FEATURES_PAD, "name", "text",
-        "direction", GST_PAD_SINK, "template", templ, NULL);
-    self->text_pad = pad;
-    GST_OBJECT_UNLOCK (self);
-    GST_PAD_SET_ACCEPT_TEMPLATE (pad);
-    gst_element_add_pad (element, GST_PAD (pad));
-    return GST_PAD (pad);
-  }
+  if (templ == gst_element_class_get_pad_template (klass, "text"))
+    return affect_features_text_request_pad (self->text, templ);
+  if (templ == gst_element_class_get_pad_template (klass, "audio"))
+    return affect_features_audio_request_pad (self->audio, templ);
 
-  if (templ
-      != gst_element_class_get_pad_template (
-          GST_ELEMENT_GET_CLASS (element), "audio")) {
-    GST_WARNING_OBJECT (self, "no request pad of template %s",
-        GST_PAD_TEMPLATE_NAME_TEMPLATE (templ));
-    return NULL;
-  }
-
-  GST_OBJECT_LOCK (self);
-  if (self->audio_pad != NULL) {
-    GST_OBJECT_UNLOCK (self);
-    GST_WARNING_OBJECT (self, "there is already an audio pad");
-    return NULL;
-  }
-  pad = g_object_new (GST_TYPE_AFFECT_FEATURES_PAD, "name", "audio",
-      "direction", GST_PAD_SINK, "template", templ, NULL);
-  self->audio_pad = pad;
-  GST_OBJECT_UNLOCK (self);
-
-  GST_PAD_SET_ACCEPT_TEMPLATE (pad);
-  gst_element_add_pad (element, GST_PAD (pad));
-
-  latency = gst_affect_features_speech_latency ();
-  GST_DEBUG_OBJECT (
-      self, "audio pad: latency %" GST_TIME_FORMAT, GST_TIME_ARGS (latency));
-  gst_aggregator_set_latency (GST_AGGREGATOR (self), latency, latency);
-
-  return GST_PAD (pad);
+  GST_WARNING_OBJECT (self, "no request pad of template %s",
+      GST_PAD_TEMPLATE_NAME_TEMPLATE (templ));
+  return NULL;
 }
 
 static void
 gst_affect_features_release_pad (GstElement *element, GstPad *pad)
 {
   GstAffectFeatures *self = GST_AFFECT_FEATURES (element);
-  gboolean was_audio;
 
-  GST_OBJECT_LOCK (self);
-  was_audio = (pad == GST_PAD (self->audio_pad));
-  if (was_audio)
-    self->audio_pad = NULL;
-  if (pad == GST_PAD (self->text_pad))
-    self->text_pad = NULL;
-  GST_OBJECT_UNLOCK (self);
-
-  if (was_audio)
-    gst_aggregator_set_latency (GST_AGGREGATOR (self), 0, 0);
+  if (!affect_features_audio_release_pad (self->audio, pad))
+    affect_features_text_release_pad (self->text, pad);
 
   GST_ELEMENT_CLASS (parent_class)->release_pad (element, pad);
 }
 
-/* An audio pad that nobody linked is an absent modality: it is ended at
- * once, so that the aggregator does not wait for it. */
+/* An audio or text pad that nobody linked is an absent modality: it is
+ * ended at once, so that the aggregator does not wait for it. Takes
+ * @pad. */
 static void
 gst_affect_features_end_unlinked_pad (
-    GstAffectFeatures *self, GstAffectFeaturesPad *p)
+    GstAffectFeatures *self, GstAggregatorPad *pad)
 {
-  GstPad *pad = NULL;
   GstSegment segment;
   gchar *id;
 
-  GST_OBJECT_LOCK (self);
-  if (p != NULL && !gst_pad_is_linked (GST_PAD (p)))
-    pad = gst_object_ref (GST_PAD (p));
-  GST_OBJECT_UNLOCK (self);
   if (pad == NULL)
     return;
+  if (gst_pad_is_linked (GST_PAD (pad))) {
+    gst_object_unref (pad);
+    return;
+  }
 
   GST_INFO_OBJECT (
       self, "%s pad not linked: absent modality", GST_PAD_NAME (pad));
   id = g_strdup_printf ("affectfeatures-%s", GST_PAD_NAME (pad));
   gst_segment_init (&segment, GST_FORMAT_TIME);
-  gst_pad_send_event (pad, gst_event_new_stream_start (id));
-  gst_pad_send_event (pad, gst_event_new_segment (&segment));
-  gst_pad_send_event (pad, gst_event_new_eos ());
+  gst_pad_send_event (GST_PAD (pad), gst_event_new_stream_start (id));
+  gst_pad_send_event (GST_PAD (pad), gst_event_new_segment (&segment));
+  gst_pad_send_event (GST_PAD (pad), gst_event_new_eos ());
   gst_object_unref (pad);
   g_free (id);
 }
@@ -1081,8 +1017,10 @@ gst_affect_features_end_unlinked_pad (
 static void
 gst_affect_features_end_unlinked (GstAffectFeatures *self)
 {
-  gst_affect_features_end_unlinked_pad (self, self->audio_pad);
-  gst_affect_features_end_unlinked_pad (self, self->text_pad);
+  gst_affect_features_end_unlinked_pad (
+      self, affect_features_audio_ref_pad (self->audio));
+  gst_affect_features_end_unlinked_pad (
+      self, affect_features_text_ref_pad (self->text));
 }
 
 static GstStateChangeReturn
@@ -1100,526 +1038,6 @@ gst_affect_features_change_state (
     gst_affect_features_end_unlinked (self);
 
   return ret;
-}
-
-/* Moves the ready frames of the extractor to the queue. */
-static void
-gst_affect_features_speech_pull (GstAffectFeatures *self)
-{
-  const AffectSpeechOptions *opts = affect_speech_get_options (self->speech);
-  double half = opts->mfcc.frame_length_ms / 2000.0;
-  AffectSpeechFrame f;
-
-  while (affect_speech_pull (self->speech, &f)) {
-    SpeechItem item;
-    guint i;
-
-    item.centre
-        = self->audio_base + (GstClockTime)((f.time + half) * GST_SECOND);
-    item.n = SPEECH_N_FEATURES (f.n_mfcc);
-    for (i = 0; i < f.n_mfcc; i++)
-      item.v[i] = (float)f.mfcc[i];
-    item.v[f.n_mfcc] = (float)f.log_energy;
-    item.v[f.n_mfcc + 1] = (float)f.f0_hz;
-    item.v[f.n_mfcc + 2] = (float)f.voicing;
-    g_array_append_val (self->speech_items, item);
-  }
-}
-
-/* The resampler holds back the last few samples of a piece (its latency):
- * feeds it silence until every input sample has come out, so that the
- * speech frames of the end of the piece are not lost. */
-static void
-gst_affect_features_drain_converter (GstAffectFeatures *self)
-{
-  gint rate = GST_AUDIO_INFO_RATE (&self->aconv_in_info);
-  guint64 expected;
-  gsize missing, n_in, n_out;
-  gpointer in, out;
-  gpointer in_planes[1], out_planes[1];
-
-  if (self->aconv == NULL || rate <= 0 || self->aconv_in == 0)
-    return;
-  expected = gst_util_uint64_scale (self->aconv_in, SPEECH_RATE, rate);
-  if (expected <= self->aconv_out)
-    return;
-  missing = expected - self->aconv_out;
-  n_in = gst_audio_converter_get_in_frames (self->aconv, missing);
-  n_in = MAX (n_in, gst_audio_converter_get_max_latency (self->aconv) + 1);
-  n_out = gst_audio_converter_get_out_frames (self->aconv, n_in);
-  in = g_malloc0 (n_in * GST_AUDIO_INFO_BPF (&self->aconv_in_info));
-  out = g_new0 (float, MAX (n_out, 1));
-  in_planes[0] = in;
-  out_planes[0] = out;
-  if (gst_audio_converter_samples (self->aconv, GST_AUDIO_CONVERTER_FLAG_NONE,
-          in_planes, n_in, out_planes, n_out)) {
-    GST_LOG_OBJECT (self,
-        "drained %" G_GSIZE_FORMAT " samples of the resampler",
-        MIN (missing, n_out));
-    affect_speech_push (self->speech, out, MIN (missing, n_out));
-    self->aconv_out += MIN (missing, n_out);
-  }
-  g_free (in);
-  g_free (out);
-}
-
-/* End of a continuous piece of audio: its last frames become ready. */
-static void
-gst_affect_features_speech_end (GstAffectFeatures *self)
-{
-  if (self->audio_started && !self->audio_finished) {
-    gst_affect_features_drain_converter (self);
-    affect_speech_finish (self->speech);
-    gst_affect_features_speech_pull (self);
-  }
-  self->audio_finished = TRUE;
-}
-
-/* A discontinuity: the next buffer starts a new piece. */
-static void
-gst_affect_features_speech_restart (GstAffectFeatures *self)
-{
-  gst_affect_features_speech_end (self);
-  affect_speech_reset (self->speech);
-  if (self->aconv)
-    gst_audio_converter_reset (self->aconv);
-  self->aconv_in = self->aconv_out = 0;
-  self->audio_started = FALSE;
-  self->audio_finished = FALSE;
-}
-
-static void
-gst_affect_features_speech_clear (GstAffectFeatures *self)
-{
-  if (self->speech)
-    affect_speech_reset (self->speech);
-  if (self->aconv)
-    gst_audio_converter_reset (self->aconv);
-  self->aconv_in = self->aconv_out = 0;
-  self->audio_started = FALSE;
-  self->audio_finished = FALSE;
-  self->audio_next = GST_CLOCK_TIME_NONE;
-  g_array_set_size (self->speech_items, 0);
-}
-
-static gboolean
-gst_affect_features_set_audio_caps (
-    GstAffectFeatures *self, GstAffectFeaturesPad *pad, GstCaps *caps)
-{
-  GstAudioInfo info, out;
-  GstAudioConverter *conv;
-
-  if (!gst_audio_info_from_caps (&info, caps)) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
-        ("Invalid audio caps %" GST_PTR_FORMAT, caps));
-    return FALSE;
-  }
-  gst_audio_info_set_format (&out, GST_AUDIO_FORMAT_F32, SPEECH_RATE, 1, NULL);
-  conv = gst_audio_converter_new (
-      GST_AUDIO_CONVERTER_FLAG_NONE, &info, &out, NULL);
-  if (conv == NULL) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
-        ("Cannot convert %" GST_PTR_FORMAT " to 16 kHz mono", caps));
-    return FALSE;
-  }
-
-  GST_DEBUG_OBJECT (pad, "caps %" GST_PTR_FORMAT, caps);
-  /* a new format is a new piece of audio */
-  if (self->speech)
-    gst_affect_features_speech_restart (self);
-  if (self->aconv)
-    gst_audio_converter_free (self->aconv);
-  self->aconv = conv;
-  self->aconv_in_info = info;
-  self->aconv_in = self->aconv_out = 0;
-
-  GST_OBJECT_LOCK (pad);
-  pad->audio_info = info;
-  pad->have_audio_info = TRUE;
-  GST_OBJECT_UNLOCK (pad);
-  return TRUE;
-}
-
-/* Feeds one audio buffer to the speech extractor. */
-static gboolean
-gst_affect_features_push_audio (
-    GstAffectFeatures *self, GstAggregatorPad *apad, GstBuffer *buf)
-{
-  GstAffectFeaturesPad *pad = GST_AFFECT_FEATURES_PAD (apad);
-  GstAudioInfo info;
-  gboolean have_info;
-  GstClockTime start, dur;
-  gsize n_in, n_out;
-  gboolean gap;
-  GstMapInfo map;
-  float *out;
-  gpointer in_planes[1], out_planes[1];
-
-  GST_OBJECT_LOCK (pad);
-  have_info = pad->have_audio_info;
-  info = pad->audio_info;
-  start = gst_segment_to_running_time (
-      &apad->segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
-  GST_OBJECT_UNLOCK (pad);
-
-  if (!have_info || self->aconv == NULL) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
-        ("Received an audio buffer before the caps"));
-    return FALSE;
-  }
-
-  n_in = gst_buffer_get_size (buf) / GST_AUDIO_INFO_BPF (&info);
-  dur = gst_util_uint64_scale (n_in, GST_SECOND, GST_AUDIO_INFO_RATE (&info));
-  if (GST_BUFFER_DURATION_IS_VALID (buf) && n_in == 0)
-    dur = GST_BUFFER_DURATION (buf);
-  if (!GST_CLOCK_TIME_IS_VALID (start)) {
-    if (!self->audio_started || !GST_CLOCK_TIME_IS_VALID (self->audio_next)) {
-      GST_LOG_OBJECT (
-          self, "dropping audio without time %" GST_PTR_FORMAT, buf);
-      return TRUE;
-    }
-    start = self->audio_next;
-  }
-
-  gap = GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP) || n_in == 0;
-  if (self->audio_started
-      && (gap || GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT)
-          || !GST_CLOCK_TIME_IS_VALID (self->audio_next)
-          || (start > self->audio_next ? start - self->audio_next
-                                       : self->audio_next - start)
-                 > GST_MSECOND)) {
-    GST_DEBUG_OBJECT (self, "audio discontinuity at %" GST_TIME_FORMAT,
-        GST_TIME_ARGS (start));
-    gst_affect_features_speech_restart (self);
-  }
-  self->audio_next = start + dur;
-  if (gap)
-    return TRUE;
-
-  if (!self->audio_started) {
-    self->audio_base = start;
-    self->audio_started = TRUE;
-    self->audio_finished = FALSE;
-  }
-
-  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED, (NULL),
-        ("Cannot map the audio buffer %" GST_PTR_FORMAT, buf));
-    return FALSE;
-  }
-  n_out = gst_audio_converter_get_out_frames (self->aconv, n_in);
-  out = g_new (float, MAX (n_out, 1));
-  in_planes[0] = map.data;
-  out_planes[0] = out;
-  if (!gst_audio_converter_samples (self->aconv, GST_AUDIO_CONVERTER_FLAG_NONE,
-          in_planes, n_in, out_planes, n_out)) {
-    gst_buffer_unmap (buf, &map);
-    g_free (out);
-    GST_ELEMENT_ERROR (self, STREAM, FAILED, (NULL),
-        ("Cannot convert the audio to 16 kHz mono"));
-    return FALSE;
-  }
-  gst_buffer_unmap (buf, &map);
-  affect_speech_push (self->speech, out, n_out);
-  self->aconv_in += n_in;
-  self->aconv_out += n_out;
-  g_free (out);
-  gst_affect_features_speech_pull (self);
-  return TRUE;
-}
-
-/* Consumes audio until it covers @end (running time) plus the latency of
- * the extractor. Returns GST_FLOW_OK when the frame can be processed,
- * GST_AGGREGATOR_FLOW_NEED_DATA to wait for more audio. */
-static GstFlowReturn
-gst_affect_features_collect_audio (GstAffectFeatures *self,
-    GstAggregatorPad *apad, GstClockTime end, gboolean timeout)
-{
-  GstClockTime margin;
-
-  margin
-      = gst_util_uint64_scale (affect_speech_latency_samples (self->speech)
-                                   + affect_speech_frame_shift (self->speech),
-          GST_SECOND, SPEECH_RATE);
-  if (self->aconv) {
-    GstAffectFeaturesPad *pad = GST_AFFECT_FEATURES_PAD (apad);
-    gint rate;
-
-    GST_OBJECT_LOCK (pad);
-    rate = pad->have_audio_info ? GST_AUDIO_INFO_RATE (&pad->audio_info) : 0;
-    GST_OBJECT_UNLOCK (pad);
-    if (rate > 0)
-      margin += gst_util_uint64_scale (
-          gst_audio_converter_get_max_latency (self->aconv), GST_SECOND, rate);
-  }
-
-  if (!GST_CLOCK_TIME_IS_VALID (end))
-    return GST_FLOW_OK;
-
-  while (!GST_CLOCK_TIME_IS_VALID (self->audio_next)
-         || self->audio_next < end + margin) {
-    GstBuffer *abuf = gst_aggregator_pad_pop_buffer (apad);
-
-    if (abuf == NULL) {
-      if (gst_aggregator_pad_is_eos (apad)) {
-        gst_affect_features_speech_end (self);
-        return GST_FLOW_OK;
-      }
-      /* live: the deadline passed, take what is there */
-      if (timeout)
-        return GST_FLOW_OK;
-      return GST_AGGREGATOR_FLOW_NEED_DATA;
-    }
-    if (!gst_affect_features_push_audio (self, apad, abuf)) {
-      gst_buffer_unref (abuf);
-      return GST_FLOW_ERROR;
-    }
-    gst_buffer_unref (abuf);
-  }
-  return GST_FLOW_OK;
-}
-
-/* The mean of the speech frames whose centre lies in [start, end) into
- * @out; drops the frames before @end. Returns the number of frames. */
-static guint
-gst_affect_features_pool_speech (GstAffectFeatures *self, GstClockTime start,
-    GstClockTime end, float *out, guint *n_features)
-{
-  guint i, j, n = 0, used = 0;
-
-  *n_features = 0;
-  for (i = 0; i < self->speech_items->len; i++) {
-    SpeechItem *item = &g_array_index (self->speech_items, SpeechItem, i);
-
-    if (item->centre >= end)
-      break;
-    used = i + 1;
-    if (item->centre < start)
-      continue;
-    if (n == 0) {
-      *n_features = item->n;
-      memset (out, 0, sizeof (float) * item->n);
-    }
-    for (j = 0; j < item->n; j++)
-      out[j] += item->v[j];
-    n++;
-  }
-  for (j = 0; n > 0 && j < *n_features; j++)
-    out[j] /= n;
-  if (used > 0)
-    g_array_remove_range (self->speech_items, 0, used);
-  return n;
-}
-
-/* ------------------------------------------------------------------ */
-/* The text pad                                                        */
-/* ------------------------------------------------------------------ */
-
-static void
-text_cue_free (TextCue *cue)
-{
-  g_free (cue->emb);
-  g_free (cue);
-}
-
-static void
-gst_affect_features_text_clear (GstAffectFeatures *self)
-{
-  g_queue_clear_full (&self->cues, (GDestroyNotify)text_cue_free);
-}
-
-/* Loads the word model once; without it the word branch is absent. */
-static void
-gst_affect_features_load_bert (GstAffectFeatures *self)
-{
-  GError *error = NULL;
-  gchar *dir;
-
-  if (self->bert_tried)
-    return;
-  self->bert_tried = TRUE;
-
-  dir = affect_bert_find (self->cur_word_model, &error);
-  if (dir != NULL)
-    self->bert = affect_bert_new (self->backend, dir, &error);
-  if (self->bert == NULL) {
-    GST_ELEMENT_WARNING (self, RESOURCE, NOT_FOUND,
-        ("No word model: the word branch is absent; install it with "
-         "affect-fetch-word-model"),
-        ("%s", error ? error->message : "unknown error"));
-    g_clear_error (&error);
-  } else {
-    GST_INFO_OBJECT (self, "word model %s", dir);
-  }
-  g_free (dir);
-}
-
-/* Turns one text buffer into a cue of word embeddings. */
-static void
-gst_affect_features_push_text (
-    GstAffectFeatures *self, GstAggregatorPad *tpad, GstBuffer *buf)
-{
-  GstAffectFeaturesPad *pad = GST_AFFECT_FEATURES_PAD (tpad);
-  GstClockTime start;
-  gboolean markup;
-  GstMapInfo map;
-  gchar *plain = NULL;
-  GError *error = NULL;
-  AffectBertText *t;
-  TextCue *cue;
-  guint i, n, j;
-  int h;
-
-  if (gst_buffer_get_size (buf) == 0)
-    return;
-  GST_OBJECT_LOCK (pad);
-  start = gst_segment_to_running_time (
-      &tpad->segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
-  markup = pad->markup;
-  GST_OBJECT_UNLOCK (pad);
-  if (!GST_CLOCK_TIME_IS_VALID (start)) {
-    /* e.g. the final hypothesis of Debian's pocketsphinx 0.8 element */
-    if (!self->untimed_text_warned)
-      GST_ELEMENT_WARNING (self, STREAM, FORMAT,
-          ("Ignoring text without time stamps: it cannot be aligned with "
-           "the video"),
-          ("text buffer %" GST_PTR_FORMAT " (further ones are ignored "
-           "silently)",
-              buf));
-    self->untimed_text_warned = TRUE;
-    return;
-  }
-
-  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
-    return;
-  if (!g_utf8_validate ((const gchar *)map.data, map.size, NULL)) {
-    GST_ELEMENT_WARNING (self, STREAM, DECODE,
-        ("Skipping a text cue that is not valid UTF-8"),
-        ("cue at %" GST_TIME_FORMAT ", %" G_GSIZE_FORMAT " bytes",
-            GST_TIME_ARGS (GST_BUFFER_PTS (buf)), map.size));
-    gst_buffer_unmap (buf, &map);
-    return;
-  }
-  if (markup) {
-    if (!pango_parse_markup (
-            (const gchar *)map.data, map.size, 0, NULL, &plain, NULL, &error)) {
-      GST_ELEMENT_WARNING (self, STREAM, DECODE,
-          ("Skipping a text cue with invalid markup"), ("%s", error->message));
-      g_clear_error (&error);
-      gst_buffer_unmap (buf, &map);
-      return;
-    }
-  } else {
-    plain = g_strndup ((const gchar *)map.data, map.size);
-  }
-  gst_buffer_unmap (buf, &map);
-
-  gst_affect_features_load_bert (self);
-  if (self->bert == NULL) {
-    g_free (plain);
-    return;
-  }
-  t = affect_bert_embed_text (self->bert, plain, -1, &error);
-  g_free (plain);
-  if (t == NULL) {
-    GST_ELEMENT_WARNING (self, STREAM, FAILED, ("Could not embed a text cue"),
-        ("%s", error->message));
-    g_clear_error (&error);
-    return;
-  }
-
-  h = t->hidden_size;
-  cue = g_new0 (TextCue, 1);
-  cue->start = start;
-  cue->end = start
-             + (GST_BUFFER_DURATION_IS_VALID (buf) ? GST_BUFFER_DURATION (buf)
-                                                   : DEFAULT_CUE_DURATION);
-  cue->hidden = h;
-  cue->emb = g_new0 (float, (gsize)MAX (t->tokens->n_tokens, 1) * h);
-  /* a word = the consecutive tokens sharing its byte span */
-  n = 0;
-  for (i = 0; i < t->tokens->n_tokens;) {
-    gint32 ws = t->tokens->word_start[i];
-    guint pieces = 0;
-    float *e = cue->emb + (gsize)n * h;
-
-    if (ws < 0) {
-      i++;
-      continue;
-    }
-    for (; i < t->tokens->n_tokens && t->tokens->word_start[i] == ws; i++) {
-      const float *hid = t->hidden + (gsize)i * h;
-
-      for (j = 0; j < (guint)h; j++)
-        e[j] += hid[j];
-      pieces++;
-    }
-    for (j = 0; j < (guint)h; j++)
-      e[j] /= pieces;
-    n++;
-  }
-  cue->n_words = n;
-  affect_bert_text_free (t);
-  GST_DEBUG_OBJECT (self,
-      "cue %" GST_TIME_FORMAT "-%" GST_TIME_FORMAT ": %u words",
-      GST_TIME_ARGS (cue->start), GST_TIME_ARGS (cue->end), n);
-  g_queue_push_tail (&self->cues, cue);
-}
-
-/* Consumes the cues that start at or before @t. */
-static GstFlowReturn
-gst_affect_features_collect_text (GstAffectFeatures *self,
-    GstAggregatorPad *tpad, GstClockTime t, gboolean timeout)
-{
-  for (;;) {
-    GstBuffer *tbuf = gst_aggregator_pad_peek_buffer (tpad);
-    GstClockTime start;
-
-    if (tbuf == NULL) {
-      if (gst_aggregator_pad_is_eos (tpad) || timeout)
-        return GST_FLOW_OK;
-      return GST_AGGREGATOR_FLOW_NEED_DATA;
-    }
-    GST_OBJECT_LOCK (tpad);
-    start = gst_segment_to_running_time (
-        &tpad->segment, GST_FORMAT_TIME, GST_BUFFER_PTS (tbuf));
-    GST_OBJECT_UNLOCK (tpad);
-    gst_buffer_unref (tbuf);
-    if (GST_CLOCK_TIME_IS_VALID (start) && start > t)
-      return GST_FLOW_OK;
-
-    tbuf = gst_aggregator_pad_pop_buffer (tpad);
-    if (tbuf) {
-      gst_affect_features_push_text (self, tpad, tbuf);
-      gst_buffer_unref (tbuf);
-    }
-  }
-}
-
-/* The embedding of the word spoken at @t, or NULL. */
-static const float *
-gst_affect_features_word_at (
-    GstAffectFeatures *self, GstClockTime t, guint *size)
-{
-  GList *l;
-  TextCue *cue;
-
-  while ((cue = g_queue_peek_head (&self->cues)) && cue->end <= t)
-    text_cue_free (g_queue_pop_head (&self->cues));
-
-  for (l = self->cues.head; l; l = l->next) {
-    guint k;
-
-    cue = l->data;
-    if (cue->start > t || cue->end <= t || cue->n_words == 0)
-      continue;
-    k = (guint)gst_util_uint64_scale (
-        t - cue->start, cue->n_words, cue->end - cue->start);
-    k = MIN (k, cue->n_words - 1);
-    *size = cue->hidden;
-    return cue->emb + (gsize)k * cue->hidden;
-  }
-  return NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1826,7 +1244,7 @@ gst_affect_features_aggregate (GstAggregator *agg, gboolean timeout)
   const float *wrd = NULL;
   guint wrd_len = 0;
   GstClockTime vstart = GST_CLOCK_TIME_NONE, vend = GST_CLOCK_TIME_NONE;
-  float spe[AFFECT_MFCC_MAX_CEPS + 3];
+  float spe[AFFECT_FEATURES_SPEECH_MAX];
   guint n_spe = 0, spe_len = 0;
 
   buffer = gst_aggregator_pad_peek_buffer (vpad);
@@ -1839,11 +1257,12 @@ gst_affect_features_aggregate (GstAggregator *agg, gboolean timeout)
   }
 
   GST_OBJECT_LOCK (self);
-  if (self->audio_pad)
-    apad = gst_object_ref (GST_AGGREGATOR_PAD (self->audio_pad));
-  if (self->text_pad)
-    tpad = gst_object_ref (GST_AGGREGATOR_PAD (self->text_pad));
+  branches = self->branches_set ? self->branches : self->negotiated;
+  n_threads = self->n_threads;
   GST_OBJECT_UNLOCK (self);
+
+  apad = affect_features_audio_ref_pad (self->audio);
+  tpad = affect_features_text_ref_pad (self->text);
 
   if ((apad != NULL || tpad != NULL) && GST_BUFFER_PTS_IS_VALID (buffer)
       && !(GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_GAP)
@@ -1868,24 +1287,24 @@ gst_affect_features_aggregate (GstAggregator *agg, gboolean timeout)
 
     ret = GST_FLOW_OK;
     if (apad != NULL)
-      ret = gst_affect_features_collect_audio (self, apad, vend, timeout);
+      ret = affect_features_audio_collect (self->audio, apad, vend, timeout);
     /* the word spoken at the middle of the frame */
     if (ret == GST_FLOW_OK && tpad != NULL && GST_CLOCK_TIME_IS_VALID (vstart))
-      ret = gst_affect_features_collect_text (
-          self, tpad, vstart + (vend - vstart) / 2, timeout);
+      ret = affect_features_text_collect (self->text, tpad,
+          vstart + (vend - vstart) / 2, timeout,
+          (branches & GST_AFFECT_MODALITY_WORDS) != 0);
     if (ret != GST_FLOW_OK) {
       g_clear_object (&apad);
-      g_clear_object (&tpad);
       g_clear_object (&tpad);
       gst_buffer_unref (buffer);
       return ret;
     }
     if (tpad != NULL && GST_CLOCK_TIME_IS_VALID (vstart))
-      wrd = gst_affect_features_word_at (
-          self, vstart + (vend - vstart) / 2, &wrd_len);
+      wrd = affect_features_text_word_at (
+          self->text, vstart + (vend - vstart) / 2, &wrd_len);
     if (apad != NULL && GST_CLOCK_TIME_IS_VALID (vstart))
-      n_spe
-          = gst_affect_features_pool_speech (self, vstart, vend, spe, &spe_len);
+      n_spe = affect_features_audio_pool (
+          self->audio, vstart, vend, spe, &spe_len);
     GST_LOG_OBJECT (self,
         "frame %" GST_TIME_FORMAT "-%" GST_TIME_FORMAT ": %u speech frames",
         GST_TIME_ARGS (vstart), GST_TIME_ARGS (vend), n_spe);
@@ -1923,11 +1342,6 @@ gst_affect_features_aggregate (GstAggregator *agg, gboolean timeout)
     g_clear_object (&tpad);
     return GST_FLOW_NOT_NEGOTIATED;
   }
-
-  GST_OBJECT_LOCK (self);
-  branches = self->branches;
-  n_threads = self->n_threads;
-  GST_OBJECT_UNLOCK (self);
 
   if (n_threads != self->cur_n_threads) {
     GST_DEBUG_OBJECT (

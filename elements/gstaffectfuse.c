@@ -71,6 +71,7 @@
 #include <gst/affect/affectmeta.h>
 #include <gst/video/video.h>
 
+#include "affect-branches.h"
 #include "affect-face.h"
 #include "affect-fusion.h"
 #include "affect-engine.h"
@@ -188,6 +189,9 @@ struct _GstAffectFuse {
   gint cur_n_threads;          /* threads the networks were given */
   GstClockTime frame_duration; /* from the caps framerate, or NONE */
   GstClockTime latency;        /* hold × frame_duration, object lock */
+  /* feature branches the loaded fusion networks read (0: none loaded),
+   * object lock; for the affect-branches query (affect-branches.h) */
+  GstAffectModalities reads;
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE (
@@ -901,6 +905,30 @@ gst_affect_fuse_load_va (
   return TRUE;
 }
 
+/* What the loaded networks read, from their "features" metadata; every
+ * branch when one of them does not say it in the usual form. */
+static void
+gst_affect_fuse_set_reads (GstAffectFuse *self)
+{
+  AffectFusion *nets[3]
+      = { self->fusion, self->va_fusion[0], self->va_fusion[1] };
+  GstAffectModalities reads = 0, r;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (nets); i++) {
+    if (nets[i] == NULL)
+      continue;
+    if (affect_branches_from_fusion_features (
+            affect_fusion_get_info (nets[i])->features, &r))
+      reads |= r;
+    else
+      reads |= AFFECT_BRANCHES_ALL;
+  }
+  GST_OBJECT_LOCK (self);
+  self->reads = reads;
+  GST_OBJECT_UNLOCK (self);
+}
+
 static gboolean
 gst_affect_fuse_start_fusion (GstAffectFuse *self, const gchar *model,
     const gchar *features, GstAffectFuseMode mode, gchar **va_models)
@@ -961,6 +989,7 @@ gst_affect_fuse_start_fusion (GstAffectFuse *self, const gchar *model,
                    : 0;
   self->windows = g_hash_table_new_full (NULL, NULL, NULL, track_window_free);
   gst_affect_fuse_reset (self);
+  gst_affect_fuse_set_reads (self);
   GST_INFO_OBJECT (self,
       "fusion network %s: clip %d, %s mode, %d frame(s) held back", model,
       info->clip_len,
@@ -1068,6 +1097,7 @@ gst_affect_fuse_stop (GstBaseTransform *trans)
   g_clear_pointer (&self->va_fusion[1], affect_fusion_free);
   GST_OBJECT_LOCK (self);
   self->latency = 0;
+  self->reads = 0;
   GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
@@ -1159,6 +1189,25 @@ gst_affect_fuse_query (
 {
   GstAffectFuse *self = GST_AFFECT_FUSE (trans);
   gboolean res;
+
+  if (direction == GST_PAD_SINK && affect_branches_query_is (query)) {
+    /* affectfeatures asks which branches are read: what comes after us
+     * adds its own, then ours (affect-branches.h) */
+    GstAffectModalities reads = GST_AFFECT_MODALITY_EXPRESSION;
+    const gchar *why = "expression baseline";
+
+    GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction, query);
+    GST_OBJECT_LOCK (self);
+    if (self->model != NULL) {
+      reads = self->reads ? self->reads : AFFECT_BRANCHES_ALL;
+      why = self->reads ? "fusion network"
+                        : "fusion network not loaded yet: any branch";
+    }
+    GST_OBJECT_UNLOCK (self);
+    affect_branches_query_add (query, GST_OBJECT (self), reads, why);
+    /* FALSE on purpose: a tee then asks its other branches too */
+    return FALSE;
+  }
 
   res = GST_BASE_TRANSFORM_CLASS (parent_class)
             ->query (trans, direction, query);

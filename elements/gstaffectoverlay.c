@@ -72,6 +72,7 @@
 #include <gst/video/video.h>
 #include <pango/pangocairo.h>
 
+#include "affect-branches.h"
 #include "gstaffectoverlay.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_affect_overlay_debug);
@@ -231,6 +232,8 @@ static void gst_affect_overlay_get_property (
 static void gst_affect_overlay_finalize (GObject *object);
 static gboolean gst_affect_overlay_start (GstBaseTransform *trans);
 static gboolean gst_affect_overlay_stop (GstBaseTransform *trans);
+static gboolean gst_affect_overlay_query (
+    GstBaseTransform *trans, GstPadDirection direction, GstQuery *query);
 static GstFlowReturn gst_affect_overlay_transform_ip (
     GstBaseTransform *trans, GstBuffer *buf);
 static gboolean gst_affect_overlay_set_info (GstVideoFilter *filter,
@@ -391,6 +394,7 @@ gst_affect_overlay_class_init (GstAffectOverlayClass *klass)
   trans_class->passthrough_on_same_caps = FALSE;
   trans_class->start = GST_DEBUG_FUNCPTR (gst_affect_overlay_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_affect_overlay_stop);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_affect_overlay_query);
   /* replaces GstVideoFilter's, which maps every frame: a frame without
    * anything to draw is not even mapped here */
   trans_class->transform_ip
@@ -548,6 +552,24 @@ gst_affect_overlay_stop (GstBaseTransform *trans)
   g_array_set_size (self->faces, 0);
   g_hash_table_remove_all (self->last_place);
   return TRUE;
+}
+
+/* affectfeatures asks which feature branches are read (affect-branches.h):
+ * none here (boxes and predictions are drawn, no feature vector), but what
+ * comes after us may read some. */
+static gboolean
+gst_affect_overlay_query (
+    GstBaseTransform *trans, GstPadDirection direction, GstQuery *query)
+{
+  if (direction == GST_PAD_SINK && affect_branches_query_is (query)) {
+    GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction, query);
+    affect_branches_query_add (query, GST_OBJECT (trans),
+        GST_AFFECT_MODALITY_NONE, "draws no feature");
+    /* FALSE on purpose: a tee then asks its other branches too */
+    return FALSE;
+  }
+  return GST_BASE_TRANSFORM_CLASS (parent_class)
+      ->query (trans, direction, query);
 }
 
 static gboolean

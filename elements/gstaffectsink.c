@@ -71,6 +71,7 @@
 
 #include "gstaffectsink.h"
 
+#include "affect-branches.h"
 #include "affect-engine.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_affect_sink_debug);
@@ -196,6 +197,7 @@ static void gst_affect_sink_finalize (GObject *object);
 static gboolean gst_affect_sink_start (GstBaseSink *sink);
 static gboolean gst_affect_sink_stop (GstBaseSink *sink);
 static gboolean gst_affect_sink_event (GstBaseSink *sink, GstEvent *event);
+static gboolean gst_affect_sink_query (GstBaseSink *sink, GstQuery *query);
 static GstFlowReturn gst_affect_sink_render (
     GstBaseSink *sink, GstBuffer *buffer);
 
@@ -314,6 +316,7 @@ gst_affect_sink_class_init (GstAffectSinkClass *klass)
   basesink_class->start = GST_DEBUG_FUNCPTR (gst_affect_sink_start);
   basesink_class->stop = GST_DEBUG_FUNCPTR (gst_affect_sink_stop);
   basesink_class->event = GST_DEBUG_FUNCPTR (gst_affect_sink_event);
+  basesink_class->query = GST_DEBUG_FUNCPTR (gst_affect_sink_query);
   basesink_class->render = GST_DEBUG_FUNCPTR (gst_affect_sink_render);
 
   gst_type_mark_as_plugin_api (GST_TYPE_AFFECT_SINK_FORMAT, 0);
@@ -1442,6 +1445,27 @@ gst_affect_sink_event (GstBaseSink *sink, GstEvent *event)
       break;
   }
   return GST_BASE_SINK_CLASS (parent_class)->event (sink, event);
+}
+
+/* affectfeatures asks which feature branches are read (affect-branches.h):
+ * all of them when the feature vectors are written, none otherwise. */
+static gboolean
+gst_affect_sink_query (GstBaseSink *sink, GstQuery *query)
+{
+  GstAffectSink *self = GST_AFFECT_SINK (sink);
+  gboolean features;
+
+  if (!affect_branches_query_is (query))
+    return GST_BASE_SINK_CLASS (parent_class)->query (sink, query);
+
+  GST_OBJECT_LOCK (self);
+  features = self->features && self->format != GST_AFFECT_SINK_FORMAT_ABAW;
+  GST_OBJECT_UNLOCK (self);
+  affect_branches_query_add (query, GST_OBJECT (self),
+      features ? AFFECT_BRANCHES_ALL : GST_AFFECT_MODALITY_NONE,
+      features ? "writes the features" : "writes no feature");
+  /* FALSE on purpose: a tee then asks its other branches too */
+  return FALSE;
 }
 
 static GstFlowReturn

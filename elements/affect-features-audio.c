@@ -1,0 +1,490 @@
+/* gst-affect
+ * Copyright (C) 2026 gst-affect developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/* The audio input of affectfeatures: see affect-features-audio.h and the
+ * element documentation (gstaffectfeatures.c) for what f_spe is. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include <gst/audio/audio.h>
+
+#include "affect-features-audio.h"
+#include "gstaffectfeatures.h"
+
+GST_DEBUG_CATEGORY_EXTERN (gst_affect_features_debug);
+#define GST_CAT_DEFAULT gst_affect_features_debug
+
+/* Rate the speech features are computed at. */
+#define SPEECH_RATE 16000
+
+/* f_spe: the MFCCs, log energy, F0 (Hz) and voicing */
+#define SPEECH_N_FEATURES(n_ceps) ((n_ceps) + 3)
+
+/* One speech frame waiting for its video frame. */
+typedef struct {
+  GstClockTime centre; /* running time of the window centre */
+  guint n;
+  float v[AFFECT_FEATURES_SPEECH_MAX];
+} SpeechItem;
+
+struct _AffectFeaturesAudio {
+  GstAggregator *agg; /* the element (not a reference: it owns us) */
+
+  /* the request pad, the element's object lock */
+  GstAffectFeaturesPad *pad;
+
+  /* streaming state, the aggregator's thread */
+  GstAudioConverter *aconv;
+  GstAudioInfo aconv_in_info;  /* the converter's input format */
+  gboolean have_info;          /* aconv_in_info is set */
+  guint64 aconv_in, aconv_out; /* frames in and out since the piece began */
+  AffectSpeech *speech;
+  gboolean audio_started;  /* a base time is set */
+  gboolean audio_finished; /* affect_speech_finish() called */
+  GstClockTime audio_base; /* running time of the first pushed sample */
+  GstClockTime audio_next; /* running time where the next buffer should start */
+  GArray *speech_items;    /* SpeechItem, in time order */
+};
+
+AffectFeaturesAudio *
+affect_features_audio_new (GstAggregator *agg)
+{
+  AffectFeaturesAudio *audio = g_new0 (AffectFeaturesAudio, 1);
+
+  audio->agg = agg;
+  audio->speech_items = g_array_new (FALSE, FALSE, sizeof (SpeechItem));
+  audio->audio_next = GST_CLOCK_TIME_NONE;
+  return audio;
+}
+
+void
+affect_features_audio_free (AffectFeaturesAudio *audio)
+{
+  if (audio == NULL)
+    return;
+  affect_features_audio_stop (audio);
+  g_array_unref (audio->speech_items);
+  g_free (audio);
+}
+
+/* ------------------------------------------------------------------ */
+/* The request pad                                                     */
+/* ------------------------------------------------------------------ */
+
+/* Extra latency of the speech branch: the extractor needs the samples up
+ * to latency_samples past a frame start, plus one frame shift and a margin
+ * for the resampler. */
+static GstClockTime
+speech_latency (void)
+{
+  AffectSpeech *probe = affect_speech_new (NULL, NULL);
+  GstClockTime latency = 0;
+
+  if (probe != NULL) {
+    latency = gst_util_uint64_scale (affect_speech_latency_samples (probe)
+                                         + affect_speech_frame_shift (probe),
+                  GST_SECOND, SPEECH_RATE)
+              + 10 * GST_MSECOND;
+    affect_speech_free (probe);
+  }
+  return latency;
+}
+
+GstPad *
+affect_features_audio_request_pad (
+    AffectFeaturesAudio *audio, GstPadTemplate *templ)
+{
+  GstAffectFeaturesPad *pad;
+  GstClockTime latency;
+
+  GST_OBJECT_LOCK (audio->agg);
+  if (audio->pad != NULL) {
+    GST_OBJECT_UNLOCK (audio->agg);
+    GST_WARNING_OBJECT (audio->agg, "there is already an audio pad");
+    return NULL;
+  }
+  pad = g_object_new (GST_TYPE_AFFECT_FEATURES_PAD, "name", "audio",
+      "direction", GST_PAD_SINK, "template", templ, NULL);
+  audio->pad = pad;
+  GST_OBJECT_UNLOCK (audio->agg);
+
+  GST_PAD_SET_ACCEPT_TEMPLATE (pad);
+  gst_element_add_pad (GST_ELEMENT (audio->agg), GST_PAD (pad));
+
+  latency = speech_latency ();
+  GST_DEBUG_OBJECT (audio->agg, "audio pad: latency %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (latency));
+  gst_aggregator_set_latency (audio->agg, latency, latency);
+
+  return GST_PAD (pad);
+}
+
+gboolean
+affect_features_audio_release_pad (AffectFeaturesAudio *audio, GstPad *pad)
+{
+  gboolean was_audio;
+
+  GST_OBJECT_LOCK (audio->agg);
+  was_audio = (pad == GST_PAD (audio->pad));
+  if (was_audio)
+    audio->pad = NULL;
+  GST_OBJECT_UNLOCK (audio->agg);
+
+  if (was_audio)
+    gst_aggregator_set_latency (audio->agg, 0, 0);
+  return was_audio;
+}
+
+gboolean
+affect_features_audio_has_pad (AffectFeaturesAudio *audio, GstPad *pad)
+{
+  gboolean ret;
+
+  GST_OBJECT_LOCK (audio->agg);
+  ret = pad != NULL && pad == GST_PAD (audio->pad);
+  GST_OBJECT_UNLOCK (audio->agg);
+  return ret;
+}
+
+GstAggregatorPad *
+affect_features_audio_ref_pad (AffectFeaturesAudio *audio)
+{
+  GstAggregatorPad *pad = NULL;
+
+  GST_OBJECT_LOCK (audio->agg);
+  if (audio->pad)
+    pad = gst_object_ref (GST_AGGREGATOR_PAD (audio->pad));
+  GST_OBJECT_UNLOCK (audio->agg);
+  return pad;
+}
+
+/* ------------------------------------------------------------------ */
+/* The speech features                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Moves the ready frames of the extractor to the queue. */
+static void
+speech_pull (AffectFeaturesAudio *audio)
+{
+  const AffectSpeechOptions *opts = affect_speech_get_options (audio->speech);
+  double half = opts->mfcc.frame_length_ms / 2000.0;
+  AffectSpeechFrame f;
+
+  while (affect_speech_pull (audio->speech, &f)) {
+    SpeechItem item;
+    guint i;
+
+    item.centre
+        = audio->audio_base + (GstClockTime)((f.time + half) * GST_SECOND);
+    item.n = SPEECH_N_FEATURES (f.n_mfcc);
+    for (i = 0; i < f.n_mfcc; i++)
+      item.v[i] = (float)f.mfcc[i];
+    item.v[f.n_mfcc] = (float)f.log_energy;
+    item.v[f.n_mfcc + 1] = (float)f.f0_hz;
+    item.v[f.n_mfcc + 2] = (float)f.voicing;
+    g_array_append_val (audio->speech_items, item);
+  }
+}
+
+/* The resampler holds back the last few samples of a piece (its latency):
+ * feeds it silence until every input sample has come out, so that the
+ * speech frames of the end of the piece are not lost. */
+static void
+drain_converter (AffectFeaturesAudio *audio)
+{
+  gint rate = GST_AUDIO_INFO_RATE (&audio->aconv_in_info);
+  guint64 expected;
+  gsize missing, n_in, n_out;
+  gpointer in, out;
+  gpointer in_planes[1], out_planes[1];
+
+  if (audio->aconv == NULL || rate <= 0 || audio->aconv_in == 0)
+    return;
+  expected = gst_util_uint64_scale (audio->aconv_in, SPEECH_RATE, rate);
+  if (expected <= audio->aconv_out)
+    return;
+  missing = expected - audio->aconv_out;
+  n_in = gst_audio_converter_get_in_frames (audio->aconv, missing);
+  n_in = MAX (n_in, gst_audio_converter_get_max_latency (audio->aconv) + 1);
+  n_out = gst_audio_converter_get_out_frames (audio->aconv, n_in);
+  in = g_malloc0 (n_in * GST_AUDIO_INFO_BPF (&audio->aconv_in_info));
+  out = g_new0 (float, MAX (n_out, 1));
+  in_planes[0] = in;
+  out_planes[0] = out;
+  if (gst_audio_converter_samples (audio->aconv, GST_AUDIO_CONVERTER_FLAG_NONE,
+          in_planes, n_in, out_planes, n_out)) {
+    GST_LOG_OBJECT (audio->agg,
+        "drained %" G_GSIZE_FORMAT " samples of the resampler",
+        MIN (missing, n_out));
+    affect_speech_push (audio->speech, out, MIN (missing, n_out));
+    audio->aconv_out += MIN (missing, n_out);
+  }
+  g_free (in);
+  g_free (out);
+}
+
+/* End of a continuous piece of audio: its last frames become ready. */
+static void
+speech_end (AffectFeaturesAudio *audio)
+{
+  if (audio->audio_started && !audio->audio_finished) {
+    drain_converter (audio);
+    affect_speech_finish (audio->speech);
+    speech_pull (audio);
+  }
+  audio->audio_finished = TRUE;
+}
+
+/* A discontinuity: the next buffer starts a new piece. */
+static void
+speech_restart (AffectFeaturesAudio *audio)
+{
+  speech_end (audio);
+  affect_speech_reset (audio->speech);
+  if (audio->aconv)
+    gst_audio_converter_reset (audio->aconv);
+  audio->aconv_in = audio->aconv_out = 0;
+  audio->audio_started = FALSE;
+  audio->audio_finished = FALSE;
+}
+
+void
+affect_features_audio_flush (AffectFeaturesAudio *audio)
+{
+  if (audio->speech)
+    affect_speech_reset (audio->speech);
+  if (audio->aconv)
+    gst_audio_converter_reset (audio->aconv);
+  audio->aconv_in = audio->aconv_out = 0;
+  audio->audio_started = FALSE;
+  audio->audio_finished = FALSE;
+  audio->audio_next = GST_CLOCK_TIME_NONE;
+  g_array_set_size (audio->speech_items, 0);
+}
+
+gboolean
+affect_features_audio_start (AffectFeaturesAudio *audio)
+{
+  GError *error = NULL;
+
+  audio->speech = affect_speech_new (NULL, &error);
+  if (audio->speech == NULL) {
+    GST_ELEMENT_ERROR (audio->agg, LIBRARY, INIT,
+        ("Cannot create the speech feature extractor"), ("%s", error->message));
+    g_clear_error (&error);
+    return FALSE;
+  }
+  affect_features_audio_flush (audio);
+  return TRUE;
+}
+
+void
+affect_features_audio_stop (AffectFeaturesAudio *audio)
+{
+  affect_features_audio_flush (audio);
+  g_clear_pointer (&audio->speech, affect_speech_free);
+  g_clear_pointer (&audio->aconv, gst_audio_converter_free);
+  audio->have_info = FALSE;
+}
+
+gboolean
+affect_features_audio_set_caps (
+    AffectFeaturesAudio *audio, GstAggregatorPad *pad, GstCaps *caps)
+{
+  GstAudioInfo info, out;
+  GstAudioConverter *conv;
+
+  if (!gst_audio_info_from_caps (&info, caps)) {
+    GST_ELEMENT_ERROR (audio->agg, CORE, NEGOTIATION, (NULL),
+        ("Invalid audio caps %" GST_PTR_FORMAT, caps));
+    return FALSE;
+  }
+  gst_audio_info_set_format (&out, GST_AUDIO_FORMAT_F32, SPEECH_RATE, 1, NULL);
+  conv = gst_audio_converter_new (
+      GST_AUDIO_CONVERTER_FLAG_NONE, &info, &out, NULL);
+  if (conv == NULL) {
+    GST_ELEMENT_ERROR (audio->agg, CORE, NEGOTIATION, (NULL),
+        ("Cannot convert %" GST_PTR_FORMAT " to 16 kHz mono", caps));
+    return FALSE;
+  }
+
+  GST_DEBUG_OBJECT (pad, "caps %" GST_PTR_FORMAT, caps);
+  /* a new format is a new piece of audio */
+  if (audio->speech)
+    speech_restart (audio);
+  if (audio->aconv)
+    gst_audio_converter_free (audio->aconv);
+  audio->aconv = conv;
+  audio->aconv_in_info = info;
+  audio->have_info = TRUE;
+  audio->aconv_in = audio->aconv_out = 0;
+  return TRUE;
+}
+
+/* Feeds one audio buffer to the speech extractor. */
+static gboolean
+push_audio (AffectFeaturesAudio *audio, GstAggregatorPad *apad, GstBuffer *buf)
+{
+  const GstAudioInfo *info = &audio->aconv_in_info;
+  GstClockTime start, dur;
+  gsize n_in, n_out;
+  gboolean gap;
+  GstMapInfo map;
+  float *out;
+  gpointer in_planes[1], out_planes[1];
+
+  GST_OBJECT_LOCK (apad);
+  start = gst_segment_to_running_time (
+      &apad->segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
+  GST_OBJECT_UNLOCK (apad);
+
+  if (!audio->have_info || audio->aconv == NULL) {
+    GST_ELEMENT_ERROR (audio->agg, CORE, NEGOTIATION, (NULL),
+        ("Received an audio buffer before the caps"));
+    return FALSE;
+  }
+
+  n_in = gst_buffer_get_size (buf) / GST_AUDIO_INFO_BPF (info);
+  dur = gst_util_uint64_scale (n_in, GST_SECOND, GST_AUDIO_INFO_RATE (info));
+  if (GST_BUFFER_DURATION_IS_VALID (buf) && n_in == 0)
+    dur = GST_BUFFER_DURATION (buf);
+  if (!GST_CLOCK_TIME_IS_VALID (start)) {
+    if (!audio->audio_started || !GST_CLOCK_TIME_IS_VALID (audio->audio_next)) {
+      GST_LOG_OBJECT (
+          audio->agg, "dropping audio without time %" GST_PTR_FORMAT, buf);
+      return TRUE;
+    }
+    start = audio->audio_next;
+  }
+
+  gap = GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP) || n_in == 0;
+  if (audio->audio_started
+      && (gap || GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT)
+          || !GST_CLOCK_TIME_IS_VALID (audio->audio_next)
+          || (start > audio->audio_next ? start - audio->audio_next
+                                        : audio->audio_next - start)
+                 > GST_MSECOND)) {
+    GST_DEBUG_OBJECT (audio->agg, "audio discontinuity at %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (start));
+    speech_restart (audio);
+  }
+  audio->audio_next = start + dur;
+  if (gap)
+    return TRUE;
+
+  if (!audio->audio_started) {
+    audio->audio_base = start;
+    audio->audio_started = TRUE;
+    audio->audio_finished = FALSE;
+  }
+
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    GST_ELEMENT_ERROR (audio->agg, STREAM, FAILED, (NULL),
+        ("Cannot map the audio buffer %" GST_PTR_FORMAT, buf));
+    return FALSE;
+  }
+  n_out = gst_audio_converter_get_out_frames (audio->aconv, n_in);
+  out = g_new (float, MAX (n_out, 1));
+  in_planes[0] = map.data;
+  out_planes[0] = out;
+  if (!gst_audio_converter_samples (audio->aconv, GST_AUDIO_CONVERTER_FLAG_NONE,
+          in_planes, n_in, out_planes, n_out)) {
+    gst_buffer_unmap (buf, &map);
+    g_free (out);
+    GST_ELEMENT_ERROR (audio->agg, STREAM, FAILED, (NULL),
+        ("Cannot convert the audio to 16 kHz mono"));
+    return FALSE;
+  }
+  gst_buffer_unmap (buf, &map);
+  affect_speech_push (audio->speech, out, n_out);
+  audio->aconv_in += n_in;
+  audio->aconv_out += n_out;
+  g_free (out);
+  speech_pull (audio);
+  return TRUE;
+}
+
+GstFlowReturn
+affect_features_audio_collect (AffectFeaturesAudio *audio,
+    GstAggregatorPad *apad, GstClockTime end, gboolean timeout)
+{
+  GstClockTime margin;
+
+  margin
+      = gst_util_uint64_scale (affect_speech_latency_samples (audio->speech)
+                                   + affect_speech_frame_shift (audio->speech),
+          GST_SECOND, SPEECH_RATE);
+  if (audio->aconv) {
+    gint rate
+        = audio->have_info ? GST_AUDIO_INFO_RATE (&audio->aconv_in_info) : 0;
+
+    if (rate > 0)
+      margin += gst_util_uint64_scale (
+          gst_audio_converter_get_max_latency (audio->aconv), GST_SECOND, rate);
+  }
+
+  if (!GST_CLOCK_TIME_IS_VALID (end))
+    return GST_FLOW_OK;
+
+  while (!GST_CLOCK_TIME_IS_VALID (audio->audio_next)
+         || audio->audio_next < end + margin) {
+    GstBuffer *abuf = gst_aggregator_pad_pop_buffer (apad);
+
+    if (abuf == NULL) {
+      if (gst_aggregator_pad_is_eos (apad)) {
+        speech_end (audio);
+        return GST_FLOW_OK;
+      }
+      /* live: the deadline passed, take what is there */
+      if (timeout)
+        return GST_FLOW_OK;
+      return GST_AGGREGATOR_FLOW_NEED_DATA;
+    }
+    if (!push_audio (audio, apad, abuf)) {
+      gst_buffer_unref (abuf);
+      return GST_FLOW_ERROR;
+    }
+    gst_buffer_unref (abuf);
+  }
+  return GST_FLOW_OK;
+}
+
+guint
+affect_features_audio_pool (AffectFeaturesAudio *audio, GstClockTime start,
+    GstClockTime end, float *out, guint *n_features)
+{
+  guint i, j, n = 0, used = 0;
+
+  *n_features = 0;
+  for (i = 0; i < audio->speech_items->len; i++) {
+    SpeechItem *item = &g_array_index (audio->speech_items, SpeechItem, i);
+
+    if (item->centre >= end)
+      break;
+    used = i + 1;
+    if (item->centre < start)
+      continue;
+    if (n == 0) {
+      *n_features = item->n;
+      memset (out, 0, sizeof (float) * item->n);
+    }
+    for (j = 0; j < item->n; j++)
+      out[j] += item->v[j];
+    n++;
+  }
+  for (j = 0; n > 0 && j < *n_features; j++)
+    out[j] /= n;
+  if (used > 0)
+    g_array_remove_range (audio->speech_items, 0, used);
+  return n;
+}

@@ -1,0 +1,396 @@
+/* gst-affect
+ * Copyright (C) 2026 gst-affect developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/* The text input of affectfeatures: see affect-features-text.h and the
+ * element documentation (gstaffectfeatures.c) for what f_wrd is. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include <pango/pango.h>
+
+#include "affect-features-text.h"
+#include "affect-text.h"
+#include "gstaffectfeatures.h"
+
+GST_DEBUG_CATEGORY_EXTERN (gst_affect_features_debug);
+#define GST_CAT_DEFAULT gst_affect_features_debug
+
+/* A text cue without a duration lasts this long. */
+#define DEFAULT_CUE_DURATION (2 * GST_SECOND)
+
+/* One text cue: its words spread evenly over [start, end) (running time). */
+typedef struct {
+  GstClockTime start, end;
+  guint n_words;
+  int hidden;
+  float *emb; /* [n_words, hidden] */
+} TextCue;
+
+struct _AffectFeaturesText {
+  GstAggregator *agg; /* the element (not a reference: it owns us) */
+
+  /* the request pad, the element's object lock */
+  GstAffectFeaturesPad *pad;
+
+  /* streaming state, the aggregator's thread: the markup flag of the
+   * caps, the word model (loaded with the first cue unless explicit) and
+   * the cues not yet past */
+  gboolean markup;
+  AffectBackend *backend;
+  gchar *word_model;
+  AffectBert *bert;
+  gboolean bert_tried;
+  gboolean untimed_text_warned;
+  GQueue cues;
+};
+
+static void
+text_cue_free (TextCue *cue)
+{
+  g_free (cue->emb);
+  g_free (cue);
+}
+
+AffectFeaturesText *
+affect_features_text_new (GstAggregator *agg)
+{
+  AffectFeaturesText *text = g_new0 (AffectFeaturesText, 1);
+
+  text->agg = agg;
+  g_queue_init (&text->cues);
+  return text;
+}
+
+void
+affect_features_text_free (AffectFeaturesText *text)
+{
+  if (text == NULL)
+    return;
+  affect_features_text_stop (text);
+  g_free (text);
+}
+
+/* ------------------------------------------------------------------ */
+/* The request pad                                                     */
+/* ------------------------------------------------------------------ */
+
+GstPad *
+affect_features_text_request_pad (
+    AffectFeaturesText *text, GstPadTemplate *templ)
+{
+  GstAffectFeaturesPad *pad;
+
+  GST_OBJECT_LOCK (text->agg);
+  if (text->pad != NULL) {
+    GST_OBJECT_UNLOCK (text->agg);
+    GST_WARNING_OBJECT (text->agg, "there is already a text pad");
+    return NULL;
+  }
+  pad = g_object_new (GST_TYPE_AFFECT_FEATURES_PAD, "name", "text", "direction",
+      GST_PAD_SINK, "template", templ, NULL);
+  text->pad = pad;
+  GST_OBJECT_UNLOCK (text->agg);
+  GST_PAD_SET_ACCEPT_TEMPLATE (pad);
+  gst_element_add_pad (GST_ELEMENT (text->agg), GST_PAD (pad));
+  return GST_PAD (pad);
+}
+
+gboolean
+affect_features_text_release_pad (AffectFeaturesText *text, GstPad *pad)
+{
+  gboolean was_text;
+
+  GST_OBJECT_LOCK (text->agg);
+  was_text = (pad == GST_PAD (text->pad));
+  if (was_text)
+    text->pad = NULL;
+  GST_OBJECT_UNLOCK (text->agg);
+  return was_text;
+}
+
+gboolean
+affect_features_text_has_pad (AffectFeaturesText *text, GstPad *pad)
+{
+  gboolean ret;
+
+  GST_OBJECT_LOCK (text->agg);
+  ret = pad != NULL && pad == GST_PAD (text->pad);
+  GST_OBJECT_UNLOCK (text->agg);
+  return ret;
+}
+
+GstAggregatorPad *
+affect_features_text_ref_pad (AffectFeaturesText *text)
+{
+  GstAggregatorPad *pad = NULL;
+
+  GST_OBJECT_LOCK (text->agg);
+  if (text->pad)
+    pad = gst_object_ref (GST_AGGREGATOR_PAD (text->pad));
+  GST_OBJECT_UNLOCK (text->agg);
+  return pad;
+}
+
+/* ------------------------------------------------------------------ */
+/* Streaming                                                           */
+/* ------------------------------------------------------------------ */
+
+gboolean
+affect_features_text_start (
+    AffectFeaturesText *text, AffectBackend *backend, const gchar *word_model)
+{
+  GError *error = NULL;
+
+  text->backend = affect_backend_ref (backend);
+  g_free (text->word_model);
+  text->word_model = g_strdup (word_model);
+
+  /* An explicit word model is loaded now, so that a wrong or corrupt one
+   * fails the start; the default one is loaded with the first cue. */
+  if (text->word_model != NULL && *text->word_model) {
+    gchar *dir = affect_bert_find (text->word_model, &error);
+
+    if (dir != NULL)
+      text->bert = affect_bert_new (text->backend, dir, &error);
+    g_free (dir);
+    text->bert_tried = TRUE;
+    if (text->bert == NULL) {
+      GST_ELEMENT_ERROR (text->agg, RESOURCE, OPEN_READ,
+          ("Cannot load the word model \"%s\"", text->word_model),
+          ("%s", error ? error->message : "unknown error"));
+      g_clear_error (&error);
+      affect_features_text_stop (text);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+void
+affect_features_text_flush (AffectFeaturesText *text)
+{
+  g_queue_clear_full (&text->cues, (GDestroyNotify)text_cue_free);
+}
+
+void
+affect_features_text_stop (AffectFeaturesText *text)
+{
+  affect_features_text_flush (text);
+  g_clear_pointer (&text->bert, affect_bert_free);
+  g_clear_pointer (&text->backend, affect_backend_unref);
+  g_clear_pointer (&text->word_model, g_free);
+  text->bert_tried = FALSE;
+  text->untimed_text_warned = FALSE;
+}
+
+void
+affect_features_text_set_caps (AffectFeaturesText *text, GstCaps *caps)
+{
+  GstStructure *st = gst_caps_get_structure (caps, 0);
+  const gchar *format = gst_structure_get_string (st, "format");
+
+  text->markup = gst_structure_has_name (st, "text/x-raw") && format
+                 && strcmp (format, "pango-markup") == 0;
+}
+
+/* Loads the word model once; without it the word branch is absent. */
+static void
+load_bert (AffectFeaturesText *text)
+{
+  GError *error = NULL;
+  gchar *dir;
+
+  if (text->bert_tried)
+    return;
+  text->bert_tried = TRUE;
+
+  dir = affect_bert_find (text->word_model, &error);
+  if (dir != NULL)
+    text->bert = affect_bert_new (text->backend, dir, &error);
+  if (text->bert == NULL) {
+    GST_ELEMENT_WARNING (text->agg, RESOURCE, NOT_FOUND,
+        ("No word model: the word branch is absent; install it with "
+         "affect-fetch-word-model"),
+        ("%s", error ? error->message : "unknown error"));
+    g_clear_error (&error);
+  } else {
+    GST_INFO_OBJECT (text->agg, "word model %s", dir);
+  }
+  g_free (dir);
+}
+
+/* Turns one text buffer into a cue of word embeddings. */
+static void
+push_text (AffectFeaturesText *text, GstAggregatorPad *tpad, GstBuffer *buf)
+{
+  GstClockTime start;
+  GstMapInfo map;
+  gchar *plain = NULL;
+  GError *error = NULL;
+  AffectBertText *t;
+  TextCue *cue;
+  guint i, n, j;
+  int h;
+
+  if (gst_buffer_get_size (buf) == 0)
+    return;
+  GST_OBJECT_LOCK (tpad);
+  start = gst_segment_to_running_time (
+      &tpad->segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
+  GST_OBJECT_UNLOCK (tpad);
+  if (!GST_CLOCK_TIME_IS_VALID (start)) {
+    /* e.g. the final hypothesis of Debian's pocketsphinx 0.8 element */
+    if (!text->untimed_text_warned)
+      GST_ELEMENT_WARNING (text->agg, STREAM, FORMAT,
+          ("Ignoring text without time stamps: it cannot be aligned with "
+           "the video"),
+          ("text buffer %" GST_PTR_FORMAT " (further ones are ignored "
+           "silently)",
+              buf));
+    text->untimed_text_warned = TRUE;
+    return;
+  }
+
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    return;
+  if (!g_utf8_validate ((const gchar *)map.data, map.size, NULL)) {
+    GST_ELEMENT_WARNING (text->agg, STREAM, DECODE,
+        ("Skipping a text cue that is not valid UTF-8"),
+        ("cue at %" GST_TIME_FORMAT ", %" G_GSIZE_FORMAT " bytes",
+            GST_TIME_ARGS (GST_BUFFER_PTS (buf)), map.size));
+    gst_buffer_unmap (buf, &map);
+    return;
+  }
+  if (text->markup) {
+    if (!pango_parse_markup (
+            (const gchar *)map.data, map.size, 0, NULL, &plain, NULL, &error)) {
+      GST_ELEMENT_WARNING (text->agg, STREAM, DECODE,
+          ("Skipping a text cue with invalid markup"), ("%s", error->message));
+      g_clear_error (&error);
+      gst_buffer_unmap (buf, &map);
+      return;
+    }
+  } else {
+    plain = g_strndup ((const gchar *)map.data, map.size);
+  }
+  gst_buffer_unmap (buf, &map);
+
+  load_bert (text);
+  if (text->bert == NULL) {
+    g_free (plain);
+    return;
+  }
+  t = affect_bert_embed_text (text->bert, plain, -1, &error);
+  g_free (plain);
+  if (t == NULL) {
+    GST_ELEMENT_WARNING (text->agg, STREAM, FAILED,
+        ("Could not embed a text cue"), ("%s", error->message));
+    g_clear_error (&error);
+    return;
+  }
+
+  h = t->hidden_size;
+  cue = g_new0 (TextCue, 1);
+  cue->start = start;
+  cue->end = start
+             + (GST_BUFFER_DURATION_IS_VALID (buf) ? GST_BUFFER_DURATION (buf)
+                                                   : DEFAULT_CUE_DURATION);
+  cue->hidden = h;
+  cue->emb = g_new0 (float, (gsize)MAX (t->tokens->n_tokens, 1) * h);
+  /* a word = the consecutive tokens sharing its byte span */
+  n = 0;
+  for (i = 0; i < t->tokens->n_tokens;) {
+    gint32 ws = t->tokens->word_start[i];
+    guint pieces = 0;
+    float *e = cue->emb + (gsize)n * h;
+
+    if (ws < 0) {
+      i++;
+      continue;
+    }
+    for (; i < t->tokens->n_tokens && t->tokens->word_start[i] == ws; i++) {
+      const float *hid = t->hidden + (gsize)i * h;
+
+      for (j = 0; j < (guint)h; j++)
+        e[j] += hid[j];
+      pieces++;
+    }
+    for (j = 0; j < (guint)h; j++)
+      e[j] /= pieces;
+    n++;
+  }
+  cue->n_words = n;
+  affect_bert_text_free (t);
+  GST_DEBUG_OBJECT (text->agg,
+      "cue %" GST_TIME_FORMAT "-%" GST_TIME_FORMAT ": %u words",
+      GST_TIME_ARGS (cue->start), GST_TIME_ARGS (cue->end), n);
+  g_queue_push_tail (&text->cues, cue);
+}
+
+GstFlowReturn
+affect_features_text_collect (AffectFeaturesText *text, GstAggregatorPad *tpad,
+    GstClockTime t, gboolean timeout, gboolean embed)
+{
+  for (;;) {
+    GstBuffer *tbuf = gst_aggregator_pad_peek_buffer (tpad);
+    GstClockTime start;
+
+    if (tbuf == NULL) {
+      if (gst_aggregator_pad_is_eos (tpad) || timeout)
+        return GST_FLOW_OK;
+      return GST_AGGREGATOR_FLOW_NEED_DATA;
+    }
+    GST_OBJECT_LOCK (tpad);
+    start = gst_segment_to_running_time (
+        &tpad->segment, GST_FORMAT_TIME, GST_BUFFER_PTS (tbuf));
+    GST_OBJECT_UNLOCK (tpad);
+    gst_buffer_unref (tbuf);
+    if (GST_CLOCK_TIME_IS_VALID (start) && start > t)
+      return GST_FLOW_OK;
+
+    tbuf = gst_aggregator_pad_pop_buffer (tpad);
+    if (tbuf == NULL)
+      continue;
+    if (embed)
+      push_text (text, tpad, tbuf);
+    else
+      GST_LOG_OBJECT (
+          text->agg, "nothing reads f_wrd: dropping %" GST_PTR_FORMAT, tbuf);
+    gst_buffer_unref (tbuf);
+  }
+}
+
+const float *
+affect_features_text_word_at (
+    AffectFeaturesText *text, GstClockTime t, guint *size)
+{
+  GList *l;
+  TextCue *cue;
+
+  while ((cue = g_queue_peek_head (&text->cues)) && cue->end <= t)
+    text_cue_free (g_queue_pop_head (&text->cues));
+
+  for (l = text->cues.head; l; l = l->next) {
+    guint k;
+
+    cue = l->data;
+    if (cue->start > t || cue->end <= t || cue->n_words == 0)
+      continue;
+    k = (guint)gst_util_uint64_scale (
+        t - cue->start, cue->n_words, cue->end - cue->start);
+    k = MIN (k, cue->n_words - 1);
+    *size = cue->hidden;
+    return cue->emb + (gsize)k * cue->hidden;
+  }
+  return NULL;
+}
