@@ -52,6 +52,17 @@ check_same_backend (
 
 /* ---- views ------------------------------------------------------------- */
 
+/* Whether two element ranges of tensors share memory (compared as address
+ * ranges, conservatively: the span from the first to the last element). */
+static gboolean
+ranges_overlap (const AffectTensor *a, gsize alo, gsize ahi,
+    const AffectTensor *b, gsize blo, gsize bhi)
+{
+  const float *pa = a->data + alo, *pb = b->data + blo;
+
+  return pa < pb + (bhi - blo) && pb < pa + (ahi - alo);
+}
+
 AffectTensor *
 affect_tensor_new_from_data (
     AffectBackend *backend, int n, int h, int w, int c, const float *src)
@@ -128,6 +139,10 @@ affect_tensor_copy (AffectTensor *dst, const AffectTensor *src)
   }
   if (dst->data == src->data)
     return;
+  if (ranges_overlap (dst, 0, count, src, 0, count)) {
+    g_critical ("%s: source and destination overlap", G_STRFUNC);
+    return;
+  }
   /* rows of c floats: n·h·w rows, as one batch */
   if ((gsize)src->n * src->h * src->w > G_MAXINT) {
     g_critical ("%s: tensor too large for one copy", G_STRFUNC);
@@ -186,6 +201,41 @@ view_span (const AffectMatView *v, int batch0, int batch1, gsize *lo, gsize *hi)
         + (gsize)v->cols;
 }
 
+/* TRUE when the batch0 × batch1 matrices of an output view are disjoint:
+ * at each batch level (inner first) the matrices are either stacked (the
+ * stride is at least the extent of what it repeats) or side by side within
+ * the rows (the stride is at least their width and all of them fit in ld),
+ * as with the heads of a [B, S, heads·d] tensor. */
+static gboolean
+view_matrices_disjoint (const AffectMatView *v, int batch0, int batch1)
+{
+  /* what is repeated: "width" columns in each of "rows" rows, or a block of
+   * "extent" elements when stacked */
+  gsize width = (gsize)v->cols;
+  gsize extent = (gsize)(v->rows - 1) * v->ld + v->cols;
+  gboolean rowwise = TRUE; /* the repeated unit is width × rows */
+  const int batch[2] = { batch1, batch0 };
+  const gsize stride[2] = { v->stride[1], v->stride[0] };
+  int level;
+
+  for (level = 0; level < 2; level++) {
+    if (batch[level] <= 1)
+      continue;
+    if (stride[level] >= extent) {
+      extent += (gsize)(batch[level] - 1) * stride[level];
+      rowwise = FALSE;
+    } else if (rowwise && v->rows >= 1 && stride[level] >= width
+               && (gsize)(batch[level] - 1) * stride[level] + width
+                      <= (gsize)v->ld) {
+      width += (gsize)(batch[level] - 1) * stride[level];
+      extent += (gsize)(batch[level] - 1) * stride[level];
+    } else {
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 static gboolean
 views_overlap (
     const AffectMatView *a, const AffectMatView *y, int batch0, int batch1)
@@ -239,6 +289,11 @@ affect_matmul_strided (const AffectMatView *a, gboolean trans_a,
   if (views_overlap (a, y, batch0, batch1)
       || views_overlap (b, y, batch0, batch1)) {
     g_critical ("%s: the output overlaps an input", G_STRFUNC);
+    return FALSE;
+  }
+  if (!view_matrices_disjoint (y, batch0, batch1)) {
+    g_critical (
+        "%s: the output matrices of the batch overlap each other", G_STRFUNC);
     return FALSE;
   }
   a->t->backend->ops->matmul (a->t->backend, a, trans_a, b, trans_b, y, m, n, k,
@@ -425,6 +480,11 @@ affect_append_rows (AffectTensor *cache, const AffectTensor *x, int row)
   }
   if ((gint64)x->n * x->h > G_MAXINT) {
     g_critical ("%s: too many matrices", G_STRFUNC);
+    return FALSE;
+  }
+  if (ranges_overlap (cache, 0, affect_tensor_n_elements (cache), x, 0,
+          affect_tensor_n_elements (x))) {
+    g_critical ("%s: the rows to append overlap the cache", G_STRFUNC);
     return FALSE;
   }
   cache->backend->ops->copy_rows (cache->backend, x, 0, x->c,

@@ -167,7 +167,8 @@ AffectTensor *affect_tensor_view (
 /* The same data with another shape of the same element count (a view). */
 AffectTensor *affect_tensor_reshape (
     AffectTensor *parent, int n, int h, int w, int c);
-/* Copies @src into @dst (same element count, same backend). */
+/* Copies @src into @dst (same element count, same backend, not
+ * overlapping unless they are the same memory). */
 void affect_tensor_copy (AffectTensor *dst, const AffectTensor *src);
 
 /* ---- layers built at load time ----------------------------------------- */
@@ -290,9 +291,13 @@ AffectTensor *affect_matmul (const AffectTensor *a, const AffectTensor *b,
 /* The general form: for i < batch0, j < batch1:
  *   y(i,j) = alpha · op(a(i,j)) · op(b(i,j)) + beta · y(i,j)
  * with op(a) M × K, op(b) K × N and y(i,j) M × N (y->rows = M, y->cols = N).
- * A stride of 0 repeats a matrix (broadcast). beta 0 ignores y's previous
- * contents (NaN included). y must not overlap a or b. All three tensors on
- * one backend. FALSE (and a critical) when the shapes or bounds disagree. */
+ * A stride of 0 repeats a matrix (broadcast) of a or b. beta 0 ignores y's
+ * previous contents (NaN included). y must not overlap a or b (compared
+ * conservatively, as the address span from a view's first to its last
+ * element), and y's matrices must be disjoint: stacked, or side by side
+ * within its rows (the heads of a [B, S, heads·d] tensor). All three
+ * tensors on one backend. FALSE (and a critical) when the shapes, bounds or
+ * overlaps disagree. */
 gboolean affect_matmul_strided (const AffectMatView *a, gboolean trans_a,
     const AffectMatView *b, gboolean trans_b, AffectMatView *y, int batch0,
     int batch1, float alpha, float beta);

@@ -189,16 +189,27 @@ G_STATIC_ASSERT (G_N_ELEMENTS (op_names) == AFFECT_OP_LAST);
 
 /* ---- backends under test ------------------------------------------------ */
 
-/* The names of the backends to test: "cpu" plus the names listed in
- * AFFECT_TEST_BACKENDS. When the registry lands this becomes its list
- * (affect_backend_list() or similar); nothing else changes. */
+/* The names of the backends to test: every backend the registry offers as
+ * available here (affect_backend_list(): "cpu", and "cuda" or any other
+ * module found through AFFECT_BACKEND_PATH or the installed folder when its
+ * probe succeeds), plus the names listed in AFFECT_TEST_BACKENDS (which
+ * must then be creatable: a listed name that is not fails the run). */
 static GPtrArray *
 test_backend_names (void)
 {
   GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
   const gchar *env = g_getenv ("AFFECT_TEST_BACKENDS");
+  GPtrArray *reg = affect_backend_list ();
 
-  g_ptr_array_add (names, g_strdup ("cpu"));
+  for (guint i = 0; i < reg->len; i++) {
+    const AffectBackendInfo *info = g_ptr_array_index (reg, i);
+    if (info->available)
+      g_ptr_array_add (names, g_strdup (info->name));
+    else
+      g_print ("backend %s not available here (%s): not tested\n", info->name,
+          info->reason ? info->reason : "no reason given");
+  }
+  g_ptr_array_unref (reg);
   if (env != NULL) {
     gchar **v = g_strsplit_set (env, ", ", -1);
     for (gchar **p = v; *p != NULL; p++) {
@@ -3216,7 +3227,37 @@ START_TEST (test_bad_arguments)
     EXPECT_CRITICAL (
         "affect_matmul_strided", ck_assert (!affect_matmul_strided (&va, FALSE,
                                      &vb, TRUE, &bad, 1, 1, 1.0f, 0.0f)));
+    /* the output matrices of a batch overlap each other (stride 0) */
+    bad = vy;
+    bad.stride[0] = 0;
+    EXPECT_CRITICAL (
+        "affect_matmul_strided", ck_assert (!affect_matmul_strided (&va, FALSE,
+                                     &vb, TRUE, &bad, 2, 1, 1.0f, 1.0f)));
+    /* ... or partly (stride 1 over 3 × 3 matrices) */
+    bad = vy;
+    bad.rows = bad.cols = 2;
+    bad.stride[1] = 1;
+    {
+      AffectMatView a2 = va, b2 = vb;
+      a2.rows = 2;
+      a2.cols = 2;
+      a2.stride[1] = 0;
+      b2.rows = 2;
+      b2.cols = 2;
+      b2.stride[1] = 0;
+      EXPECT_CRITICAL ("affect_matmul_strided",
+          ck_assert (!affect_matmul_strided (
+              &a2, FALSE, &b2, FALSE, &bad, 1, 2, 1.0f, 0.0f)));
+    }
     assert_filled (y, 5.0f, "matmul output after refused calls");
+    /* copies between overlapping views of one tensor */
+    {
+      AffectTensor *v0 = affect_tensor_view (a, 0, 1, 1, 1, 8);
+      AffectTensor *v2 = affect_tensor_view (a, 2, 1, 1, 1, 8);
+      EXPECT_CRITICAL ("affect_tensor_copy", affect_tensor_copy (v2, v0));
+      affect_tensor_free (v0);
+      affect_tensor_free (v2);
+    }
     affect_tensor_free (a);
     affect_tensor_free (y);
   }
