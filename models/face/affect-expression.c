@@ -24,9 +24,10 @@ struct _AffectExpressionNet {
   AffectLinear *fc;
 };
 
-AffectExpressionNet *
-affect_expression_net_new (
-    AffectBackend *backend, const gchar *safetensors_path, GError **error)
+/* The whole network, or with @head_only its FC layer alone. */
+static AffectExpressionNet *
+expression_net_load (AffectBackend *backend, const gchar *safetensors_path,
+    gboolean head_only, GError **error)
 {
   AffectExpressionNet *net;
   AffectStFile *file;
@@ -42,9 +43,11 @@ affect_expression_net_new (
 
   net = g_new0 (AffectExpressionNet, 1);
   net->backend = affect_backend_ref (backend);
-  net->feat = affect_facefeat_new (backend, file, error);
-  if (net->feat == NULL)
-    goto fail;
+  if (!head_only) {
+    net->feat = affect_facefeat_new (backend, file, error);
+    if (net->feat == NULL)
+      goto fail;
+  }
 
   w = affect_facefeat_get_weights (file, "fc/weights", error,
       AFFECT_FACEFEAT_N_FEATURES, AFFECT_EXPRESSION_N_LABELS, 0);
@@ -70,6 +73,20 @@ fail:
   return NULL;
 }
 
+AffectExpressionNet *
+affect_expression_net_new (
+    AffectBackend *backend, const gchar *safetensors_path, GError **error)
+{
+  return expression_net_load (backend, safetensors_path, FALSE, error);
+}
+
+AffectExpressionNet *
+affect_expression_net_new_head (
+    AffectBackend *backend, const gchar *safetensors_path, GError **error)
+{
+  return expression_net_load (backend, safetensors_path, TRUE, error);
+}
+
 void
 affect_expression_net_free (AffectExpressionNet *net)
 {
@@ -88,6 +105,7 @@ affect_expression_net_forward_features (AffectExpressionNet *net,
   AffectTensor *feat, *out;
 
   g_return_val_if_fail (net != NULL, NULL);
+  g_return_val_if_fail (net->feat != NULL, NULL); /* a head-only net */
 
   feat = affect_facefeat_forward (net->feat, input);
   if (feat == NULL)
@@ -120,6 +138,7 @@ affect_expression_net_run_full (AffectExpressionNet *net,
     float *features, int (*crops)[4], GError **error)
 {
   g_return_val_if_fail (net != NULL, FALSE);
+  g_return_val_if_fail (net->feat != NULL, FALSE); /* a head-only net */
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   if (!affect_facenet_check_args (img, boxes, n, probs, error))
     return FALSE;
@@ -137,4 +156,31 @@ affect_expression_net_run (AffectExpressionNet *net, const AffectImage *img,
 {
   return affect_expression_net_run_full (
       net, img, boxes, n, probs, features, NULL, error);
+}
+
+gboolean
+affect_expression_net_classify (
+    AffectExpressionNet *net, const float *features, int n, float *probs)
+{
+  AffectTensor *x, *out;
+
+  g_return_val_if_fail (net != NULL, FALSE);
+  g_return_val_if_fail (n >= 0, FALSE);
+  g_return_val_if_fail (n == 0 || (features != NULL && probs != NULL), FALSE);
+
+  if (n == 0)
+    return TRUE;
+  /* an allocation failure is a critical in affect_tensor_new() */
+  x = affect_tensor_new (net->backend, n, 1, 1, AFFECT_EXPRESSION_N_FEATURES);
+  if (x == NULL)
+    return FALSE;
+  affect_tensor_upload (x, features);
+  out = affect_linear_forward (net->fc, x);
+  affect_tensor_free (x);
+  if (out == NULL)
+    return FALSE;
+  affect_softmax_inplace (out);
+  affect_tensor_download (out, probs);
+  affect_tensor_free (out);
+  return TRUE;
 }

@@ -66,6 +66,26 @@ gboolean affect_expression_net_run (AffectExpressionNet *net,
     const AffectImage *img, const AffectBox *boxes, int n, float *probs,
     float *features, GError **error);
 
+/* The classifier head alone (FC 256→7 and softmax), for features computed
+ * elsewhere (e.g. carried in metadata):
+ *
+ * affect_expression_net_new_head() loads only fc/weights and fc/bias of
+ * face_expression_model.safetensors (checked for presence and shape); the
+ * net it returns serves affect_expression_net_classify() only (the forward
+ * and run functions refuse it). A net from affect_expression_net_new()
+ * serves both.
+ *
+ * affect_expression_net_classify(): probabilities (n × 7, face-api order)
+ * of @n feature vectors (n × 256, as affect_expression_net_run() returns
+ * them), computed by the same layer and softmax as the full network, so the
+ * result equals the probabilities of affect_expression_net_run() for the
+ * features it returned. @n may be 0. Returns FALSE only when the tensors
+ * cannot be allocated (a critical is logged). */
+AffectExpressionNet *affect_expression_net_new_head (
+    AffectBackend *backend, const gchar *safetensors_path, GError **error);
+gboolean affect_expression_net_classify (
+    AffectExpressionNet *net, const float *features, int n, float *probs);
+
 G_END_DECLS
 
 #endif /* __AFFECT_EXPRESSION_H__ */
