@@ -225,14 +225,3 @@ affect_video_rgb_convert (AffectVideoRgb *conv, const GstVideoFrame *frame,
   img->data = dst;
   return TRUE;
 }
-
-AffectBackend *
-affect_video_backend_new (
-    const gchar *backend_name, int n_threads, GError **error)
-{
-  if (backend_name != NULL && backend_name[0] == '\0')
-    backend_name = NULL;
-  if (n_threads < 0)
-    n_threads = 0;
-  return affect_backend_new (backend_name, n_threads, error);
-}

@@ -57,13 +57,6 @@ gboolean affect_video_rgb_convert (AffectVideoRgb *conv,
 /* Forgets the cached converter and buffer (e.g. in stop()). */
 void affect_video_rgb_reset (AffectVideoRgb *conv);
 
-/* Builds an #AffectBackend from the conventional element properties:
- * @backend_name is "auto" (or NULL), "cpu" or "cuda"; @n_threads 0 means
- * all cores. Returns NULL with @error when the backend is unknown or not
- * built in. */
-AffectBackend *affect_video_backend_new (
-    const gchar *backend_name, int n_threads, GError **error);
-
 G_END_DECLS
 
 #endif /* __AFFECT_VIDEO_H__ */

@@ -115,6 +115,7 @@
 
 #include "affect-branches.h"
 #include "affect-engine.h"
+#include "affect-engine-settings.h"
 #include "affect-features-audio.h"
 #include "affect-features-text.h"
 #include "affect-video.h"
@@ -131,19 +132,15 @@ GST_DEBUG_CATEGORY (gst_affect_features_debug);
 #define VISUAL_BRANCHES \
   (GST_AFFECT_MODALITY_IMAGE | GST_AFFECT_MODALITY_EXPRESSION)
 
-#define DEFAULT_MODEL_LOCATION NULL
-#define DEFAULT_N_THREADS 0
-#define DEFAULT_BACKEND "auto"
 #define DEFAULT_BRANCHES \
   (VISUAL_BRANCHES | GST_AFFECT_MODALITY_SPEECH | GST_AFFECT_MODALITY_WORDS)
 
 enum {
   PROP_0,
-  PROP_MODEL_LOCATION,
-  PROP_N_THREADS,
-  PROP_BACKEND,
   PROP_BRANCHES,
   PROP_WORD_MODEL,
+  /* backend, n-threads, model-location (affect-engine-settings.h) */
+  PROP_ENGINE,
 };
 
 /* ------------------------------------------------------------------ */
@@ -196,12 +193,11 @@ struct _GstAffectFeatures {
   GstAffectFeaturesPad *video_pad;
 
   /* properties, object lock */
-  gchar *model_location;
-  gint n_threads;
-  gchar *backend_name;
   GstAffectModalities branches;
   gboolean branches_set; /* set explicitly: it wins over downstream */
   gchar *word_model;
+  /* backend, n-threads, model-location and the backend in use */
+  AffectEngineSettings engine;
 
   /* what downstream reads (affect-branches.h), object lock: asked in
    * start() and on every renegotiation; the choice last logged */
@@ -210,9 +206,7 @@ struct _GstAffectFeatures {
   gboolean have_chosen;
 
   /* streaming state: created in start(), used in the aggregator's thread */
-  gchar *cur_model_location;
-  gint cur_n_threads;
-  AffectBackend *backend;
+  AffectBackend *backend; /* engine.backend (borrowed), start() to stop() */
   AffectExpressionNet *expr_net;
   AffectRecognitionNet *recog_net;
   AffectVideoRgb *rgb;
@@ -285,49 +279,13 @@ gst_affect_features_class_init (GstAffectFeaturesClass *klass)
   gobject_class->get_property = gst_affect_features_get_property;
   gobject_class->finalize = gst_affect_features_finalize;
 
-  /**
-   * GstAffectFeatures:model-location:
-   *
-   * Where the converted face-api weights are: a folder holding
-   * `face_expression_model.safetensors` and
-   * `face_recognition_model.safetensors`, or, when only one branch is
-   * computed, the file of its network. %NULL looks them up in the order of
-   * docs/models.md ($AFFECT_MODEL_DIR, the installed data folder, the
-   * cache filled by `affect-fetch-models`).
-   */
-  g_object_class_install_property (gobject_class, PROP_MODEL_LOCATION,
-      g_param_spec_string ("model-location", "Model location",
-          "Folder of the .safetensors weights (or the file of the single "
-          "network in use); NULL = the default lookup (docs/models.md)",
-          DEFAULT_MODEL_LOCATION,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
-              | GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstAffectFeatures:n-threads:
-   *
-   * Worker threads of the CPU backend; 0 uses all cores. May be changed
-   * while playing: the next frame uses the new value.
-   */
-  g_object_class_install_property (gobject_class, PROP_N_THREADS,
-      g_param_spec_int ("n-threads", "Threads",
-          "Worker threads of the networks (0 = all cores)", 0, 1024,
-          DEFAULT_N_THREADS,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
-              | GST_PARAM_MUTABLE_PLAYING));
-
-  /**
-   * GstAffectFeatures:backend:
-   *
-   * Inference backend: "auto" (a GPU when one is built in and present, else
-   * the CPU), "cpu" or "cuda" ("cuda" fails to start when the plugin was
-   * built without it).
-   */
-  g_object_class_install_property (gobject_class, PROP_BACKEND,
-      g_param_spec_string ("backend", "Backend",
-          "Inference backend: auto, cpu or cuda", DEFAULT_BACKEND,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
-              | GST_PARAM_MUTABLE_READY));
+  /* GstAffectFeatures:backend, GstAffectFeatures:n-threads,
+   * GstAffectFeatures:model-location: the engine settings shared with
+   * facecrop and affectfuse (affect-engine-settings.h). The models are
+   * face_expression_model and face_recognition_model (model-location may
+   * be the file of the one in use when only one visual branch is
+   * computed); n-threads also sizes the colour conversion. */
+  affect_engine_settings_install (gobject_class, PROP_ENGINE);
 
   /**
    * GstAffectFeatures:branches:
@@ -412,9 +370,7 @@ gst_affect_features_init (GstAffectFeatures *self)
   GstAggregator *agg = GST_AGGREGATOR (self);
   GstPadTemplate *templ;
 
-  self->model_location = g_strdup (DEFAULT_MODEL_LOCATION);
-  self->n_threads = DEFAULT_N_THREADS;
-  self->backend_name = g_strdup (DEFAULT_BACKEND);
+  affect_engine_settings_init (&self->engine);
   self->branches = DEFAULT_BRANCHES;
   self->negotiated = DEFAULT_BRANCHES;
 
@@ -439,11 +395,8 @@ gst_affect_features_finalize (GObject *object)
 {
   GstAffectFeatures *self = GST_AFFECT_FEATURES (object);
 
-  g_free (self->model_location);
+  affect_engine_settings_clear (&self->engine);
   g_free (self->word_model);
-  g_free (self->backend_name);
-  /* set by a start() that failed (no stop() follows it) */
-  g_free (self->cur_model_location);
   affect_features_audio_free (self->audio);
   affect_features_text_free (self->text);
 
@@ -456,22 +409,15 @@ gst_affect_features_set_property (
 {
   GstAffectFeatures *self = GST_AFFECT_FEATURES (object);
 
+  if (affect_engine_settings_set_property (
+          &self->engine, GST_ELEMENT (self), PROP_ENGINE, prop_id, value))
+    return;
+
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
-    case PROP_MODEL_LOCATION:
-      g_free (self->model_location);
-      self->model_location = g_value_dup_string (value);
-      break;
     case PROP_WORD_MODEL:
       g_free (self->word_model);
       self->word_model = g_value_dup_string (value);
-      break;
-    case PROP_N_THREADS:
-      self->n_threads = g_value_get_int (value);
-      break;
-    case PROP_BACKEND:
-      g_free (self->backend_name);
-      self->backend_name = g_value_dup_string (value);
       break;
     case PROP_BRANCHES:
       self->branches = g_value_get_flags (value);
@@ -490,19 +436,14 @@ gst_affect_features_get_property (
 {
   GstAffectFeatures *self = GST_AFFECT_FEATURES (object);
 
+  if (affect_engine_settings_get_property (
+          &self->engine, GST_ELEMENT (self), PROP_ENGINE, prop_id, value))
+    return;
+
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
-    case PROP_MODEL_LOCATION:
-      g_value_set_string (value, self->model_location);
-      break;
     case PROP_WORD_MODEL:
       g_value_set_string (value, self->word_model);
-      break;
-    case PROP_N_THREADS:
-      g_value_set_int (value, self->n_threads);
-      break;
-    case PROP_BACKEND:
-      g_value_set_string (value, self->backend_name);
       break;
     case PROP_BRANCHES:
       g_value_set_flags (value, self->branches);
@@ -522,18 +463,8 @@ gst_affect_features_get_property (
 static gchar *
 gst_affect_features_find_model (GstAffectFeatures *self, const gchar *name)
 {
-  GError *error = NULL;
-  gchar *path = affect_model_find (name, self->cur_model_location, &error);
-
-  if (path == NULL) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-        ("Model %s not found; download the face models with "
-         "affect-fetch-models or set model-location",
-            name),
-        ("%s", error->message));
-    g_clear_error (&error);
-  }
-  return path;
+  return affect_engine_settings_find_model (
+      &self->engine, GST_ELEMENT (self), name);
 }
 
 /* Loads the networks of @branches that are not loaded yet. Streaming thread
@@ -551,10 +482,8 @@ gst_affect_features_load (GstAffectFeatures *self, GstAffectModalities branches)
     GST_INFO_OBJECT (self, "loading %s", path);
     self->expr_net = affect_expression_net_new (self->backend, path, &error);
     if (self->expr_net == NULL) {
-      GST_ELEMENT_ERROR (self, RESOURCE, READ,
-          ("Could not load the expression model %s", path),
-          ("%s", error->message));
-      g_clear_error (&error);
+      affect_engine_settings_post_load_error (
+          GST_ELEMENT (self), EXPRESSION_MODEL, path, error);
       g_free (path);
       return FALSE;
     }
@@ -568,10 +497,8 @@ gst_affect_features_load (GstAffectFeatures *self, GstAffectModalities branches)
     GST_INFO_OBJECT (self, "loading %s", path);
     self->recog_net = affect_recognition_net_new (self->backend, path, &error);
     if (self->recog_net == NULL) {
-      GST_ELEMENT_ERROR (self, RESOURCE, READ,
-          ("Could not load the recognition model %s", path),
-          ("%s", error->message));
-      g_clear_error (&error);
+      affect_engine_settings_post_load_error (
+          GST_ELEMENT (self), RECOGNITION_MODEL, path, error);
       g_free (path);
       return FALSE;
     }
@@ -586,7 +513,8 @@ gst_affect_features_free_models (GstAffectFeatures *self)
 {
   g_clear_pointer (&self->expr_net, affect_expression_net_free);
   g_clear_pointer (&self->recog_net, affect_recognition_net_free);
-  g_clear_pointer (&self->backend, affect_backend_unref);
+  self->backend = NULL;
+  affect_engine_settings_stop (&self->engine);
 }
 
 /* The branches to compute: the branches property when it was set
@@ -646,35 +574,19 @@ static gboolean
 gst_affect_features_start (GstAggregator *agg)
 {
   GstAffectFeatures *self = GST_AFFECT_FEATURES (agg);
-  GError *error = NULL;
-  gchar *backend_name, *word_model;
+  gchar *word_model;
   GstAffectModalities branches;
   gboolean ok;
 
   GST_OBJECT_LOCK (self);
-  g_free (self->cur_model_location);
-  self->cur_model_location = g_strdup (self->model_location);
   word_model = g_strdup (self->word_model);
-  self->cur_n_threads = self->n_threads;
-  backend_name = g_strdup (self->backend_name);
   GST_OBJECT_UNLOCK (self);
 
-  self->backend
-      = affect_video_backend_new (backend_name, self->cur_n_threads, &error);
-  if (self->backend == NULL) {
-    GST_ELEMENT_ERROR (self, LIBRARY, INIT,
-        ("Cannot use the inference backend \"%s\"",
-            backend_name ? backend_name : "auto"),
-        ("%s", error->message));
-    g_clear_error (&error);
-    g_free (backend_name);
+  if (!affect_engine_settings_start (&self->engine, GST_ELEMENT (self))) {
     g_free (word_model);
     return FALSE;
   }
-  GST_INFO_OBJECT (self, "backend %s, %d threads",
-      affect_backend_get_name (self->backend),
-      affect_backend_get_n_threads (self->backend));
-  g_free (backend_name);
+  self->backend = self->engine.backend;
 
   /* only the networks of the branches something reads are loaded now;
    * another one is loaded when its branch is first asked for */
@@ -699,7 +611,6 @@ gst_affect_features_stop (GstAggregator *agg)
 
   gst_affect_features_free_models (self);
   g_clear_pointer (&self->rgb, affect_video_rgb_free);
-  g_clear_pointer (&self->cur_model_location, g_free);
   GST_OBJECT_LOCK (self);
   self->negotiated = DEFAULT_BRANCHES;
   self->have_chosen = FALSE;
@@ -1125,7 +1036,7 @@ gst_affect_features_process (GstAffectFeatures *self, GstBuffer *buffer,
   }
 
   if (!affect_video_rgb_convert (
-          self->rgb, &frame, self->cur_n_threads, &img, &error)) {
+          self->rgb, &frame, self->engine.cur_n_threads, &img, &error)) {
     gst_video_frame_unmap (&frame);
     GST_ELEMENT_ERROR (self, STREAM, FORMAT, (NULL),
         ("Cannot convert the frame to RGB: %s", error->message));
@@ -1239,7 +1150,6 @@ gst_affect_features_aggregate (GstAggregator *agg, gboolean timeout)
   gboolean have_info;
   GstBuffer *buffer;
   GstFlowReturn ret;
-  gint n_threads;
   GstAggregatorPad *apad = NULL, *tpad = NULL;
   const float *wrd = NULL;
   guint wrd_len = 0;
@@ -1258,7 +1168,6 @@ gst_affect_features_aggregate (GstAggregator *agg, gboolean timeout)
 
   GST_OBJECT_LOCK (self);
   branches = self->branches_set ? self->branches : self->negotiated;
-  n_threads = self->n_threads;
   GST_OBJECT_UNLOCK (self);
 
   apad = affect_features_audio_ref_pad (self->audio);
@@ -1343,12 +1252,8 @@ gst_affect_features_aggregate (GstAggregator *agg, gboolean timeout)
     return GST_FLOW_NOT_NEGOTIATED;
   }
 
-  if (n_threads != self->cur_n_threads) {
-    GST_DEBUG_OBJECT (
-        self, "n-threads %d -> %d", self->cur_n_threads, n_threads);
-    affect_backend_set_n_threads (self->backend, n_threads);
-    self->cur_n_threads = n_threads;
-  }
+  /* n-threads changed while playing */
+  affect_engine_settings_sync_threads (&self->engine, GST_ELEMENT (self));
 
   buffer = gst_buffer_make_writable (buffer);
 

@@ -75,6 +75,7 @@
 #include "affect-face.h"
 #include "affect-fusion.h"
 #include "affect-engine.h"
+#include "affect-engine-settings.h"
 #include "gstaffectfuse.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_affect_fuse_debug);
@@ -84,9 +85,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_affect_fuse_debug);
 #define N_FEAT AFFECT_EXPRESSION_N_FEATURES
 #define N_EXPR AFFECT_EXPRESSION_N_LABELS
 
-#define DEFAULT_MODEL_LOCATION NULL
 #define DEFAULT_SMOOTHING 0.0
-#define DEFAULT_N_THREADS 1
 #define DEFAULT_MODEL NULL
 #define DEFAULT_MODE GST_AFFECT_FUSE_MODE_CENTRED
 /* What the plugin's extractors produce (affectfeatures: image and
@@ -98,14 +97,14 @@ GST_DEBUG_CATEGORY_STATIC (gst_affect_fuse_debug);
 
 enum {
   PROP_0,
-  PROP_MODEL_LOCATION,
   PROP_SMOOTHING,
   PROP_MODEL,
   PROP_MODE,
   PROP_FEATURES,
   PROP_VALENCE_MODEL,
   PROP_AROUSAL_MODEL,
-  PROP_N_THREADS,
+  /* backend, n-threads, model-location (affect-engine-settings.h) */
+  PROP_ENGINE,
 };
 
 GType
@@ -160,13 +159,13 @@ struct _GstAffectFuse {
   GstBaseTransform parent;
 
   /* properties, object lock */
-  gchar *model_location;
   gdouble smoothing;
+  /* backend, n-threads, model-location and the backend in use */
+  AffectEngineSettings engine;
 
-  /* streaming state */
-  gfloat *fc_weights; /* [256, 7], face-api order */
-  gfloat *fc_bias;    /* [7] */
-  GHashTable *tracks; /* track id -> TrackState */
+  /* streaming state (expression baseline) */
+  AffectExpressionNet *head; /* the expression head alone */
+  GHashTable *tracks;        /* track id -> TrackState */
   guint64 frame;
 
   /* properties (fusion network), object lock */
@@ -174,7 +173,6 @@ struct _GstAffectFuse {
   GstAffectFuseMode mode;
   gchar *features;
   gchar *va_model[2]; /* valence-model, arousal-model */
-  gint n_threads;
 
   /* streaming state (fusion network) */
   AffectFusion *fusion;       /* NULL = expression baseline */
@@ -186,7 +184,7 @@ struct _GstAffectFuse {
   GQueue held;                 /* held buffers, oldest first (centred) */
   gint64 next_in;              /* frame number of the next input buffer */
   gint64 next_out;             /* frame number of the oldest held buffer */
-  gint cur_n_threads;          /* threads the networks were given */
+  gint cur_n_threads;          /* threads the fusion networks were given */
   GstClockTime frame_duration; /* from the caps framerate, or NONE */
   GstClockTime latency;        /* hold × frame_duration, object lock */
   /* feature branches the loaded fusion networks read (0: none loaded),
@@ -238,23 +236,6 @@ gst_affect_fuse_class_init (GstAffectFuseClass *klass)
   gobject_class->set_property = gst_affect_fuse_set_property;
   gobject_class->get_property = gst_affect_fuse_get_property;
   gobject_class->finalize = gst_affect_fuse_finalize;
-
-  /**
-   * GstAffectFuse:model-location:
-   *
-   * Where the expression baseline's head is read from: the file
-   * `face_expression_model.safetensors` or a folder holding it (its `fc`
-   * weights and bias). %NULL looks it up in the order of docs/models.md
-   * ($AFFECT_MODEL_DIR, the installed data folder, the cache filled by
-   * `affect-fetch-models`).
-   */
-  g_object_class_install_property (gobject_class, PROP_MODEL_LOCATION,
-      g_param_spec_string ("model-location", "Model location",
-          "face_expression_model.safetensors or its folder (the expression "
-          "head); NULL = the default lookup (docs/models.md)",
-          DEFAULT_MODEL_LOCATION,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
-              | GST_PARAM_MUTABLE_READY));
 
   /**
    * GstAffectFuse:smoothing:
@@ -359,20 +340,14 @@ gst_affect_fuse_class_init (GstAffectFuseClass *klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_READY));
 
-  /**
-   * GstAffectFuse:n-threads:
-   *
-   * Threads of the fusion network (its branches and tracks are shared
-   * between them; results do not depend on the number); 0 uses all cores.
-   * May be changed while playing: the next frame uses the new value. Only
-   * used with #GstAffectFuse:model.
-   */
-  g_object_class_install_property (gobject_class, PROP_N_THREADS,
-      g_param_spec_int ("n-threads", "Threads",
-          "Threads of the fusion network (0 = all cores)", 0, 1024,
-          DEFAULT_N_THREADS,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
-              | GST_PARAM_MUTABLE_PLAYING));
+  /* GstAffectFuse:backend, GstAffectFuse:n-threads,
+   * GstAffectFuse:model-location: the engine settings shared with facecrop
+   * and affectfeatures (affect-engine-settings.h). The expression baseline
+   * runs its head (face_expression_model, found through model-location) on
+   * the backend; n-threads also sizes the fusion network's own threads
+   * (branches and tracks shared between them; the results do not depend on
+   * the number), which do not run on the backend yet. */
+  affect_engine_settings_install (gobject_class, PROP_ENGINE);
 
   gst_type_mark_as_plugin_api (GST_TYPE_AFFECT_FUSE_MODE, 0);
 
@@ -402,9 +377,8 @@ gst_affect_fuse_class_init (GstAffectFuseClass *klass)
 static void
 gst_affect_fuse_init (GstAffectFuse *self)
 {
-  self->model_location = g_strdup (DEFAULT_MODEL_LOCATION);
   self->smoothing = DEFAULT_SMOOTHING;
-  self->n_threads = DEFAULT_N_THREADS;
+  affect_engine_settings_init (&self->engine);
   self->model = g_strdup (DEFAULT_MODEL);
   self->mode = DEFAULT_MODE;
   self->features = g_strdup (DEFAULT_FEATURES);
@@ -422,7 +396,7 @@ gst_affect_fuse_finalize (GObject *object)
 {
   GstAffectFuse *self = GST_AFFECT_FUSE (object);
 
-  g_free (self->model_location);
+  affect_engine_settings_clear (&self->engine);
   g_free (self->model);
   g_free (self->features);
   g_free (self->va_model[0]);
@@ -437,12 +411,12 @@ gst_affect_fuse_set_property (
 {
   GstAffectFuse *self = GST_AFFECT_FUSE (object);
 
+  if (affect_engine_settings_set_property (
+          &self->engine, GST_ELEMENT (self), PROP_ENGINE, prop_id, value))
+    return;
+
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
-    case PROP_MODEL_LOCATION:
-      g_free (self->model_location);
-      self->model_location = g_value_dup_string (value);
-      break;
     case PROP_SMOOTHING:
       self->smoothing = g_value_get_double (value);
       break;
@@ -456,9 +430,6 @@ gst_affect_fuse_set_property (
     case PROP_FEATURES:
       g_free (self->features);
       self->features = g_value_dup_string (value);
-      break;
-    case PROP_N_THREADS:
-      self->n_threads = g_value_get_int (value);
       break;
     case PROP_VALENCE_MODEL:
     case PROP_AROUSAL_MODEL:
@@ -479,11 +450,12 @@ gst_affect_fuse_get_property (
 {
   GstAffectFuse *self = GST_AFFECT_FUSE (object);
 
+  if (affect_engine_settings_get_property (
+          &self->engine, GST_ELEMENT (self), PROP_ENGINE, prop_id, value))
+    return;
+
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
-    case PROP_MODEL_LOCATION:
-      g_value_set_string (value, self->model_location);
-      break;
     case PROP_SMOOTHING:
       g_value_set_double (value, self->smoothing);
       break;
@@ -495,9 +467,6 @@ gst_affect_fuse_get_property (
       break;
     case PROP_FEATURES:
       g_value_set_string (value, self->features);
-      break;
-    case PROP_N_THREADS:
-      g_value_set_int (value, self->n_threads);
       break;
     case PROP_VALENCE_MODEL:
     case PROP_AROUSAL_MODEL:
@@ -628,19 +597,17 @@ gst_affect_fuse_forget (GstAffectFuse *self)
   g_hash_table_foreach_remove (self->windows, window_is_stale, &oldest);
 }
 
-/* Gives the networks the n-threads value (0: all cores) when it changed. */
+/* Gives the backend and the fusion networks the n-threads value (0: all
+ * cores) when it changed. */
 static void
 gst_affect_fuse_apply_threads (GstAffectFuse *self)
 {
   gint n;
   guint i;
 
-  GST_OBJECT_LOCK (self);
-  n = self->n_threads;
-  GST_OBJECT_UNLOCK (self);
-  if (n == 0)
-    n = (gint)g_get_num_processors ();
-  if (n == self->cur_n_threads)
+  affect_engine_settings_sync_threads (&self->engine, GST_ELEMENT (self));
+  n = affect_engine_settings_resolved_threads (&self->engine);
+  if (self->fusion == NULL || n == self->cur_n_threads)
     return;
   GST_DEBUG_OBJECT (self, "fusion threads %d -> %d", self->cur_n_threads, n);
   affect_fusion_set_n_threads (self->fusion, n);
@@ -997,46 +964,27 @@ gst_affect_fuse_start_fusion (GstAffectFuse *self, const gchar *model,
   return TRUE;
 }
 
-/* The expression baseline: the expression head of face_expression_model. */
+/* The expression baseline: the expression head of face_expression_model,
+ * run on the backend. */
 static gboolean
-gst_affect_fuse_start_baseline (GstAffectFuse *self, const gchar *location)
+gst_affect_fuse_start_baseline (GstAffectFuse *self)
 {
-  static const int64_t w_shape[2] = { N_FEAT, N_EXPR };
-  static const int64_t b_shape[1] = { N_EXPR };
   GError *error = NULL;
-  AffectStFile *file;
   gchar *path;
 
-  path = affect_model_find (EXPRESSION_MODEL, location, &error);
-  if (path == NULL) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-        ("Model %s not found; download the face models with "
-         "affect-fetch-models or set model-location",
-            EXPRESSION_MODEL),
-        ("%s", error->message));
-    g_clear_error (&error);
+  path = affect_engine_settings_find_model (
+      &self->engine, GST_ELEMENT (self), EXPRESSION_MODEL);
+  if (path == NULL)
     return FALSE;
-  }
-
-  GST_INFO_OBJECT (self, "expression head from %s", path);
-  file = affect_st_open (path, &error);
-  if (file != NULL) {
-    self->fc_weights
-        = affect_st_get_f32 (file, "fc/weights", 2, w_shape, &error);
-    if (self->fc_weights != NULL)
-      self->fc_bias = affect_st_get_f32 (file, "fc/bias", 1, b_shape, &error);
-    affect_st_close (file);
-  }
-  if (self->fc_weights == NULL || self->fc_bias == NULL) {
-    GST_ELEMENT_ERROR (self, RESOURCE, READ,
-        ("Could not read the expression head from %s", path),
-        ("%s", error ? error->message : "unknown error"));
-    g_clear_error (&error);
-    g_clear_pointer (&self->fc_weights, g_free);
-    g_clear_pointer (&self->fc_bias, g_free);
+  self->head
+      = affect_expression_net_new_head (self->engine.backend, path, &error);
+  if (self->head == NULL) {
+    affect_engine_settings_post_load_error (
+        GST_ELEMENT (self), EXPRESSION_MODEL, path, error);
     g_free (path);
     return FALSE;
   }
+  GST_INFO_OBJECT (self, "expression head from %s", path);
   g_free (path);
 
   self->tracks = g_hash_table_new_full (NULL, NULL, NULL, g_free);
@@ -1048,12 +996,11 @@ static gboolean
 gst_affect_fuse_start (GstBaseTransform *trans)
 {
   GstAffectFuse *self = GST_AFFECT_FUSE (trans);
-  gchar *location, *model, *features, *va_models[2];
+  gchar *model, *features, *va_models[2];
   GstAffectFuseMode mode;
   gboolean ok;
 
   GST_OBJECT_LOCK (self);
-  location = g_strdup (self->model_location);
   model = g_strdup (self->model);
   features = g_strdup (self->features);
   va_models[0] = g_strdup (self->va_model[0]);
@@ -1062,7 +1009,10 @@ gst_affect_fuse_start (GstBaseTransform *trans)
   GST_OBJECT_UNLOCK (self);
 
   self->frame_duration = GST_CLOCK_TIME_NONE;
-  if (model != NULL) {
+  /* the backend in every mode: a bad backend is an error whatever runs */
+  if (!affect_engine_settings_start (&self->engine, GST_ELEMENT (self))) {
+    ok = FALSE;
+  } else if (model != NULL) {
     ok = gst_affect_fuse_start_fusion (self, model, features, mode, va_models);
   } else if (va_models[0] != NULL || va_models[1] != NULL) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
@@ -1071,10 +1021,11 @@ gst_affect_fuse_start (GstBaseTransform *trans)
          "which defines the clips"));
     ok = FALSE;
   } else {
-    ok = gst_affect_fuse_start_baseline (self, location);
+    ok = gst_affect_fuse_start_baseline (self);
   }
+  if (!ok)
+    affect_engine_settings_stop (&self->engine);
 
-  g_free (location);
   g_free (model);
   g_free (features);
   g_free (va_models[0]);
@@ -1087,14 +1038,14 @@ gst_affect_fuse_stop (GstBaseTransform *trans)
 {
   GstAffectFuse *self = GST_AFFECT_FUSE (trans);
 
-  g_clear_pointer (&self->fc_weights, g_free);
-  g_clear_pointer (&self->fc_bias, g_free);
+  g_clear_pointer (&self->head, affect_expression_net_free);
   g_clear_pointer (&self->tracks, g_hash_table_unref);
   g_queue_clear_full (&self->held, (GDestroyNotify)gst_buffer_unref);
   g_clear_pointer (&self->windows, g_hash_table_unref);
   g_clear_pointer (&self->fusion, affect_fusion_free);
   g_clear_pointer (&self->va_fusion[0], affect_fusion_free);
   g_clear_pointer (&self->va_fusion[1], affect_fusion_free);
+  affect_engine_settings_stop (&self->engine);
   GST_OBJECT_LOCK (self);
   self->latency = 0;
   self->reads = 0;
@@ -1284,33 +1235,6 @@ gst_affect_fuse_generate_output (GstBaseTransform *trans, GstBuffer **outbuf)
   return GST_FLOW_OK;
 }
 
-/* The expression head: softmax (bias + f · W) in face-api order, computed
- * in double. */
-static void
-gst_affect_fuse_expression_head (
-    GstAffectFuse *self, const gfloat *feat, gdouble *probs)
-{
-  gdouble max = -INFINITY, sum = 0.0;
-  guint i, j;
-
-  for (j = 0; j < N_EXPR; j++)
-    probs[j] = self->fc_bias[j];
-  for (i = 0; i < N_FEAT; i++) {
-    const gfloat *row = self->fc_weights + (gsize)i * N_EXPR;
-
-    for (j = 0; j < N_EXPR; j++)
-      probs[j] += (gdouble)feat[i] * row[j];
-  }
-  for (j = 0; j < N_EXPR; j++)
-    max = MAX (max, probs[j]);
-  for (j = 0; j < N_EXPR; j++) {
-    probs[j] = exp (probs[j] - max);
-    sum += probs[j];
-  }
-  for (j = 0; j < N_EXPR; j++)
-    probs[j] /= sum;
-}
-
 /* Predictions waiting to be attached. */
 typedef struct {
   guint track_id;
@@ -1333,9 +1257,10 @@ gst_affect_fuse_transform_ip (GstBaseTransform *trans, GstBuffer *buffer)
   GstAffectFeaturesMeta *feat;
   GstAffectFaceMeta *face;
   gpointer state = NULL;
-  GArray *done;
+  GArray *done, *ids, *feats;
+  gfloat *probs;
   gdouble smoothing;
-  guint i;
+  guint i, k;
 
   if (self->fusion != NULL) {
     /* causal mode: the clip ends at this frame */
@@ -1354,15 +1279,12 @@ gst_affect_fuse_transform_ip (GstBaseTransform *trans, GstBuffer *buffer)
 
   self->frame++;
 
-  /* predictions are added after the iteration, not while iterating */
-  done = g_array_new (FALSE, FALSE, sizeof (Pending));
+  /* the faces with f_exp, in one batch through the expression head */
+  ids = g_array_new (FALSE, FALSE, sizeof (guint));
+  feats = g_array_new (FALSE, FALSE, sizeof (gfloat));
   while ((feat = gst_buffer_iterate_affect_features_meta (buffer, &state))) {
     const gfloat *f_exp;
     guint size = 0;
-    gdouble probs[N_EXPR];
-    gfloat out[N_EXPR];
-    Pending pending;
-    TrackState *track;
 
     f_exp = gst_affect_features_meta_get (
         feat, GST_AFFECT_BRANCH_EXPRESSION, &size);
@@ -1373,13 +1295,33 @@ gst_affect_fuse_transform_ip (GstBaseTransform *trans, GstBuffer *buffer)
             feat->track_id, size, N_FEAT);
       continue;
     }
+    g_array_append_val (ids, feat->track_id);
+    g_array_append_vals (feats, f_exp, N_FEAT);
+  }
+  probs = g_new (gfloat, (gsize)MAX (ids->len, 1) * N_EXPR);
+  affect_engine_settings_sync_threads (&self->engine, GST_ELEMENT (self));
+  if (!affect_expression_net_classify (
+          self->head, (const gfloat *)feats->data, (int)ids->len, probs)) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("The expression head failed"),
+        ("out of memory on %u faces", ids->len));
+    g_free (probs);
+    g_array_unref (ids);
+    g_array_unref (feats);
+    return GST_FLOW_ERROR;
+  }
 
-    gst_affect_fuse_expression_head (self, f_exp, probs);
+  /* predictions are added after the iteration, not while iterating */
+  done = g_array_new (FALSE, FALSE, sizeof (Pending));
+  for (k = 0; k < ids->len; k++) {
+    const guint track_id = g_array_index (ids, guint, k);
+    gfloat out[N_EXPR];
+    Pending pending;
+    TrackState *track;
+
     for (i = 0; i < N_EXPR; i++)
-      out[i] = (gfloat)probs[abaw_from_faceapi[i]];
+      out[i] = probs[(gsize)k * N_EXPR + abaw_from_faceapi[i]];
 
-    track
-        = g_hash_table_lookup (self->tracks, GUINT_TO_POINTER (feat->track_id));
+    track = g_hash_table_lookup (self->tracks, GUINT_TO_POINTER (track_id));
     if (smoothing > 0.0 && track != NULL) {
       for (i = 0; i < N_EXPR; i++)
         out[i] = (gfloat)(smoothing * track->probs[i]
@@ -1387,18 +1329,20 @@ gst_affect_fuse_transform_ip (GstBaseTransform *trans, GstBuffer *buffer)
     }
     if (track == NULL) {
       track = g_new0 (TrackState, 1);
-      g_hash_table_insert (
-          self->tracks, GUINT_TO_POINTER (feat->track_id), track);
+      g_hash_table_insert (self->tracks, GUINT_TO_POINTER (track_id), track);
     }
     memcpy (track->probs, out, sizeof (out));
     track->seen = self->frame;
 
-    pending.track_id = feat->track_id;
+    pending.track_id = track_id;
     gst_affect_predictions_init (&pending.pred);
     gst_affect_predictions_set_expression (&pending.pred, N_EXPR, labels, out);
     pending.pred.modalities = GST_AFFECT_MODALITY_EXPRESSION;
     g_array_append_val (done, pending);
   }
+  g_free (probs);
+  g_array_unref (ids);
+  g_array_unref (feats);
 
   for (i = 0; i < done->len; i++) {
     Pending *p = &g_array_index (done, Pending, i);

@@ -40,8 +40,9 @@
  * %GST_BUFFER_FLAG_GAP, so that the frame count matches the input.
  *
  * Models: tiny_face_detector_model, ssd_mobilenetv1_model and
- * face_landmark_68_model (`affect-fetch-models` downloads them; see
- * docs/models.md for where they are looked up).
+ * face_landmark_68_model (`affect-fetch-models` downloads them), looked up
+ * in #GstFaceCrop:model-location, $AFFECT_MODEL_DIR, the installed models
+ * folder and the cache.
  *
  * See docs/elements/facecrop.md for the details.
  *
@@ -76,6 +77,7 @@
 #include "affect-video.h"
 #include "affect-face.h"
 #include "affect-engine.h"
+#include "affect-engine-settings.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_face_crop_debug);
 #define GST_CAT_DEFAULT gst_face_crop_debug
@@ -90,9 +92,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_face_crop_debug);
 #define DEFAULT_MARGIN 0.0
 #define DEFAULT_OUTPUT GST_FACE_CROP_OUTPUT_META
 #define DEFAULT_CROP_TRACK -1
-#define DEFAULT_MODEL_LOCATION NULL
-#define DEFAULT_N_THREADS 0
-#define DEFAULT_BACKEND "auto"
 
 #define MAX_FACES_LIMIT 64
 #define MIN_CROP_SIZE 16
@@ -116,9 +115,8 @@ enum {
   PROP_MARGIN,
   PROP_OUTPUT,
   PROP_CROP_TRACK,
-  PROP_MODEL_LOCATION,
-  PROP_N_THREADS,
-  PROP_BACKEND,
+  /* backend, n-threads, model-location (affect-engine-settings.h) */
+  PROP_ENGINE,
 };
 
 /* Per-frame copy of the properties. */
@@ -132,7 +130,6 @@ typedef struct {
   gint crop_size;
   gdouble margin;
   gint crop_track;
-  gint n_threads;
 } Settings;
 
 struct _GstFaceCrop {
@@ -149,13 +146,10 @@ struct _GstFaceCrop {
   gdouble margin;
   GstFaceCropOutput output;
   gint crop_track;
-  gchar *model_location;
-  gint n_threads;
-  gchar *backend_name;
+  /* backend, n-threads, model-location and the backend in use */
+  AffectEngineSettings engine;
 
   /* streaming state (start() to stop()) */
-  gchar *cur_model_location;
-  AffectBackend *backend;
   AffectLandmarkNet *landmark_net;
   AffectTinyFace *tiny;
   AffectSsd *ssd;
@@ -229,30 +223,12 @@ gst_face_crop_output_get_type (void)
 /* Models                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Finds and loads one model; posts the element error on failure. */
+/* Finds a model; posts the element error on failure. */
 static gchar *
 find_model (GstFaceCrop *self, const gchar *name)
 {
-  GError *error = NULL;
-  gchar *path = affect_model_find (name, self->cur_model_location, &error);
-
-  if (path == NULL) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-        ("Face model \"%s\" not found. Run affect-fetch-models to download "
-         "the face models, or set model-location.",
-            name),
-        ("%s", error->message));
-    g_error_free (error);
-  }
-  return path;
-}
-
-static void
-post_load_error (GstFaceCrop *self, const gchar *path, GError *error)
-{
-  GST_ELEMENT_ERROR (self, RESOURCE, READ,
-      ("Cannot load the face model %s", path), ("%s", error->message));
-  g_error_free (error);
+  return affect_engine_settings_find_model (
+      &self->engine, GST_ELEMENT (self), name);
 }
 
 static gboolean
@@ -264,18 +240,20 @@ load_detector (GstFaceCrop *self, GstFaceCropDetector detector)
   if (detector == GST_FACE_CROP_DETECTOR_TINY && self->tiny == NULL) {
     if (!(path = find_model (self, TINY_MODEL)))
       return FALSE;
-    self->tiny = affect_tiny_face_new (self->backend, path, &error);
+    self->tiny = affect_tiny_face_new (self->engine.backend, path, &error);
     if (self->tiny == NULL)
-      post_load_error (self, path, error);
+      affect_engine_settings_post_load_error (
+          GST_ELEMENT (self), TINY_MODEL, path, error);
     g_free (path);
     return self->tiny != NULL;
   }
   if (detector == GST_FACE_CROP_DETECTOR_SSD && self->ssd == NULL) {
     if (!(path = find_model (self, SSD_MODEL)))
       return FALSE;
-    self->ssd = affect_ssd_new (self->backend, path, &error);
+    self->ssd = affect_ssd_new (self->engine.backend, path, &error);
     if (self->ssd == NULL)
-      post_load_error (self, path, error);
+      affect_engine_settings_post_load_error (
+          GST_ELEMENT (self), SSD_MODEL, path, error);
     g_free (path);
     return self->ssd != NULL;
   }
@@ -288,7 +266,7 @@ free_models (GstFaceCrop *self)
   g_clear_pointer (&self->tiny, affect_tiny_face_free);
   g_clear_pointer (&self->ssd, affect_ssd_free);
   g_clear_pointer (&self->landmark_net, affect_landmark_net_free);
-  g_clear_pointer (&self->backend, affect_backend_unref);
+  affect_engine_settings_stop (&self->engine);
 }
 
 static gboolean
@@ -297,31 +275,22 @@ gst_face_crop_start (GstBaseTransform *trans)
   GstFaceCrop *self = GST_FACE_CROP (trans);
   GError *error = NULL;
   GstFaceCropDetector detector;
-  gchar *backend_name, *path;
-  gint n_threads;
+  gchar *path;
 
   GST_OBJECT_LOCK (self);
   detector = self->detector;
-  backend_name = g_strdup (self->backend_name);
-  n_threads = self->n_threads;
-  g_free (self->cur_model_location);
-  self->cur_model_location = g_strdup (self->model_location);
   GST_OBJECT_UNLOCK (self);
 
-  self->backend = affect_video_backend_new (backend_name, n_threads, &error);
-  g_free (backend_name);
-  if (self->backend == NULL) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("Cannot use the requested inference backend"), ("%s", error->message));
-    g_error_free (error);
+  if (!affect_engine_settings_start (&self->engine, GST_ELEMENT (self)))
     return FALSE;
-  }
 
   if (!(path = find_model (self, LANDMARK_MODEL)))
     goto fail;
-  self->landmark_net = affect_landmark_net_new (self->backend, path, &error);
+  self->landmark_net
+      = affect_landmark_net_new (self->engine.backend, path, &error);
   if (self->landmark_net == NULL) {
-    post_load_error (self, path, error);
+    affect_engine_settings_post_load_error (
+        GST_ELEMENT (self), LANDMARK_MODEL, path, error);
     g_free (path);
     goto fail;
   }
@@ -340,8 +309,8 @@ gst_face_crop_start (GstBaseTransform *trans)
   self->boxes = g_new (AffectBox, MAX_FACES_LIMIT);
   self->points = g_malloc_n (MAX_FACES_LIMIT, sizeof (float[68][2]));
   self->rois = g_new0 (GstVideoRegionOfInterestMeta *, MAX_FACES_LIMIT);
-  GST_DEBUG_OBJECT (
-      self, "started, backend %s", affect_backend_get_name (self->backend));
+  GST_DEBUG_OBJECT (self, "started, backend %s",
+      affect_backend_get_name (self->engine.backend));
   return TRUE;
 
 fail:
@@ -362,7 +331,6 @@ gst_face_crop_stop (GstBaseTransform *trans)
   g_clear_pointer (&self->boxes, g_free);
   g_clear_pointer (&self->points, g_free);
   g_clear_pointer (&self->rois, g_free);
-  g_clear_pointer (&self->cur_model_location, g_free);
   return TRUE;
 }
 
@@ -508,7 +476,6 @@ read_settings (GstFaceCrop *self, Settings *s)
   s->crop_size = self->crop_size;
   s->margin = self->margin;
   s->crop_track = self->crop_track;
-  s->n_threads = self->n_threads;
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -703,8 +670,11 @@ gst_face_crop_process (GstFaceCrop *self, GstVideoFrame *in,
   read_settings (self, &s);
   if (out != NULL)
     s.crop_size = GST_VIDEO_FRAME_WIDTH (out);
+  /* n-threads changed while playing */
+  affect_engine_settings_sync_threads (&self->engine, GST_ELEMENT (self));
 
-  if (!affect_video_rgb_convert (self->rgb, in, s.n_threads, &img, &error)) {
+  if (!affect_video_rgb_convert (
+          self->rgb, in, self->engine.cur_n_threads, &img, &error)) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         ("Cannot convert the frame for the face networks"),
         ("%s", error->message));
@@ -820,6 +790,10 @@ gst_face_crop_set_property (
   GstFaceCrop *self = GST_FACE_CROP (object);
   gboolean reconfigure = FALSE;
 
+  if (affect_engine_settings_set_property (
+          &self->engine, GST_ELEMENT (self), PROP_ENGINE, prop_id, value))
+    return;
+
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_DETECTOR:
@@ -854,19 +828,6 @@ gst_face_crop_set_property (
     case PROP_CROP_TRACK:
       self->crop_track = g_value_get_int (value);
       break;
-    case PROP_MODEL_LOCATION:
-      g_free (self->model_location);
-      self->model_location = g_value_dup_string (value);
-      break;
-    case PROP_N_THREADS:
-      self->n_threads = g_value_get_int (value);
-      break;
-    case PROP_BACKEND:
-      g_free (self->backend_name);
-      self->backend_name = g_value_dup_string (value);
-      if (self->backend_name == NULL)
-        self->backend_name = g_strdup (DEFAULT_BACKEND);
-      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -882,6 +843,10 @@ gst_face_crop_get_property (
     GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   GstFaceCrop *self = GST_FACE_CROP (object);
+
+  if (affect_engine_settings_get_property (
+          &self->engine, GST_ELEMENT (self), PROP_ENGINE, prop_id, value))
+    return;
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
@@ -915,15 +880,6 @@ gst_face_crop_get_property (
     case PROP_CROP_TRACK:
       g_value_set_int (value, self->crop_track);
       break;
-    case PROP_MODEL_LOCATION:
-      g_value_set_string (value, self->model_location);
-      break;
-    case PROP_N_THREADS:
-      g_value_set_int (value, self->n_threads);
-      break;
-    case PROP_BACKEND:
-      g_value_set_string (value, self->backend_name);
-      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -936,9 +892,7 @@ gst_face_crop_finalize (GObject *object)
 {
   GstFaceCrop *self = GST_FACE_CROP (object);
 
-  g_free (self->model_location);
-  g_free (self->backend_name);
-  g_free (self->cur_model_location);
+  affect_engine_settings_clear (&self->engine);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -1078,39 +1032,12 @@ gst_face_crop_class_init (GstFaceCropClass *klass)
           "Track id shown with output=crops (-1 = the largest face)", -1,
           G_MAXINT, DEFAULT_CROP_TRACK, rw | GST_PARAM_MUTABLE_PLAYING));
 
-  /**
-   * GstFaceCrop:model-location:
-   *
-   * A folder holding the converted face models (<name>.safetensors), or
-   * NULL for the usual lookup (docs/models.md).
-   */
-  g_object_class_install_property (gobject_class, PROP_MODEL_LOCATION,
-      g_param_spec_string ("model-location", "Model location",
-          "Folder of the face models (NULL = default lookup)",
-          DEFAULT_MODEL_LOCATION, rw | GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstFaceCrop:n-threads:
-   *
-   * Worker threads of the networks and of the colour conversion (0 = all
-   * cores).
-   */
-  g_object_class_install_property (gobject_class, PROP_N_THREADS,
-      g_param_spec_int ("n-threads", "Threads",
-          "Worker threads for the networks (0 = all cores)", 0, 1024,
-          DEFAULT_N_THREADS, rw | GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstFaceCrop:backend:
-   *
-   * Inference backend: "auto" (a GPU when built and present, else the
-   * CPU), "cpu" or "cuda" (an error when gst-affect was built without
-   * CUDA).
-   */
-  g_object_class_install_property (gobject_class, PROP_BACKEND,
-      g_param_spec_string ("backend", "Backend",
-          "Inference backend: auto, cpu or cuda", DEFAULT_BACKEND,
-          rw | GST_PARAM_MUTABLE_READY));
+  /* GstFaceCrop:backend, GstFaceCrop:n-threads, GstFaceCrop:model-location:
+   * the engine settings shared with affectfeatures and affectfuse
+   * (affect-engine-settings.h). n-threads also sizes the colour
+   * conversion; the models are tiny_face_detector_model,
+   * ssd_mobilenetv1_model and face_landmark_68_model. */
+  affect_engine_settings_install (gobject_class, PROP_ENGINE);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
@@ -1150,9 +1077,7 @@ gst_face_crop_init (GstFaceCrop *self)
   self->margin = DEFAULT_MARGIN;
   self->output = DEFAULT_OUTPUT;
   self->crop_track = DEFAULT_CROP_TRACK;
-  self->model_location = g_strdup (DEFAULT_MODEL_LOCATION);
-  self->n_threads = DEFAULT_N_THREADS;
-  self->backend_name = g_strdup (DEFAULT_BACKEND);
+  affect_engine_settings_init (&self->engine);
 
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
 }

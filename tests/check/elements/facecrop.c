@@ -1201,6 +1201,64 @@ GST_START_TEST (test_properties_while_playing)
 
 GST_END_TEST;
 
+/* n-threads may change while playing (as in affectfeatures and
+ * affectfuse): the next frame runs with the new count and gives the same
+ * faces and landmarks. */
+GST_START_TEST (test_n_threads_while_playing)
+{
+  static const gint steps[] = { 1, 2, 0, 1 };
+  Image img;
+  GstHarness *h;
+  GstBuffer *in, *ref = NULL;
+  guint s;
+
+  if (!have_inputs ())
+    return;
+  img = small_scene ();
+  in = make_buffer (&img, "RGB");
+  h = new_harness ("facecrop n-threads=1", "RGB", 640, 480);
+  for (s = 0; s < G_N_ELEMENTS (steps); s++) {
+    GstBuffer *out;
+    gint got = -1;
+
+    g_object_set (fc_of (h), "n-threads", steps[s], NULL);
+    g_object_get (fc_of (h), "n-threads", &got, NULL);
+    fail_unless_equals_int (got, steps[s]);
+    out = push_pull (h, in);
+    if (ref == NULL) {
+      ref = out;
+      fail_unless (gst_buffer_get_n_affect_faces (ref) >= 2);
+      continue;
+    }
+    fail_unless (gst_buffer_get_n_affect_faces (out)
+                 == gst_buffer_get_n_affect_faces (ref));
+    {
+      GstAffectFaceMeta *f;
+      gpointer state = NULL;
+
+      while ((f = gst_buffer_iterate_affect_face_meta (out, &state))) {
+        GstAffectFaceMeta *g
+            = gst_buffer_get_affect_face_meta_by_track (ref, f->track_id);
+
+        fail_unless (g != NULL, "step %u: track %u is new", s, f->track_id);
+        fail_unless_equals_float (f->x, g->x);
+        fail_unless_equals_float (f->width, g->width);
+        fail_unless (
+            memcmp (f->landmarks, g->landmarks, sizeof (f->landmarks)) == 0,
+            "step %u (n-threads %d): landmarks of track %u differ", s, steps[s],
+            f->track_id);
+      }
+    }
+    gst_buffer_unref (out);
+  }
+  gst_buffer_unref (ref);
+  gst_buffer_unref (in);
+  gst_harness_teardown (h);
+  g_free (img.rgb);
+}
+
+GST_END_TEST;
+
 static Suite *
 facecrop_suite (void)
 {
@@ -1222,6 +1280,7 @@ facecrop_suite (void)
   tcase_add_test (tc, test_odd_size_formats);
   tcase_add_test (tc, test_max_faces);
   tcase_add_test (tc, test_properties_while_playing);
+  tcase_add_test (tc, test_n_threads_while_playing);
   return s;
 }
 

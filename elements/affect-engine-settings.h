@@ -1,0 +1,146 @@
+/* gst-affect
+ * Copyright (C) 2026 gst-affect developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/*
+ * The engine settings shared by the inference elements of the affect
+ * plugin (facecrop, affectfeatures, affectfuse); internal, not installed.
+ *
+ * One helper installs the same three properties on each element class,
+ * with the same names, blurbs, defaults, ranges and flags:
+ *
+ * - `backend` (string, default "auto", NULL/READY): the inference backend
+ *   by name, as affect_backend_new() takes it: "auto" (the best one
+ *   available: a GPU backend when one is present, else the CPU), "cpu", or
+ *   any other registered name ("cuda"). Setting NULL or "" means "auto".
+ * - `n-threads` (int 0–1024, default 0, PLAYING): worker threads of the
+ *   element's inference work: the backend's thread count, the colour
+ *   conversion of facecrop and affectfeatures and the fusion network of
+ *   affectfuse. 0 means all cores (g_get_num_processors()). A change while
+ *   playing applies from the next buffer
+ *   (affect_engine_settings_sync_threads()).
+ * - `model-location` (string, default NULL, NULL/READY): the folder of the
+ *   face models (<name>.safetensors), or, for an element that needs a
+ *   single model, that file. NULL uses the lookup of affect-modelpath.h:
+ *   $AFFECT_MODEL_DIR, the installed models folder, then the cache filled
+ *   by `affect-fetch-models`.
+ *
+ * The element embeds an AffectEngineSettings, calls
+ * affect_engine_settings_install() in class_init with the first of three
+ * consecutive property ids it reserves (AFFECT_ENGINE_N_PROPS), _init() in
+ * instance init, _clear() in finalize, and routes those ids to
+ * _set_property() / _get_property(). The property fields are protected by
+ * the element's object lock (the helper takes it; call the set/get
+ * functions without holding it).
+ *
+ * In start(), affect_engine_settings_start() takes a snapshot of the
+ * properties and creates the backend; affect_engine_settings_find_model()
+ * resolves a model file with the snapshot of model-location, and
+ * affect_engine_settings_post_load_error() reports a model that is found
+ * but cannot be loaded; affect_engine_settings_stop() releases the backend.
+ *
+ * Every failure is posted the same way by every element:
+ *
+ * | failure                                   | GError domain / code         |
+ * |-------------------------------------------|------------------------------|
+ * | unknown or unavailable backend            | GST_LIBRARY_ERROR_INIT       |
+ * | model not found (no file, no folder, a    | GST_RESOURCE_ERROR_NOT_FOUND |
+ * |   folder without it); the message names   |                              |
+ * |   `affect-fetch-models`                   |                              |
+ * | model found but unusable (not safetensors,| GST_RESOURCE_ERROR_SETTINGS  |
+ * |   truncated, a tensor missing or of the   |                              |
+ * |   wrong shape)                            |                              |
+ *
+ * The last code is also the one affectfuse uses for a fusion network file
+ * it cannot use, so one failure has one code across the plugin.
+ */
+
+#ifndef __AFFECT_ENGINE_SETTINGS_H__
+#define __AFFECT_ENGINE_SETTINGS_H__
+
+#include <gst/gst.h>
+
+#include "affect-engine.h"
+
+G_BEGIN_DECLS
+
+#define AFFECT_ENGINE_DEFAULT_BACKEND "auto"
+#define AFFECT_ENGINE_DEFAULT_N_THREADS 0
+#define AFFECT_ENGINE_MAX_N_THREADS 1024
+#define AFFECT_ENGINE_DEFAULT_MODEL_LOCATION NULL
+
+/* The properties, in the order of their ids (first_prop_id + value). */
+typedef enum {
+  AFFECT_ENGINE_PROP_BACKEND,
+  AFFECT_ENGINE_PROP_N_THREADS,
+  AFFECT_ENGINE_PROP_MODEL_LOCATION,
+  AFFECT_ENGINE_N_PROPS
+} AffectEngineProp;
+
+typedef struct {
+  /* properties, under the element's object lock */
+  gchar *backend_name; /* never NULL */
+  gint n_threads;
+  gchar *model_location;
+
+  /* streaming state, from affect_engine_settings_start() to _stop(); used
+   * by the element's streaming thread (or start()) only */
+  AffectBackend *backend;
+  gchar *cur_model_location;
+  gint cur_n_threads; /* as set (0 = all cores) */
+} AffectEngineSettings;
+
+/* Installs `backend`, `n-threads` and `model-location` with the ids
+ * @first_prop_id + AffectEngineProp. */
+void affect_engine_settings_install (GObjectClass *klass, guint first_prop_id);
+
+void affect_engine_settings_init (AffectEngineSettings *settings);
+/* Frees everything, the streaming state included. */
+void affect_engine_settings_clear (AffectEngineSettings *settings);
+
+/* Return TRUE when @prop_id is one of the helper's properties (then it is
+ * handled), FALSE otherwise. They lock @element's object lock. */
+gboolean affect_engine_settings_set_property (AffectEngineSettings *settings,
+    GstElement *element, guint first_prop_id, guint prop_id,
+    const GValue *value);
+gboolean affect_engine_settings_get_property (AffectEngineSettings *settings,
+    GstElement *element, guint first_prop_id, guint prop_id, GValue *value);
+
+/* Takes the snapshot of the properties and creates the backend
+ * (affect_backend_new()). On failure posts GST_LIBRARY_ERROR_INIT on
+ * @element and returns FALSE. */
+gboolean affect_engine_settings_start (
+    AffectEngineSettings *settings, GstElement *element);
+/* Releases the backend and the snapshot. */
+void affect_engine_settings_stop (AffectEngineSettings *settings);
+
+/* Gives the backend a value of n-threads changed while playing. Returns
+ * TRUE when it changed since the last call (or start), e.g. to resize other
+ * thread pools of the element with affect_engine_settings_resolved_threads().
+ * Streaming thread. */
+gboolean affect_engine_settings_sync_threads (
+    AffectEngineSettings *settings, GstElement *element);
+/* The thread count in use, 0 resolved to the number of cores (>= 1). */
+gint affect_engine_settings_resolved_threads (AffectEngineSettings *settings);
+
+/* The file of the model @name (e.g. "face_landmark_68_model") under the
+ * snapshot of model-location (g_free), or NULL after posting
+ * GST_RESOURCE_ERROR_NOT_FOUND on @element (the message names
+ * `affect-fetch-models` and model-location, the details every place
+ * searched). */
+gchar *affect_engine_settings_find_model (
+    AffectEngineSettings *settings, GstElement *element, const gchar *name);
+
+/* Posts GST_RESOURCE_ERROR_SETTINGS on @element for the model @name found
+ * at @path that could not be loaded; takes @error (may be NULL). */
+void affect_engine_settings_post_load_error (
+    GstElement *element, const gchar *name, const gchar *path, GError *error);
+
+G_END_DECLS
+
+#endif /* __AFFECT_ENGINE_SETTINGS_H__ */
