@@ -13,8 +13,8 @@
  *
  * Finds the faces of a video, follows them from frame to frame and
  * attaches to every buffer, for every face, a #GstAffectFaceMeta (track
- * id, box, score, 68 landmarks and an aligned crop) together with a
- * #GstVideoRegionOfInterestMeta of type "face".
+ * id, box, score, 68 landmarks and, when asked for, an aligned crop)
+ * together with a #GstVideoRegionOfInterestMeta of type "face".
  *
  * Faces come from one of face-api's detectors (#GstFaceCrop:detector
  * `tiny` or `ssd`), or, with `none`, from the "face" ROI metas that an
@@ -22,7 +22,9 @@
  * landmark network runs on the detection box; the aligned crop is a
  * #GstFaceCrop:crop-size² RGB image made by the least-squares similarity
  * transform that maps the eye centres, the nose tip and the mouth corners
- * onto the ArcFace five-point template.
+ * onto the ArcFace five-point template. The crops are only made when
+ * something reads them: with #GstFaceCrop:attach-crops (an application
+ * that reads them from the metas) or `output=crops`.
  *
  * With #GstFaceCrop:detect-interval N > 1 the detector runs on every N-th
  * frame only; in between each face is followed by running the landmark
@@ -92,6 +94,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_face_crop_debug);
 #define DEFAULT_MARGIN 0.0
 #define DEFAULT_OUTPUT GST_FACE_CROP_OUTPUT_META
 #define DEFAULT_CROP_TRACK -1
+#define DEFAULT_ATTACH_CROPS FALSE
 
 #define MAX_FACES_LIMIT 64
 #define MIN_CROP_SIZE 16
@@ -115,6 +118,7 @@ enum {
   PROP_MARGIN,
   PROP_OUTPUT,
   PROP_CROP_TRACK,
+  PROP_ATTACH_CROPS,
   /* backend, n-threads, model-location (affect-engine-settings.h) */
   PROP_ENGINE,
 };
@@ -130,6 +134,7 @@ typedef struct {
   gint crop_size;
   gdouble margin;
   gint crop_track;
+  gboolean attach_crops;
 } Settings;
 
 struct _GstFaceCrop {
@@ -146,6 +151,7 @@ struct _GstFaceCrop {
   gdouble margin;
   GstFaceCropOutput output;
   gint crop_track;
+  gboolean attach_crops;
   /* backend, n-threads, model-location and the backend in use */
   AffectEngineSettings engine;
 
@@ -476,6 +482,7 @@ read_settings (GstFaceCrop *self, Settings *s)
   s->crop_size = self->crop_size;
   s->margin = self->margin;
   s->crop_track = self->crop_track;
+  s->attach_crops = self->attach_crops;
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -746,7 +753,12 @@ gst_face_crop_process (GstFaceCrop *self, GstVideoFrame *in,
       continue;
     gst_affect_face_meta_set_landmarks (
         meta, &t->landmarks[0][0], GST_AFFECT_N_LANDMARKS);
-    crop = make_crop (&img, t, s.crop_size, s.margin);
+    /* the aligned crops cost about a tenth of the pipeline: made only when
+     * asked for (attach-crops) or shown (output=crops) */
+    if (!s.attach_crops && out == NULL)
+      crop = NULL;
+    else
+      crop = make_crop (&img, t, s.crop_size, s.margin);
     if (crop != NULL) {
       gst_affect_face_meta_set_crop (meta, crop, s.crop_size);
       if (t == chosen)
@@ -828,6 +840,9 @@ gst_face_crop_set_property (
     case PROP_CROP_TRACK:
       self->crop_track = g_value_get_int (value);
       break;
+    case PROP_ATTACH_CROPS:
+      self->attach_crops = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -879,6 +894,9 @@ gst_face_crop_get_property (
       break;
     case PROP_CROP_TRACK:
       g_value_set_int (value, self->crop_track);
+      break;
+    case PROP_ATTACH_CROPS:
+      g_value_set_boolean (value, self->attach_crops);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1032,6 +1050,22 @@ gst_face_crop_class_init (GstFaceCropClass *klass)
           "Track id shown with output=crops (-1 = the largest face)", -1,
           G_MAXINT, DEFAULT_CROP_TRACK, rw | GST_PARAM_MUTABLE_PLAYING));
 
+  /**
+   * GstFaceCrop:attach-crops:
+   *
+   * Whether every #GstAffectFaceMeta carries the aligned crop
+   * (#GstFaceCrop:crop-size² RGB, see gst_affect_face_meta_set_crop()).
+   * Off by default: no element of the plugin reads the crops, and making
+   * them costs about a tenth of the pipeline's CPU time. An application
+   * that reads the crops from the metas turns it on; output=crops always
+   * makes them. May be changed while playing (from the next frame).
+   */
+  g_object_class_install_property (gobject_class, PROP_ATTACH_CROPS,
+      g_param_spec_boolean ("attach-crops", "Attach crops",
+          "Attach the aligned face crop to every face meta (always done with "
+          "output=crops)",
+          DEFAULT_ATTACH_CROPS, rw | GST_PARAM_MUTABLE_PLAYING));
+
   /* GstFaceCrop:backend, GstFaceCrop:n-threads, GstFaceCrop:model-location:
    * the engine settings shared with affectfeatures and affectfuse
    * (affect-engine-settings.h). n-threads also sizes the colour
@@ -1077,6 +1111,7 @@ gst_face_crop_init (GstFaceCrop *self)
   self->margin = DEFAULT_MARGIN;
   self->output = DEFAULT_OUTPUT;
   self->crop_track = DEFAULT_CROP_TRACK;
+  self->attach_crops = DEFAULT_ATTACH_CROPS;
   affect_engine_settings_init (&self->engine);
 
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);

@@ -9,8 +9,9 @@
 
 /* Tests of the facecrop element: caps, faces on the demo photos against
  * the golden face-api boxes, landmarks, aligned crops (checked against an
- * independent computation), tracking, detector=none, output=crops, odd
- * sizes and formats, property changes while playing, flush and errors.
+ * independent computation), crops only when asked for (attach-crops,
+ * output=crops), tracking, detector=none, output=crops, odd sizes and
+ * formats, property changes while playing, flush and errors.
  *
  * The tests that run the networks need the converted models and the test
  * PNGs (affect-fetch-models, tests/golden/face-api/prepare.sh); without
@@ -536,6 +537,18 @@ GST_START_TEST (test_properties)
   fail_unless_equals_string (backend, "auto");
   fail_unless (loc == NULL);
   g_free (backend);
+  /* the crops are made on demand: off by default, switchable while
+   * playing */
+  {
+    gboolean attach = TRUE;
+    GParamSpec *pspec = g_object_class_find_property (
+        G_OBJECT_GET_CLASS (fc), "attach-crops");
+
+    g_object_get (fc, "attach-crops", &attach, NULL);
+    fail_if (attach);
+    fail_unless (pspec != NULL);
+    fail_unless (pspec->flags & GST_PARAM_MUTABLE_PLAYING);
+  }
   gst_object_unref (fc);
 }
 
@@ -633,7 +646,8 @@ check_golden (const gchar *detector, guint sample_n)
 {
   Image img = load_sample (sample_n);
   GArray *golden = load_golden (sample_n, detector);
-  gchar *launch = g_strdup_printf ("facecrop detector=%s", detector);
+  gchar *launch
+      = g_strdup_printf ("facecrop detector=%s attach-crops=true", detector);
   GstHarness *h = new_harness (launch, "RGB", img.width, img.height);
   GstBuffer *in = make_buffer (&img, "RGB");
   GstBuffer *out = push_pull (h, in);
@@ -831,7 +845,8 @@ GST_START_TEST (test_detect_interval)
   shifted.width = img.width;
   shifted.height = img.height;
   shifted.rgb = g_malloc ((gsize)img.width * img.height * 3);
-  h = new_harness ("facecrop detect-interval=3", "RGB", 640, 480);
+  h = new_harness (
+      "facecrop detect-interval=3 attach-crops=true", "RGB", 640, 480);
   for (i = 0; i < 7; i++) {
     gint dx = 2 * i; /* pan right by 2 px per frame */
     GstBuffer *in, *out;
@@ -883,7 +898,8 @@ GST_START_TEST (test_detector_none)
     return;
   img = load_sample (1);
   golden = load_golden (1, "ssd");
-  h = new_harness ("facecrop detector=none", "RGB", img.width, img.height);
+  h = new_harness (
+      "facecrop detector=none attach-crops=true", "RGB", img.width, img.height);
   in = make_buffer (&img, "RGB");
   for (i = 0; i < golden->len; i++) {
     const double *g = g_array_index (golden, GoldenBox, i).box;
@@ -1054,7 +1070,7 @@ GST_START_TEST (test_odd_size_formats)
   big = load_sample (1);
   img = shrink_into (&big, 6, 321, 241); /* 320 × 213 of picture */
   g_free (big.rgb);
-  h = gst_harness_new_parse ("facecrop min-face-size=10");
+  h = gst_harness_new_parse ("facecrop min-face-size=10 attach-crops=true");
   for (f = 0; f < G_N_ELEMENTS (formats); f++) {
     gchar *caps = caps_str (formats[f], 321, 241);
     GstBuffer *in = make_buffer (&img, formats[f]);
@@ -1201,6 +1217,102 @@ GST_START_TEST (test_properties_while_playing)
 
 GST_END_TEST;
 
+/* Counts the face metas of @buf that carry a crop; checks each such crop
+ * against @img. */
+static guint
+count_crops (GstBuffer *buf, const Image *img, guint size)
+{
+  GstAffectFaceMeta *f;
+  gpointer state = NULL;
+  guint n = 0;
+
+  while ((f = gst_buffer_iterate_affect_face_meta (buf, &state))) {
+    if (f->crop == NULL) {
+      fail_unless_equals_int (f->crop_size, 0);
+      continue;
+    }
+    fail_unless_equals_int (f->crop_size, size);
+    check_crop (img, f, 0.0);
+    n++;
+  }
+  return n;
+}
+
+/* The aligned crops are made only when something reads them: not by
+ * default, for every face with attach-crops (also switched while playing),
+ * and for every face with output=crops, with the same pixels. */
+GST_START_TEST (test_attach_crops)
+{
+  Image img;
+  GstHarness *h, *hc;
+  GstBuffer *in, *out, *crops_out;
+  GstAffectFaceMeta *f;
+  gpointer state = NULL;
+  guint n_faces;
+
+  if (!have_inputs ())
+    return;
+  img = small_scene ();
+  in = make_buffer (&img, "RGB");
+
+  /* default: faces and landmarks, no crop */
+  h = new_harness ("facecrop", "RGB", 640, 480);
+  out = push_pull (h, in);
+  n_faces = gst_buffer_get_n_affect_faces (out);
+  fail_unless (n_faces >= 2, "expected several faces, got %u", n_faces);
+  fail_unless_equals_int (count_crops (out, &img, 224), 0);
+  while ((f = gst_buffer_iterate_affect_face_meta (out, &state)))
+    fail_unless (f->has_landmarks);
+  gst_buffer_unref (out);
+
+  /* asked for while playing: every face from the next frame on */
+  g_object_set (fc_of (h), "attach-crops", TRUE, NULL);
+  out = push_pull (h, in);
+  fail_unless_equals_int (gst_buffer_get_n_affect_faces (out), n_faces);
+  fail_unless_equals_int (count_crops (out, &img, 224), n_faces);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+
+  /* output=crops: crops on every face too, the same pixels as asked for
+   * with attach-crops (fresh elements: the same track ids) */
+  h = new_harness ("facecrop attach-crops=true", "RGB", 640, 480);
+  out = push_pull (h, in);
+  hc = new_harness ("facecrop output=crops", "RGB", 640, 480);
+  crops_out = push_pull (hc, in);
+  fail_unless_equals_int (count_crops (crops_out, &img, 224), n_faces);
+  state = NULL;
+  while ((f = gst_buffer_iterate_affect_face_meta (out, &state))) {
+    GstAffectFaceMeta *g
+        = gst_buffer_get_affect_face_meta_by_track (crops_out, f->track_id);
+    GstMapInfo a, b;
+
+    fail_unless (g != NULL && g->crop != NULL && f->crop != NULL);
+    fail_unless (gst_buffer_map (f->crop, &a, GST_MAP_READ));
+    fail_unless (gst_buffer_map (g->crop, &b, GST_MAP_READ));
+    fail_unless_equals_int (a.size, b.size);
+    fail_unless (memcmp (a.data, b.data, a.size) == 0, "track %u: crops differ",
+        f->track_id);
+    gst_buffer_unmap (g->crop, &b);
+    gst_buffer_unmap (f->crop, &a);
+  }
+  gst_buffer_unref (crops_out);
+  gst_harness_teardown (hc);
+
+  /* and off again while playing */
+  gst_buffer_unref (out);
+  g_object_set (fc_of (h), "attach-crops", FALSE, NULL);
+  out = push_pull (h, in);
+  fail_unless_equals_int (gst_buffer_get_n_affect_faces (out), n_faces);
+  fail_unless_equals_int (count_crops (out, &img, 224), 0);
+  gst_buffer_unref (out);
+
+  gst_buffer_unref (in);
+  gst_harness_teardown (h);
+  g_free (img.rgb);
+}
+
+GST_END_TEST;
+
 /* n-threads may change while playing (as in affectfeatures and
  * affectfuse): the next frame runs with the new count and gives the same
  * faces and landmarks. */
@@ -1280,6 +1392,7 @@ facecrop_suite (void)
   tcase_add_test (tc, test_odd_size_formats);
   tcase_add_test (tc, test_max_faces);
   tcase_add_test (tc, test_properties_while_playing);
+  tcase_add_test (tc, test_attach_crops);
   tcase_add_test (tc, test_n_threads_while_playing);
   return s;
 }
