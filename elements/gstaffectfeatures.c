@@ -320,8 +320,9 @@ gst_affect_features_class_init (GstAffectFeaturesClass *klass)
   g_object_class_install_property (gobject_class, PROP_WORD_MODEL,
       g_param_spec_string ("word-model", "Word model",
           "Folder of the BERT word model for the text pad (model.safetensors, "
-          "vocab.txt, config.json); NULL = all-MiniLM-L6-v2 from the default "
-          "lookup (docs/words.md)",
+          "vocab.txt, config.json); NULL = all-MiniLM-L6-v2 from "
+          "$AFFECT_MODEL_DIR, the installed models folder, then the cache "
+          "filled by affect-fetch-word-model",
           NULL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_READY));
