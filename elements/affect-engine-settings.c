@@ -36,7 +36,8 @@ affect_engine_settings_install (GObjectClass *klass, guint first_prop_id)
       first_prop_id + AFFECT_ENGINE_PROP_BACKEND,
       g_param_spec_string ("backend", "Backend",
           "Inference backend: auto (the best one available), cpu, or the "
-          "name of another backend (cuda)",
+          "name of another registered backend, e.g. cuda (affect-info lists "
+          "them)",
           AFFECT_ENGINE_DEFAULT_BACKEND, flags | GST_PARAM_MUTABLE_READY));
 
   g_object_class_install_property (klass,

@@ -17,7 +17,8 @@
  * - `backend` (string, default "auto", NULL/READY): the inference backend
  *   by name, as affect_backend_new() takes it: "auto" (the best one
  *   available: a GPU backend when one is present, else the CPU), "cpu", or
- *   any other registered name ("cuda"). Setting NULL or "" means "auto".
+ *   any other name in the backend registry ("cuda" when its module is
+ *   installed; `affect-info` lists them). Setting NULL or "" means "auto".
  * - `n-threads` (int 0–1024, default 0, PLAYING): worker threads of the
  *   element's inference work: the backend's thread count, the colour
  *   conversion of facecrop and affectfeatures and the fusion network of
