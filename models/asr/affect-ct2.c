@@ -183,7 +183,10 @@ read_string (Reader *r, const gchar *what)
 static gboolean
 parse (AffectCt2File *f, GError **error)
 {
-  Reader r = { f->data, f->data, f->data + f->size, f->path, error };
+  /* an empty input has no bytes (g_memdup2 and an empty mapping give
+   * NULL): read from an empty string so that no NULL pointer is offset */
+  const guint8 *base = f->data ? f->data : (const guint8 *)"";
+  Reader r = { base, base, base + (f->data ? f->size : 0), f->path, error };
   GPtrArray *names = g_ptr_array_new ();
   guint32 n_vars, n_aliases, i;
 

@@ -345,6 +345,12 @@ START_TEST (test_ct2_corrupt)
   }
   g_byte_array_unref (good);
 
+  /* no bytes at all (the first input the fuzzer found trouble with) */
+  f = affect_ct2_open_bytes (NULL, 0, "t.bin", &err);
+  ck_assert (f == NULL);
+  ck_assert_error (err, AFFECT_CT2_ERROR, AFFECT_CT2_ERROR_FORMAT);
+  g_clear_error (&err);
+
   f = affect_ct2_open ("/nonexistent/model.bin", &err);
   ck_assert (f == NULL);
   ck_assert_error (err, AFFECT_CT2_ERROR, AFFECT_CT2_ERROR_IO);
