@@ -20,9 +20,12 @@
 #include <string.h>
 
 #include "affect-ct2.h"
+#include "affect-whisper-encoder.h"
 #include "affect-whisper-mel.h"
 
 #define MEL_TOL 1e-4
+/* ctranslate2's float32 encoder output (golden rounded to 1e-5) */
+#define ENCODER_TOL 1e-4
 
 #define ck_assert_error(err, dom, cod)                                     \
   ck_assert_msg ((err) != NULL && g_error_matches ((err), (dom), (cod)),   \
@@ -734,12 +737,114 @@ START_TEST (test_mel_short)
 }
 END_TEST
 
+/* ---- the encoder ---------------------------------------------------------- */
+
+START_TEST (test_encoder_parity)
+{
+  GError *err = NULL;
+  gchar *dir = require_tiny (), *path;
+  JsonParser *p;
+  JsonArray *recs;
+  AffectCt2File *f;
+  AffectBackend *be;
+  AffectWhisperEncoder *enc;
+  AffectWhisperMel *m;
+  guint r;
+
+  /* a model.bin that is no Whisper encoder: an error, not a crash */
+  be = affect_backend_cpu_new (2);
+  f = open_variant (GOOD, &err);
+  ck_assert (f != NULL);
+  ck_assert (affect_whisper_encoder_new (be, f, &err) == NULL);
+  ck_assert_error (err, AFFECT_CT2_ERROR, AFFECT_CT2_ERROR_MISMATCH);
+  g_clear_error (&err);
+  affect_ct2_close (f);
+
+  if (!dir) {
+    affect_backend_unref (be);
+    return;
+  }
+  path = g_build_filename (dir, "model.bin", NULL);
+  f = affect_ct2_open (path, &err);
+  ck_assert_msg (f != NULL, "%s", err ? err->message : "?");
+  enc = affect_whisper_encoder_new (be, f, &err);
+  ck_assert_msg (enc != NULL, "%s", err ? err->message : "?");
+  affect_ct2_close (f);
+  ck_assert_int_eq (affect_whisper_encoder_get_width (enc), 384);
+  ck_assert_int_eq (affect_whisper_encoder_get_n_mels (enc), 80);
+  m = affect_whisper_mel_new (80);
+  p = load_golden ();
+  recs = json_object_get_array_member (
+      json_node_get_object (json_parser_get_root (p)), "recordings");
+  for (r = 0; r < json_array_get_length (recs); r++) {
+    JsonObject *rec = json_array_get_object_element (recs, r);
+    JsonObject *eo = json_object_get_object_member (rec, "encoder");
+    JsonArray *rows = json_object_get_array_member (eo, "rows");
+    JsonArray *vals = json_object_get_array_member (eo, "values");
+    gsize n, n_frames, i;
+    gfloat *x = read_wav (json_object_get_string_member (rec, "file"), &n);
+    gfloat *mel = affect_whisper_mel_compute (
+        m, x, n, AFFECT_WHISPER_DEFAULT_PADDING, &n_frames);
+    gfloat *win = g_new (gfloat, 80 * AFFECT_WHISPER_CHUNK_FRAMES), *out;
+    AffectTensor *y;
+    double worst = 0.0, mean = 0.0, var = 0.0;
+    guint k, j;
+
+    affect_whisper_mel_window (mel, 80, n_frames, 0, n_frames - 1, win);
+    y = affect_whisper_encoder_forward (enc, win);
+    ck_assert_int_eq (y->w, 1500);
+    ck_assert_int_eq (y->c, 384);
+    out = g_new (gfloat, 1500 * 384);
+    affect_tensor_download (y, out);
+    for (k = 0; k < json_array_get_length (rows); k++) {
+      guint row = (guint)json_array_get_int_element (rows, k);
+      JsonArray *ref = json_array_get_array_element (vals, k);
+
+      for (j = 0; j < 384; j++) {
+        double d = fabs (
+            out[row * 384 + j] - json_array_get_double_element (ref, j));
+
+        ck_assert_msg (d <= ENCODER_TOL, "%s: encoder row %u col %u: %g != %g",
+            json_object_get_string_member (rec, "name"), row, j,
+            out[row * 384 + j], json_array_get_double_element (ref, j));
+        worst = MAX (worst, d);
+      }
+    }
+    for (i = 0; i < 1500 * 384; i++)
+      mean += out[i];
+    mean /= 1500 * 384;
+    for (i = 0; i < 1500 * 384; i++)
+      var += (out[i] - mean) * (out[i] - mean);
+    var /= 1500 * 384;
+    ck_assert (
+        fabs (mean - json_object_get_double_member (eo, "mean")) <= 1e-3);
+    ck_assert (
+        fabs (sqrt (var) - json_object_get_double_member (eo, "std")) <= 1e-3);
+    g_print ("%s: encoder max |diff| %.2e over %u rows x 384\n",
+        json_object_get_string_member (rec, "name"), worst,
+        json_array_get_length (rows));
+    affect_tensor_free (y);
+    g_free (out);
+    g_free (win);
+    g_free (mel);
+    g_free (x);
+  }
+  g_object_unref (p);
+  affect_whisper_mel_free (m);
+  affect_whisper_encoder_free (enc);
+  affect_backend_unref (be);
+  g_free (path);
+  g_free (dir);
+}
+END_TEST
+
 static Suite *
 asr_suite (void)
 {
   Suite *s = suite_create ("asr");
   TCase *tc = tcase_create ("ct2");
   TCase *tm = tcase_create ("mel");
+  TCase *te = tcase_create ("encoder");
 
   tcase_set_timeout (tc, 300);
   tcase_add_test (tc, test_ct2_good);
@@ -751,8 +856,11 @@ asr_suite (void)
   tcase_add_test (tm, test_mel_filters);
   tcase_add_test (tm, test_mel_recordings);
   tcase_add_test (tm, test_mel_short);
+  tcase_set_timeout (te, 600);
+  tcase_add_test (te, test_encoder_parity);
   suite_add_tcase (s, tc);
   suite_add_tcase (s, tm);
+  suite_add_tcase (s, te);
   return s;
 }
 
