@@ -66,6 +66,18 @@ typedef enum {
 #define AFFECT_FUSION_N_AU 12
 #define AFFECT_FUSION_N_VA 2
 
+/* Limits on the sizes in a model's metadata (what a model can sensibly
+ * have; the trained models use 32 frames, H = 256, 8 heads): loading
+ * fails with AFFECT_FUSION_ERROR_METADATA naming the key, its value and
+ * the limit. AFFECT_FUSION_MAX_WINDOW bounds one face track's clip window,
+ * clip_len * (d_img + d_exp + d_spe + d_wrd) floats (16 MiB). */
+#define AFFECT_FUSION_MAX_CLIP_LEN 1024
+#define AFFECT_FUSION_MAX_HIDDEN 4096
+#define AFFECT_FUSION_MAX_HEADS 256
+#define AFFECT_FUSION_MAX_MLP_HIDDEN 16384
+#define AFFECT_FUSION_MAX_FEATURE_DIM 16384
+#define AFFECT_FUSION_MAX_WINDOW (1 << 22)
+
 typedef struct {
   int clip_len; /* T the model was trained with */
   int hidden;   /* H */

@@ -354,7 +354,9 @@ typedef struct {
   const gchar *meta_key;
   const gchar *meta_value; /* NULL: drop the key */
   int code;
-  const gchar *expect[2]; /* substrings of the message */
+  const gchar *expect[3]; /* substrings of the message */
+  const gchar *meta_key2; /* a second metadata change (not dropped) */
+  const gchar *meta_value2;
 } Variant;
 
 static const Variant variants[] = {
@@ -406,6 +408,37 @@ static const Variant variants[] = {
       AFFECT_FUSION_ERROR_METADATA, { "'au_labels'", "12" } },
   { NULL, NULL, NULL, NULL, "au_labels", NULL, AFFECT_FUSION_ERROR_METADATA,
       { "'au_labels'", NULL } },
+  /* Sizes above their limits (issue 14: clip_len 1048576 was accepted and
+   * a short clip did not finish in 120 s): the key, the value, the limit. */
+  { NULL, NULL, NULL, NULL, "clip_len", "1048576", AFFECT_FUSION_ERROR_METADATA,
+      { "'clip_len' is 1048576", "limit of 1024", "MAX_CLIP_LEN" } },
+  { NULL, NULL, NULL, NULL, "clip_len", "1025", AFFECT_FUSION_ERROR_METADATA,
+      { "'clip_len' is 1025", "limit of 1024", NULL } },
+  { NULL, NULL, NULL, NULL, "hidden", "4097", AFFECT_FUSION_ERROR_METADATA,
+      { "'hidden' is 4097", "limit of 4096", "MAX_HIDDEN" } },
+  { NULL, NULL, NULL, NULL, "heads", "257", AFFECT_FUSION_ERROR_METADATA,
+      { "'heads' is 257", "limit of 256", "MAX_HEADS" } },
+  { NULL, NULL, NULL, NULL, "mlp_hidden", "16385", AFFECT_FUSION_ERROR_METADATA,
+      { "'mlp_hidden' is 16385", "limit of 16384", "MAX_MLP_HIDDEN" } },
+  { NULL, NULL, NULL, NULL, "d_img", "16385", AFFECT_FUSION_ERROR_METADATA,
+      { "'d_img' is 16385", "limit of 16384", "MAX_FEATURE_DIM" } },
+  { NULL, NULL, NULL, NULL, "d_exp", "1000000", AFFECT_FUSION_ERROR_METADATA,
+      { "'d_exp' is 1000000", "limit of 16384", NULL } },
+  { NULL, NULL, NULL, NULL, "d_spe", "99999999999999999999",
+      AFFECT_FUSION_ERROR_METADATA,
+      { "'d_spe' is '99999999999999999999'", "integer in 1..16384", NULL } },
+  { NULL, NULL, NULL, NULL, "d_wrd", "2147483648", AFFECT_FUSION_ERROR_METADATA,
+      { "'d_wrd' is 2147483648", "limit of 16384", NULL } },
+  /* Within the per-key limits, but one track's window would hold
+   * 1024 x (10 + 7 + 5 + 4096) = 4216832 values, above 2^22. */
+  { NULL, NULL, NULL, NULL, "d_wrd", "4096", AFFECT_FUSION_ERROR_METADATA,
+      { "'clip_len' (1024)", "4216832", "MAX_WINDOW" }, "clip_len", "1024" },
+  { NULL, NULL, NULL, NULL, "clip_len", "-3", AFFECT_FUSION_ERROR_METADATA,
+      { "'clip_len' is '-3'", "integer in 1..1024", NULL } },
+  { NULL, NULL, NULL, NULL, "clip_len", " 6", AFFECT_FUSION_ERROR_METADATA,
+      { "'clip_len' is ' 6'", NULL } },
+  { NULL, NULL, NULL, NULL, "clip_len", "6x", AFFECT_FUSION_ERROR_METADATA,
+      { "'clip_len' is '6x'", NULL } },
 };
 
 /* The "all" model with one change, as an in-memory file. */
@@ -454,6 +487,10 @@ make_variant (const Variant *v)
   }
   keys = affect_st_get_metadata_keys (src);
   for (guint i = 0; keys[i]; i++) {
+    if (v->meta_key2 && strcmp (keys[i], v->meta_key2) == 0) {
+      affect_st_writer_add_metadata (w, keys[i], v->meta_value2);
+      continue;
+    }
     if (v->meta_key && strcmp (keys[i], v->meta_key) == 0) {
       key_seen = TRUE;
       if (v->meta_value)
@@ -490,7 +527,7 @@ START_TEST (test_bad_models)
       "variant %d: error %d (%s)", _i, err->code, err->message);
   ck_assert_msg (strstr (err->message, "variant.safetensors") != NULL,
       "variant %d: the message does not name the file: %s", _i, err->message);
-  for (int j = 0; j < 2; j++)
+  for (int j = 0; j < 3; j++)
     if (v->expect[j])
       ck_assert_msg (strstr (err->message, v->expect[j]) != NULL,
           "variant %d: '%s' not in: %s", _i, v->expect[j], err->message);
@@ -510,6 +547,36 @@ START_TEST (test_unchanged_variant_loads)
   ck_assert_msg (fusion != NULL, "%s", err ? err->message : "");
   affect_fusion_free (fusion);
   affect_st_close (f);
+  /* The limits are inclusive: a 1024-frame clip loads (clip_len is not
+   * tied to a tensor shape), and so does a window of exactly 2^22 values
+   * (1024 x (10 + 7 + 5 + 4074)). */
+  {
+    static const Variant at_limit[] = {
+      { .meta_key = "clip_len", .meta_value = "1024" },
+      { .meta_key = "clip_len",
+          .meta_value = "1024",
+          .meta_key2 = "d_wrd",
+          .meta_value2 = "4074" },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (at_limit); i++) {
+      f = make_variant (&at_limit[i]);
+      fusion = affect_fusion_load_file (f, &err);
+      if (i == 0) {
+        ck_assert_msg (fusion != NULL, "%s", err ? err->message : "");
+        ck_assert_int_eq (affect_fusion_get_info (fusion)->clip_len,
+            AFFECT_FUSION_MAX_CLIP_LEN);
+      } else {
+        /* The sizes pass; the GRU weights of the file are [48, 9]. */
+        ck_assert (fusion == NULL);
+        ck_assert_int_eq (err->code, AFFECT_FUSION_ERROR_TENSOR);
+        ck_assert_msg (
+            strstr (err->message, "gru_wrd.weight_ih_l0"), "%s", err->message);
+        g_clear_error (&err);
+      }
+      affect_fusion_free (fusion);
+      affect_st_close (f);
+    }
+  }
   ck_assert (
       affect_fusion_load ("/nonexistent/model.safetensors", &err) == NULL);
   ck_assert (strstr (err->message, "/nonexistent/model.safetensors") != NULL);
