@@ -627,6 +627,50 @@ affect_fusion_check_features (
   return TRUE;
 }
 
+/* ---- input checks ------------------------------------------------------ */
+
+static gboolean
+all_finite (const float *x, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    if (!isfinite (x[i]))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+affect_fusion_inputs_finite (const AffectFusion *fusion, int n, int t,
+    const float *img, const float *x_exp, const float *x_spe,
+    const float *x_wrd, const guint8 *present, guint8 *img_finite,
+    guint8 *branch_finite)
+{
+  const float *xs[AFFECT_FUSION_N_BRANCHES] = { x_exp, x_spe, x_wrd };
+  const AffectFusionInfo *info;
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (fusion != NULL, FALSE);
+  g_return_val_if_fail (n >= 0 && t >= 1, FALSE);
+  info = &fusion->info;
+  for (int i = 0; i < n; i++) {
+    gboolean fi = TRUE;
+    if (img)
+      fi = all_finite (img + (gsize)i * info->d_img, info->d_img);
+    if (img_finite)
+      img_finite[i] = fi;
+    ok &= fi;
+    for (int m = 0; m < AFFECT_FUSION_N_BRANCHES; m++) {
+      const gsize len = (gsize)t * info->d_branch[m];
+      gboolean fb = TRUE;
+      if (xs[m] && (present == NULL || present[i * 3 + m]))
+        fb = all_finite (xs[m] + (gsize)i * len, len);
+      if (branch_finite)
+        branch_finite[i * AFFECT_FUSION_N_BRANCHES + m] = fb;
+      ok &= fb;
+    }
+  }
+  return ok;
+}
+
 /* ---- inference --------------------------------------------------------- */
 
 /* Which vector kernels this CPU runs (chosen once). */

@@ -137,6 +137,24 @@ gboolean affect_fusion_run (const AffectFusion *fusion, int n, int t,
     const float *x_wrd, const guint8 *present, float *au, float *expr,
     float *va, GError **error);
 
+/* Whether the inputs affect_fusion_run () would read with the same
+ * arguments are finite. run () does not check, and a NaN or infinite
+ * feature can come out as finite-looking predictions (it does with the
+ * golden test model), so call this first and leave the bad inputs out.
+ *  @img_finite [n] (may be NULL): 1 when clip i's image feature is finite
+ *  (always 1 when @img is NULL);
+ *  @branch_finite [n, 3] (exp, spe, wrd; may be NULL): 1 when the t frames
+ *  of branch m of clip i are finite, or when run () would not read them
+ *  (the branch array is NULL, or @present says absent).
+ * @present may be NULL: then every branch whose array is given counts. The
+ * arrays have the layout of affect_fusion_run (); t >= 1. Returns TRUE
+ * when everything checked is finite. Thread-safe (reads only). For a
+ * stream, call it per frame with n = t = 1 on that frame's vectors. */
+gboolean affect_fusion_inputs_finite (const AffectFusion *fusion, int n, int t,
+    const float *img, const float *x_exp, const float *x_spe,
+    const float *x_wrd, const guint8 *present, guint8 *img_finite,
+    guint8 *branch_finite);
+
 G_END_DECLS
 
 #endif /* __AFFECT_FUSION_H__ */

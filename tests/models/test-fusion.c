@@ -673,6 +673,178 @@ START_TEST (test_tool)
 
 END_TEST
 
+/* ---- non-finite inputs (issue 14) ------------------------------------- */
+
+START_TEST (test_inputs_finite)
+{
+  gchar *path = golden_file ("model", "all");
+  AffectFusion *fusion = affect_fusion_load (path, NULL);
+  const AffectFusionInfo *info = affect_fusion_get_info (fusion);
+  Inputs in;
+  guint8 img_ok[7], br_ok[7 * 3];
+  const int d_spe = info->d_branch[AFFECT_FUSION_BRANCH_SPE];
+
+  inputs_load (&in, "all");
+  ck_assert_int_eq (in.n, 7);
+  /* Clip 0 has every branch, clip 2 has no spe (make-golden.py). */
+  ck_assert (in.present[0 * 3 + 1] && !in.present[2 * 3 + 1]);
+
+  memset (img_ok, 9, sizeof img_ok);
+  memset (br_ok, 9, sizeof br_ok);
+  ck_assert (affect_fusion_inputs_finite (fusion, in.n, in.t, in.img, in.x[0],
+      in.x[1], in.x[2], in.present, img_ok, br_ok));
+  for (int i = 0; i < 7; i++)
+    ck_assert_int_eq (img_ok[i], 1);
+  for (int i = 0; i < 21; i++)
+    ck_assert_int_eq (br_ok[i], 1);
+
+  /* A NaN where run () does not read (spe of clip 2, absent) is fine. */
+  in.x[1][(2 * in.t + 3) * d_spe + 1] = NAN;
+  ck_assert (affect_fusion_inputs_finite (fusion, in.n, in.t, in.img, in.x[0],
+      in.x[1], in.x[2], in.present, img_ok, br_ok));
+  ck_assert_int_eq (br_ok[2 * 3 + 1], 1);
+  /* ... unless the caller says every given branch counts. */
+  ck_assert (!affect_fusion_inputs_finite (fusion, in.n, in.t, in.img, in.x[0],
+      in.x[1], in.x[2], NULL, img_ok, br_ok));
+  ck_assert_int_eq (br_ok[2 * 3 + 1], 0);
+  ck_assert_int_eq (br_ok[2 * 3 + 0], 1);
+  in.x[1][(2 * in.t + 3) * d_spe + 1] = 0.5f;
+
+  /* NaN in spe of clip 0 (present), -Inf in the last frame of wrd of
+   * clip 6, +Inf in img of clip 4: exactly those flags drop. */
+  in.x[1][(0 * in.t + 2) * d_spe + 3] = NAN;
+  in.x[2][(6 * in.t + in.t - 1) * info->d_branch[2] + info->d_branch[2] - 1]
+      = -INFINITY;
+  in.img[4 * info->d_img] = INFINITY;
+  ck_assert (!affect_fusion_inputs_finite (fusion, in.n, in.t, in.img, in.x[0],
+      in.x[1], in.x[2], in.present, img_ok, br_ok));
+  for (int i = 0; i < 7; i++) {
+    ck_assert_int_eq (img_ok[i], i != 4);
+    for (int m = 0; m < 3; m++)
+      ck_assert_int_eq (
+          br_ok[i * 3 + m], !((i == 0 && m == 1) || (i == 6 && m == 2)));
+  }
+  /* NULL outputs and a NULL branch array are accepted. */
+  ck_assert (!affect_fusion_inputs_finite (fusion, in.n, in.t, in.img, in.x[0],
+      in.x[1], in.x[2], in.present, NULL, NULL));
+  ck_assert (!affect_fusion_inputs_finite (fusion, in.n, in.t, NULL, in.x[0],
+      NULL, in.x[2], in.present, img_ok, br_ok));
+  ck_assert_int_eq (img_ok[4], 1);
+  ck_assert_int_eq (br_ok[0 * 3 + 1], 1);
+  ck_assert_int_eq (br_ok[6 * 3 + 2], 0);
+  /* One clip of one frame, as a stream checks a frame. */
+  ck_assert (affect_fusion_inputs_finite (fusion, 1, 1, in.img, in.x[0],
+      in.x[1], in.x[2], in.present, img_ok, br_ok));
+  ck_assert (!affect_fusion_inputs_finite (fusion, 1, 1, in.img, in.x[0],
+      in.x[1] + 2 * d_spe, in.x[2], in.present, img_ok, br_ok));
+  ck_assert_int_eq (br_ok[1], 0);
+  /* n = 0: nothing to check. */
+  ck_assert (affect_fusion_inputs_finite (
+      fusion, 0, 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
+
+  inputs_clear (&in);
+  affect_fusion_free (fusion);
+  g_free (path);
+}
+
+END_TEST
+
+/* The golden inputs of "all" with element @index of tensor @name set to
+ * @value, written to @dir/@file. */
+static gchar *
+write_inputs_with (const gchar *dir, const gchar *file, const gchar *name,
+    gsize index, float value)
+{
+  gchar *src_path = golden_file ("inputs", "all");
+  gchar *out = g_build_filename (dir, file, NULL);
+  AffectStFile *src = affect_st_open (src_path, NULL);
+  AffectStWriter *w = affect_st_writer_new ();
+  const gchar **keys;
+
+  ck_assert (src != NULL);
+  for (guint i = 0; i < affect_st_get_n_tensors (src); i++) {
+    const AffectStTensor *t = affect_st_get_tensor_by_index (src, i);
+    guint8 *copy = g_memdup2 (t->data, t->n_bytes);
+    if (strcmp (t->name, name) == 0) {
+      ck_assert_int_eq (t->dtype, AFFECT_DTYPE_F32);
+      ck_assert_uint_lt (index, t->n_elements);
+      memcpy (copy + index * 4, &value, 4);
+    }
+    ck_assert (affect_st_writer_add (
+        w, t->name, t->dtype, t->n_dims, t->shape, copy, t->n_bytes, NULL));
+    g_free (copy);
+  }
+  keys = affect_st_get_metadata_keys (src);
+  for (guint i = 0; keys[i]; i++)
+    affect_st_writer_add_metadata (
+        w, keys[i], affect_st_get_metadata (src, keys[i]));
+  g_free (keys);
+  ck_assert (affect_st_writer_write (w, out, NULL));
+  affect_st_writer_free (w);
+  affect_st_close (src);
+  g_free (src_path);
+  return out;
+}
+
+START_TEST (test_tool_nonfinite)
+{
+  /* affect-fuse fails on NaN / Inf inputs it would read, naming the clip,
+   * the tensor, the frame and the feature; a NaN in an absent branch is
+   * not read and does not matter. "all": T = 6, d_img 10, d_spe 5, d_wrd 9;
+   * clip 0 has every branch, clip 2 has no spe. */
+  static const struct {
+    const gchar *tensor;
+    gsize index;
+    float value;
+    int rc;
+    const gchar *expect[4];
+  } cases[] = {
+    { "spe", (0 * 6 + 2) * 5 + 3, NAN, 1,
+        { "clip 0: branch 'spe'", "nan", "frame 2, feature 3",
+            "in.safetensors" } },
+    { "img", 4 * 10 + 7, INFINITY, 1,
+        { "clip 4: tensor 'img'", "inf", "feature 7", NULL } },
+    { "wrd", (6 * 6 + 5) * 9 + 8, -INFINITY, 1,
+        { "clip 6: branch 'wrd'", "-inf", "frame 5, feature 8", NULL } },
+    { "spe", (2 * 6 + 3) * 5 + 1, NAN, 0, { NULL } },
+  };
+  gchar *dir, *model, *out;
+
+  if (!affect_fuse_path) {
+    g_print ("affect-fuse path not given: skipping the command test\n");
+    return;
+  }
+  dir = g_dir_make_tmp ("affect-fuse-nan-XXXXXX", NULL);
+  ck_assert (dir != NULL);
+  model = golden_file ("model", "all");
+  out = g_build_filename (dir, "out.safetensors", NULL);
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++) {
+    gchar *in = write_inputs_with (
+        dir, "in.safetensors", cases[c].tensor, cases[c].index, cases[c].value);
+    const gchar *args[] = { model, in, "-o", out, NULL };
+    gchar *err_text = NULL;
+    int rc = affect_test_run_tool (affect_fuse_path, args, NULL, &err_text);
+
+    ck_assert_msg (rc == cases[c].rc, "case %u: rc %d: %s", c, rc, err_text);
+    for (int j = 0; j < 4; j++)
+      if (cases[c].expect[j])
+        ck_assert_msg (strstr (err_text, cases[c].expect[j]) != NULL,
+            "case %u: '%s' not in: %s", c, cases[c].expect[j], err_text);
+    /* No output file on failure. */
+    ck_assert (g_file_test (out, G_FILE_TEST_EXISTS) == (cases[c].rc == 0));
+    g_unlink (out);
+    g_unlink (in);
+    g_free (in);
+    g_free (err_text);
+  }
+  g_rmdir (dir);
+  g_free (dir);
+  g_free (model);
+  g_free (out);
+}
+
+END_TEST
+
 /* ---- metrics ---------------------------------------------------------- */
 
 static void
@@ -802,10 +974,12 @@ fusion_suite (void)
   tcase_add_test (tc, test_run_errors);
   tcase_add_loop_test (tc, test_bad_models, 0, G_N_ELEMENTS (variants));
   tcase_add_test (tc, test_unchanged_variant_loads);
+  tcase_add_test (tc, test_inputs_finite);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("tool");
   tcase_add_loop_test (tc, test_tool, 0, G_N_ELEMENTS (configs));
+  tcase_add_test (tc, test_tool_nonfinite);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("metrics");
