@@ -7,6 +7,8 @@
 
 #include "affect-modelpath.h"
 
+#include "affect-safetensors.h"
+
 #include <string.h>
 
 #ifndef AFFECT_DATADIR
@@ -76,21 +78,35 @@ affect_model_find (
 
   if (explicit_path && *explicit_path) {
     if (g_file_test (explicit_path, G_FILE_TEST_IS_DIR)) {
+      gchar *why;
       candidate = g_build_filename (explicit_path, file_name, NULL);
-      if (g_file_test (candidate, G_FILE_TEST_IS_REGULAR)) {
+      why = affect_st_path_problem (candidate);
+      if (why == NULL) {
         g_free (file_name);
         return candidate;
       }
-      g_set_error (error, AFFECT_MODEL_ERROR, AFFECT_MODEL_ERROR_NOT_FOUND,
-          "model folder '%s' has no %s (looked for %s); " FETCH_HINT,
-          explicit_path, file_name, candidate);
+      if (g_file_test (candidate, G_FILE_TEST_EXISTS))
+        /* There, but a folder, a device, a pipe, ... */
+        g_set_error (error, AFFECT_MODEL_ERROR, AFFECT_MODEL_ERROR_INVALID,
+            "model folder '%s': %s %s", explicit_path, candidate, why);
+      else
+        g_set_error (error, AFFECT_MODEL_ERROR, AFFECT_MODEL_ERROR_NOT_FOUND,
+            "model folder '%s' has no %s (looked for %s); " FETCH_HINT,
+            explicit_path, file_name, candidate);
+      g_free (why);
       g_free (candidate);
     } else if (g_file_test (explicit_path, G_FILE_TEST_IS_REGULAR)) {
       g_free (file_name);
       return g_strdup (explicit_path);
     } else {
+      /* Missing, or a device (/dev/null, /dev/zero), a named pipe, a
+       * socket: say which. */
+      gchar *why = affect_st_path_problem (explicit_path);
       g_set_error (error, AFFECT_MODEL_ERROR, AFFECT_MODEL_ERROR_INVALID,
-          "model path '%s' is neither a file nor a folder", explicit_path);
+          "model path '%s' %s (it must be a model file or a folder holding "
+          "%s)",
+          explicit_path, why ? why : "is not a regular file", file_name);
+      g_free (why);
     }
     g_free (file_name);
     return NULL;
@@ -117,10 +133,16 @@ affect_model_find (
   if (!found) {
     msg = g_string_new (NULL);
     g_string_append_printf (msg, "model %s not found; tried:", file_name);
-    for (i = 0; i < tried->len; i++)
-      g_string_append_printf (msg, " %s%s",
-          (const gchar *)g_ptr_array_index (tried, i),
-          i + 1 < tried->len ? "," : ".");
+    for (i = 0; i < tried->len; i++) {
+      const gchar *p = g_ptr_array_index (tried, i);
+      gchar *why = NULL;
+      /* Something that is there but not a file is worth a word. */
+      if (g_file_test (p, G_FILE_TEST_EXISTS))
+        why = affect_st_path_problem (p);
+      g_string_append_printf (msg, " %s%s%s%s%s", p, why ? " (which " : "",
+          why ? why : "", why ? ")" : "", i + 1 < tried->len ? "," : ".");
+      g_free (why);
+    }
     if (!(env && *env))
       g_string_append (msg, " ($AFFECT_MODEL_DIR is not set.)");
     g_string_append (msg, " To get them, " FETCH_HINT ".");

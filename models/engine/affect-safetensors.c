@@ -9,8 +9,13 @@
 
 #include "affect-safetensors.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 GQuark
 affect_st_error_quark (void)
@@ -76,8 +81,8 @@ dtype_from_name (const gchar *name, AffectDType *dtype)
 /* ---- reader ------------------------------------------------------------ */
 
 struct _AffectStFile {
-  gchar *path;         /* as given (or the display name) */
-  gchar *display;      /* basename, used in error messages */
+  gchar *path; /* as given (or the name given to _open_bytes); every error
+                * names it */
   GMappedFile *mapped; /* when opened from a file */
   guint8 *owned;       /* when opened from memory */
   const guint8 *base;
@@ -237,7 +242,7 @@ parse_tensor_info (AffectStFile *file, const gchar *name, JsonNode *node,
   guint i, n_dims;
 
   if (!JSON_NODE_HOLDS_OBJECT (node)) {
-    FORMAT_ERROR ("%s: tensor '%s' is not a JSON object", file->display, name);
+    FORMAT_ERROR ("%s: tensor '%s' is not a JSON object", file->path, name);
     return FALSE;
   }
   obj = json_node_get_object (node);
@@ -245,28 +250,26 @@ parse_tensor_info (AffectStFile *file, const gchar *name, JsonNode *node,
   n = json_object_get_member (obj, "dtype");
   if (!n || !JSON_NODE_HOLDS_VALUE (n)
       || json_node_get_value_type (n) != G_TYPE_STRING) {
-    FORMAT_ERROR (
-        "%s: tensor '%s' has no \"dtype\" string", file->display, name);
+    FORMAT_ERROR ("%s: tensor '%s' has no \"dtype\" string", file->path, name);
     return FALSE;
   }
   dtype_name = json_node_get_string (n);
   if (!dtype_from_name (dtype_name, &t->dtype)) {
-    FORMAT_ERROR ("%s: tensor '%s' has unknown dtype '%s'", file->display, name,
-        dtype_name);
+    FORMAT_ERROR (
+        "%s: tensor '%s' has unknown dtype '%s'", file->path, name, dtype_name);
     return FALSE;
   }
 
   n = json_object_get_member (obj, "shape");
   if (!n || !JSON_NODE_HOLDS_ARRAY (n)) {
-    FORMAT_ERROR (
-        "%s: tensor '%s' has no \"shape\" array", file->display, name);
+    FORMAT_ERROR ("%s: tensor '%s' has no \"shape\" array", file->path, name);
     return FALSE;
   }
   arr = json_node_get_array (n);
   n_dims = json_array_get_length (arr);
   if (n_dims > AFFECT_ST_MAX_DIMS) {
     FORMAT_ERROR ("%s: tensor '%s' has %u dimensions (at most %u supported)",
-        file->display, name, n_dims, AFFECT_ST_MAX_DIMS);
+        file->path, name, n_dims, AFFECT_ST_MAX_DIMS);
     return FALSE;
   }
   t->n_dims = n_dims;
@@ -277,13 +280,13 @@ parse_tensor_info (AffectStFile *file, const gchar *name, JsonNode *node,
     if (!d || !JSON_NODE_HOLDS_VALUE (d)
         || json_node_get_value_type (d) != G_TYPE_INT64) {
       FORMAT_ERROR ("%s: tensor '%s' shape entry %u is not an integer",
-          file->display, name, i);
+          file->path, name, i);
       return FALSE;
     }
     if (json_node_get_int (d) < 0) {
       FORMAT_ERROR (
           "%s: tensor '%s' shape entry %u is negative (%" G_GINT64_FORMAT ")",
-          file->display, name, i, json_node_get_int (d));
+          file->path, name, i, json_node_get_int (d));
       return FALSE;
     }
     dim = (guint64)json_node_get_int (d);
@@ -292,7 +295,7 @@ parse_tensor_info (AffectStFile *file, const gchar *name, JsonNode *node,
   if (!shape_size (n_dims, t->shape, affect_dtype_size (t->dtype), &n_elements,
           &n_bytes)) {
     FORMAT_ERROR (
-        "%s: tensor '%s' shape overflows the byte size", file->display, name);
+        "%s: tensor '%s' shape overflows the byte size", file->path, name);
     return FALSE;
   }
 
@@ -301,7 +304,7 @@ parse_tensor_info (AffectStFile *file, const gchar *name, JsonNode *node,
       || json_array_get_length (json_node_get_array (n)) != 2) {
     FORMAT_ERROR ("%s: tensor '%s' has no \"data_offsets\" array of two "
                   "integers",
-        file->display, name);
+        file->path, name);
     return FALSE;
   }
   arr = json_node_get_array (n);
@@ -309,20 +312,20 @@ parse_tensor_info (AffectStFile *file, const gchar *name, JsonNode *node,
       || !get_uint_member (json_array_get_element (arr, 1), &end)) {
     FORMAT_ERROR ("%s: tensor '%s' data_offsets are not non-negative "
                   "integers",
-        file->display, name);
+        file->path, name);
     return FALSE;
   }
   if (begin > end) {
     FORMAT_ERROR ("%s: tensor '%s' data_offsets [%" G_GUINT64_FORMAT
                   ", %" G_GUINT64_FORMAT "] begin after end",
-        file->display, name, begin, end);
+        file->path, name, begin, end);
     return FALSE;
   }
   if (end > data_size) {
     FORMAT_ERROR ("%s: tensor '%s' data_offsets [%" G_GUINT64_FORMAT
                   ", %" G_GUINT64_FORMAT
                   "] outside the data region of %" G_GUINT64_FORMAT " bytes",
-        file->display, name, begin, end, data_size);
+        file->path, name, begin, end, data_size);
     return FALSE;
   }
   if (end - begin != n_bytes) {
@@ -330,7 +333,7 @@ parse_tensor_info (AffectStFile *file, const gchar *name, JsonNode *node,
     FORMAT_ERROR ("%s: tensor '%s' data_offsets [%" G_GUINT64_FORMAT
                   ", %" G_GUINT64_FORMAT "] hold %" G_GUINT64_FORMAT
                   " bytes but %s %s needs %" G_GUINT64_FORMAT,
-        file->display, name, begin, end, end - begin, dtype_name, s, n_bytes);
+        file->path, name, begin, end, end - begin, dtype_name, s, n_bytes);
     g_free (s);
     return FALSE;
   }
@@ -352,7 +355,7 @@ parse_metadata (AffectStFile *file, JsonNode *node, GError **error)
   if (JSON_NODE_HOLDS_NULL (node))
     return TRUE;
   if (!JSON_NODE_HOLDS_OBJECT (node)) {
-    FORMAT_ERROR ("%s: __metadata__ is not a JSON object", file->display);
+    FORMAT_ERROR ("%s: __metadata__ is not a JSON object", file->path);
     return FALSE;
   }
   obj = json_node_get_object (node);
@@ -364,7 +367,7 @@ parse_metadata (AffectStFile *file, JsonNode *node, GError **error)
     if (!JSON_NODE_HOLDS_VALUE (v)
         || json_node_get_value_type (v) != G_TYPE_STRING) {
       FORMAT_ERROR (
-          "%s: __metadata__ value of '%s' is not a string", file->display, key);
+          "%s: __metadata__ value of '%s' is not a string", file->path, key);
       ok = FALSE;
       break;
     }
@@ -372,7 +375,7 @@ parse_metadata (AffectStFile *file, JsonNode *node, GError **error)
         || !g_utf8_validate (json_node_get_string (v), -1, NULL)) {
       FORMAT_ERROR ("%s: __metadata__ entry is not valid UTF-8 "
                     "(bad \\u escape?)",
-          file->display);
+          file->path);
       ok = FALSE;
       break;
     }
@@ -402,7 +405,7 @@ parse_header (AffectStFile *file, GError **error)
   if (file->size < 8) {
     FORMAT_ERROR ("%s: file is %" G_GSIZE_FORMAT " bytes, shorter than the "
                   "8-byte header length",
-        file->display, file->size);
+        file->path, file->size);
     return FALSE;
   }
   for (i = 0; i < 8; i++)
@@ -410,13 +413,13 @@ parse_header (AffectStFile *file, GError **error)
   if (header_len > AFFECT_ST_MAX_HEADER) {
     FORMAT_ERROR ("%s: header length %" G_GUINT64_FORMAT " exceeds the "
                   "limit of %u bytes",
-        file->display, header_len, AFFECT_ST_MAX_HEADER);
+        file->path, header_len, AFFECT_ST_MAX_HEADER);
     return FALSE;
   }
   if (header_len > file->size - 8) {
     FORMAT_ERROR ("%s: header length %" G_GUINT64_FORMAT " goes beyond the "
                   "end of the file (%" G_GSIZE_FORMAT " bytes)",
-        file->display, header_len, file->size);
+        file->path, header_len, file->size);
     return FALSE;
   }
   header = (const gchar *)file->base + 8;
@@ -425,11 +428,11 @@ parse_header (AffectStFile *file, GError **error)
 
   if (!g_utf8_validate (header, (gssize)header_len, NULL)) {
     FORMAT_ERROR (
-        "%s: header is not valid UTF-8 (or contains NUL bytes)", file->display);
+        "%s: header is not valid UTF-8 (or contains NUL bytes)", file->path);
     return FALSE;
   }
   if (header_len == 0 || header[0] != '{') {
-    FORMAT_ERROR ("%s: header is not a JSON object", file->display);
+    FORMAT_ERROR ("%s: header is not a JSON object", file->path);
     return FALSE;
   }
 
@@ -437,19 +440,19 @@ parse_header (AffectStFile *file, GError **error)
   if (!json_parser_load_from_data (
           parser, header, (gssize)header_len, &json_error)) {
     FORMAT_ERROR (
-        "%s: header is not valid JSON: %s", file->display, json_error->message);
+        "%s: header is not valid JSON: %s", file->path, json_error->message);
     g_clear_error (&json_error);
     goto out;
   }
   if (!json_parser_get_root (parser)
       || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
-    FORMAT_ERROR ("%s: header is not a JSON object", file->display);
+    FORMAT_ERROR ("%s: header is not a JSON object", file->path);
     goto out;
   }
   root = json_node_get_object (json_parser_get_root (parser));
   n_members = json_object_get_size (root);
   if (count_top_level_keys (header, header_len) != n_members) {
-    FORMAT_ERROR ("%s: header contains duplicate names", file->display);
+    FORMAT_ERROR ("%s: header contains duplicate names", file->path);
     goto out;
   }
 
@@ -466,7 +469,7 @@ parse_header (AffectStFile *file, GError **error)
     if (!g_utf8_validate (name, -1, NULL)) {
       FORMAT_ERROR ("%s: header has a name that is not valid UTF-8 "
                     "(bad \\u escape?)",
-          file->display);
+          file->path);
       goto out;
     }
     if (strcmp (name, "__metadata__") == 0) {
@@ -488,7 +491,7 @@ parse_header (AffectStFile *file, GError **error)
       FORMAT_ERROR ("%s: tensors '%s' [%" G_GUINT64_FORMAT
                     ", %" G_GUINT64_FORMAT "] and '%s' [%" G_GUINT64_FORMAT
                     ", %" G_GUINT64_FORMAT "] overlap",
-          file->display, tmp_names[spans[i - 1].index], spans[i - 1].begin,
+          file->path, tmp_names[spans[i - 1].index], spans[i - 1].begin,
           spans[i - 1].end, tmp_names[spans[i].index], spans[i].begin,
           spans[i].end);
       goto out;
@@ -528,11 +531,45 @@ st_file_new (const gchar *path)
   AffectStFile *file = g_new0 (AffectStFile, 1);
 
   file->path = g_strdup (path);
-  file->display = g_path_get_basename (path);
   file->by_name = g_hash_table_new (g_str_hash, g_str_equal);
   file->metadata
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return file;
+}
+
+/* What a file of type @mode is, when it is not a regular file. */
+static const gchar *
+describe_mode (mode_t mode)
+{
+  if (S_ISDIR (mode))
+    return "is a folder, not a file";
+  if (S_ISCHR (mode))
+    return "is a character device (like /dev/null or /dev/zero), not a "
+           "regular file";
+  if (S_ISBLK (mode))
+    return "is a block device, not a regular file";
+  if (S_ISFIFO (mode))
+    return "is a named pipe (FIFO), not a regular file";
+  if (S_ISSOCK (mode))
+    return "is a socket, not a regular file";
+  return "is not a regular file";
+}
+
+gchar *
+affect_st_path_problem (const gchar *path)
+{
+  GStatBuf st;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  if (g_stat (path, &st) != 0) {
+    int e = errno;
+    if (e == ENOENT)
+      return g_strdup ("does not exist");
+    return g_strdup_printf ("cannot be read: %s", g_strerror (e));
+  }
+  if (S_ISREG (st.st_mode))
+    return NULL;
+  return g_strdup (describe_mode (st.st_mode));
 }
 
 AffectStFile *
@@ -540,12 +577,45 @@ affect_st_open (const gchar *path, GError **error)
 {
   AffectStFile *file;
   GError *map_error = NULL;
+  struct stat st;
+  int fd;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  /* Non-blocking, so that a named pipe without a writer does not hang the
+   * open; the type is checked on the descriptor that is then mapped. */
+  fd = g_open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+  if (fd < 0) {
+    int e = errno;
+    gchar *why = affect_st_path_problem (path);
+    if (why && g_str_has_prefix (why, "is "))
+      g_set_error (error, AFFECT_ST_ERROR, AFFECT_ST_ERROR_IO,
+          "%s: cannot open: it %s", path, why);
+    else
+      g_set_error (error, AFFECT_ST_ERROR, AFFECT_ST_ERROR_IO,
+          "%s: cannot open: %s", path, g_strerror (e));
+    g_free (why);
+    return NULL;
+  }
+  if (fstat (fd, &st) != 0) {
+    int e = errno;
+    g_set_error (error, AFFECT_ST_ERROR, AFFECT_ST_ERROR_IO,
+        "%s: cannot open: %s", path, g_strerror (e));
+    close (fd);
+    return NULL;
+  }
+  if (!S_ISREG (st.st_mode)) {
+    g_set_error (error, AFFECT_ST_ERROR, AFFECT_ST_ERROR_IO,
+        "%s: cannot read a model from it: it %s", path,
+        describe_mode (st.st_mode));
+    close (fd);
+    return NULL;
+  }
+
   file = st_file_new (path);
-  file->mapped = g_mapped_file_new (path, FALSE, &map_error);
+  file->mapped = g_mapped_file_new_from_fd (fd, FALSE, &map_error);
+  close (fd);
   if (!file->mapped) {
     g_set_error (error, AFFECT_ST_ERROR, AFFECT_ST_ERROR_IO,
         "%s: cannot open: %s", path, map_error->message);
@@ -597,7 +667,6 @@ affect_st_close (AffectStFile *file)
   if (file->mapped)
     g_mapped_file_unref (file->mapped);
   g_free (file->owned);
-  g_free (file->display);
   g_free (file->path);
   g_free (file);
 }
@@ -675,12 +744,12 @@ affect_st_get_f32 (AffectStFile *file, const gchar *name, guint n_dims,
   t = affect_st_find (file, name);
   if (!t) {
     g_set_error (error, AFFECT_ST_ERROR, AFFECT_ST_ERROR_NOT_FOUND,
-        "%s: no tensor named '%s'", file->display, name);
+        "%s: no tensor named '%s'", file->path, name);
     return NULL;
   }
   if (t->dtype != AFFECT_DTYPE_F32) {
     g_set_error (error, AFFECT_ST_ERROR, AFFECT_ST_ERROR_MISMATCH,
-        "%s: tensor '%s' is %s, expected F32", file->display, name,
+        "%s: tensor '%s' is %s, expected F32", file->path, name,
         affect_dtype_name (t->dtype));
     return NULL;
   }
@@ -692,7 +761,7 @@ affect_st_get_f32 (AffectStFile *file, const gchar *name, guint n_dims,
     gchar *want = format_shape (n_dims, shape);
     gchar *have = format_shape (t->n_dims, t->shape);
     g_set_error (error, AFFECT_ST_ERROR, AFFECT_ST_ERROR_MISMATCH,
-        "%s: tensor '%s' has shape %s, expected %s", file->display, name, have,
+        "%s: tensor '%s' has shape %s, expected %s", file->path, name, have,
         want);
     g_free (want);
     g_free (have);

@@ -72,8 +72,18 @@ typedef struct {
 
 typedef struct _AffectStFile AffectStFile;
 
-/* Open and validate. Returns NULL and sets @error on any problem. */
+/* Open and validate. Returns NULL and sets @error on any problem; every
+ * error message starts with @path as given. A path that is not a regular
+ * file (a folder, /dev/null, /dev/zero, a named pipe, a socket) is an
+ * AFFECT_ST_ERROR_IO saying what it is; a named pipe is never waited on. */
 AffectStFile *affect_st_open (const gchar *path, GError **error);
+
+/* NULL when @path is a regular file (symbolic links followed); else what is
+ * wrong with it, to follow the path in a message: "does not exist", "is a
+ * folder, not a file", "is a character device (like /dev/null or
+ * /dev/zero), not a regular file", "is a named pipe (FIFO), not a regular
+ * file", ..., or "cannot be read: <reason>". Free with g_free. */
+gchar *affect_st_path_problem (const gchar *path);
 
 /* Same, from memory (copied); @name is used in error messages. */
 AffectStFile *affect_st_open_bytes (

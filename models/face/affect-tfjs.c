@@ -244,6 +244,8 @@ decode_weight (const gchar *display, JsonNode *wnode, const guint8 *data,
   }
 
   t->data = g_malloc (MAX (t->n_bytes, 1));
+  if (in_bytes == 0)
+    return TRUE; /* no elements; @data may be NULL (a group without data) */
   if (q) {
     const guint8 *src = data + *pos;
     for (i = 0; i < t->n_elements; i++) {

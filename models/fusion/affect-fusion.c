@@ -112,8 +112,11 @@ get_meta (AffectStFile *file, const gchar *key, GError **error)
   return v;
 }
 
+/* A size from the metadata: a decimal integer in 1 .. @max (one of the
+ * AFFECT_FUSION_MAX_* limits, named @limit in the error). */
 static gboolean
-get_meta_int (AffectStFile *file, const gchar *key, int *out, GError **error)
+get_meta_int (AffectStFile *file, const gchar *key, gint64 max,
+    const gchar *limit, int *out, GError **error)
 {
   const gchar *v = get_meta (file, key, error);
   gchar *end = NULL;
@@ -123,13 +126,64 @@ get_meta_int (AffectStFile *file, const gchar *key, int *out, GError **error)
     return FALSE;
   errno = 0;
   x = g_ascii_strtoll (v, &end, 10);
-  if (errno != 0 || end == v || *end != '\0' || x < 1 || x > MAX_DIM) {
+  if (errno != 0 || end == v || *end != '\0' || x < 1
+      || !g_ascii_isdigit (v[0])) {
     g_set_error (error, AFFECT_FUSION_ERROR, AFFECT_FUSION_ERROR_METADATA,
-        "%s: metadata '%s' is '%s', expected an integer in 1..%d",
-        affect_st_get_path (file), key, v, MAX_DIM);
+        "%s: metadata '%s' is '%s', expected an integer in "
+        "1..%" G_GINT64_FORMAT,
+        affect_st_get_path (file), key, v, max);
+    return FALSE;
+  }
+  if (x > max) {
+    g_set_error (error, AFFECT_FUSION_ERROR, AFFECT_FUSION_ERROR_METADATA,
+        "%s: metadata '%s' is %" G_GINT64_FORMAT
+        ", above the limit of %" G_GINT64_FORMAT " (%s)",
+        affect_st_get_path (file), key, x, max, limit);
     return FALSE;
   }
   *out = (int)x;
+  return TRUE;
+}
+
+/* The sizes, each within its limit, and one track's clip window within
+ * AFFECT_FUSION_MAX_WINDOW. */
+static gboolean
+parse_sizes (AffectStFile *file, AffectFusionInfo *info, GError **error)
+{
+#define SIZE(key, field, max) \
+  get_meta_int (file, key, max, #max, &info->field, error)
+  guint64 window;
+
+  if (!SIZE ("clip_len", clip_len, AFFECT_FUSION_MAX_CLIP_LEN)
+      || !SIZE ("hidden", hidden, AFFECT_FUSION_MAX_HIDDEN)
+      || !SIZE ("heads", heads, AFFECT_FUSION_MAX_HEADS)
+      || !SIZE ("mlp_hidden", mlp_hidden, AFFECT_FUSION_MAX_MLP_HIDDEN)
+      || !SIZE ("d_img", d_img, AFFECT_FUSION_MAX_FEATURE_DIM)
+      || !SIZE ("d_exp", d_branch[0], AFFECT_FUSION_MAX_FEATURE_DIM)
+      || !SIZE ("d_spe", d_branch[1], AFFECT_FUSION_MAX_FEATURE_DIM)
+      || !SIZE ("d_wrd", d_branch[2], AFFECT_FUSION_MAX_FEATURE_DIM))
+    return FALSE;
+#undef SIZE
+  if (info->hidden % info->heads != 0) {
+    g_set_error (error, AFFECT_FUSION_ERROR, AFFECT_FUSION_ERROR_METADATA,
+        "%s: metadata 'hidden' (%d) is not a multiple of 'heads' (%d)",
+        affect_st_get_path (file), info->hidden, info->heads);
+    return FALSE;
+  }
+  window = (guint64)info->clip_len
+           * ((guint64)info->d_img + info->d_branch[0] + info->d_branch[1]
+               + info->d_branch[2]);
+  if (window > AFFECT_FUSION_MAX_WINDOW) {
+    g_set_error (error, AFFECT_FUSION_ERROR, AFFECT_FUSION_ERROR_METADATA,
+        "%s: metadata 'clip_len' (%d) x ('d_img' + 'd_exp' + 'd_spe' + "
+        "'d_wrd') (%d + %d + %d + %d) is %" G_GUINT64_FORMAT
+        " values per track window, above the limit of %d "
+        "(AFFECT_FUSION_MAX_WINDOW)",
+        affect_st_get_path (file), info->clip_len, info->d_img,
+        info->d_branch[0], info->d_branch[1], info->d_branch[2], window,
+        AFFECT_FUSION_MAX_WINDOW);
+    return FALSE;
+  }
   return TRUE;
 }
 
@@ -353,21 +407,8 @@ affect_fusion_load_file (AffectStFile *file, GError **error)
         AFFECT_FUSION_VERSION);
     goto fail;
   }
-  if (!get_meta_int (file, "clip_len", &info->clip_len, error)
-      || !get_meta_int (file, "hidden", &info->hidden, error)
-      || !get_meta_int (file, "heads", &info->heads, error)
-      || !get_meta_int (file, "mlp_hidden", &info->mlp_hidden, error)
-      || !get_meta_int (file, "d_img", &info->d_img, error)
-      || !get_meta_int (file, "d_exp", &info->d_branch[0], error)
-      || !get_meta_int (file, "d_spe", &info->d_branch[1], error)
-      || !get_meta_int (file, "d_wrd", &info->d_branch[2], error))
+  if (!parse_sizes (file, info, error))
     goto fail;
-  if (info->hidden % info->heads != 0) {
-    g_set_error (error, AFFECT_FUSION_ERROR, AFFECT_FUSION_ERROR_METADATA,
-        "%s: metadata 'hidden' (%d) is not a multiple of 'heads' (%d)", path,
-        info->hidden, info->heads);
-    goto fail;
-  }
   if (!parse_tasks (file, info, error))
     goto fail;
   info->au_labels = parse_labels (file, "au_labels", error);
@@ -584,6 +625,50 @@ affect_fusion_check_features (
     return FALSE;
   }
   return TRUE;
+}
+
+/* ---- input checks ------------------------------------------------------ */
+
+static gboolean
+all_finite (const float *x, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    if (!isfinite (x[i]))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+affect_fusion_inputs_finite (const AffectFusion *fusion, int n, int t,
+    const float *img, const float *x_exp, const float *x_spe,
+    const float *x_wrd, const guint8 *present, guint8 *img_finite,
+    guint8 *branch_finite)
+{
+  const float *xs[AFFECT_FUSION_N_BRANCHES] = { x_exp, x_spe, x_wrd };
+  const AffectFusionInfo *info;
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (fusion != NULL, FALSE);
+  g_return_val_if_fail (n >= 0 && t >= 1, FALSE);
+  info = &fusion->info;
+  for (int i = 0; i < n; i++) {
+    gboolean fi = TRUE;
+    if (img)
+      fi = all_finite (img + (gsize)i * info->d_img, info->d_img);
+    if (img_finite)
+      img_finite[i] = fi;
+    ok &= fi;
+    for (int m = 0; m < AFFECT_FUSION_N_BRANCHES; m++) {
+      const gsize len = (gsize)t * info->d_branch[m];
+      gboolean fb = TRUE;
+      if (xs[m] && (present == NULL || present[i * 3 + m]))
+        fb = all_finite (xs[m] + (gsize)i * len, len);
+      if (branch_finite)
+        branch_finite[i * AFFECT_FUSION_N_BRANCHES + m] = fb;
+      ok &= fb;
+    }
+  }
+  return ok;
 }
 
 /* ---- inference --------------------------------------------------------- */

@@ -66,6 +66,18 @@ typedef enum {
 #define AFFECT_FUSION_N_AU 12
 #define AFFECT_FUSION_N_VA 2
 
+/* Limits on the sizes in a model's metadata (what a model can sensibly
+ * have; the trained models use 32 frames, H = 256, 8 heads): loading
+ * fails with AFFECT_FUSION_ERROR_METADATA naming the key, its value and
+ * the limit. AFFECT_FUSION_MAX_WINDOW bounds one face track's clip window,
+ * clip_len * (d_img + d_exp + d_spe + d_wrd) floats (16 MiB). */
+#define AFFECT_FUSION_MAX_CLIP_LEN 1024
+#define AFFECT_FUSION_MAX_HIDDEN 4096
+#define AFFECT_FUSION_MAX_HEADS 256
+#define AFFECT_FUSION_MAX_MLP_HIDDEN 16384
+#define AFFECT_FUSION_MAX_FEATURE_DIM 16384
+#define AFFECT_FUSION_MAX_WINDOW (1 << 22)
+
 typedef struct {
   int clip_len; /* T the model was trained with */
   int hidden;   /* H */
@@ -124,6 +136,24 @@ gboolean affect_fusion_run (const AffectFusion *fusion, int n, int t,
     const float *img, const float *x_exp, const float *x_spe,
     const float *x_wrd, const guint8 *present, float *au, float *expr,
     float *va, GError **error);
+
+/* Whether the inputs affect_fusion_run () would read with the same
+ * arguments are finite. run () does not check, and a NaN or infinite
+ * feature can come out as finite-looking predictions (it does with the
+ * golden test model), so call this first and leave the bad inputs out.
+ *  @img_finite [n] (may be NULL): 1 when clip i's image feature is finite
+ *  (always 1 when @img is NULL);
+ *  @branch_finite [n, 3] (exp, spe, wrd; may be NULL): 1 when the t frames
+ *  of branch m of clip i are finite, or when run () would not read them
+ *  (the branch array is NULL, or @present says absent).
+ * @present may be NULL: then every branch whose array is given counts. The
+ * arrays have the layout of affect_fusion_run (); t >= 1. Returns TRUE
+ * when everything checked is finite. Thread-safe (reads only). For a
+ * stream, call it per frame with n = t = 1 on that frame's vectors. */
+gboolean affect_fusion_inputs_finite (const AffectFusion *fusion, int n, int t,
+    const float *img, const float *x_exp, const float *x_spe,
+    const float *x_wrd, const guint8 *present, guint8 *img_finite,
+    guint8 *branch_finite);
 
 G_END_DECLS
 

@@ -3,6 +3,14 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Streaming speech features. See affect-speech.h.
+ *
+ * Storage: the samples, the raw pitch lags and their correlations live in
+ * GArrays read from a head index. Pulling a frame moves the heads; the
+ * consumed front is cut off (one memmove of what is left) only once it is
+ * at least as long as what is left, so every sample is moved at most once
+ * on average and pulling is linear in the samples pushed, whatever the
+ * backlog. Raw pitch frames are computed when a frame needs them, so at
+ * most win_length of them (and their correlations) are kept.
  */
 
 #include "affect-speech.h"
@@ -16,9 +24,6 @@ affect_speech_error_quark (void)
   return g_quark_from_static_string ("affect-speech-error-quark");
 }
 
-/* Samples appended per g_array_set_size (keeps lengths within guint). */
-#define PUSH_CHUNK ((gsize)1 << 20)
-
 struct _AffectSpeech {
   AffectSpeechOptions opts;
   AffectMfcc *mfcc;
@@ -29,17 +34,24 @@ struct _AffectSpeech {
   guint before; /* median window: frames before / after the centre */
   guint after;
 
-  GArray *buf; /* double samples from buf_start */
+  GArray *buf;    /* double samples; buf[buf_head] is sample buf_start */
+  guint buf_head; /* consumed elements at the front of buf */
   guint64 buf_start;
   guint64 total; /* samples pushed */
-  GArray *raw;   /* guint raw lags from raw_start */
-  GArray *corr;  /* double, n_corr per raw frame from raw_start */
+  GArray *raw;   /* guint raw lags; raw[raw_head] is raw frame raw_start */
+  GArray *corr;  /* double, n_corr per raw frame, same head (x n_corr) */
+  guint raw_head;
   guint n_corr;
   guint64 raw_start;
   guint64 n_raw;    /* raw lags computed */
-  guint64 next_row; /* next frame to pull */
+  guint64 next_row; /* next frame to compute */
+  GArray *queue;    /* AffectSpeechFrame computed during a push */
+  guint queue_head;
   gboolean finished;
   guint64 nonfinite;
+  guint64 peak_held;
+  guint64 moved;
+  guint64 peak_queued;
   guint *win;
   guint *scratch;
 };
@@ -106,6 +118,7 @@ affect_speech_new (const AffectSpeechOptions *opts, GError **error)
   s->buf = g_array_new (FALSE, FALSE, sizeof (double));
   s->raw = g_array_new (FALSE, FALSE, sizeof (guint));
   s->corr = g_array_new (FALSE, FALSE, sizeof (double));
+  s->queue = g_array_new (FALSE, FALSE, sizeof (AffectSpeechFrame));
   s->n_corr = affect_pitch_n_lags (pitch) + 1;
   s->win = g_new (guint, o.pitch.win_length);
   s->scratch = g_new (guint, o.pitch.win_length);
@@ -122,6 +135,7 @@ affect_speech_free (AffectSpeech *s)
   g_array_unref (s->buf);
   g_array_unref (s->raw);
   g_array_unref (s->corr);
+  g_array_unref (s->queue);
   g_free (s->win);
   g_free (s->scratch);
   g_free (s);
@@ -134,11 +148,14 @@ affect_speech_reset (AffectSpeech *s)
   g_array_set_size (s->buf, 0);
   g_array_set_size (s->raw, 0);
   g_array_set_size (s->corr, 0);
+  g_array_set_size (s->queue, 0);
+  s->buf_head = s->raw_head = s->queue_head = 0;
   s->buf_start = s->total = 0;
   s->raw_start = s->n_raw = 0;
   s->next_row = 0;
   s->finished = FALSE;
   s->nonfinite = 0;
+  s->peak_held = s->moved = s->peak_queued = 0;
 }
 
 const AffectSpeechOptions *
@@ -185,6 +202,42 @@ affect_speech_nonfinite_samples (const AffectSpeech *s)
   return s->nonfinite;
 }
 
+void
+affect_speech_get_stats (const AffectSpeech *s, AffectSpeechStats *stats)
+{
+  g_return_if_fail (s != NULL && stats != NULL);
+  memset (stats, 0, sizeof (*stats));
+  stats->samples_held = s->buf->len - s->buf_head;
+  stats->peak_samples_held = s->peak_held;
+  stats->samples_moved = s->moved;
+  stats->raw_pitch_frames = s->n_raw;
+  stats->frames_queued = s->queue->len - s->queue_head;
+  stats->peak_frames_queued = s->peak_queued;
+}
+
+/* Marks the first @k live elements of @a (each @width array elements wide)
+ * as consumed. The front is cut off once it is at least as long as what
+ * is left, so that each element is moved at most once on average; the
+ * number of elements moved is added to @moved when not NULL. */
+static void
+drop_front (GArray *a, guint *head, guint k, guint width, guint64 *moved)
+{
+  guint live;
+
+  *head += k * width;
+  g_assert (*head <= a->len);
+  live = a->len - *head;
+  if (live == 0) {
+    g_array_set_size (a, 0);
+    *head = 0;
+  } else if (*head >= live) {
+    if (moved)
+      *moved += live / width;
+    g_array_remove_range (a, 0, *head);
+    *head = 0;
+  }
+}
+
 static inline double
 clean_sample (AffectSpeech *s, double v)
 {
@@ -193,6 +246,37 @@ clean_sample (AffectSpeech *s, double v)
     return 0.0;
   }
   return v * s->opts.input_scale;
+}
+
+static gboolean compute_frame (AffectSpeech *s, AffectSpeechFrame *frame);
+
+/* Computes every frame the samples allow into the queue, which drops the
+ * samples no later frame needs: afterwards fewer than
+ * affect_speech_latency_samples () samples are held. */
+static void
+queue_ready_frames (AffectSpeech *s)
+{
+  AffectSpeechFrame f;
+
+  while (compute_frame (s, &f)) {
+    g_array_append_val (s->queue, f);
+    s->peak_queued = MAX (s->peak_queued, s->queue->len - s->queue_head);
+  }
+}
+
+/* Makes room for @m more samples (m <= AFFECT_SPEECH_MAX_BACKLOG) and
+ * returns where they go. */
+static double *
+reserve_samples (AffectSpeech *s, gsize m)
+{
+  guint old;
+
+  if ((s->buf->len - s->buf_head) + m > AFFECT_SPEECH_MAX_BACKLOG)
+    queue_ready_frames (s);
+  old = s->buf->len;
+  g_array_set_size (s->buf, old + (guint)m);
+  s->peak_held = MAX (s->peak_held, s->buf->len - s->buf_head);
+  return &g_array_index (s->buf, double, old);
 }
 
 void
@@ -205,11 +289,8 @@ affect_speech_push (AffectSpeech *s, const float *samples, gsize n)
     return;
   }
   while (n > 0) {
-    const gsize m = MIN (n, PUSH_CHUNK);
-    const guint old = s->buf->len;
-    double *dst;
-    g_array_set_size (s->buf, old + (guint)m);
-    dst = &g_array_index (s->buf, double, old);
+    const gsize m = MIN (n, AFFECT_SPEECH_MAX_BACKLOG);
+    double *dst = reserve_samples (s, m);
     for (gsize i = 0; i < m; i++)
       dst[i] = clean_sample (s, samples[i]);
     samples += m;
@@ -228,11 +309,8 @@ affect_speech_push_double (AffectSpeech *s, const double *samples, gsize n)
     return;
   }
   while (n > 0) {
-    const gsize m = MIN (n, PUSH_CHUNK);
-    const guint old = s->buf->len;
-    double *dst;
-    g_array_set_size (s->buf, old + (guint)m);
-    dst = &g_array_index (s->buf, double, old);
+    const gsize m = MIN (n, AFFECT_SPEECH_MAX_BACKLOG);
+    double *dst = reserve_samples (s, m);
     for (gsize i = 0; i < m; i++)
       dst[i] = clean_sample (s, samples[i]);
     samples += m;
@@ -252,64 +330,62 @@ static const double *
 sample_at (AffectSpeech *s, guint64 abs)
 {
   g_assert (abs >= s->buf_start);
-  return &g_array_index (s->buf, double, abs - s->buf_start);
+  return &g_array_index (s->buf, double, s->buf_head + (abs - s->buf_start));
 }
 
-/* Computes the raw pitch lags that the samples allow. */
-static void
-advance_raw (AffectSpeech *s)
+static guint
+raw_at (AffectSpeech *s, guint64 t)
 {
-  const guint64 n_total_frames = affect_pitch_num_frames (s->pitch, s->total);
+  g_assert (t >= s->raw_start && t < s->n_raw);
+  return g_array_index (s->raw, guint, s->raw_head + (t - s->raw_start));
+}
 
-  for (;;) {
-    const guint64 t = s->n_raw;
-    const guint64 start = t * s->shift;
+/* Computes the raw pitch lags up to frame @last (inclusive); the caller
+ * made sure that the samples allow it. */
+static void
+advance_raw (AffectSpeech *s, guint64 last)
+{
+  while (s->n_raw <= last) {
+    const guint64 start = s->n_raw * s->shift;
     guint lag;
-    if (s->finished) {
-      if (t >= n_total_frames)
-        break;
-    } else if (start + s->span > s->total) {
-      break;
-    }
     g_array_set_size (s->corr, s->corr->len + s->n_corr);
     lag = affect_pitch_frame_lag (s->pitch, sample_at (s, start),
-        (gsize)(s->total - start),
+        (gsize)MIN (s->total - start, (guint64)s->span),
         &g_array_index (s->corr, double, s->corr->len - s->n_corr));
     g_array_append_val (s->raw, lag);
     s->n_raw++;
   }
 }
 
-gboolean
-affect_speech_pull (AffectSpeech *s, AffectSpeechFrame *frame)
+/* The next frame, when the samples pushed so far allow it. */
+static gboolean
+compute_frame (AffectSpeech *s, AffectSpeechFrame *frame)
 {
   const guint64 i = s->next_row;
   const guint64 start = i * s->shift;
-  guint64 last_raw;
+  guint64 last_raw, need;
   guint lag;
-
-  g_return_val_if_fail (s != NULL && frame != NULL, FALSE);
 
   if (start + s->wsize > s->total)
     return FALSE;
-  advance_raw (s);
+  need = i + s->after;
   if (s->finished) {
-    const guint64 nf = affect_pitch_num_frames (s->pitch, s->total);
-    last_raw = nf - 1; /* nf >= i + 1 since start + wsize <= total */
-    if (s->n_raw < MIN (i + s->after + 1, nf))
-      return FALSE;
+    /* nf >= i + 1 since start + wsize <= total */
+    last_raw = affect_pitch_num_frames (s->pitch, s->total) - 1;
+    need = MIN (need, last_raw);
   } else {
-    if (s->n_raw < i + s->after + 1)
+    if (need * s->shift + s->span > s->total)
       return FALSE;
     last_raw = G_MAXUINT64;
   }
+  advance_raw (s, need);
 
   for (guint j = 0; j < s->opts.pitch.win_length; j++) {
     gint64 t = (gint64)i - (gint64)s->before + j;
     guint64 u = t < 0 ? 0 : (guint64)t;
     if (u > last_raw)
       u = last_raw;
-    s->win[j] = g_array_index (s->raw, guint, u - s->raw_start);
+    s->win[j] = raw_at (s, u);
   }
   lag = affect_pitch_median (s->win, s->opts.pitch.win_length, s->scratch);
 
@@ -321,7 +397,10 @@ affect_speech_pull (AffectSpeech *s, AffectSpeechFrame *frame)
       s->mfcc, sample_at (s, start), frame->mfcc, NULL, &frame->log_energy);
   frame->f0_hz = s->opts.sample_rate / (1e-9 + (double)lag);
   frame->voicing = affect_pitch_voicing_from_corr (
-      &g_array_index (s->corr, double, (i - s->raw_start) * s->n_corr), lag);
+      &g_array_index (s->corr, double,
+          (gsize)s->raw_head * s->n_corr
+              + (gsize)(i - s->raw_start) * s->n_corr),
+      lag);
   frame->voiced = frame->voicing >= s->opts.pitch.voicing_threshold;
   s->next_row++;
 
@@ -331,15 +410,31 @@ affect_speech_pull (AffectSpeech *s, AffectSpeechFrame *frame)
     const guint64 keep_raw
         = s->next_row > s->before ? s->next_row - s->before : 0;
     if (keep_sample > s->buf_start) {
-      g_array_remove_range (s->buf, 0, (guint)(keep_sample - s->buf_start));
+      drop_front (s->buf, &s->buf_head, (guint)(keep_sample - s->buf_start), 1,
+          &s->moved);
       s->buf_start = keep_sample;
     }
     if (keep_raw > s->raw_start) {
-      g_array_remove_range (s->raw, 0, (guint)(keep_raw - s->raw_start));
-      g_array_remove_range (
-          s->corr, 0, (guint)((keep_raw - s->raw_start) * s->n_corr));
+      guint corr_head = s->raw_head * s->n_corr;
+      const guint k = (guint)(keep_raw - s->raw_start);
+      drop_front (s->raw, &s->raw_head, k, 1, NULL);
+      drop_front (s->corr, &corr_head, k, s->n_corr, NULL);
+      g_assert (corr_head == s->raw_head * s->n_corr);
       s->raw_start = keep_raw;
     }
   }
   return TRUE;
+}
+
+gboolean
+affect_speech_pull (AffectSpeech *s, AffectSpeechFrame *frame)
+{
+  g_return_val_if_fail (s != NULL && frame != NULL, FALSE);
+
+  if (s->queue_head < s->queue->len) {
+    *frame = g_array_index (s->queue, AffectSpeechFrame, s->queue_head);
+    drop_front (s->queue, &s->queue_head, 1, 1, NULL);
+    return TRUE;
+  }
+  return compute_frame (s, frame);
 }

@@ -79,7 +79,20 @@ guint64 affect_speech_num_frames (const AffectSpeech *s, guint64 n);
 /* Appends samples. Pushing after affect_speech_finish() is ignored with a
  * g_warning (a programming error). Samples are kept until the frames that
  * need them are pulled: pull after each push to keep memory bounded (about
- * latency_samples + the chunk size). */
+ * latency_samples + the chunk size).
+ *
+ * Cap: at most AFFECT_SPEECH_MAX_BACKLOG + latency_samples samples are
+ * held, whatever @n and however long the caller waits to pull. A push that
+ * would go beyond it (a huge buffer, e.g. a resampler's output for audio
+ * at 1 Hz, or many pushes without a pull) first computes the frames that
+ * are ready into an internal queue, which frees their samples, and then
+ * appends the next AFFECT_SPEECH_MAX_BACKLOG samples at most, and so on:
+ * nothing is dropped, pull returns the queued frames first, and the frames
+ * are the same as with any other chunking. The queue holds the output
+ * (sizeof (AffectSpeechFrame) per frame shift, about 3.6 bytes per 16 kHz
+ * sample against 8 for a held sample) until it is pulled. Pushing and
+ * pulling take time linear in the samples pushed. */
+#define AFFECT_SPEECH_MAX_BACKLOG ((gsize)1 << 20)
 void affect_speech_push (AffectSpeech *s, const float *samples, gsize n);
 void affect_speech_push_double (
     AffectSpeech *s, const double *samples, gsize n);
@@ -96,6 +109,20 @@ void affect_speech_reset (AffectSpeech *s);
 
 guint64 affect_speech_samples_pushed (const AffectSpeech *s);
 guint64 affect_speech_nonfinite_samples (const AffectSpeech *s);
+
+/* What the extractor holds and has done since _new / _reset: lets tests
+ * and callers check that memory and work stay bounded. */
+typedef struct {
+  guint64 samples_held;      /* samples kept now */
+  guint64 peak_samples_held; /* <= AFFECT_SPEECH_MAX_BACKLOG + latency */
+  guint64 samples_moved;     /* moved to the front of the store; at most
+                              * the samples pushed (linear work) */
+  guint64 raw_pitch_frames;  /* raw pitch frames computed (each once) */
+  guint64 frames_queued;     /* frames computed during a push, not pulled */
+  guint64 peak_frames_queued;
+} AffectSpeechStats;
+
+void affect_speech_get_stats (const AffectSpeech *s, AffectSpeechStats *stats);
 
 G_END_DECLS
 

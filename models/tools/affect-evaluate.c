@@ -29,25 +29,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "affect-annotations.h"
 #include "affect-metrics.h"
 
-#define EVAL_ERROR (eval_error_quark ())
-
-static GQuark
-eval_error_quark (void)
-{
-  return g_quark_from_static_string ("affect-evaluate-error-quark");
-}
-
-enum { EVAL_ERROR_INPUT };
-
-typedef enum { TASK_AU, TASK_EXPR, TASK_VA, N_TASKS } Task;
-
-static const gchar *const task_suffix[N_TASKS] = { "AU", "EXPR", "VA" };
-static const gchar *const task_json[N_TASKS] = { "au", "expr", "va" };
+static const gchar *const task_suffix[AFFECT_ANN_N_TASKS]
+    = { "AU", "EXPR", "VA" };
+static const gchar *const task_json[AFFECT_ANN_N_TASKS]
+    = { "au", "expr", "va" };
 
 static gchar *opt_pred = NULL;
-static gchar *opt_ann[N_TASKS] = { NULL, NULL, NULL };
+static gchar *opt_ann[AFFECT_ANN_N_TASKS] = { NULL, NULL, NULL };
 static gchar *opt_map = NULL;
 static gchar *opt_json = NULL;
 static gboolean opt_verbose = FALSE;
@@ -57,11 +48,11 @@ static GOptionEntry entries[] = {
   { "pred", 'p', 0, G_OPTION_ARG_FILENAME, &opt_pred,
       "Folder with one affectsink 'abaw' folder per video (required)",
       "PRED_DIR" },
-  { "au", 0, 0, G_OPTION_ARG_FILENAME, &opt_ann[TASK_AU],
+  { "au", 0, 0, G_OPTION_ARG_FILENAME, &opt_ann[AFFECT_ANN_AU],
       "Folder of AU annotation files (<video>.txt)", "ANN_DIR" },
-  { "expr", 0, 0, G_OPTION_ARG_FILENAME, &opt_ann[TASK_EXPR],
+  { "expr", 0, 0, G_OPTION_ARG_FILENAME, &opt_ann[AFFECT_ANN_EXPR],
       "Folder of expression annotation files (<video>.txt)", "ANN_DIR" },
-  { "va", 0, 0, G_OPTION_ARG_FILENAME, &opt_ann[TASK_VA],
+  { "va", 0, 0, G_OPTION_ARG_FILENAME, &opt_ann[AFFECT_ANN_VA],
       "Folder of valence-arousal annotation files (<video>.txt)", "ANN_DIR" },
   { "map", 'm', 0, G_OPTION_ARG_FILENAME, &opt_map,
       "Mapping file: lines '<annotation name> <video folder>/track-N'",
@@ -88,349 +79,6 @@ warn (const gchar *format, ...)
   va_end (args);
   g_printerr ("affect-evaluate: warning: %s\n", msg);
   g_free (msg);
-}
-
-/* ---- annotation / prediction files ------------------------------------ */
-
-/* What a file holds, for the checks of its values. */
-typedef enum {
-  ROLE_LABEL,
-  ROLE_PRED,
-} Role;
-
-typedef struct {
-  gchar *path;
-  gchar **names; /* header columns (AU names, class names, valence,arousal) */
-  int n_names;
-  int n_values; /* values per data line */
-  gsize n_rows;
-  float *values; /* n_rows * n_values */
-} Table;
-
-static void
-table_free (Table *t)
-{
-  if (!t)
-    return;
-  g_free (t->path);
-  g_strfreev (t->names);
-  g_free (t->values);
-  g_free (t);
-}
-
-static gboolean
-parse_number (const gchar *s, double *out)
-{
-  gchar *end;
-  double v;
-
-  if (*s == '\0')
-    return FALSE;
-  errno = 0;
-  v = g_ascii_strtod (s, &end);
-  if (end == s || *end != '\0' || errno == ERANGE || !isfinite (v))
-    return FALSE;
-  *out = v;
-  return TRUE;
-}
-
-/* Checks one value of a data line; returns NULL or what is wrong (free
- * with g_free). */
-static gchar *
-check_value (Task task, Role role, const Table *t, double v)
-{
-  const gchar *what = role == ROLE_LABEL ? "label" : "prediction";
-  const gchar *none = role == ROLE_LABEL ? "no label" : "none";
-
-  switch (task) {
-    case TASK_AU:
-      if (role == ROLE_LABEL && v != -1.0 && v != 0.0 && v != 1.0)
-        return g_strdup ("an AU label must be 1, 0 or -1 (no label)");
-      if (role == ROLE_PRED && v != -1.0 && !(v >= 0.0 && v <= 1.0))
-        return g_strdup ("an AU prediction must be in [0, 1], or -1 (none)");
-      return NULL;
-    case TASK_EXPR:
-      if (v == -1.0 || (v == floor (v) && v >= 0.0 && v < t->n_names))
-        return NULL;
-      return g_strdup_printf ("an expression %s must be a class index 0..%d "
-                              "(the header names %d classes), or -1 (%s)",
-          what, t->n_names - 1, t->n_names, none);
-    case TASK_VA:
-      if (v == AFFECT_METRICS_NO_VA || (v >= -1.0 && v <= 1.0))
-        return NULL;
-      return g_strdup_printf (
-          "valence and arousal %ss must be in [-1, 1], or -5 (%s)", what, none);
-    default:
-      g_assert_not_reached ();
-  }
-  return NULL;
-}
-
-/* Reads a header line and one line per frame of comma-separated numbers. */
-static Table *
-table_load (const gchar *path, Task task, Role role, GError **error)
-{
-  gchar *contents = NULL, **lines = NULL;
-  gsize len = 0, n_lines, cap = 0, pending_blank = 0;
-  Table *t = g_new0 (Table, 1);
-  const gchar *kind = role == ROLE_LABEL ? "annotation" : "prediction";
-
-  t->path = g_strdup (path);
-  if (!g_file_get_contents (path, &contents, &len, error))
-    goto fail;
-  if (memchr (contents, '\0', len)) {
-    g_set_error (error, EVAL_ERROR, EVAL_ERROR_INPUT,
-        "%s: binary data in a text %s file", path, kind);
-    goto fail;
-  }
-  /* a UTF-8 byte order mark is not part of the first column name */
-  lines = g_strsplit (len >= 3 && memcmp (contents, "\xef\xbb\xbf", 3) == 0
-                          ? contents + 3
-                          : contents,
-      "\n", -1);
-  n_lines = g_strv_length (lines);
-  for (gsize i = 0; i < n_lines; i++)
-    g_strstrip (lines[i]); /* also drops a '\r' */
-
-  /* Header */
-  if (n_lines == 0 || lines[0][0] == '\0') {
-    g_set_error (error, EVAL_ERROR, EVAL_ERROR_INPUT,
-        "%s:1: expected a header line (column names), the file is empty or "
-        "starts with an empty line",
-        path);
-    goto fail;
-  }
-  t->names = g_strsplit (lines[0], ",", -1);
-  t->n_names = (int)g_strv_length (t->names);
-  for (int j = 0; j < t->n_names; j++) {
-    double v;
-    g_strstrip (t->names[j]);
-    if (t->names[j][0] == '\0' || parse_number (t->names[j], &v)) {
-      g_set_error (error, EVAL_ERROR, EVAL_ERROR_INPUT,
-          "%s:1: expected a header line of column names, got '%s'", path,
-          lines[0]);
-      goto fail;
-    }
-  }
-  switch (task) {
-    case TASK_AU:
-      t->n_values = t->n_names;
-      break;
-    case TASK_EXPR:
-      t->n_values = 1;
-      if (t->n_names < 2) {
-        g_set_error (error, EVAL_ERROR, EVAL_ERROR_INPUT,
-            "%s:1: the header of an expression file names the classes "
-            "(e.g. Neutral,Anger,...,Other), got '%s'",
-            path, lines[0]);
-        goto fail;
-      }
-      break;
-    case TASK_VA:
-      t->n_values = 2;
-      if (t->n_names != 2) {
-        g_set_error (error, EVAL_ERROR, EVAL_ERROR_INPUT,
-            "%s:1: the header of a valence-arousal file has 2 columns "
-            "(valence,arousal), got '%s'",
-            path, lines[0]);
-        goto fail;
-      }
-      break;
-    default:
-      g_assert_not_reached ();
-  }
-
-  /* Data lines; empty lines are only allowed at the end. */
-  for (gsize i = 1; i < n_lines; i++) {
-    gchar **fields;
-    int n_fields;
-
-    if (lines[i][0] == '\0') {
-      if (pending_blank == 0)
-        pending_blank = i + 1;
-      continue;
-    }
-    if (pending_blank) {
-      g_set_error (error, EVAL_ERROR, EVAL_ERROR_INPUT,
-          "%s:%" G_GSIZE_FORMAT ": empty line (one line per frame expected)",
-          path, pending_blank);
-      goto fail;
-    }
-    fields = g_strsplit (lines[i], ",", -1);
-    n_fields = (int)g_strv_length (fields);
-    if (n_fields != t->n_values) {
-      g_set_error (error, EVAL_ERROR, EVAL_ERROR_INPUT,
-          "%s:%" G_GSIZE_FORMAT ": %d value%s, expected %d", path, i + 1,
-          n_fields, n_fields == 1 ? "" : "s", t->n_values);
-      g_strfreev (fields);
-      goto fail;
-    }
-    if (t->n_rows == cap) {
-      cap = MAX (cap * 2, 256);
-      t->values = g_renew (float, t->values, cap * t->n_values);
-    }
-    for (int j = 0; j < n_fields; j++) {
-      double v;
-      gchar *problem;
-      g_strstrip (fields[j]);
-      if (!parse_number (fields[j], &v)) {
-        g_set_error (error, EVAL_ERROR, EVAL_ERROR_INPUT,
-            "%s:%" G_GSIZE_FORMAT ": value %d ('%s') is not a number", path,
-            i + 1, j + 1, fields[j]);
-        g_strfreev (fields);
-        goto fail;
-      }
-      problem = check_value (task, role, t, v);
-      if (problem) {
-        g_set_error (error, EVAL_ERROR, EVAL_ERROR_INPUT,
-            "%s:%" G_GSIZE_FORMAT ": value %d is %s: %s", path, i + 1, j + 1,
-            fields[j], problem);
-        g_free (problem);
-        g_strfreev (fields);
-        goto fail;
-      }
-      t->values[t->n_rows * t->n_values + j] = (float)v;
-    }
-    g_strfreev (fields);
-    t->n_rows++;
-  }
-  g_strfreev (lines);
-  g_free (contents);
-  return t;
-
-fail:
-  g_strfreev (lines);
-  g_free (contents);
-  table_free (t);
-  return NULL;
-}
-
-/* Whether row @i of a prediction table holds a prediction. */
-static gboolean
-pred_row_valid (Task task, const Table *t, gsize i)
-{
-  const float *r = t->values + i * t->n_values;
-
-  switch (task) {
-    case TASK_AU:
-      for (int j = 0; j < t->n_values; j++)
-        if (r[j] >= 0.0f)
-          return TRUE;
-      return FALSE;
-    case TASK_EXPR:
-      return r[0] >= 0.0f;
-    case TASK_VA:
-      return r[0] != AFFECT_METRICS_NO_VA || r[1] != AFFECT_METRICS_NO_VA;
-    default:
-      g_assert_not_reached ();
-  }
-  return FALSE;
-}
-
-/* ---- mapping annotations to tracks ------------------------------------ */
-
-typedef struct {
-  gchar *folder; /* relative to PRED_DIR */
-  gchar *track;  /* "track-N" */
-  gsize line;
-} MapEntry;
-
-static void
-map_entry_free (gpointer p)
-{
-  MapEntry *e = p;
-  g_free (e->folder);
-  g_free (e->track);
-  g_free (e);
-}
-
-/* "track-N" with N a decimal number. */
-static gboolean
-is_track_name (const gchar *s, gsize len)
-{
-  if (len <= 6 || strncmp (s, "track-", 6) != 0)
-    return FALSE;
-  for (gsize i = 6; i < len; i++)
-    if (!g_ascii_isdigit (s[i]))
-      return FALSE;
-  return TRUE;
-}
-
-static gchar *
-strip_txt (const gchar *name)
-{
-  if (g_str_has_suffix (name, ".txt"))
-    return g_strndup (name, strlen (name) - 4);
-  return g_strdup (name);
-}
-
-static GHashTable *
-map_load (const gchar *path, GError **error)
-{
-  GHashTable *map
-      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, map_entry_free);
-  gchar *contents = NULL, **lines = NULL;
-  gsize len = 0;
-
-  if (!g_file_get_contents (path, &contents, &len, error))
-    goto fail;
-  lines = g_strsplit (contents, "\n", -1);
-  for (gsize i = 0; lines[i]; i++) {
-    gchar **tok, *name, *slash;
-    MapEntry *e, *prev;
-
-    g_strstrip (lines[i]);
-    if (lines[i][0] == '\0' || lines[i][0] == '#')
-      continue;
-    tok = g_strsplit_set (lines[i], " \t", -1);
-    {
-      /* drop the empty tokens of repeated blanks */
-      int k = 0;
-      for (int j = 0; tok[j]; j++) {
-        if (tok[j][0])
-          tok[k++] = tok[j];
-        else
-          g_free (tok[j]);
-      }
-      tok[k] = NULL;
-    }
-    slash = g_strv_length (tok) == 2 ? strrchr (tok[1], '/') : NULL;
-    if (!slash || slash == tok[1]
-        || !is_track_name (slash + 1, strlen (slash + 1))) {
-      g_set_error (error, EVAL_ERROR, EVAL_ERROR_INPUT,
-          "%s:%" G_GSIZE_FORMAT ": expected '<annotation name> <video "
-          "folder>/track-N', got '%s'",
-          path, i + 1, lines[i]);
-      g_strfreev (tok);
-      goto fail;
-    }
-    name = strip_txt (tok[0]);
-    prev = g_hash_table_lookup (map, name);
-    if (prev) {
-      g_set_error (error, EVAL_ERROR, EVAL_ERROR_INPUT,
-          "%s:%" G_GSIZE_FORMAT
-          ": '%s' is already mapped on line %" G_GSIZE_FORMAT,
-          path, i + 1, name, prev->line);
-      g_free (name);
-      g_strfreev (tok);
-      goto fail;
-    }
-    e = g_new0 (MapEntry, 1);
-    e->folder = g_strndup (tok[1], slash - tok[1]);
-    e->track = g_strdup (slash + 1);
-    e->line = i + 1;
-    g_hash_table_insert (map, name, e);
-    g_strfreev (tok);
-  }
-  g_strfreev (lines);
-  g_free (contents);
-  return map;
-
-fail:
-  g_strfreev (lines);
-  g_free (contents);
-  g_hash_table_unref (map);
-  return NULL;
 }
 
 typedef struct {
@@ -471,9 +119,9 @@ list_tracks (const gchar *dir, GError **error)
     gchar *name;
     gboolean task_file = FALSE;
 
-    if (!dot || !is_track_name (f, dot - f))
+    if (!dot || !affect_ann_is_track_name (f, dot - f))
       continue;
-    for (int k = 0; k < N_TASKS; k++) {
+    for (int k = 0; k < AFFECT_ANN_N_TASKS; k++) {
       gchar *suffix = g_strdup_printf (".%s.txt", task_suffix[k]);
       task_file |= strcmp (dot, suffix) == 0;
       g_free (suffix);
@@ -531,9 +179,9 @@ typedef struct {
 
 typedef struct {
   const gchar *pred_dir;
-  GHashTable *map;          /* annotation name -> MapEntry, or NULL */
+  GHashTable *map;          /* annotation name -> AffectAnnMapEntry, or NULL */
   GHashTable *track_choice; /* folder -> "track-N" or "" (cache) */
-  TaskEval task[N_TASKS];
+  TaskEval task[AFFECT_ANN_N_TASKS];
 } Eval;
 
 /* Number of frames with a prediction in the files of @track (the tasks
@@ -543,9 +191,9 @@ count_valid (
     Eval *ev, const gchar *dir, const gchar *track, gsize *out, GError **error)
 {
   *out = 0;
-  for (int k = 0; k < N_TASKS; k++) {
+  for (int k = 0; k < AFFECT_ANN_N_TASKS; k++) {
     gchar *file, *path;
-    Table *t;
+    AffectAnnTable *t;
 
     if (!ev->task[k].enabled)
       continue;
@@ -556,13 +204,13 @@ count_valid (
       g_free (path);
       continue;
     }
-    t = table_load (path, (Task)k, ROLE_PRED, error);
+    t = affect_ann_table_load (path, (AffectAnnTask)k, AFFECT_ANN_PRED, error);
     g_free (path);
     if (!t)
       return FALSE;
     for (gsize i = 0; i < t->n_rows; i++)
-      *out += pred_row_valid ((Task)k, t, i);
-    table_free (t);
+      *out += affect_ann_pred_row_valid ((AffectAnnTask)k, t, i);
+    affect_ann_table_free (t);
   }
   return TRUE;
 }
@@ -626,8 +274,8 @@ choose_track (Eval *ev, const gchar *folder, GError **error)
  * NULL (no prediction) or the file, which may not exist; *label the
  * "<folder>/track-N" used, or the folder when it has no track file. */
 static gboolean
-resolve_prediction (Eval *ev, const gchar *name, Task task, gchar **pred_path,
-    gchar **label, GError **error)
+resolve_prediction (Eval *ev, const gchar *name, AffectAnnTask task,
+    gchar **pred_path, gchar **label, GError **error)
 {
   gchar *folder = NULL, *file;
   const gchar *track = NULL;
@@ -635,11 +283,11 @@ resolve_prediction (Eval *ev, const gchar *name, Task task, gchar **pred_path,
   *pred_path = NULL;
   *label = NULL;
   if (ev->map) {
-    MapEntry *e = g_hash_table_lookup (ev->map, name);
+    AffectAnnMapEntry *e = g_hash_table_lookup (ev->map, name);
     if (e) {
       gchar *dir = g_build_filename (ev->pred_dir, e->folder, NULL);
       gboolean any = FALSE;
-      for (int k = 0; k < N_TASKS && !any; k++) {
+      for (int k = 0; k < AFFECT_ANN_N_TASKS && !any; k++) {
         gchar *f = g_strdup_printf ("%s.%s.txt", e->track, task_suffix[k]);
         gchar *p = g_build_filename (dir, f, NULL);
         any = g_file_test (p, G_FILE_TEST_IS_REGULAR);
@@ -647,7 +295,7 @@ resolve_prediction (Eval *ev, const gchar *name, Task task, gchar **pred_path,
         g_free (f);
       }
       if (!any) {
-        g_set_error (error, EVAL_ERROR, EVAL_ERROR_INPUT,
+        g_set_error (error, AFFECT_ANN_ERROR, AFFECT_ANN_ERROR_INPUT,
             "%s:%" G_GSIZE_FORMAT ": no file %s/%s.{AU,EXPR,VA}.txt", opt_map,
             e->line, dir, e->track);
         g_free (dir);
@@ -733,27 +381,27 @@ match_names (gchar **ann, int n_ann, gchar **pred)
 
 /* Scores one annotation file against its prediction. */
 static gboolean
-eval_video (Eval *ev, Task task, const gchar *ann_dir, const gchar *file,
-    GError **error)
+eval_video (Eval *ev, AffectAnnTask task, const gchar *ann_dir,
+    const gchar *file, GError **error)
 {
   TaskEval *te = &ev->task[task];
-  gchar *name = strip_txt (file);
+  gchar *name = affect_ann_strip_txt (file);
   gchar *ann_path = g_build_filename (ann_dir, file, NULL);
   gchar *pred_path = NULL, *label = NULL;
-  Table *ann = NULL, *pred = NULL;
+  AffectAnnTable *ann = NULL, *pred = NULL;
   int *cols = NULL, *cls = NULL;
   VideoResult *vr = NULL;
   gboolean ok = FALSE;
 
-  ann = table_load (ann_path, task, ROLE_LABEL, error);
+  ann = affect_ann_table_load (ann_path, task, AFFECT_ANN_LABEL, error);
   if (!ann)
     goto done;
   if (!te->names) {
     te->names = g_strdupv (ann->names);
     te->names_from = g_strdup (ann_path);
     te->n = ann->n_names;
-    if (task != TASK_VA && te->n > (int)G_N_ELEMENTS (te->per)) {
-      g_set_error (error, EVAL_ERROR, EVAL_ERROR_INPUT,
+    if (task != AFFECT_ANN_VA && te->n > (int)G_N_ELEMENTS (te->per)) {
+      g_set_error (error, AFFECT_ANN_ERROR, AFFECT_ANN_ERROR_INPUT,
           "%s:1: %d columns, at most %d are supported", ann_path, te->n,
           (int)G_N_ELEMENTS (te->per));
       goto done;
@@ -763,7 +411,7 @@ eval_video (Eval *ev, Task task, const gchar *ann_dir, const gchar *file,
     te->fn = g_new0 (guint64, te->n);
   } else if (!names_equal (te->names, ann->names)) {
     gchar *a = g_strjoinv (",", ann->names), *b = g_strjoinv (",", te->names);
-    g_set_error (error, EVAL_ERROR, EVAL_ERROR_INPUT,
+    g_set_error (error, AFFECT_ANN_ERROR, AFFECT_ANN_ERROR_INPUT,
         "%s:1: header '%s' differs from '%s' in %s; all annotation files of "
         "a task must have the same columns",
         ann_path, a, b, te->names_from);
@@ -775,7 +423,7 @@ eval_video (Eval *ev, Task task, const gchar *ann_dir, const gchar *file,
   if (!resolve_prediction (ev, name, task, &pred_path, &label, error))
     goto done;
   if (pred_path && g_file_test (pred_path, G_FILE_TEST_EXISTS)) {
-    pred = table_load (pred_path, task, ROLE_PRED, error);
+    pred = affect_ann_table_load (pred_path, task, AFFECT_ANN_PRED, error);
     if (!pred)
       goto done;
   }
@@ -812,13 +460,13 @@ eval_video (Eval *ev, Task task, const gchar *ann_dir, const gchar *file,
       warn ("%s: %" G_GSIZE_FORMAT " frames predicted, %" G_GSIZE_FORMAT
             " annotated; the extra predictions are ignored",
           pred_path, pred->n_rows, ann->n_rows);
-    if (task == TASK_AU) {
+    if (task == AFFECT_ANN_AU) {
       cols = match_names (ann->names, ann->n_names, pred->names);
       for (int j = 0; j < ann->n_names; j++)
         if (cols[j] < 0)
           warn ("%s: no column %s; it is filled with 0", pred_path,
               ann->names[j]);
-    } else if (task == TASK_EXPR) {
+    } else if (task == AFFECT_ANN_EXPR) {
       /* prediction class -> annotation class */
       int *back = match_names (pred->names, pred->n_names, ann->names);
       cls = back;
@@ -842,7 +490,7 @@ eval_video (Eval *ev, Task task, const gchar *ann_dir, const gchar *file,
     gboolean labelled = FALSE, filled = FALSE;
 
     switch (task) {
-      case TASK_AU:
+      case AFFECT_ANN_AU:
         for (int j = 0; j < ann->n_values; j++) {
           float v = p && cols[j] >= 0 ? p[cols[j]] : -1.0f;
           gboolean active;
@@ -862,7 +510,7 @@ eval_video (Eval *ev, Task task, const gchar *ann_dir, const gchar *file,
             te->fp[j]++;
         }
         break;
-      case TASK_EXPR: {
+      case AFFECT_ANN_EXPR: {
         int lc = (int)l[0], pc;
         if (lc < 0)
           break;
@@ -882,7 +530,7 @@ eval_video (Eval *ev, Task task, const gchar *ann_dir, const gchar *file,
         }
         break;
       }
-      case TASK_VA: {
+      case AFFECT_ANN_VA: {
         float pv[2];
         if (l[0] == AFFECT_METRICS_NO_VA && l[1] == AFFECT_METRICS_NO_VA)
           break;
@@ -919,8 +567,8 @@ eval_video (Eval *ev, Task task, const gchar *ann_dir, const gchar *file,
 done:
   g_free (cols);
   g_free (cls);
-  table_free (ann);
-  table_free (pred);
+  affect_ann_table_free (ann);
+  affect_ann_table_free (pred);
   g_free (pred_path);
   g_free (label);
   g_free (ann_path);
@@ -935,7 +583,7 @@ str_ptr_cmp (gconstpointer a, gconstpointer b)
 }
 
 static gboolean
-eval_task (Eval *ev, Task task, const gchar *ann_dir, GError **error)
+eval_task (Eval *ev, AffectAnnTask task, const gchar *ann_dir, GError **error)
 {
   TaskEval *te = &ev->task[task];
   GDir *d = g_dir_open (ann_dir, 0, error);
@@ -957,7 +605,7 @@ eval_task (Eval *ev, Task task, const gchar *ann_dir, GError **error)
   }
   g_dir_close (d);
   if (files->len == 0) {
-    g_set_error (error, EVAL_ERROR, EVAL_ERROR_INPUT,
+    g_set_error (error, AFFECT_ANN_ERROR, AFFECT_ANN_ERROR_INPUT,
         "%s: no annotation files (<video>.txt) for %s", ann_dir,
         task_suffix[task]);
     g_ptr_array_unref (files);
@@ -974,7 +622,7 @@ eval_task (Eval *ev, Task task, const gchar *ann_dir, GError **error)
   if (te->labelled == 0)
     warn ("%s: no labelled frame; the %s scores are 0", ann_dir,
         task_suffix[task]);
-  if (task == TASK_VA) {
+  if (task == AFFECT_ANN_VA) {
     double mean;
     affect_metrics_va_ccc ((const float *)te->va_label->data,
         (const float *)te->va_pred->data, te->va_label->len / 2, &te->ccc_v,
@@ -1000,7 +648,7 @@ print_table (Eval *ev)
 
   g_print ("%-5s %7s %10s %10s %8s  %s\n", "Task", "Videos", "Frames",
       "Labelled", "Filled", "Score");
-  for (int k = 0; k < N_TASKS; k++) {
+  for (int k = 0; k < AFFECT_ANN_N_TASKS; k++) {
     TaskEval *te = &ev->task[k];
     if (!te->enabled) {
       all = FALSE;
@@ -1010,9 +658,9 @@ print_table (Eval *ev)
              " %8" G_GSIZE_FORMAT "  %.4f  ",
         task_suffix[k], te->videos->len, te->frames, te->labelled, te->filled,
         te->score);
-    if (k == TASK_AU)
+    if (k == AFFECT_ANN_AU)
       g_print ("mean F1 over %d AUs\n", te->n);
-    else if (k == TASK_EXPR)
+    else if (k == AFFECT_ANN_EXPR)
       g_print ("mean F1 over %d classes\n", te->n);
     else
       g_print ("mean CCC (valence %.4f, arousal %.4f)\n", te->ccc_v, te->ccc_a);
@@ -1020,16 +668,17 @@ print_table (Eval *ev)
   if (all)
     g_print ("%-5s %7s %10s %10s %8s  %.4f  AU F1 + EXPR F1 + mean CCC\n",
         "Total", "", "", "", "",
-        affect_metrics_total (ev->task[TASK_AU].score,
-            ev->task[TASK_EXPR].score, ev->task[TASK_VA].score));
-  for (int k = 0; k < TASK_VA; k++) {
+        affect_metrics_total (ev->task[AFFECT_ANN_AU].score,
+            ev->task[AFFECT_ANN_EXPR].score, ev->task[AFFECT_ANN_VA].score));
+  for (int k = 0; k < AFFECT_ANN_VA; k++) {
     TaskEval *te = &ev->task[k];
     if (!te->enabled)
       continue;
     g_print ("\n%s F1:", task_suffix[k]);
     for (int j = 0; j < te->n; j++)
-      g_print ("%s%s %.4f", j % (k == TASK_AU ? 6 : 4) == 0 ? "\n " : "  ",
-          te->names[j], te->per[j]);
+      g_print ("%s%s %.4f",
+          j % (k == AFFECT_ANN_AU ? 6 : 4) == 0 ? "\n " : "  ", te->names[j],
+          te->per[j]);
     g_print ("\n");
   }
 }
@@ -1045,7 +694,7 @@ write_json (Eval *ev, const gchar *path, GError **error)
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "pred_dir");
   json_builder_add_string_value (b, ev->pred_dir);
-  for (int k = 0; k < N_TASKS; k++) {
+  for (int k = 0; k < AFFECT_ANN_N_TASKS; k++) {
     TaskEval *te = &ev->task[k];
     if (!te->enabled) {
       all = FALSE;
@@ -1059,7 +708,7 @@ write_json (Eval *ev, const gchar *path, GError **error)
     json_builder_add_int_value (b, te->labelled);
     json_builder_set_member_name (b, "filled");
     json_builder_add_int_value (b, te->filled);
-    if (k == TASK_VA) {
+    if (k == AFFECT_ANN_VA) {
       json_builder_set_member_name (b, "ccc_valence");
       json_builder_add_double_value (b, te->ccc_v);
       json_builder_set_member_name (b, "ccc_arousal");
@@ -1105,8 +754,8 @@ write_json (Eval *ev, const gchar *path, GError **error)
   if (all) {
     json_builder_set_member_name (b, "total");
     json_builder_add_double_value (
-        b, affect_metrics_total (ev->task[TASK_AU].score,
-               ev->task[TASK_EXPR].score, ev->task[TASK_VA].score));
+        b, affect_metrics_total (ev->task[AFFECT_ANN_AU].score,
+               ev->task[AFFECT_ANN_EXPR].score, ev->task[AFFECT_ANN_VA].score));
   }
   json_builder_end_object (b);
 
@@ -1130,7 +779,7 @@ write_json (Eval *ev, const gchar *path, GError **error)
 static void
 eval_clear (Eval *ev)
 {
-  for (int k = 0; k < N_TASKS; k++) {
+  for (int k = 0; k < AFFECT_ANN_N_TASKS; k++) {
     TaskEval *te = &ev->task[k];
     g_strfreev (te->names);
     g_free (te->names_from);
@@ -1159,26 +808,27 @@ run (GError **error)
   memset (&ev, 0, sizeof (ev));
   ev.pred_dir = opt_pred;
   if (!g_file_test (opt_pred, G_FILE_TEST_IS_DIR)) {
-    g_set_error (
-        error, EVAL_ERROR, EVAL_ERROR_INPUT, "%s: not a folder", opt_pred);
+    g_set_error (error, AFFECT_ANN_ERROR, AFFECT_ANN_ERROR_INPUT,
+        "%s: not a folder", opt_pred);
     return FALSE;
   }
   ev.track_choice
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   if (opt_map) {
-    ev.map = map_load (opt_map, error);
+    ev.map = affect_ann_map_load (opt_map, error);
     if (!ev.map)
       goto done;
   }
-  for (int k = 0; k < N_TASKS; k++) {
+  for (int k = 0; k < AFFECT_ANN_N_TASKS; k++) {
     TaskEval *te = &ev.task[k];
     te->enabled = opt_ann[k] != NULL;
     te->videos = g_ptr_array_new_with_free_func (video_result_free);
     te->va_label = g_array_new (FALSE, FALSE, sizeof (float));
     te->va_pred = g_array_new (FALSE, FALSE, sizeof (float));
   }
-  for (int k = 0; k < N_TASKS; k++)
-    if (ev.task[k].enabled && !eval_task (&ev, (Task)k, opt_ann[k], error))
+  for (int k = 0; k < AFFECT_ANN_N_TASKS; k++)
+    if (ev.task[k].enabled
+        && !eval_task (&ev, (AffectAnnTask)k, opt_ann[k], error))
       goto done;
 
   if (!opt_json || strcmp (opt_json, "-") != 0)
@@ -1218,7 +868,8 @@ main (int argc, char **argv)
     goto out;
   }
   if (argc != 1 || !opt_pred
-      || !(opt_ann[TASK_AU] || opt_ann[TASK_EXPR] || opt_ann[TASK_VA])) {
+      || !(opt_ann[AFFECT_ANN_AU] || opt_ann[AFFECT_ANN_EXPR]
+           || opt_ann[AFFECT_ANN_VA])) {
     gchar *help = g_option_context_get_help (ctx, TRUE, NULL);
     g_printerr ("affect-evaluate: %s\n\n%s",
         argc != 1 ? "unexpected argument"
@@ -1238,7 +889,7 @@ main (int argc, char **argv)
 out:
   g_option_context_free (ctx);
   g_free (opt_pred);
-  for (int k = 0; k < N_TASKS; k++)
+  for (int k = 0; k < AFFECT_ANN_N_TASKS; k++)
     g_free (opt_ann[k]);
   g_free (opt_map);
   g_free (opt_json);

@@ -10,11 +10,13 @@
  * U8, BOOL, I32 or I64). A branch tensor may be left out when no clip has
  * that branch present. Writes a safetensors file with au [N, 12],
  * expr [N, K] and va [N, 2] (F32) for the heads the model has, and the
- * model's labels in its metadata.
+ * model's labels in its metadata. NaN or infinite inputs that the network
+ * would read are an error naming the clip and the tensor.
  */
 
 #include <glib.h>
 #include <locale.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -105,6 +107,65 @@ read_present (AffectStFile *in, int n, GError **error)
     out[i] = v != 0.0;
   }
   return out;
+}
+
+/* Fails, naming the first clip and tensor, when an input that the network
+ * would read is NaN or infinite (affect_fusion_run () would turn it into
+ * finite-looking predictions). */
+static gboolean
+check_finite (const AffectFusion *fusion, const gchar *input_path, int n, int t,
+    const float *img, float *const *x, const guint8 *present, GError **error)
+{
+  const AffectFusionInfo *info = affect_fusion_get_info (fusion);
+  guint8 *img_ok, *br_ok;
+  gboolean ok;
+
+  img_ok = g_new (guint8, MAX (n, 1));
+  br_ok = g_new (guint8, (gsize)MAX (n, 1) * AFFECT_FUSION_N_BRANCHES);
+  ok = affect_fusion_inputs_finite (
+      fusion, n, t, img, x[0], x[1], x[2], present, img_ok, br_ok);
+  if (!ok) {
+    guint bad = 0;
+    int first_clip = -1, first_m = -1; /* -1: img */
+
+    for (int i = 0; i < n; i++) {
+      if (!img_ok[i] && bad++ == 0)
+        first_clip = i;
+      for (int m = 0; m < AFFECT_FUSION_N_BRANCHES; m++)
+        if (!br_ok[i * AFFECT_FUSION_N_BRANCHES + m] && bad++ == 0) {
+          first_clip = i;
+          first_m = m;
+        }
+    }
+    g_assert (first_clip >= 0);
+    {
+      const int d = first_m < 0 ? info->d_img : info->d_branch[first_m];
+      const gsize len = first_m < 0 ? (gsize)d : (gsize)t * d;
+      const float *p
+          = (first_m < 0 ? img : x[first_m]) + (gsize)first_clip * len;
+      gsize j = 0;
+      while (j < len && isfinite (p[j]))
+        j++;
+      g_assert (j < len);
+      if (first_m < 0)
+        g_set_error (error, AFFECT_FUSION_ERROR, AFFECT_FUSION_ERROR_INPUT,
+            "%s: clip %d: tensor 'img' holds %g at feature %" G_GSIZE_FORMAT
+            " (NaN and infinite features are not accepted; found in %u "
+            "(clip, tensor) pairs)",
+            input_path, first_clip, p[j], j, bad);
+      else
+        g_set_error (error, AFFECT_FUSION_ERROR, AFFECT_FUSION_ERROR_INPUT,
+            "%s: clip %d: branch '%s' holds %g at frame %" G_GSIZE_FORMAT
+            ", feature %" G_GSIZE_FORMAT
+            " (NaN and infinite features are not accepted; found in %u "
+            "(clip, tensor) pairs)",
+            input_path, first_clip, affect_fusion_branch_name (first_m), p[j],
+            j / d, j % d, bad);
+    }
+  }
+  g_free (img_ok);
+  g_free (br_ok);
+  return ok;
 }
 
 static gboolean
@@ -200,6 +261,9 @@ run (const gchar *model_path, const gchar *input_path, GError **error)
         input_path, t, info->clip_len);
     goto done;
   }
+
+  if (!check_finite (fusion, input_path, n, t, img, x, present, error))
+    goto done;
 
   for (int k = 0; k < AFFECT_FUSION_N_TASKS; k++)
     if (info->has_task[k])

@@ -354,7 +354,9 @@ typedef struct {
   const gchar *meta_key;
   const gchar *meta_value; /* NULL: drop the key */
   int code;
-  const gchar *expect[2]; /* substrings of the message */
+  const gchar *expect[3]; /* substrings of the message */
+  const gchar *meta_key2; /* a second metadata change (not dropped) */
+  const gchar *meta_value2;
 } Variant;
 
 static const Variant variants[] = {
@@ -406,6 +408,37 @@ static const Variant variants[] = {
       AFFECT_FUSION_ERROR_METADATA, { "'au_labels'", "12" } },
   { NULL, NULL, NULL, NULL, "au_labels", NULL, AFFECT_FUSION_ERROR_METADATA,
       { "'au_labels'", NULL } },
+  /* Sizes above their limits (issue 14: clip_len 1048576 was accepted and
+   * a short clip did not finish in 120 s): the key, the value, the limit. */
+  { NULL, NULL, NULL, NULL, "clip_len", "1048576", AFFECT_FUSION_ERROR_METADATA,
+      { "'clip_len' is 1048576", "limit of 1024", "MAX_CLIP_LEN" } },
+  { NULL, NULL, NULL, NULL, "clip_len", "1025", AFFECT_FUSION_ERROR_METADATA,
+      { "'clip_len' is 1025", "limit of 1024", NULL } },
+  { NULL, NULL, NULL, NULL, "hidden", "4097", AFFECT_FUSION_ERROR_METADATA,
+      { "'hidden' is 4097", "limit of 4096", "MAX_HIDDEN" } },
+  { NULL, NULL, NULL, NULL, "heads", "257", AFFECT_FUSION_ERROR_METADATA,
+      { "'heads' is 257", "limit of 256", "MAX_HEADS" } },
+  { NULL, NULL, NULL, NULL, "mlp_hidden", "16385", AFFECT_FUSION_ERROR_METADATA,
+      { "'mlp_hidden' is 16385", "limit of 16384", "MAX_MLP_HIDDEN" } },
+  { NULL, NULL, NULL, NULL, "d_img", "16385", AFFECT_FUSION_ERROR_METADATA,
+      { "'d_img' is 16385", "limit of 16384", "MAX_FEATURE_DIM" } },
+  { NULL, NULL, NULL, NULL, "d_exp", "1000000", AFFECT_FUSION_ERROR_METADATA,
+      { "'d_exp' is 1000000", "limit of 16384", NULL } },
+  { NULL, NULL, NULL, NULL, "d_spe", "99999999999999999999",
+      AFFECT_FUSION_ERROR_METADATA,
+      { "'d_spe' is '99999999999999999999'", "integer in 1..16384", NULL } },
+  { NULL, NULL, NULL, NULL, "d_wrd", "2147483648", AFFECT_FUSION_ERROR_METADATA,
+      { "'d_wrd' is 2147483648", "limit of 16384", NULL } },
+  /* Within the per-key limits, but one track's window would hold
+   * 1024 x (10 + 7 + 5 + 4096) = 4216832 values, above 2^22. */
+  { NULL, NULL, NULL, NULL, "d_wrd", "4096", AFFECT_FUSION_ERROR_METADATA,
+      { "'clip_len' (1024)", "4216832", "MAX_WINDOW" }, "clip_len", "1024" },
+  { NULL, NULL, NULL, NULL, "clip_len", "-3", AFFECT_FUSION_ERROR_METADATA,
+      { "'clip_len' is '-3'", "integer in 1..1024", NULL } },
+  { NULL, NULL, NULL, NULL, "clip_len", " 6", AFFECT_FUSION_ERROR_METADATA,
+      { "'clip_len' is ' 6'", NULL } },
+  { NULL, NULL, NULL, NULL, "clip_len", "6x", AFFECT_FUSION_ERROR_METADATA,
+      { "'clip_len' is '6x'", NULL } },
 };
 
 /* The "all" model with one change, as an in-memory file. */
@@ -454,6 +487,10 @@ make_variant (const Variant *v)
   }
   keys = affect_st_get_metadata_keys (src);
   for (guint i = 0; keys[i]; i++) {
+    if (v->meta_key2 && strcmp (keys[i], v->meta_key2) == 0) {
+      affect_st_writer_add_metadata (w, keys[i], v->meta_value2);
+      continue;
+    }
     if (v->meta_key && strcmp (keys[i], v->meta_key) == 0) {
       key_seen = TRUE;
       if (v->meta_value)
@@ -490,7 +527,7 @@ START_TEST (test_bad_models)
       "variant %d: error %d (%s)", _i, err->code, err->message);
   ck_assert_msg (strstr (err->message, "variant.safetensors") != NULL,
       "variant %d: the message does not name the file: %s", _i, err->message);
-  for (int j = 0; j < 2; j++)
+  for (int j = 0; j < 3; j++)
     if (v->expect[j])
       ck_assert_msg (strstr (err->message, v->expect[j]) != NULL,
           "variant %d: '%s' not in: %s", _i, v->expect[j], err->message);
@@ -510,6 +547,36 @@ START_TEST (test_unchanged_variant_loads)
   ck_assert_msg (fusion != NULL, "%s", err ? err->message : "");
   affect_fusion_free (fusion);
   affect_st_close (f);
+  /* The limits are inclusive: a 1024-frame clip loads (clip_len is not
+   * tied to a tensor shape), and so does a window of exactly 2^22 values
+   * (1024 x (10 + 7 + 5 + 4074)). */
+  {
+    static const Variant at_limit[] = {
+      { .meta_key = "clip_len", .meta_value = "1024" },
+      { .meta_key = "clip_len",
+          .meta_value = "1024",
+          .meta_key2 = "d_wrd",
+          .meta_value2 = "4074" },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (at_limit); i++) {
+      f = make_variant (&at_limit[i]);
+      fusion = affect_fusion_load_file (f, &err);
+      if (i == 0) {
+        ck_assert_msg (fusion != NULL, "%s", err ? err->message : "");
+        ck_assert_int_eq (affect_fusion_get_info (fusion)->clip_len,
+            AFFECT_FUSION_MAX_CLIP_LEN);
+      } else {
+        /* The sizes pass; the GRU weights of the file are [48, 9]. */
+        ck_assert (fusion == NULL);
+        ck_assert_int_eq (err->code, AFFECT_FUSION_ERROR_TENSOR);
+        ck_assert_msg (
+            strstr (err->message, "gru_wrd.weight_ih_l0"), "%s", err->message);
+        g_clear_error (&err);
+      }
+      affect_fusion_free (fusion);
+      affect_st_close (f);
+    }
+  }
   ck_assert (
       affect_fusion_load ("/nonexistent/model.safetensors", &err) == NULL);
   ck_assert (strstr (err->message, "/nonexistent/model.safetensors") != NULL);
@@ -602,6 +669,178 @@ START_TEST (test_tool)
   g_free (out);
   g_free (model);
   g_free (inputs);
+}
+
+END_TEST
+
+/* ---- non-finite inputs (issue 14) ------------------------------------- */
+
+START_TEST (test_inputs_finite)
+{
+  gchar *path = golden_file ("model", "all");
+  AffectFusion *fusion = affect_fusion_load (path, NULL);
+  const AffectFusionInfo *info = affect_fusion_get_info (fusion);
+  Inputs in;
+  guint8 img_ok[7], br_ok[7 * 3];
+  const int d_spe = info->d_branch[AFFECT_FUSION_BRANCH_SPE];
+
+  inputs_load (&in, "all");
+  ck_assert_int_eq (in.n, 7);
+  /* Clip 0 has every branch, clip 2 has no spe (make-golden.py). */
+  ck_assert (in.present[0 * 3 + 1] && !in.present[2 * 3 + 1]);
+
+  memset (img_ok, 9, sizeof img_ok);
+  memset (br_ok, 9, sizeof br_ok);
+  ck_assert (affect_fusion_inputs_finite (fusion, in.n, in.t, in.img, in.x[0],
+      in.x[1], in.x[2], in.present, img_ok, br_ok));
+  for (int i = 0; i < 7; i++)
+    ck_assert_int_eq (img_ok[i], 1);
+  for (int i = 0; i < 21; i++)
+    ck_assert_int_eq (br_ok[i], 1);
+
+  /* A NaN where run () does not read (spe of clip 2, absent) is fine. */
+  in.x[1][(2 * in.t + 3) * d_spe + 1] = NAN;
+  ck_assert (affect_fusion_inputs_finite (fusion, in.n, in.t, in.img, in.x[0],
+      in.x[1], in.x[2], in.present, img_ok, br_ok));
+  ck_assert_int_eq (br_ok[2 * 3 + 1], 1);
+  /* ... unless the caller says every given branch counts. */
+  ck_assert (!affect_fusion_inputs_finite (fusion, in.n, in.t, in.img, in.x[0],
+      in.x[1], in.x[2], NULL, img_ok, br_ok));
+  ck_assert_int_eq (br_ok[2 * 3 + 1], 0);
+  ck_assert_int_eq (br_ok[2 * 3 + 0], 1);
+  in.x[1][(2 * in.t + 3) * d_spe + 1] = 0.5f;
+
+  /* NaN in spe of clip 0 (present), -Inf in the last frame of wrd of
+   * clip 6, +Inf in img of clip 4: exactly those flags drop. */
+  in.x[1][(0 * in.t + 2) * d_spe + 3] = NAN;
+  in.x[2][(6 * in.t + in.t - 1) * info->d_branch[2] + info->d_branch[2] - 1]
+      = -INFINITY;
+  in.img[4 * info->d_img] = INFINITY;
+  ck_assert (!affect_fusion_inputs_finite (fusion, in.n, in.t, in.img, in.x[0],
+      in.x[1], in.x[2], in.present, img_ok, br_ok));
+  for (int i = 0; i < 7; i++) {
+    ck_assert_int_eq (img_ok[i], i != 4);
+    for (int m = 0; m < 3; m++)
+      ck_assert_int_eq (
+          br_ok[i * 3 + m], !((i == 0 && m == 1) || (i == 6 && m == 2)));
+  }
+  /* NULL outputs and a NULL branch array are accepted. */
+  ck_assert (!affect_fusion_inputs_finite (fusion, in.n, in.t, in.img, in.x[0],
+      in.x[1], in.x[2], in.present, NULL, NULL));
+  ck_assert (!affect_fusion_inputs_finite (fusion, in.n, in.t, NULL, in.x[0],
+      NULL, in.x[2], in.present, img_ok, br_ok));
+  ck_assert_int_eq (img_ok[4], 1);
+  ck_assert_int_eq (br_ok[0 * 3 + 1], 1);
+  ck_assert_int_eq (br_ok[6 * 3 + 2], 0);
+  /* One clip of one frame, as a stream checks a frame. */
+  ck_assert (affect_fusion_inputs_finite (fusion, 1, 1, in.img, in.x[0],
+      in.x[1], in.x[2], in.present, img_ok, br_ok));
+  ck_assert (!affect_fusion_inputs_finite (fusion, 1, 1, in.img, in.x[0],
+      in.x[1] + 2 * d_spe, in.x[2], in.present, img_ok, br_ok));
+  ck_assert_int_eq (br_ok[1], 0);
+  /* n = 0: nothing to check. */
+  ck_assert (affect_fusion_inputs_finite (
+      fusion, 0, 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
+
+  inputs_clear (&in);
+  affect_fusion_free (fusion);
+  g_free (path);
+}
+
+END_TEST
+
+/* The golden inputs of "all" with element @index of tensor @name set to
+ * @value, written to @dir/@file. */
+static gchar *
+write_inputs_with (const gchar *dir, const gchar *file, const gchar *name,
+    gsize index, float value)
+{
+  gchar *src_path = golden_file ("inputs", "all");
+  gchar *out = g_build_filename (dir, file, NULL);
+  AffectStFile *src = affect_st_open (src_path, NULL);
+  AffectStWriter *w = affect_st_writer_new ();
+  const gchar **keys;
+
+  ck_assert (src != NULL);
+  for (guint i = 0; i < affect_st_get_n_tensors (src); i++) {
+    const AffectStTensor *t = affect_st_get_tensor_by_index (src, i);
+    guint8 *copy = g_memdup2 (t->data, t->n_bytes);
+    if (strcmp (t->name, name) == 0) {
+      ck_assert_int_eq (t->dtype, AFFECT_DTYPE_F32);
+      ck_assert_uint_lt (index, t->n_elements);
+      memcpy (copy + index * 4, &value, 4);
+    }
+    ck_assert (affect_st_writer_add (
+        w, t->name, t->dtype, t->n_dims, t->shape, copy, t->n_bytes, NULL));
+    g_free (copy);
+  }
+  keys = affect_st_get_metadata_keys (src);
+  for (guint i = 0; keys[i]; i++)
+    affect_st_writer_add_metadata (
+        w, keys[i], affect_st_get_metadata (src, keys[i]));
+  g_free (keys);
+  ck_assert (affect_st_writer_write (w, out, NULL));
+  affect_st_writer_free (w);
+  affect_st_close (src);
+  g_free (src_path);
+  return out;
+}
+
+START_TEST (test_tool_nonfinite)
+{
+  /* affect-fuse fails on NaN / Inf inputs it would read, naming the clip,
+   * the tensor, the frame and the feature; a NaN in an absent branch is
+   * not read and does not matter. "all": T = 6, d_img 10, d_spe 5, d_wrd 9;
+   * clip 0 has every branch, clip 2 has no spe. */
+  static const struct {
+    const gchar *tensor;
+    gsize index;
+    float value;
+    int rc;
+    const gchar *expect[4];
+  } cases[] = {
+    { "spe", (0 * 6 + 2) * 5 + 3, NAN, 1,
+        { "clip 0: branch 'spe'", "nan", "frame 2, feature 3",
+            "in.safetensors" } },
+    { "img", 4 * 10 + 7, INFINITY, 1,
+        { "clip 4: tensor 'img'", "inf", "feature 7", NULL } },
+    { "wrd", (6 * 6 + 5) * 9 + 8, -INFINITY, 1,
+        { "clip 6: branch 'wrd'", "-inf", "frame 5, feature 8", NULL } },
+    { "spe", (2 * 6 + 3) * 5 + 1, NAN, 0, { NULL } },
+  };
+  gchar *dir, *model, *out;
+
+  if (!affect_fuse_path) {
+    g_print ("affect-fuse path not given: skipping the command test\n");
+    return;
+  }
+  dir = g_dir_make_tmp ("affect-fuse-nan-XXXXXX", NULL);
+  ck_assert (dir != NULL);
+  model = golden_file ("model", "all");
+  out = g_build_filename (dir, "out.safetensors", NULL);
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++) {
+    gchar *in = write_inputs_with (
+        dir, "in.safetensors", cases[c].tensor, cases[c].index, cases[c].value);
+    const gchar *args[] = { model, in, "-o", out, NULL };
+    gchar *err_text = NULL;
+    int rc = affect_test_run_tool (affect_fuse_path, args, NULL, &err_text);
+
+    ck_assert_msg (rc == cases[c].rc, "case %u: rc %d: %s", c, rc, err_text);
+    for (int j = 0; j < 4; j++)
+      if (cases[c].expect[j])
+        ck_assert_msg (strstr (err_text, cases[c].expect[j]) != NULL,
+            "case %u: '%s' not in: %s", c, cases[c].expect[j], err_text);
+    /* No output file on failure. */
+    ck_assert (g_file_test (out, G_FILE_TEST_EXISTS) == (cases[c].rc == 0));
+    g_unlink (out);
+    g_unlink (in);
+    g_free (in);
+    g_free (err_text);
+  }
+  g_rmdir (dir);
+  g_free (dir);
+  g_free (model);
+  g_free (out);
 }
 
 END_TEST
@@ -735,10 +974,12 @@ fusion_suite (void)
   tcase_add_test (tc, test_run_errors);
   tcase_add_loop_test (tc, test_bad_models, 0, G_N_ELEMENTS (variants));
   tcase_add_test (tc, test_unchanged_variant_loads);
+  tcase_add_test (tc, test_inputs_finite);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("tool");
   tcase_add_loop_test (tc, test_tool, 0, G_N_ELEMENTS (configs));
+  tcase_add_test (tc, test_tool_nonfinite);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("metrics");

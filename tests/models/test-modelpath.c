@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "affect-modelpath.h"
 
@@ -211,6 +212,70 @@ START_TEST (test_explicit_errors)
 
 END_TEST;
 
+/* An explicit path that exists but is not a model file or a folder: the
+ * error says what it is (affectfuse model=/dev/null said "not found"). */
+START_TEST (test_explicit_not_regular)
+{
+  gchar *fifo = tmp_path ("pipe", NULL, NULL);
+  gchar *dir = tmp_path ("models", NULL, NULL);
+  gchar *inner = tmp_path ("models", "m.safetensors", NULL);
+  gchar *missing = tmp_path ("nothing-here", NULL, NULL);
+  GError *error = NULL;
+
+  if (g_file_test ("/dev/null", G_FILE_TEST_EXISTS)) {
+    ck_assert_ptr_null (affect_model_find ("m", "/dev/null", &error));
+    ck_assert (g_error_matches (
+        error, AFFECT_MODEL_ERROR, AFFECT_MODEL_ERROR_INVALID));
+    ck_assert_msg (strstr (error->message, "'/dev/null'")
+                       && strstr (error->message, "character device")
+                       && !strstr (error->message, "not found"),
+        "%s", error->message);
+    g_clear_error (&error);
+  }
+
+  ck_assert_int_eq (mkfifo (fifo, 0600), 0);
+  ck_assert_ptr_null (affect_model_find ("m", fifo, &error));
+  ck_assert (
+      g_error_matches (error, AFFECT_MODEL_ERROR, AFFECT_MODEL_ERROR_INVALID));
+  ck_assert_msg (
+      strstr (error->message, fifo) && strstr (error->message, "named pipe"),
+      "%s", error->message);
+  g_clear_error (&error);
+
+  ck_assert_ptr_null (affect_model_find ("m", missing, &error));
+  ck_assert_msg (strstr (error->message, missing)
+                     && strstr (error->message, "does not exist"),
+      "%s", error->message);
+  g_clear_error (&error);
+
+  /* A folder whose <name>.safetensors is itself a folder. */
+  ck_assert_int_eq (g_mkdir_with_parents (inner, 0755), 0);
+  ck_assert_ptr_null (affect_model_find ("m", dir, &error));
+  ck_assert (
+      g_error_matches (error, AFFECT_MODEL_ERROR, AFFECT_MODEL_ERROR_INVALID));
+  ck_assert_msg (strstr (error->message, inner)
+                     && strstr (error->message, "is a folder, not a file"),
+      "%s", error->message);
+  g_clear_error (&error);
+
+  /* The default lookup mentions it too. */
+  g_setenv ("AFFECT_MODEL_DIR", dir, TRUE);
+  ck_assert_ptr_null (affect_model_find ("m", NULL, &error));
+  ck_assert (g_error_matches (
+      error, AFFECT_MODEL_ERROR, AFFECT_MODEL_ERROR_NOT_FOUND));
+  ck_assert_msg (strstr (error->message, inner)
+                     && strstr (error->message, "(which is a folder"),
+      "%s", error->message);
+  g_clear_error (&error);
+
+  g_free (fifo);
+  g_free (dir);
+  g_free (inner);
+  g_free (missing);
+}
+
+END_TEST;
+
 START_TEST (test_not_found_message)
 {
   gchar *cache = tmp_path ("cache", NULL, NULL);
@@ -277,6 +342,7 @@ modelpath_suite (void)
   tcase_add_test (tc, test_cache_dir);
   tcase_add_test (tc, test_lookup_order);
   tcase_add_test (tc, test_explicit_errors);
+  tcase_add_test (tc, test_explicit_not_regular);
   tcase_add_test (tc, test_not_found_message);
   tcase_add_test (tc, test_invalid_names);
   suite_add_tcase (s, tc);

@@ -12,6 +12,10 @@
 #include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "affect-modelpath.h"
 #include "affect-safetensors.h"
@@ -382,6 +386,157 @@ END_TEST;
   "\"" name "\":{\"dtype\":\"F32\",\"shape\":[2]," \
   "\"data_offsets\":" extra "}"
 
+/* Every error names the file by its full path, structure errors included
+ * (they used to give only its base name, metadata errors the full path). */
+START_TEST (test_errors_full_path)
+{
+  GError *error = NULL;
+  gchar *dir = g_build_filename (tmpdir, "sub", NULL);
+  gchar *path = g_build_filename (dir, "broken.safetensors", NULL);
+  gchar *good = g_build_filename (dir, "good.safetensors", NULL);
+  gchar *prefix = g_strconcat (path, ": ", NULL);
+  gchar *good_prefix = g_strconcat (good, ": ", NULL);
+  GBytes *bytes = make_file ("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],"
+                             "\"data_offsets\":[0,4]}}",
+      4);
+  AffectStWriter *w;
+  AffectStFile *f;
+  const gfloat v[2] = { 1.0f, 2.0f };
+  const int64_t shape[1] = { 2 }, wrong[1] = { 3 };
+
+  ck_assert_int_eq (g_mkdir_with_parents (dir, 0755), 0);
+  ck_assert (g_file_set_contents (
+      path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), NULL));
+  g_bytes_unref (bytes);
+  ck_assert_ptr_null (affect_st_open (path, &error));
+  ck_assert (g_error_matches (error, AFFECT_ST_ERROR, AFFECT_ST_ERROR_FORMAT));
+  ck_assert_msg (g_str_has_prefix (error->message, prefix),
+      "does not start with the full path: %s", error->message);
+  ck_assert_msg (strstr (error->message, "'x'"), "%s", error->message);
+  g_clear_error (&error);
+
+  /* Too short for the length prefix. */
+  ck_assert (g_file_set_contents (path, "abc", 3, NULL));
+  ck_assert_ptr_null (affect_st_open (path, &error));
+  ck_assert_msg (g_str_has_prefix (error->message, prefix),
+      "does not start with the full path: %s", error->message);
+  g_clear_error (&error);
+
+  /* Lookups on a valid file. */
+  w = affect_st_writer_new ();
+  ck_assert (affect_st_writer_add (
+      w, "t", AFFECT_DTYPE_F32, 1, shape, v, sizeof v, NULL));
+  ck_assert (affect_st_writer_write (w, good, NULL));
+  affect_st_writer_free (w);
+  f = affect_st_open (good, &error);
+  ck_assert_ptr_nonnull (f);
+  ck_assert_str_eq (affect_st_get_path (f), good);
+  ck_assert_ptr_null (affect_st_get_f32 (f, "nope", 1, shape, &error));
+  ck_assert_msg (
+      g_str_has_prefix (error->message, good_prefix), "%s", error->message);
+  g_clear_error (&error);
+  ck_assert_ptr_null (affect_st_get_f32 (f, "t", 1, wrong, &error));
+  ck_assert_msg (
+      g_str_has_prefix (error->message, good_prefix), "%s", error->message);
+  g_clear_error (&error);
+  affect_st_close (f);
+
+  g_free (prefix);
+  g_free (good_prefix);
+  g_free (good);
+  g_free (path);
+  g_free (dir);
+}
+
+END_TEST;
+
+/* A path that is there but is not a regular file: the error says what it
+ * is (it used to read like a missing or broken file), and a named pipe
+ * without a writer does not hang the open. */
+START_TEST (test_open_not_regular)
+{
+  static const struct {
+    const gchar *path, *expect;
+  } devices[] = {
+    { "/dev/null", "character device" },
+    { "/dev/zero", "character device" },
+  };
+  GError *error = NULL;
+  gchar *fifo = g_build_filename (tmpdir, "pipe.safetensors", NULL);
+  gchar *dir = g_build_filename (tmpdir, "folder.safetensors", NULL);
+  gchar *missing = g_build_filename (tmpdir, "missing.safetensors", NULL);
+  gchar *why;
+
+  for (guint i = 0; i < G_N_ELEMENTS (devices); i++) {
+    if (!g_file_test (devices[i].path, G_FILE_TEST_EXISTS))
+      continue;
+    ck_assert_ptr_null (affect_st_open (devices[i].path, &error));
+    ck_assert (g_error_matches (error, AFFECT_ST_ERROR, AFFECT_ST_ERROR_IO));
+    ck_assert_msg (g_str_has_prefix (error->message, devices[i].path)
+                       && strstr (error->message, devices[i].expect)
+                       && strstr (error->message, "not a regular file"),
+        "%s", error->message);
+    g_clear_error (&error);
+    why = affect_st_path_problem (devices[i].path);
+    ck_assert_ptr_nonnull (why);
+    ck_assert_msg (strstr (why, devices[i].expect), "%s", why);
+    g_free (why);
+  }
+
+  ck_assert_int_eq (mkfifo (fifo, 0600), 0);
+  ck_assert_ptr_null (affect_st_open (fifo, &error));
+  ck_assert (g_error_matches (error, AFFECT_ST_ERROR, AFFECT_ST_ERROR_IO));
+  ck_assert_msg (g_str_has_prefix (error->message, fifo)
+                     && strstr (error->message, "named pipe"),
+      "%s", error->message);
+  g_clear_error (&error);
+
+  ck_assert_int_eq (g_mkdir (dir, 0755), 0);
+  ck_assert_ptr_null (affect_st_open (dir, &error));
+  ck_assert (g_error_matches (error, AFFECT_ST_ERROR, AFFECT_ST_ERROR_IO));
+  ck_assert_msg (g_str_has_prefix (error->message, dir)
+                     && strstr (error->message, "is a folder"),
+      "%s", error->message);
+  g_clear_error (&error);
+
+  /* A socket (where the directory name is short enough for sun_path). */
+  {
+    gchar *sock = g_build_filename (tmpdir, "s", NULL);
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    int fd = socket (AF_UNIX, SOCK_STREAM, 0);
+    if (fd >= 0 && strlen (sock) < sizeof addr.sun_path) {
+      strcpy (addr.sun_path, sock);
+      ck_assert_int_eq (bind (fd, (struct sockaddr *)&addr, sizeof addr), 0);
+      ck_assert_ptr_null (affect_st_open (sock, &error));
+      ck_assert_msg (g_str_has_prefix (error->message, sock)
+                         && strstr (error->message, "socket"),
+          "%s", error->message);
+      g_clear_error (&error);
+    }
+    if (fd >= 0)
+      close (fd);
+    g_free (sock);
+  }
+
+  why = affect_st_path_problem (missing);
+  ck_assert_str_eq (why, "does not exist");
+  g_free (why);
+  why = affect_st_path_problem (dir);
+  ck_assert_str_eq (why, "is a folder, not a file");
+  g_free (why);
+  why = affect_st_path_problem (fifo);
+  ck_assert_ptr_nonnull (strstr (why, "named pipe (FIFO)"));
+  g_free (why);
+  ck_assert (g_file_set_contents (missing, "x", 1, NULL));
+  ck_assert_ptr_null (affect_st_path_problem (missing));
+
+  g_free (fifo);
+  g_free (dir);
+  g_free (missing);
+}
+
+END_TEST;
+
 START_TEST (test_malformed)
 {
   const guint8 tiny[5] = { 1, 0, 0, 0, 0 };
@@ -587,6 +742,8 @@ safetensors_suite (void)
   tcase_add_test (tc, test_layout);
   tcase_add_test (tc, test_writer_errors);
   tcase_add_test (tc, test_open_missing_file);
+  tcase_add_test (tc, test_errors_full_path);
+  tcase_add_test (tc, test_open_not_regular);
   tcase_add_test (tc, test_malformed);
   tcase_add_test (tc, test_cached_models);
   suite_add_tcase (s, tc);

@@ -653,6 +653,236 @@ START_TEST (test_edge_nonfinite)
 }
 END_TEST
 
+/* ---- backlog: huge buffers, extreme rates (issue 14) -------------------- */
+
+static gboolean
+under_valgrind (void)
+{
+  return g_getenv ("AFFECT_UNDER_VALGRIND") != NULL;
+}
+
+/* A deterministic test signal in [-0.5, 0.5]: a gliding tone plus noise. */
+static void
+fill_signal (float *x, gsize n, guint32 seed)
+{
+  guint32 r = seed;
+  for (gsize i = 0; i < n; i++) {
+    r = r * 1664525u + 1013904223u;
+    x[i] = 0.3f * sinf ((float)i * 0.03f * (1.0f + 0.5f * sinf (i * 1e-4f)))
+           + ((float)(r >> 8) / 16777216.0f - 0.5f) * 0.1f;
+  }
+}
+
+/* Pulls every ready frame into @out (may be NULL), checking that the frames
+ * come in order and are finite; returns how many. */
+static guint64
+pull_all (AffectSpeech *s, GArray *out, guint64 *next_index)
+{
+  AffectSpeechFrame f;
+  guint64 count = 0;
+
+  while (affect_speech_pull (s, &f)) {
+    ck_assert_uint_eq (f.index, *next_index);
+    ck_assert (
+        isfinite (f.log_energy) && isfinite (f.f0_hz) && isfinite (f.voicing));
+    (*next_index)++;
+    count++;
+    if (out)
+      g_array_append_val (out, f);
+  }
+  return count;
+}
+
+/* The bounds every run must keep, whatever the push sizes: samples held
+ * (memory), samples moved inside the store (work: at most once each on
+ * average) and raw pitch frames (each computed once). */
+static void
+check_bounded (AffectSpeech *s, guint64 n)
+{
+  AffectSpeechStats st;
+  const guint shift = affect_speech_frame_shift (s);
+
+  affect_speech_get_stats (s, &st);
+  ck_assert_uint_le (st.peak_samples_held,
+      AFFECT_SPEECH_MAX_BACKLOG + affect_speech_latency_samples (s));
+  ck_assert_uint_le (st.samples_moved, n);
+  ck_assert_uint_eq (st.raw_pitch_frames, (n + shift - 1) / shift);
+  ck_assert_uint_eq (st.frames_queued, 0);
+}
+
+START_TEST (test_backlog_big_buffer)
+{
+  /* One buffer of 3.84 M samples (4 minutes at 16 kHz), pushed at once:
+   * it used to take ~40 s (every pulled frame moved the whole backlog).
+   * Now at most AFFECT_SPEECH_MAX_BACKLOG samples are held, the push
+   * queues frames as it goes, and the frames equal those of a stream of
+   * small chunks. */
+  const gsize n = 3840000;
+  float *x = g_new (float, n);
+  AffectSpeech *s = affect_speech_new (NULL, NULL);
+  AffectSpeech *ref = affect_speech_new (NULL, NULL);
+  GArray *a = g_array_new (FALSE, FALSE, sizeof (AffectSpeechFrame));
+  GArray *b = g_array_new (FALSE, FALSE, sizeof (AffectSpeechFrame));
+  AffectSpeechStats st;
+  guint64 ia = 0, ib = 0;
+
+  fill_signal (x, n, 1);
+  affect_speech_push (s, x, n);
+  affect_speech_get_stats (s, &st);
+  /* The push computed what it could into the queue instead of holding 3.84
+   * M samples. */
+  ck_assert_uint_le (st.samples_held,
+      AFFECT_SPEECH_MAX_BACKLOG + affect_speech_latency_samples (s));
+  ck_assert_uint_gt (st.frames_queued, 0);
+  ck_assert_uint_eq (st.frames_queued, st.peak_frames_queued);
+  pull_all (s, a, &ia);
+  affect_speech_finish (s);
+  pull_all (s, a, &ia);
+  ck_assert_uint_eq (a->len, affect_speech_num_frames (s, n));
+  ck_assert_uint_eq (a->len, 1 + (n - 400) / 160);
+  check_bounded (s, n);
+
+  for (gsize off = 0; off < n; off += 4096) {
+    affect_speech_push (ref, x + off, MIN ((gsize)4096, n - off));
+    pull_all (ref, b, &ib);
+  }
+  affect_speech_finish (ref);
+  pull_all (ref, b, &ib);
+  check_bounded (ref, n);
+  affect_speech_get_stats (ref, &st);
+  ck_assert_uint_eq (st.peak_frames_queued, 0); /* never needed the queue */
+  ck_assert_uint_lt (
+      st.peak_samples_held, affect_speech_latency_samples (ref) + 4096);
+  ck_assert_uint_eq (a->len, b->len);
+  ck_assert_msg (
+      memcmp (a->data, b->data, sizeof (AffectSpeechFrame) * a->len) == 0,
+      "one big push gives other frames than 4096-sample chunks");
+
+  /* Reset clears the queue and the counters. */
+  affect_speech_reset (s);
+  affect_speech_push (s, x, n);
+  affect_speech_reset (s);
+  affect_speech_get_stats (s, &st);
+  ck_assert_uint_eq (st.frames_queued, 0);
+  ck_assert_uint_eq (st.samples_held, 0);
+  ck_assert_uint_eq (st.peak_samples_held, 0);
+  ck_assert (!affect_speech_pull (s, &g_array_index (b, AffectSpeechFrame, 0)));
+
+  g_array_unref (a);
+  g_array_unref (b);
+  affect_speech_free (s);
+  affect_speech_free (ref);
+  g_free (x);
+}
+END_TEST
+
+START_TEST (test_backlog_rate_1hz)
+{
+  /* Audio at rate=1: the element resamples each 1024-sample buffer to 16
+   * kHz, 16.4 M samples (1024 s) in one push. It used to produce no frame
+   * within 60 s and grow to 512 MB. (Under valgrind a quarter of it.) */
+  const gsize in = under_valgrind () ? 256 : 1024;
+  const gsize n = in * 16000;
+  float *x = g_new (float, n);
+  AffectSpeech *s = affect_speech_new (NULL, NULL);
+  guint64 idx = 0, frames;
+  guint32 r = 7;
+
+  /* What a resampler makes of 1-Hz samples: slow ramps between values. */
+  for (gsize k = 0; k < in; k++) {
+    float a = (float)k / in - 0.5f, b;
+    r = r * 1664525u + 1013904223u;
+    b = ((float)(r >> 8) / 16777216.0f - 0.5f);
+    for (gsize j = 0; j < 16000; j++)
+      x[k * 16000 + j] = a + (b - a) * (float)j / 16000.0f;
+  }
+  affect_speech_push (s, x, n);
+  frames = pull_all (s, NULL, &idx);
+  /* Everything up to the latency is out before the end of the stream. */
+  ck_assert_uint_ge (frames,
+      (n - affect_speech_latency_samples (s)) / affect_speech_frame_shift (s));
+  affect_speech_finish (s);
+  frames += pull_all (s, NULL, &idx);
+  ck_assert_uint_eq (frames, affect_speech_num_frames (s, n));
+  check_bounded (s, n);
+  affect_speech_free (s);
+  g_free (x);
+}
+END_TEST
+
+START_TEST (test_backlog_rate_high)
+{
+  /* Audio at a very high input rate: the resampler gives 0 or 1 samples
+   * per buffer. Many tiny pushes, each followed by a pull, keep only the
+   * latency. */
+  const gsize n = under_valgrind () ? 40000 : 400000;
+  float *x = g_new (float, n);
+  AffectSpeech *s = affect_speech_new (NULL, NULL);
+  AffectSpeechStats st;
+  guint64 idx = 0, frames = 0;
+
+  fill_signal (x, n, 3);
+  for (gsize i = 0; i < n; i++) {
+    affect_speech_push (s, x + i, 0);
+    affect_speech_push (s, x + i, 1);
+    frames += pull_all (s, NULL, &idx);
+  }
+  affect_speech_finish (s);
+  frames += pull_all (s, NULL, &idx);
+  ck_assert_uint_eq (frames, affect_speech_num_frames (s, n));
+  check_bounded (s, n);
+  affect_speech_get_stats (s, &st);
+  ck_assert_uint_le (st.peak_samples_held, affect_speech_latency_samples (s));
+  affect_speech_free (s);
+  g_free (x);
+}
+END_TEST
+
+START_TEST (test_backlog_option_rates)
+{
+  /* The extractor's own rate: 1 Hz and 2 MHz are refused with a clear
+   * error, the highest accepted rate (1 MHz: 10000-sample frames, 25000-
+   * sample windows) stays bounded on a 4 M-sample push. */
+  AffectSpeechOptions o;
+  GError *err = NULL;
+  AffectSpeech *s;
+  const gsize n = under_valgrind () ? 1500000 : 4000000;
+  float *x;
+  guint64 idx = 0, frames;
+
+  affect_speech_options_init (&o);
+  o.sample_rate = 1.0;
+  ck_assert_ptr_null (affect_speech_new (&o, &err));
+  ck_assert (g_error_matches (
+      err, AFFECT_MFCC_ERROR, AFFECT_MFCC_ERROR_INVALID_OPTION));
+  ck_assert_ptr_nonnull (strstr (err->message, "window of 0 samples"));
+  g_clear_error (&err);
+
+  o.sample_rate = 2e6;
+  ck_assert_ptr_null (affect_speech_new (&o, &err));
+  ck_assert (g_error_matches (
+      err, AFFECT_PITCH_ERROR, AFFECT_PITCH_ERROR_INVALID_OPTION));
+  ck_assert_ptr_nonnull (strstr (err->message, "sample_rate in (0, 1e6]"));
+  g_clear_error (&err);
+
+  o.sample_rate = 1e6;
+  s = affect_speech_new (&o, &err);
+  ck_assert_ptr_nonnull (s);
+  ck_assert_uint_eq (affect_speech_frame_shift (s), 10000);
+  x = g_new (float, n);
+  fill_signal (x, n, 5);
+  affect_speech_push (s, x, n);
+  frames = pull_all (s, NULL, &idx);
+  affect_speech_finish (s);
+  frames += pull_all (s, NULL, &idx);
+  ck_assert_uint_eq (frames, affect_speech_num_frames (s, n));
+  ck_assert_uint_eq (frames, 1 + (n - 25000) / 10000);
+  check_bounded (s, n);
+  affect_speech_free (s);
+  g_free (x);
+}
+END_TEST
+
 /* ---- affect-audio ------------------------------------------------------- */
 
 /* Writes @x (n samples at @rate, @channels interleaved) with @format. */
@@ -980,6 +1210,14 @@ speech_suite (void)
   tcase_add_test (tc, test_edge_lengths);
   tcase_add_test (tc, test_edge_silence);
   tcase_add_test (tc, test_edge_nonfinite);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("backlog");
+  tcase_set_timeout (tc, 600);
+  tcase_add_test (tc, test_backlog_big_buffer);
+  tcase_add_test (tc, test_backlog_rate_1hz);
+  tcase_add_test (tc, test_backlog_rate_high);
+  tcase_add_test (tc, test_backlog_option_rates);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("affect-audio");

@@ -286,6 +286,41 @@ START_TEST (test_errors)
 
 END_TEST;
 
+/* Tensors with no elements, in a group whose only weight file is empty
+ * (fuzz-tfjs: the decoder did pointer arithmetic on the NULL data of the
+ * empty group, undefined behaviour). */
+START_TEST (test_zero_elements)
+{
+  const gchar *manifest
+      = "[{\"paths\":[\"empty.bin\"],\"weights\":["
+        "{\"name\":\"z\",\"shape\":[0,0,16],\"dtype\":\"float32\"},"
+        "{\"name\":\"q\",\"shape\":[3,0],\"dtype\":\"int32\","
+        "\"quantization\":{\"dtype\":\"uint8\",\"scale\":1,\"min\":0}}]},"
+        "{\"paths\":[],\"weights\":[{\"name\":\"e\",\"shape\":[0],"
+        "\"dtype\":\"float32\"}]}]";
+  gchar *path = g_build_filename (tmpdir, "zero-weights_manifest.json", NULL);
+  GError *error = NULL;
+  AffectTfjsModel *m;
+
+  write_file ("zero-weights_manifest.json", manifest, strlen (manifest));
+  write_file ("empty.bin", "", 0);
+  m = affect_tfjs_load (path, &error);
+  ck_assert_msg (m != NULL, "%s", error ? error->message : "");
+  ck_assert_uint_eq (m->n_tensors, 3);
+  for (guint i = 0; i < 3; i++) {
+    ck_assert_uint_eq (m->tensors[i].n_elements, 0);
+    ck_assert_uint_eq (m->tensors[i].n_bytes, 0);
+    ck_assert_ptr_nonnull (m->tensors[i].data);
+  }
+  ck_assert_int_eq (affect_tfjs_find (m, "z")->shape[2], 16);
+  ck_assert_int_eq (affect_tfjs_find (m, "q")->dtype, AFFECT_DTYPE_I32);
+  ck_assert_uint_eq (m->n_shards, 1);
+  affect_tfjs_model_free (m);
+  g_free (path);
+}
+
+END_TEST;
+
 START_TEST (test_model_name)
 {
   gchar *n;
@@ -409,6 +444,7 @@ tfjs_suite (void)
   tcase_add_checked_fixture (tc, setup_tmpdir, teardown_tmpdir);
   tcase_add_test (tc, test_load);
   tcase_add_test (tc, test_errors);
+  tcase_add_test (tc, test_zero_elements);
   tcase_add_test (tc, test_model_name);
   tcase_add_test (tc, test_convert_round_trip);
   tcase_add_test (tc, test_cached_package);
