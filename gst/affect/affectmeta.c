@@ -469,12 +469,15 @@ gst_buffer_add_affect_face_meta_for_roi (GstBuffer *buffer,
 /**
  * gst_affect_face_meta_set_landmarks:
  * @meta: a #GstAffectFaceMeta
- * @points: (array) (nullable): @n_points (x, y) pairs in frame pixels,
- *   interleaved: x0, y0, x1, y1, ...
+ * @points: (array fixed-size=136) (nullable): @n_points (x, y) pairs in
+ *   frame pixels, interleaved: x0, y0, x1, y1, ...
  * @n_points: number of points in @points
  *
  * Copies up to %GST_AFFECT_N_LANDMARKS points into @meta; the points not
  * given are set to 0. %NULL or 0 points clear the landmarks.
+ *
+ * Bindings pass a list of 136 floats (68 points, x0, y0, x1, y1, ...) and
+ * the number of points: `meta.set_landmarks(points, 68)` in Python.
  */
 void
 gst_affect_face_meta_set_landmarks (
@@ -960,7 +963,7 @@ gst_affect_predictions_free (GstAffectPredictions *p)
 
 /**
  * gst_affect_predictions_init:
- * @p: (out caller-allocates): a #GstAffectPredictions
+ * @p: a #GstAffectPredictions (in C, also uninitialised memory)
  *
  * Empties @p: no task, no modality, no entries, expr_index -1.
  */
