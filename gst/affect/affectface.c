@@ -507,13 +507,19 @@ gst_affect_buffer_get_rois (GstBuffer *buffer, const gchar *roi_type)
  * shares the memory: cheap) and hands the copy on with this function:
  *
  * |[<!-- language="Python" -->
+ * COPY_ALL = (Gst.BufferCopyFlags.FLAGS | Gst.BufferCopyFlags.TIMESTAMPS
+ *             | Gst.BufferCopyFlags.META | Gst.BufferCopyFlags.MEMORY)
+ *
  * def on_buffer(pad, info):
  *     buf = info.get_buffer()
- *     copy = buf.copy_region(Gst.BUFFER_COPY_ALL, 0, buf.get_size())
+ *     copy = buf.copy_region(COPY_ALL, 0, buf.get_size())
  *     GstAffect.buffer_add_affect_face_meta(copy, 1, 10, 20, 64, 64, 1.0)
  *     GstAffect.pad_probe_info_set_buffer(info, copy)
  *     return Gst.PadProbeReturn.OK
  * ]|
+ *
+ * (Gst.BUFFER_COPY_ALL, a C macro, reads as 0 in PyGObject: spell the
+ * flags out.)
  */
 void
 gst_affect_pad_probe_info_set_buffer (GstPadProbeInfo *info, GstBuffer *buffer)
