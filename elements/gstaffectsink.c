@@ -26,6 +26,14 @@
  *   `track-<id>.EXPR.txt` and `track-<id>.VA.txt` per track, one line per
  *   frame of the stream.
  *
+ * With #GstAffectSink:tidy, the jsonl and csv formats write analysis-ready
+ * tables (one record per face and frame, one variable per column, as
+ * pandas and R expect): the csv table gains the time in seconds, a success
+ * flag, the top expression label and the landmark columns
+ * `x_0…x_67,y_0…y_67` (OpenFace's names), and jsonl writes one flat
+ * object per face and frame with the same keys, so that
+ * `pandas.read_json (path, lines=True)` gives a table.
+ *
  * Faces are the #GstAffectFaceMeta of the buffer; features and predictions
  * are joined to them by track id. A predictions (or, with
  * #GstAffectSink:features, a features) meta whose track has no face meta on
@@ -55,6 +63,11 @@
  * gst-launch-1.0 filesrc location=video-12.mp4 ! decodebin ! videoconvert !
  *     ... ! affectsink format=abaw abaw-task=expr location=annotations/
  * ]| Writes `annotations/track-<id>.EXPR.txt` for every face track.
+ * |[
+ * gst-launch-1.0 filesrc location=talk.mp4 ! decodebin ! videoconvert !
+ *     ... ! affectsink format=jsonl tidy=true location=talk-faces.jsonl
+ * ]| One flat JSON object per face and frame, for
+ * `pandas.read_json ("talk-faces.jsonl", lines=True)`.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -81,6 +94,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_affect_sink_debug);
 #define DEFAULT_FORMAT GST_AFFECT_SINK_FORMAT_JSONL
 #define DEFAULT_FEATURES FALSE
 #define DEFAULT_ABAW_TASK GST_AFFECT_SINK_ABAW_TASK_ALL
+#define DEFAULT_TIDY FALSE
 
 /* At most this many tracks keep their ABAW files open at once; the least
  * recently written ones are closed and reopened in append mode when their
@@ -98,6 +112,7 @@ enum {
   PROP_FORMAT,
   PROP_FEATURES,
   PROP_ABAW_TASK,
+  PROP_TIDY,
 };
 
 enum { ABAW_AU = 0, ABAW_EXPR = 1, ABAW_VA = 2, ABAW_N_FILES = 3 };
@@ -149,11 +164,13 @@ struct _GstAffectSink {
   GstAffectSinkFormat format;
   gboolean features;
   GstAffectSinkAbawTask abaw_task;
+  gboolean tidy;
 
   /* streaming state: copies of the properties taken in start() */
   gchar *cur_location;
   GstAffectSinkFormat cur_format;
   gboolean cur_features;
+  gboolean cur_tidy;
   gboolean abaw_files[ABAW_N_FILES];
 
   FILE *file;      /* jsonl and csv */
@@ -306,6 +323,26 @@ gst_affect_sink_class_init (GstAffectSinkClass *klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_READY));
 
+  /**
+   * GstAffectSink:tidy:
+   *
+   * Analysis-ready tables: one record per face and frame with one variable
+   * per column. The csv format adds the columns `timestamp` (seconds),
+   * `success`, `expression` (the top label) and the landmarks
+   * `x_0…x_67,y_0…y_67`; the jsonl format writes one flat JSON object per
+   * face and frame (the same keys) instead of one object per frame. The
+   * abaw format ignores it.
+   */
+  g_object_class_install_property (gobject_class, PROP_TIDY,
+      g_param_spec_boolean ("tidy", "Tidy tables",
+          "One record per face and frame, one variable per column: csv gains "
+          "timestamp (s), success, expression and landmark columns "
+          "(x_0..x_67, y_0..y_67); jsonl writes one flat object per face "
+          "(for pandas.read_json (lines=True))",
+          DEFAULT_TIDY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
+
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class, "Affect metadata sink",
       "Sink/Analyzer/Video",
@@ -330,6 +367,7 @@ gst_affect_sink_init (GstAffectSink *self)
   self->format = DEFAULT_FORMAT;
   self->features = DEFAULT_FEATURES;
   self->abaw_task = DEFAULT_ABAW_TASK;
+  self->tidy = DEFAULT_TIDY;
 
   self->line = g_string_sized_new (4096);
   self->entries = g_array_new (FALSE, TRUE, sizeof (FaceEntry));
@@ -382,6 +420,9 @@ gst_affect_sink_set_property (
     case PROP_ABAW_TASK:
       self->abaw_task = g_value_get_enum (value);
       break;
+    case PROP_TIDY:
+      self->tidy = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -408,6 +449,9 @@ gst_affect_sink_get_property (
       break;
     case PROP_ABAW_TASK:
       g_value_set_enum (value, self->abaw_task);
+      break;
+    case PROP_TIDY:
+      g_value_set_boolean (value, self->tidy);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -455,6 +499,25 @@ append_uint64 (GString *s, guint64 v)
     v /= 10;
   } while (v > 0);
   g_string_append_len (s, buf + i, sizeof (buf) - i);
+}
+
+/* A time in seconds, exactly (up to nanoseconds): "12", "0.04",
+ * "3600.000000001". */
+static void
+append_seconds (GString *s, GstClockTime t)
+{
+  guint64 frac = t % GST_SECOND;
+  gchar digits[10];
+  gint len = 9;
+
+  append_uint64 (s, t / GST_SECOND);
+  if (frac == 0)
+    return;
+  g_snprintf (digits, sizeof (digits), "%09u", (guint)frac);
+  while (len > 0 && digits[len - 1] == '0')
+    len--;
+  g_string_append_c (s, '.');
+  g_string_append_len (s, digits, len);
 }
 
 static void
@@ -640,6 +703,14 @@ has_au (const FaceEntry *e)
          && e->pred->predictions.n_au <= GST_AFFECT_MAX_AU;
 }
 
+/* The "success" of the tidy tables: the face was found on this frame and
+ * its landmarks fitted (OpenFace's meaning). */
+static inline gboolean
+entry_success (const FaceEntry *e)
+{
+  return e->face != NULL && e->face->has_landmarks;
+}
+
 static const gfloat *
 entry_branch (const FaceEntry *e, guint branch, guint *size)
 {
@@ -792,6 +863,109 @@ jsonl_append_frame (
   g_string_append (s, "]}\n");
 }
 
+/* "key": — a JSON member name made of @prefix and @name */
+static void
+append_json_key (GString *s, const gchar *prefix, const gchar *name)
+{
+  if (prefix == NULL) {
+    affect_json_append_string (s, name);
+  } else {
+    gchar *key = g_strconcat (prefix, name, NULL);
+
+    affect_json_append_string (s, key);
+    g_free (key);
+  }
+  g_string_append_c (s, ':');
+}
+
+static void
+append_json_member_float (
+    GString *s, const gchar *prefix, const gchar *name, gfloat v)
+{
+  g_string_append_c (s, ',');
+  append_json_key (s, prefix, name);
+  append_float (s, v, "null");
+}
+
+/* tidy=true: one flat object per face and frame; a key is left out when
+ * its value is absent, so that pandas makes it NaN. */
+static void
+jsonl_append_flat (
+    GstAffectSink *self, GString *s, GstClockTime pts, guint64 frame)
+{
+  guint i, k, b;
+  gchar name[32];
+
+  for (i = 0; i < self->entries->len; i++) {
+    const FaceEntry *e = &g_array_index (self->entries, FaceEntry, i);
+    const GstAffectPredictions *p = e->pred ? &e->pred->predictions : NULL;
+
+    g_string_append (s, "{\"frame\":");
+    append_uint64 (s, frame);
+    if (GST_CLOCK_TIME_IS_VALID (pts)) {
+      g_string_append (s, ",\"pts\":");
+      append_uint64 (s, pts);
+      g_string_append (s, ",\"timestamp\":");
+      append_seconds (s, pts);
+    }
+    g_string_append (s, ",\"id\":");
+    append_uint64 (s, e->track_id);
+    g_string_append (
+        s, entry_success (e) ? ",\"success\":1" : ",\"success\":0");
+
+    if (e->face) {
+      append_json_member_float (s, NULL, "x", e->face->x);
+      append_json_member_float (s, NULL, "y", e->face->y);
+      append_json_member_float (s, NULL, "w", e->face->width);
+      append_json_member_float (s, NULL, "h", e->face->height);
+      append_json_member_float (s, NULL, "score", e->face->score);
+    }
+
+    if (has_expression (e)) {
+      gint best = entry_expr_index (e);
+
+      g_string_append (s, ",\"expression\":");
+      affect_json_append_string (s, p->expr_labels[best]);
+      for (k = 0; k < p->n_expr; k++)
+        append_json_member_float (s, "expr_", p->expr_labels[k], p->expr[k]);
+      g_string_append (s, ",\"expr_index\":");
+      append_uint64 (s, best);
+    }
+    if (has_au (e)) {
+      for (k = 0; k < p->n_au; k++)
+        append_json_member_float (s, NULL, p->au_labels[k], p->au[k]);
+    }
+    if (has_task (e, GST_AFFECT_TASK_VA)) {
+      append_json_member_float (s, NULL, "valence", p->valence);
+      append_json_member_float (s, NULL, "arousal", p->arousal);
+    }
+
+    if (e->face && e->face->has_landmarks) {
+      for (k = 0; k < GST_AFFECT_N_LANDMARKS; k++) {
+        g_snprintf (name, sizeof (name), "x_%u", k);
+        append_json_member_float (s, NULL, name, e->face->landmarks[k][0]);
+      }
+      for (k = 0; k < GST_AFFECT_N_LANDMARKS; k++) {
+        g_snprintf (name, sizeof (name), "y_%u", k);
+        append_json_member_float (s, NULL, name, e->face->landmarks[k][1]);
+      }
+    }
+
+    if (self->cur_features && e->feat) {
+      for (b = 0; b < GST_AFFECT_N_BRANCHES; b++) {
+        guint size;
+        const gfloat *data = entry_branch (e, b, &size);
+
+        for (k = 0; data && k < size; k++) {
+          g_snprintf (name, sizeof (name), "%s_%u", branch_key[b], k);
+          append_json_member_float (s, NULL, name, data[k]);
+        }
+      }
+    }
+    g_string_append (s, "}\n");
+  }
+}
+
 /* ------------------------------------------------------------------ */
 /* CSV                                                                 */
 /* ------------------------------------------------------------------ */
@@ -833,7 +1007,12 @@ csv_append_header (GstAffectSink *self, GString *s)
 {
   guint i, b;
 
-  g_string_append (s, "pts,frame,id,x,y,w,h,score");
+  if (self->cur_tidy)
+    g_string_append (s, "pts,frame,timestamp,id,success,x,y,w,h,score");
+  else
+    g_string_append (s, "pts,frame,id,x,y,w,h,score");
+  if (self->cur_tidy && self->csv_expr_labels->len > 0)
+    g_string_append (s, ",expression");
   for (i = 0; i < self->csv_expr_labels->len; i++) {
     gchar *name = g_strconcat ("expr_",
         (const gchar *)g_ptr_array_index (self->csv_expr_labels, i), NULL);
@@ -850,6 +1029,12 @@ csv_append_header (GstAffectSink *self, GString *s)
   }
   if (self->csv_va)
     g_string_append (s, ",valence,arousal");
+  if (self->cur_tidy) {
+    for (i = 0; i < GST_AFFECT_N_LANDMARKS; i++)
+      g_string_append_printf (s, ",x_%u", i);
+    for (i = 0; i < GST_AFFECT_N_LANDMARKS; i++)
+      g_string_append_printf (s, ",y_%u", i);
+  }
   for (b = 0; b < GST_AFFECT_N_BRANCHES; b++) {
     for (i = 0; i < self->csv_feat_sizes[b]; i++)
       g_string_append_printf (s, ",%s_%u", branch_key[b], i);
@@ -873,8 +1058,15 @@ csv_append_rows (
       append_uint64 (s, pts);
     g_string_append_c (s, ',');
     append_uint64 (s, frame);
+    if (self->cur_tidy) {
+      g_string_append_c (s, ',');
+      if (GST_CLOCK_TIME_IS_VALID (pts))
+        append_seconds (s, pts);
+    }
     g_string_append_c (s, ',');
     append_uint64 (s, e->track_id);
+    if (self->cur_tidy)
+      g_string_append (s, entry_success (e) ? ",1" : ",0");
     if (e->face) {
       g_string_append_c (s, ',');
       append_float (s, e->face->x, "");
@@ -890,6 +1082,11 @@ csv_append_rows (
       g_string_append (s, ",,,,,");
     }
 
+    if (n_expr_cols > 0 && self->cur_tidy) {
+      g_string_append_c (s, ',');
+      if (has_expression (e))
+        append_csv_string (s, p->expr_labels[entry_expr_index (e)]);
+    }
     if (n_expr_cols > 0) {
       gboolean have = has_expression (e);
       gint pred_col = -1;
@@ -938,6 +1135,18 @@ csv_append_rows (
         append_float (s, p->arousal, "");
       } else {
         g_string_append (s, ",,");
+      }
+    }
+
+    if (self->cur_tidy) {
+      gboolean have = e->face && e->face->has_landmarks;
+
+      for (b = 0; b < 2; b++) {
+        for (k = 0; k < GST_AFFECT_N_LANDMARKS; k++) {
+          g_string_append_c (s, ',');
+          if (have)
+            append_float (s, e->face->landmarks[k][b], "");
+        }
       }
     }
 
@@ -1334,6 +1543,7 @@ gst_affect_sink_start (GstBaseSink *sink)
   self->cur_location = g_strdup (self->location);
   self->cur_format = self->format;
   self->cur_features = self->features;
+  self->cur_tidy = self->tidy;
   task = self->abaw_task;
   GST_OBJECT_UNLOCK (self);
 
@@ -1488,7 +1698,10 @@ gst_affect_sink_render (GstBaseSink *sink, GstBuffer *buffer)
   g_string_truncate (self->line, 0);
   switch (self->cur_format) {
     case GST_AFFECT_SINK_FORMAT_JSONL:
-      jsonl_append_frame (self, self->line, pts, frame);
+      if (self->cur_tidy)
+        jsonl_append_flat (self, self->line, pts, frame);
+      else
+        jsonl_append_frame (self, self->line, pts, frame);
       break;
     case GST_AFFECT_SINK_FORMAT_CSV:
       if (!self->csv_header_done && self->entries->len > 0) {

@@ -34,6 +34,7 @@ plugin_init (GstPlugin *plugin)
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, affect,
-    "Facial affect analysis: faces, action units, expressions, "
-    "valence and arousal in video",
+    "Facial affect analysis in video: faces, landmarks and expressions "
+    "(pretrained); action units and valence/arousal only with a fusion "
+    "model you train yourself (affectfuse model=FILE)",
     plugin_init, VERSION, "LGPL", PACKAGE, GST_PACKAGE_ORIGIN)

@@ -10,6 +10,7 @@
 
 #include <gst/affect/affect-prelude.h>
 #include <gst/affect/affectmeta.h>
+#include <gst/affect/affectface.h>
 #include <gst/affect/affect-enumtypes.h>
 
 #endif /* __GST_AFFECT_H__ */

@@ -469,12 +469,15 @@ gst_buffer_add_affect_face_meta_for_roi (GstBuffer *buffer,
 /**
  * gst_affect_face_meta_set_landmarks:
  * @meta: a #GstAffectFaceMeta
- * @points: (array) (nullable): @n_points (x, y) pairs in frame pixels,
- *   interleaved: x0, y0, x1, y1, ...
+ * @points: (array fixed-size=136) (nullable): @n_points (x, y) pairs in
+ *   frame pixels, interleaved: x0, y0, x1, y1, ...
  * @n_points: number of points in @points
  *
  * Copies up to %GST_AFFECT_N_LANDMARKS points into @meta; the points not
  * given are set to 0. %NULL or 0 points clear the landmarks.
+ *
+ * Bindings pass a list of 136 floats (68 points, x0, y0, x1, y1, ...) and
+ * the number of points: `meta.set_landmarks(points, 68)` in Python.
  */
 void
 gst_affect_face_meta_set_landmarks (
@@ -549,7 +552,9 @@ gst_affect_face_meta_set_crop (
 /**
  * gst_buffer_iterate_affect_face_meta:
  * @buffer: a #GstBuffer
- * @state: (out caller-allocates): an opaque state pointer, %NULL at the start
+ * @state: (inout) (nullable) (transfer none): an opaque state pointer, %NULL
+ *   at the start; pass back what the previous call left in it (bindings get
+ *   (meta, state) back and pass state to the next call)
  *
  * Iterates the face metas of @buffer.
  *
@@ -865,7 +870,9 @@ gst_affect_features_meta_get (
 /**
  * gst_buffer_iterate_affect_features_meta:
  * @buffer: a #GstBuffer
- * @state: (out caller-allocates): an opaque state pointer, %NULL at the start
+ * @state: (inout) (nullable) (transfer none): an opaque state pointer, %NULL
+ *   at the start; pass back what the previous call left in it (bindings get
+ *   (meta, state) back and pass state to the next call)
  *
  * Returns: (transfer none) (nullable): the next features meta, or %NULL at
  *   the end.
@@ -956,7 +963,7 @@ gst_affect_predictions_free (GstAffectPredictions *p)
 
 /**
  * gst_affect_predictions_init:
- * @p: (out caller-allocates): a #GstAffectPredictions
+ * @p: a #GstAffectPredictions (in C, also uninitialised memory)
  *
  * Empties @p: no task, no modality, no entries, expr_index -1.
  */
@@ -1351,7 +1358,9 @@ gst_buffer_add_affect_predictions_meta (
 /**
  * gst_buffer_iterate_affect_predictions_meta:
  * @buffer: a #GstBuffer
- * @state: (out caller-allocates): an opaque state pointer, %NULL at the start
+ * @state: (inout) (nullable) (transfer none): an opaque state pointer, %NULL
+ *   at the start; pass back what the previous call left in it (bindings get
+ *   (meta, state) back and pass state to the next call)
  *
  * Returns: (transfer none) (nullable): the next predictions meta, or %NULL
  *   at the end.
@@ -1430,13 +1439,22 @@ take_float_array (
  * gst_affect_predictions_to_structure:
  * @p: a #GstAffectPredictions
  *
- * Serialises @p into a #GstStructure named "affect" with the fields
- * "tasks" (guint, #GstAffectTasks bits), "modalities" (guint,
- * #GstAffectModalities bits), "au-labels" and "expr-labels" (#GstValueArray
- * of strings), "au" and "expr" (#GstValueArray of gfloat), "expr-index"
- * (gint), "valence" and "arousal" (gfloat). All fields are always present;
- * "tasks" says which are valid. The mirror in the ROI meta also has a
- * "track-id" (guint) field, which this function does not add.
+ * Serialises @p into a #GstStructure named "affect". "tasks" (guint,
+ * #GstAffectTasks bits) and "modalities" (guint, #GstAffectModalities bits)
+ * are always there; the other fields only when their task is in @p's
+ * tasks, so that an absent value is never mistaken for a prediction:
+ *
+ * - %GST_AFFECT_TASK_AU: "au-labels" (#GstValueArray of strings) and "au"
+ *   (#GstValueArray of gfloat);
+ * - %GST_AFFECT_TASK_EXPRESSION: "expr-labels" (#GstValueArray of strings),
+ *   "expr" (#GstValueArray of gfloat), "expr-index" (gint) and "expression"
+ *   (string: the label of the most probable class, when there is one);
+ * - %GST_AFFECT_TASK_VA: "valence" and "arousal" (gfloat).
+ *
+ * The mirror in the ROI meta also has a "track-id" (guint) field, which
+ * this function does not add. Bindings without gst-python's overrides
+ * cannot read the #GstValueArray fields; they parse the structure with
+ * gst_affect_predictions_from_structure() instead.
  *
  * Returns: (transfer full): a new #GstStructure.
  */
@@ -1453,12 +1471,22 @@ gst_affect_predictions_to_structure (const GstAffectPredictions *p)
 
   s = gst_structure_new (GST_AFFECT_ROI_PARAM_NAME, "tasks", G_TYPE_UINT,
       (guint)p->tasks, "modalities", G_TYPE_UINT, (guint)p->modalities, NULL);
-  take_string_array (s, "au-labels", n_au, p->au_labels);
-  take_float_array (s, "au", n_au, p->au);
-  take_string_array (s, "expr-labels", n_expr, p->expr_labels);
-  take_float_array (s, "expr", n_expr, p->expr);
-  gst_structure_set (s, "expr-index", G_TYPE_INT, p->expr_index, "valence",
-      G_TYPE_FLOAT, p->valence, "arousal", G_TYPE_FLOAT, p->arousal, NULL);
+  if (p->tasks & GST_AFFECT_TASK_AU) {
+    take_string_array (s, "au-labels", n_au, p->au_labels);
+    take_float_array (s, "au", n_au, p->au);
+  }
+  if (p->tasks & GST_AFFECT_TASK_EXPRESSION) {
+    take_string_array (s, "expr-labels", n_expr, p->expr_labels);
+    take_float_array (s, "expr", n_expr, p->expr);
+    gst_structure_set (s, "expr-index", G_TYPE_INT, p->expr_index, NULL);
+    if (p->expr_index >= 0 && (guint)p->expr_index < n_expr
+        && p->expr_labels[p->expr_index] != NULL)
+      gst_structure_set (
+          s, "expression", G_TYPE_STRING, p->expr_labels[p->expr_index], NULL);
+  }
+  if (p->tasks & GST_AFFECT_TASK_VA)
+    gst_structure_set (s, "valence", G_TYPE_FLOAT, p->valence, "arousal",
+        G_TYPE_FLOAT, p->arousal, NULL);
 
   return s;
 }
@@ -1528,6 +1556,12 @@ read_float (const GstStructure *s, const gchar *field, gfloat *out)
  * "affect" param of a face's ROI meta). Missing arrays count as empty and
  * missing valence/arousal as 0; numbers may be gfloat or gdouble. Labels are
  * interned. An expr-index that is missing or out of range is recomputed.
+ * Other fields ("expression", "track-id", ...) are ignored.
+ *
+ * This is how bindings without gst-python's overrides (which they need to
+ * read #GstValueArray fields) read the "affect" param:
+ * `ok, p = GstAffect.Predictions.from_structure(roi.get_param("affect"))`
+ * in Python.
  *
  * Returns: %TRUE on success. On failure (wrong name, a field of the wrong
  *   type, arrays over capacity or of different lengths) @p is left

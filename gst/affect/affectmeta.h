@@ -225,7 +225,8 @@ guint *gst_buffer_get_affect_track_ids (GstBuffer *buffer, guint *n_ids);
  * @meta: parent #GstMeta
  * @track_id: track id of the face these features belong to
  * @present: which branches hold a vector
- * @sizes: length of each branch vector (0 when absent)
+ * @sizes: (array fixed-size=4): length of each branch vector (0 when
+ *   absent)
  * @data: (array fixed-size=4) (element-type gpointer): each branch vector,
  *   @sizes[branch] floats owned by the meta, or %NULL when absent; bindings
  *   use gst_affect_features_meta_get()
