@@ -355,9 +355,9 @@ gst_affect_fuse_class_init (GstAffectFuseClass *klass)
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class, "Affect predictions",
       "Filter/Analyzer/Video",
-      "Predicts affect (action units, expression, valence/arousal) from "
-      "per-face features with a fusion network or the expression baseline "
-      "and attaches it as metadata",
+      "Predicts expressions from per-face features with the pretrained "
+      "baseline and, only with a fusion model you train (model=FILE), "
+      "action units and valence/arousal; attaches them as metadata",
       "gst-affect developers <https://github.com/gst-affect/gst-affect>");
 
   trans_class->start = GST_DEBUG_FUNCPTR (gst_affect_fuse_start);
