@@ -196,6 +196,60 @@ speech_pull (AffectFeaturesAudio *audio)
   }
 }
 
+/* Converts @n_in frames at @in (the converter's input format, interleaved)
+ * to 16 kHz mono and feeds them to the extractor, at most @max_out output
+ * samples (G_MAXUINT64: all). The input goes in pieces of what becomes
+ * about AFFECT_SPEECH_MAX_BACKLOG output samples, converted into one
+ * reused buffer and pulled after each push, so that a buffer at an extreme
+ * rate (1 Hz: 16000 output samples per input frame) never expands in one
+ * allocation; the converter keeps its state between the pieces, so the
+ * samples are the same as in one call. Returns the output samples pushed,
+ * or -1 when the converter fails (not posted). */
+static gint64
+convert_push (
+    AffectFeaturesAudio *audio, const guint8 *in, gsize n_in, guint64 max_out)
+{
+  const GstAudioInfo *info = &audio->aconv_in_info;
+  gsize bpf = GST_AUDIO_INFO_BPF (info);
+  guint64 piece = gst_util_uint64_scale_int (
+      AFFECT_SPEECH_MAX_BACKLOG, GST_AUDIO_INFO_RATE (info), SPEECH_RATE);
+  float *out = NULL;
+  gsize out_size = 0, off = 0;
+  gint64 pushed = 0;
+
+  piece = MAX (piece, 1);
+  while (off < n_in && (guint64)pushed < max_out) {
+    gsize k = (gsize)MIN (piece, (guint64)(n_in - off));
+    gsize n_out = gst_audio_converter_get_out_frames (audio->aconv, k);
+    gsize n_push;
+    gpointer in_planes[1], out_planes[1];
+
+    if (n_out > out_size || out == NULL) {
+      g_free (out);
+      out_size = MAX (n_out, 1);
+      out = g_new (float, out_size);
+    }
+    in_planes[0] = (gpointer)(in + off * bpf);
+    out_planes[0] = out;
+    if (!gst_audio_converter_samples (audio->aconv,
+            GST_AUDIO_CONVERTER_FLAG_NONE, in_planes, k, out_planes, n_out)) {
+      g_free (out);
+      return -1;
+    }
+    off += k;
+    audio->aconv_in += k;
+    n_push = (gsize)MIN ((guint64)n_out, max_out - (guint64)pushed);
+    if (n_push > 0) {
+      affect_speech_push (audio->speech, out, n_push);
+      audio->aconv_out += n_push;
+      pushed += n_push;
+      speech_pull (audio);
+    }
+  }
+  g_free (out);
+  return pushed;
+}
+
 /* The resampler holds back the last few samples of a piece (its latency):
  * feeds it silence until every input sample has come out, so that the
  * speech frames of the end of the piece are not lost. */
@@ -203,10 +257,10 @@ static void
 drain_converter (AffectFeaturesAudio *audio)
 {
   gint rate = GST_AUDIO_INFO_RATE (&audio->aconv_in_info);
-  guint64 expected;
-  gsize missing, n_in, n_out;
-  gpointer in, out;
-  gpointer in_planes[1], out_planes[1];
+  guint64 expected, aconv_in;
+  gsize missing, n_in;
+  gint64 pushed;
+  gpointer in;
 
   if (audio->aconv == NULL || rate <= 0 || audio->aconv_in == 0)
     return;
@@ -216,21 +270,14 @@ drain_converter (AffectFeaturesAudio *audio)
   missing = expected - audio->aconv_out;
   n_in = gst_audio_converter_get_in_frames (audio->aconv, missing);
   n_in = MAX (n_in, gst_audio_converter_get_max_latency (audio->aconv) + 1);
-  n_out = gst_audio_converter_get_out_frames (audio->aconv, n_in);
   in = g_malloc0 (n_in * GST_AUDIO_INFO_BPF (&audio->aconv_in_info));
-  out = g_new0 (float, MAX (n_out, 1));
-  in_planes[0] = in;
-  out_planes[0] = out;
-  if (gst_audio_converter_samples (audio->aconv, GST_AUDIO_CONVERTER_FLAG_NONE,
-          in_planes, n_in, out_planes, n_out)) {
+  aconv_in = audio->aconv_in; /* the silence is not input */
+  pushed = convert_push (audio, in, n_in, missing);
+  audio->aconv_in = aconv_in;
+  if (pushed >= 0)
     GST_LOG_OBJECT (audio->agg,
-        "drained %" G_GSIZE_FORMAT " samples of the resampler",
-        MIN (missing, n_out));
-    affect_speech_push (audio->speech, out, MIN (missing, n_out));
-    audio->aconv_out += MIN (missing, n_out);
-  }
+        "drained %" G_GINT64_FORMAT " samples of the resampler", pushed);
   g_free (in);
-  g_free (out);
 }
 
 /* End of a continuous piece of audio: its last frames become ready. */
@@ -337,11 +384,9 @@ push_audio (AffectFeaturesAudio *audio, GstAggregatorPad *apad, GstBuffer *buf)
 {
   const GstAudioInfo *info = &audio->aconv_in_info;
   GstClockTime start, dur;
-  gsize n_in, n_out;
-  gboolean gap;
+  gsize n_in;
+  gboolean gap, ok;
   GstMapInfo map;
-  float *out;
-  gpointer in_planes[1], out_planes[1];
 
   GST_OBJECT_LOCK (apad);
   start = gst_segment_to_running_time (
@@ -393,24 +438,13 @@ push_audio (AffectFeaturesAudio *audio, GstAggregatorPad *apad, GstBuffer *buf)
         ("Cannot map the audio buffer %" GST_PTR_FORMAT, buf));
     return FALSE;
   }
-  n_out = gst_audio_converter_get_out_frames (audio->aconv, n_in);
-  out = g_new (float, MAX (n_out, 1));
-  in_planes[0] = map.data;
-  out_planes[0] = out;
-  if (!gst_audio_converter_samples (audio->aconv, GST_AUDIO_CONVERTER_FLAG_NONE,
-          in_planes, n_in, out_planes, n_out)) {
-    gst_buffer_unmap (buf, &map);
-    g_free (out);
+  ok = convert_push (audio, map.data, n_in, G_MAXUINT64) >= 0;
+  gst_buffer_unmap (buf, &map);
+  if (!ok) {
     GST_ELEMENT_ERROR (audio->agg, STREAM, FAILED, (NULL),
         ("Cannot convert the audio to 16 kHz mono"));
     return FALSE;
   }
-  gst_buffer_unmap (buf, &map);
-  affect_speech_push (audio->speech, out, n_out);
-  audio->aconv_in += n_in;
-  audio->aconv_out += n_out;
-  g_free (out);
-  speech_pull (audio);
   return TRUE;
 }
 
