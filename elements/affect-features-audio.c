@@ -344,6 +344,33 @@ affect_features_audio_stop (AffectFeaturesAudio *audio)
   audio->have_info = FALSE;
 }
 
+/* The converter's configuration for @info: NULL (the default downmix of
+ * positioned channels) unless the channels are unpositioned (more than 8
+ * channels without a channel mask, or a mask of 0), which the converter
+ * does not mix by itself: then a mix matrix that averages them. */
+static GstStructure *
+unpositioned_config (const GstAudioInfo *info)
+{
+  gint n = GST_AUDIO_INFO_CHANNELS (info), i;
+  GValue matrix = G_VALUE_INIT, row = G_VALUE_INIT, v = G_VALUE_INIT;
+  GstStructure *config;
+
+  if (n <= 1 || !GST_AUDIO_INFO_IS_UNPOSITIONED (info))
+    return NULL;
+  g_value_init (&matrix, GST_TYPE_ARRAY);
+  g_value_init (&row, GST_TYPE_ARRAY);
+  g_value_init (&v, G_TYPE_FLOAT);
+  g_value_set_float (&v, 1.0f / (gfloat)n);
+  for (i = 0; i < n; i++)
+    gst_value_array_append_value (&row, &v);
+  gst_value_array_append_and_take_value (&matrix, &row);
+  g_value_unset (&v);
+  config = gst_structure_new_empty ("GstAudioConverter");
+  gst_structure_take_value (
+      config, GST_AUDIO_CONVERTER_OPT_MIX_MATRIX, &matrix);
+  return config;
+}
+
 gboolean
 affect_features_audio_set_caps (
     AffectFeaturesAudio *audio, GstAggregatorPad *pad, GstCaps *caps)
@@ -358,7 +385,7 @@ affect_features_audio_set_caps (
   }
   gst_audio_info_set_format (&out, GST_AUDIO_FORMAT_F32, SPEECH_RATE, 1, NULL);
   conv = gst_audio_converter_new (
-      GST_AUDIO_CONVERTER_FLAG_NONE, &info, &out, NULL);
+      GST_AUDIO_CONVERTER_FLAG_NONE, &info, &out, unpositioned_config (&info));
   if (conv == NULL) {
     GST_ELEMENT_ERROR (audio->agg, CORE, NEGOTIATION, (NULL),
         ("Cannot convert %" GST_PTR_FORMAT " to 16 kHz mono", caps));
