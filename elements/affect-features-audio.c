@@ -196,6 +196,60 @@ speech_pull (AffectFeaturesAudio *audio)
   }
 }
 
+/* Converts @n_in frames at @in (the converter's input format, interleaved)
+ * to 16 kHz mono and feeds them to the extractor, at most @max_out output
+ * samples (G_MAXUINT64: all). The input goes in pieces of what becomes
+ * about AFFECT_SPEECH_MAX_BACKLOG output samples, converted into one
+ * reused buffer and pulled after each push, so that a buffer at an extreme
+ * rate (1 Hz: 16000 output samples per input frame) never expands in one
+ * allocation; the converter keeps its state between the pieces, so the
+ * samples are the same as in one call. Returns the output samples pushed,
+ * or -1 when the converter fails (not posted). */
+static gint64
+convert_push (
+    AffectFeaturesAudio *audio, const guint8 *in, gsize n_in, guint64 max_out)
+{
+  const GstAudioInfo *info = &audio->aconv_in_info;
+  gsize bpf = GST_AUDIO_INFO_BPF (info);
+  guint64 piece = gst_util_uint64_scale_int (
+      AFFECT_SPEECH_MAX_BACKLOG, GST_AUDIO_INFO_RATE (info), SPEECH_RATE);
+  float *out = NULL;
+  gsize out_size = 0, off = 0;
+  gint64 pushed = 0;
+
+  piece = MAX (piece, 1);
+  while (off < n_in && (guint64)pushed < max_out) {
+    gsize k = (gsize)MIN (piece, (guint64)(n_in - off));
+    gsize n_out = gst_audio_converter_get_out_frames (audio->aconv, k);
+    gsize n_push;
+    gpointer in_planes[1], out_planes[1];
+
+    if (n_out > out_size || out == NULL) {
+      g_free (out);
+      out_size = MAX (n_out, 1);
+      out = g_new (float, out_size);
+    }
+    in_planes[0] = (gpointer)(in + off * bpf);
+    out_planes[0] = out;
+    if (!gst_audio_converter_samples (audio->aconv,
+            GST_AUDIO_CONVERTER_FLAG_NONE, in_planes, k, out_planes, n_out)) {
+      g_free (out);
+      return -1;
+    }
+    off += k;
+    audio->aconv_in += k;
+    n_push = (gsize)MIN ((guint64)n_out, max_out - (guint64)pushed);
+    if (n_push > 0) {
+      affect_speech_push (audio->speech, out, n_push);
+      audio->aconv_out += n_push;
+      pushed += n_push;
+      speech_pull (audio);
+    }
+  }
+  g_free (out);
+  return pushed;
+}
+
 /* The resampler holds back the last few samples of a piece (its latency):
  * feeds it silence until every input sample has come out, so that the
  * speech frames of the end of the piece are not lost. */
@@ -203,10 +257,10 @@ static void
 drain_converter (AffectFeaturesAudio *audio)
 {
   gint rate = GST_AUDIO_INFO_RATE (&audio->aconv_in_info);
-  guint64 expected;
-  gsize missing, n_in, n_out;
-  gpointer in, out;
-  gpointer in_planes[1], out_planes[1];
+  guint64 expected, aconv_in;
+  gsize missing, n_in;
+  gint64 pushed;
+  gpointer in;
 
   if (audio->aconv == NULL || rate <= 0 || audio->aconv_in == 0)
     return;
@@ -216,21 +270,14 @@ drain_converter (AffectFeaturesAudio *audio)
   missing = expected - audio->aconv_out;
   n_in = gst_audio_converter_get_in_frames (audio->aconv, missing);
   n_in = MAX (n_in, gst_audio_converter_get_max_latency (audio->aconv) + 1);
-  n_out = gst_audio_converter_get_out_frames (audio->aconv, n_in);
   in = g_malloc0 (n_in * GST_AUDIO_INFO_BPF (&audio->aconv_in_info));
-  out = g_new0 (float, MAX (n_out, 1));
-  in_planes[0] = in;
-  out_planes[0] = out;
-  if (gst_audio_converter_samples (audio->aconv, GST_AUDIO_CONVERTER_FLAG_NONE,
-          in_planes, n_in, out_planes, n_out)) {
+  aconv_in = audio->aconv_in; /* the silence is not input */
+  pushed = convert_push (audio, in, n_in, missing);
+  audio->aconv_in = aconv_in;
+  if (pushed >= 0)
     GST_LOG_OBJECT (audio->agg,
-        "drained %" G_GSIZE_FORMAT " samples of the resampler",
-        MIN (missing, n_out));
-    affect_speech_push (audio->speech, out, MIN (missing, n_out));
-    audio->aconv_out += MIN (missing, n_out);
-  }
+        "drained %" G_GINT64_FORMAT " samples of the resampler", pushed);
   g_free (in);
-  g_free (out);
 }
 
 /* End of a continuous piece of audio: its last frames become ready. */
@@ -297,6 +344,33 @@ affect_features_audio_stop (AffectFeaturesAudio *audio)
   audio->have_info = FALSE;
 }
 
+/* The converter's configuration for @info: NULL (the default downmix of
+ * positioned channels) unless the channels are unpositioned (more than 8
+ * channels without a channel mask, or a mask of 0), which the converter
+ * does not mix by itself: then a mix matrix that averages them. */
+static GstStructure *
+unpositioned_config (const GstAudioInfo *info)
+{
+  gint n = GST_AUDIO_INFO_CHANNELS (info), i;
+  GValue matrix = G_VALUE_INIT, row = G_VALUE_INIT, v = G_VALUE_INIT;
+  GstStructure *config;
+
+  if (n <= 1 || !GST_AUDIO_INFO_IS_UNPOSITIONED (info))
+    return NULL;
+  g_value_init (&matrix, GST_TYPE_ARRAY);
+  g_value_init (&row, GST_TYPE_ARRAY);
+  g_value_init (&v, G_TYPE_FLOAT);
+  g_value_set_float (&v, 1.0f / (gfloat)n);
+  for (i = 0; i < n; i++)
+    gst_value_array_append_value (&row, &v);
+  gst_value_array_append_and_take_value (&matrix, &row);
+  g_value_unset (&v);
+  config = gst_structure_new_empty ("GstAudioConverter");
+  gst_structure_take_value (
+      config, GST_AUDIO_CONVERTER_OPT_MIX_MATRIX, &matrix);
+  return config;
+}
+
 gboolean
 affect_features_audio_set_caps (
     AffectFeaturesAudio *audio, GstAggregatorPad *pad, GstCaps *caps)
@@ -311,7 +385,7 @@ affect_features_audio_set_caps (
   }
   gst_audio_info_set_format (&out, GST_AUDIO_FORMAT_F32, SPEECH_RATE, 1, NULL);
   conv = gst_audio_converter_new (
-      GST_AUDIO_CONVERTER_FLAG_NONE, &info, &out, NULL);
+      GST_AUDIO_CONVERTER_FLAG_NONE, &info, &out, unpositioned_config (&info));
   if (conv == NULL) {
     GST_ELEMENT_ERROR (audio->agg, CORE, NEGOTIATION, (NULL),
         ("Cannot convert %" GST_PTR_FORMAT " to 16 kHz mono", caps));
@@ -337,11 +411,9 @@ push_audio (AffectFeaturesAudio *audio, GstAggregatorPad *apad, GstBuffer *buf)
 {
   const GstAudioInfo *info = &audio->aconv_in_info;
   GstClockTime start, dur;
-  gsize n_in, n_out;
-  gboolean gap;
+  gsize n_in;
+  gboolean gap, ok;
   GstMapInfo map;
-  float *out;
-  gpointer in_planes[1], out_planes[1];
 
   GST_OBJECT_LOCK (apad);
   start = gst_segment_to_running_time (
@@ -393,24 +465,13 @@ push_audio (AffectFeaturesAudio *audio, GstAggregatorPad *apad, GstBuffer *buf)
         ("Cannot map the audio buffer %" GST_PTR_FORMAT, buf));
     return FALSE;
   }
-  n_out = gst_audio_converter_get_out_frames (audio->aconv, n_in);
-  out = g_new (float, MAX (n_out, 1));
-  in_planes[0] = map.data;
-  out_planes[0] = out;
-  if (!gst_audio_converter_samples (audio->aconv, GST_AUDIO_CONVERTER_FLAG_NONE,
-          in_planes, n_in, out_planes, n_out)) {
-    gst_buffer_unmap (buf, &map);
-    g_free (out);
+  ok = convert_push (audio, map.data, n_in, G_MAXUINT64) >= 0;
+  gst_buffer_unmap (buf, &map);
+  if (!ok) {
     GST_ELEMENT_ERROR (audio->agg, STREAM, FAILED, (NULL),
         ("Cannot convert the audio to 16 kHz mono"));
     return FALSE;
   }
-  gst_buffer_unmap (buf, &map);
-  affect_speech_push (audio->speech, out, n_out);
-  audio->aconv_in += n_in;
-  audio->aconv_out += n_out;
-  g_free (out);
-  speech_pull (audio);
   return TRUE;
 }
 

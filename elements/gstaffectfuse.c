@@ -74,6 +74,7 @@
 #include "affect-branches.h"
 #include "affect-face.h"
 #include "affect-fusion.h"
+#include "affect-safetensors.h"
 #include "affect-engine.h"
 #include "affect-engine-settings.h"
 #include "gstaffectfuse.h"
@@ -190,6 +191,10 @@ struct _GstAffectFuse {
   /* feature branches the loaded fusion networks read (0: none loaded),
    * object lock; for the affect-branches query (affect-branches.h) */
   GstAffectModalities reads;
+  /* a non-finite feature was warned about (once per stream start): the
+   * image feature, then the fusion branches (exp, spe, wrd); the baseline
+   * uses the exp flag */
+  gboolean warned_nonfinite[1 + AFFECT_FUSION_N_BRANCHES];
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE (
@@ -528,9 +533,42 @@ track_window_new (const AffectFusionInfo *info)
   return w;
 }
 
+/* Posts the warning about a non-finite feature of kind @which (0: image,
+ * 1 + m: fusion branch m) once per stream start. */
+static void
+gst_affect_fuse_warn_nonfinite (
+    GstAffectFuse *self, guint which, guint track_id, gint64 frame)
+{
+  static const gchar *const names[1 + AFFECT_FUSION_N_BRANCHES]
+      = { "image", "expression", "speech", "words" };
+  const gchar *what = names[which];
+
+  if (self->warned_nonfinite[which]) {
+    GST_DEBUG_OBJECT (self,
+        "track %u frame %" G_GINT64_FORMAT ": non-finite %s features", track_id,
+        frame, what);
+    return;
+  }
+  self->warned_nonfinite[which] = TRUE;
+  if (which == 0)
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("Non-finite (NaN or infinite) image features: the face is not "
+         "predicted on the frames where they occur"),
+        ("first on track %u, frame %" G_GINT64_FORMAT "; warned once", track_id,
+            frame));
+  else
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("Non-finite (NaN or infinite) %s features: the branch is treated "
+         "as absent on the frames where they occur",
+            what),
+        ("first on track %u, frame %" G_GINT64_FORMAT "; warned once", track_id,
+            frame));
+}
+
 /* Stores the features of frame @frame of every track of @buffer in the
- * track's window. A vector whose size is not the model's is ignored (the
- * branch is absent on that frame). */
+ * track's window. A vector whose size is not the model's, or that is not
+ * finite, is ignored (the branch is absent on that frame; without a finite
+ * image feature the track is not predicted on that frame). */
 static void
 gst_affect_fuse_record (GstAffectFuse *self, GstBuffer *buffer, gint64 frame)
 {
@@ -542,7 +580,8 @@ gst_affect_fuse_record (GstAffectFuse *self, GstBuffer *buffer, gint64 frame)
   while ((feat = gst_buffer_iterate_affect_features_meta (buffer, &state))) {
     TrackWindow *w = g_hash_table_lookup (
         self->windows, GUINT_TO_POINTER (feat->track_id));
-    const gfloat *v;
+    const gfloat *img, *x[AFFECT_FUSION_N_BRANCHES];
+    guint8 img_ok = 1, br_ok[AFFECT_FUSION_N_BRANCHES] = { 1, 1, 1 };
     guint size = 0, m;
 
     if (w == NULL) {
@@ -553,28 +592,45 @@ gst_affect_fuse_record (GstAffectFuse *self, GstBuffer *buffer, gint64 frame)
     w->has[slot] = 0;
     w->last = frame;
 
-    v = gst_affect_features_meta_get (feat, GST_AFFECT_BRANCH_IMAGE, &size);
-    if (v != NULL && size == (guint)info->d_img) {
-      memcpy (w->img + slot * info->d_img, v, size * sizeof (gfloat));
-      w->has[slot] |= GST_AFFECT_MODALITY_IMAGE;
-    } else if (v != NULL) {
+    img = gst_affect_features_meta_get (feat, GST_AFFECT_BRANCH_IMAGE, &size);
+    if (img != NULL && size != (guint)info->d_img) {
       GST_WARNING_OBJECT (self,
           "track %u: image features of size %u, the model wants %d",
           feat->track_id, size, info->d_img);
+      img = NULL;
     }
     for (m = 0; m < AFFECT_FUSION_N_BRANCHES; m++) {
       gsize d = info->d_branch[m];
 
-      v = gst_affect_features_meta_get (feat, meta_branch[m], &size);
-      if (v != NULL && size == d) {
-        memcpy (w->x[m] + slot * d, v, d * sizeof (gfloat));
-        w->has[slot] |= branch_modality[m];
-      } else if (v != NULL) {
+      x[m] = gst_affect_features_meta_get (feat, meta_branch[m], &size);
+      if (x[m] != NULL && size != d) {
         GST_WARNING_OBJECT (self,
             "track %u: %s features of size %u, the model wants "
             "%" G_GSIZE_FORMAT,
             feat->track_id, affect_fusion_branch_name (m), size, d);
+        x[m] = NULL;
       }
+    }
+    affect_fusion_inputs_finite (
+        self->fusion, 1, 1, img, x[0], x[1], x[2], NULL, &img_ok, br_ok);
+
+    if (img != NULL && img_ok) {
+      memcpy (w->img + slot * info->d_img, img, info->d_img * sizeof (gfloat));
+      w->has[slot] |= GST_AFFECT_MODALITY_IMAGE;
+    } else if (img != NULL) {
+      gst_affect_fuse_warn_nonfinite (self, 0, feat->track_id, frame);
+    }
+    for (m = 0; m < AFFECT_FUSION_N_BRANCHES; m++) {
+      gsize d = info->d_branch[m];
+
+      if (x[m] == NULL)
+        continue;
+      if (!br_ok[m]) {
+        gst_affect_fuse_warn_nonfinite (self, 1 + m, feat->track_id, frame);
+        continue;
+      }
+      memcpy (w->x[m] + slot * d, x[m], d * sizeof (gfloat));
+      w->has[slot] |= branch_modality[m];
     }
   }
 }
@@ -639,14 +695,16 @@ gst_affect_fuse_predict (GstAffectFuse *self, GstBuffer *buffer, gint64 frame)
 
   gst_affect_fuse_apply_threads (self);
 
-  /* the tracks: features meta with an image feature on this frame */
+  /* the tracks: features meta with a usable (right size, finite) image
+   * feature on this frame, as gst_affect_fuse_record() found it */
   while ((feat = gst_buffer_iterate_affect_features_meta (buffer, &state))) {
-    guint size = 0;
-    const gfloat *v
-        = gst_affect_features_meta_get (feat, GST_AFFECT_BRANCH_IMAGE, &size);
+    const TrackWindow *w = g_hash_table_lookup (
+        self->windows, GUINT_TO_POINTER (feat->track_id));
+    gsize slot = (gsize)(frame % t);
     guint j;
 
-    if (v == NULL || size != (guint)info->d_img)
+    if (w == NULL || w->stamp[slot] != frame
+        || !(w->has[slot] & GST_AFFECT_MODALITY_IMAGE))
       continue;
     for (j = 0; j < ids->len; j++)
       if (g_array_index (ids, guint, j) == feat->track_id)
@@ -813,6 +871,30 @@ gst_affect_fuse_reset (GstAffectFuse *self)
   self->next_out = 0;
 }
 
+/* TRUE when @path (of property @prop) is a regular file; else posts the
+ * error: RESOURCE/NOT_FOUND "... not found" when nothing is there,
+ * RESOURCE/OPEN_READ saying what is wrong with it otherwise (a folder,
+ * /dev/null, a named pipe, ...; nothing is opened, so a FIFO never
+ * blocks). */
+static gboolean
+gst_affect_fuse_check_path (
+    GstAffectFuse *self, const gchar *path, const gchar *prop)
+{
+  gchar *problem = affect_st_path_problem (path);
+
+  if (problem == NULL)
+    return TRUE;
+  if (g_strcmp0 (problem, "does not exist") == 0)
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("Fusion model %s not found", path),
+        ("%s %s (the '%s' property)", path, problem, prop));
+  else
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Fusion model %s: %s", path, problem), ("the '%s' property", prop));
+  g_free (problem);
+  return FALSE;
+}
+
 /* Loads the valence (@which 0) or arousal (1) network of @path and checks
  * that it runs on the clips of the main network. */
 static gboolean
@@ -827,12 +909,8 @@ gst_affect_fuse_load_va (
   gchar *problem = NULL;
   guint m;
 
-  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-        ("Fusion model %s not found", path),
-        ("no regular file at %s (the '%s' property)", path, names[which]));
+  if (!gst_affect_fuse_check_path (self, path, names[which]))
     return FALSE;
-  }
   net = affect_fusion_load (path, &error);
   if (net != NULL && features != NULL
       && !affect_fusion_check_features (net, features, &error))
@@ -904,12 +982,8 @@ gst_affect_fuse_start_fusion (GstAffectFuse *self, const gchar *model,
   GError *error = NULL;
   guint v;
 
-  if (!g_file_test (model, G_FILE_TEST_IS_REGULAR)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-        ("Fusion model %s not found", model),
-        ("no regular file at %s (the 'model' property)", model));
+  if (!gst_affect_fuse_check_path (self, model, "model"))
     return FALSE;
-  }
   self->fusion = affect_fusion_load (model, &error);
   if (self->fusion == NULL) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
@@ -1009,6 +1083,7 @@ gst_affect_fuse_start (GstBaseTransform *trans)
   GST_OBJECT_UNLOCK (self);
 
   self->frame_duration = GST_CLOCK_TIME_NONE;
+  memset (self->warned_nonfinite, 0, sizeof (self->warned_nonfinite));
   /* the backend in every mode: a bad backend is an error whatever runs */
   if (!affect_engine_settings_start (&self->engine, GST_ELEMENT (self))) {
     ok = FALSE;
@@ -1293,6 +1368,14 @@ gst_affect_fuse_transform_ip (GstBaseTransform *trans, GstBuffer *buffer)
         GST_WARNING_OBJECT (self,
             "track %u: expression features of size %u, expected %u",
             feat->track_id, size, N_FEAT);
+      continue;
+    }
+    for (i = 0; i < N_FEAT && isfinite (f_exp[i]); i++)
+      ;
+    if (i < N_FEAT) {
+      /* like a face without f_exp: no prediction on this frame */
+      gst_affect_fuse_warn_nonfinite (
+          self, 1 + AFFECT_FUSION_BRANCH_EXP, feat->track_id, self->frame - 1);
       continue;
     }
     g_array_append_val (ids, feat->track_id);

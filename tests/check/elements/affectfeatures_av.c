@@ -1268,6 +1268,101 @@ GST_START_TEST (test_word_model_property)
 
 GST_END_TEST;
 
+/* Every frame has finite speech features of the usual size. */
+static void
+check_all_speech (GArray *frames, const gchar *what)
+{
+  guint i, j;
+
+  fail_unless_equals_int (frames->len, N_FRAMES);
+  for (i = 0; i < frames->len; i++) {
+    FrameResult *r = &g_array_index (frames, FrameResult, i);
+
+    fail_unless (r->has_meta, "%s: frame %u: no features meta", what, i);
+    fail_unless (r->has_spe, "%s: frame %u: no speech features", what, i);
+    fail_unless_equals_int (r->spe_size, N_SPE);
+    for (j = 0; j < N_SPE; j++)
+      fail_unless (isfinite (r->spe[j]), "%s: frame %u: value %u not finite",
+          what, i, j);
+  }
+}
+
+/* Extreme sample rates (issue 14): at rate=1 one buffer of 200 samples
+ * becomes 3.2 M samples at 16 kHz, converted in pieces of about
+ * AFFECT_SPEECH_MAX_BACKLOG output samples (four here) instead of one
+ * allocation; at 4 MHz each 0.1-s buffer holds 400 000 samples. Both
+ * complete with speech features on every video frame (the second with the
+ * sine's F0). */
+GST_START_TEST (test_speech_extreme_rates)
+{
+  GArray *frames;
+  guint i;
+
+  if (!have_plugins ("test_speech_extreme_rates"))
+    return;
+
+  frames = run_pipeline (
+      "audiotestsrc num-buffers=1 samplesperbuffer=1024 freq=0.1 "
+      "volume=0.5 ! audio/x-raw,format=F32LE,rate=1,channels=1 ! f.audio",
+      NULL);
+  check_all_speech (frames, "rate=1");
+  g_array_unref (frames);
+
+  frames = run_pipeline (
+      "audiotestsrc num-buffers=11 samplesperbuffer=400000 freq=220 "
+      "volume=0.5 ! audio/x-raw,format=S16LE,rate=4000000,channels=1 ! "
+      "f.audio",
+      NULL);
+  check_all_speech (frames, "rate=4000000");
+  for (i = 0; i < frames->len; i++) {
+    FrameResult *r = &g_array_index (frames, FrameResult, i);
+
+    if (r->pts >= 100 * GST_MSECOND)
+      check_speech_frame (r, i, 220.0);
+  }
+  g_array_unref (frames);
+}
+
+GST_END_TEST;
+
+/* More than 8 channels without a channel mask (issue 14): accepted as an
+ * unpositioned layout and averaged to mono. audiotestsrc leaves the mask
+ * out (0) above 8 channels and puts the same sine on every channel, so the
+ * average is that sine: its F0 on every frame. Also 4 channels with an
+ * explicit mask of 0 (unpositioned too). */
+GST_START_TEST (test_speech_many_channels)
+{
+  const gchar *caps[] = {
+    "channels=10",
+    "channels=16",
+    "channels=4,channel-mask=(bitmask)0",
+  };
+  guint c, i;
+
+  if (!have_plugins ("test_speech_many_channels"))
+    return;
+
+  for (c = 0; c < G_N_ELEMENTS (caps); c++) {
+    gchar *desc = g_strdup_printf (
+        "audiotestsrc num-buffers=40 samplesperbuffer=1200 freq=200 "
+        "volume=0.5 ! audio/x-raw,format=F32LE,rate=48000,%s ! f.audio",
+        caps[c]);
+    GArray *frames = run_pipeline (desc, NULL);
+
+    check_all_speech (frames, caps[c]);
+    for (i = 0; i < frames->len; i++) {
+      FrameResult *r = &g_array_index (frames, FrameResult, i);
+
+      if (r->pts >= 100 * GST_MSECOND)
+        check_speech_frame (r, i, 200.0);
+    }
+    g_array_unref (frames);
+    g_free (desc);
+  }
+}
+
+GST_END_TEST;
+
 static Suite *
 affectfeatures_av_suite (void)
 {
@@ -1282,6 +1377,8 @@ affectfeatures_av_suite (void)
   tcase_add_test (tc, test_speech_48k_stereo_audio_eos);
   tcase_add_test (tc, test_speech_s16_8k_mono);
   tcase_add_test (tc, test_speech_gap_absent);
+  tcase_add_test (tc, test_speech_extreme_rates);
+  tcase_add_test (tc, test_speech_many_channels);
   tcase_add_test (tc, test_speech_wavparse);
   tcase_add_test (tc, test_speech_discont);
   tcase_add_test (tc, test_live_audio);

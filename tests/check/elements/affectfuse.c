@@ -21,8 +21,10 @@
 #include "config.h"
 #endif
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <glib/gstdio.h>
 #include <gst/affect/affectmeta.h>
@@ -1234,6 +1236,61 @@ GST_START_TEST (test_fusion_bad_models)
 
 GST_END_TEST;
 
+/* A model path that exists but is not a regular file (issue 14): a clear
+ * OPEN_READ error saying what it is, never "not found"; a named pipe
+ * without a writer does not block the start. */
+GST_START_TEST (test_fusion_not_regular)
+{
+  gchar *good = fusion_model_path ("all");
+  gchar *dir = g_dir_make_tmp ("affectfuse-XXXXXX", NULL);
+  gchar *fifo = g_build_filename (dir, "model.fifo", NULL);
+  const struct {
+    const gchar *prop, *path, *needle;
+  } cases[] = {
+    { "model", "/dev/null", "character device" },
+    { "model", "/dev/zero", "character device" },
+    { "model", dir, "folder" },
+    { "model", fifo, "named pipe" },
+    { "valence-model", "/dev/null", "character device" },
+    { "arousal-model", fifo, "named pipe" },
+  };
+  guint i;
+
+  fail_unless (dir != NULL);
+  fail_unless (mkfifo (fifo, 0600) == 0, "mkfifo: %s", g_strerror (errno));
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    GstElement *e = gst_element_factory_make ("affectfuse", NULL);
+    GError *err;
+    gchar *dbg = NULL;
+
+    g_object_set (e, "features", FUSION_FEATURES, NULL);
+    if (strcmp (cases[i].prop, "model") != 0)
+      g_object_set (e, "model", good, NULL);
+    g_object_set (e, cases[i].prop, cases[i].path, NULL);
+    err = fn_start_error (e, &dbg);
+    fail_unless (
+        g_error_matches (err, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ),
+        "case %u: %s", i, err->message);
+    fail_unless (strstr (err->message, cases[i].path) != NULL, "case %u: %s", i,
+        err->message);
+    fail_unless (strstr (err->message, cases[i].needle) != NULL,
+        "case %u: '%s' not in '%s'", i, cases[i].needle, err->message);
+    fail_unless (strstr (err->message, "not found") == NULL, "case %u: %s", i,
+        err->message);
+    fail_unless (dbg != NULL && strstr (dbg, cases[i].prop) != NULL,
+        "case %u: '%s' does not name the property", i, dbg);
+    g_error_free (err);
+    g_free (dbg);
+  }
+  g_unlink (fifo);
+  g_rmdir (dir);
+  g_free (fifo);
+  g_free (dir);
+  g_free (good);
+}
+
+GST_END_TEST;
+
 /* valence-model / arousal-model that cannot be used */
 GST_START_TEST (test_fusion_bad_va_models)
 {
@@ -1403,6 +1460,242 @@ GST_START_TEST (test_fusion_256)
 
 GST_END_TEST;
 
+/* Non-finite features (issue 14): the poisoned vectors of fn_poison are
+ * NaN or infinite in one stream and absent in the other; the predictions
+ * of both streams are the same (a branch with a non-finite vector is
+ * absent on that frame, a track whose image feature is non-finite is not
+ * predicted on that frame), none is NaN, and each kind is warned about
+ * exactly once. */
+static const struct {
+  guint frame, track;
+  GstAffectBranch branch;
+  gfloat value;
+} fn_poison[] = {
+  { 2, 1, GST_AFFECT_BRANCH_SPEECH, NAN },
+  { 4, 1, GST_AFFECT_BRANCH_SPEECH, INFINITY },
+  { 2, 2, GST_AFFECT_BRANCH_WORDS, -INFINITY },
+  { 6, 2, GST_AFFECT_BRANCH_WORDS, NAN },
+  { 3, 1, GST_AFFECT_BRANCH_IMAGE, NAN },
+  { 8, 3, GST_AFFECT_BRANCH_IMAGE, INFINITY },
+};
+
+/* fn_frame() with the vectors of fn_poison given one non-finite value
+ * (@poison) or left out. */
+static GstBuffer *
+fn_frame_poisoned (const AffectFusionInfo *info, guint f, gboolean poison)
+{
+  GstBuffer *buf = fn_frame (info, f);
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (fn_poison); i++) {
+    GstAffectFeaturesMeta *m;
+    const gfloat *v;
+    gfloat copy[256];
+    guint size = 0;
+
+    if (fn_poison[i].frame != f)
+      continue;
+    m = gst_buffer_get_affect_features_meta_by_track (buf, fn_poison[i].track);
+    fail_unless (m != NULL);
+    v = gst_affect_features_meta_get (m, fn_poison[i].branch, &size);
+    fail_unless (v != NULL && size > 2 && size <= 256);
+    if (poison) {
+      memcpy (copy, v, size * sizeof (gfloat));
+      copy[size / 2] = fn_poison[i].value;
+      gst_affect_features_meta_set (m, fn_poison[i].branch, copy, size);
+    } else {
+      gst_affect_features_meta_clear (m, fn_poison[i].branch);
+    }
+  }
+  return buf;
+}
+
+static gboolean
+fn_all_finite (const GstAffectPredictions *p)
+{
+  guint i;
+
+  for (i = 0; i < p->n_au; i++)
+    if (!isfinite (p->au[i]))
+      return FALSE;
+  for (i = 0; i < p->n_expr; i++)
+    if (!isfinite (p->expr[i]))
+      return FALSE;
+  return isfinite (p->valence) && isfinite (p->arousal);
+}
+
+GST_START_TEST (test_fusion_nonfinite)
+{
+  gchar *path = fusion_model_path ("all");
+  AffectFusion *fusion = affect_fusion_load (path, NULL);
+  const AffectFusionInfo *info;
+  const gchar *modes[2] = { "causal", "centred" };
+  guint mi;
+
+  fail_unless (fusion != NULL);
+  info = affect_fusion_get_info (fusion);
+  for (mi = 0; mi < 2; mi++) {
+    GstHarness *h[2];
+    GstBus *bus = gst_bus_new ();
+    GstMessage *msg;
+    guint f, track, i, n_warn = 0, n_diff = 0;
+    gboolean seen[3] = { FALSE, FALSE, FALSE };
+
+    for (i = 0; i < 2; i++)
+      h[i] = fn_harness (path, modes[mi]);
+    gst_element_set_bus (h[0]->element, bus);
+    for (f = 0; f < FN_FRAMES; f++) {
+      fail_unless_equals_int (
+          gst_harness_push (h[0], fn_frame_poisoned (info, f, TRUE)),
+          GST_FLOW_OK);
+      fail_unless_equals_int (
+          gst_harness_push (h[1], fn_frame_poisoned (info, f, FALSE)),
+          GST_FLOW_OK);
+    }
+    for (i = 0; i < 2; i++)
+      fail_unless (gst_harness_push_event (h[i], gst_event_new_eos ()));
+    for (f = 0; f < FN_FRAMES; f++) {
+      GstBuffer *a = gst_harness_pull (h[0]), *b = gst_harness_pull (h[1]);
+      fail_unless (a != NULL && b != NULL);
+      for (track = 1; track <= FN_TRACKS; track++) {
+        const GstAffectPredictions *pa = predictions_of (a, track);
+        const GstAffectPredictions *pb = predictions_of (b, track);
+
+        fail_unless ((pa == NULL) == (pb == NULL), "%s frame %u track %u",
+            modes[mi], f, track);
+        if (pa == NULL)
+          continue;
+        fail_unless (fn_all_finite (pa), "%s frame %u track %u: not finite",
+            modes[mi], f, track);
+        fail_unless_equals_int (pa->tasks, pb->tasks);
+        fail_unless_equals_int (pa->modalities, pb->modalities);
+        for (i = 0; i < pa->n_au; i++)
+          fail_unless (pa->au[i] == pb->au[i]);
+        for (i = 0; i < pa->n_expr; i++)
+          fail_unless (pa->expr[i] == pb->expr[i]);
+        fail_unless (pa->valence == pb->valence);
+        fail_unless (pa->arousal == pb->arousal);
+      }
+      /* the poisoned image features: no prediction on that frame */
+      for (i = 0; i < G_N_ELEMENTS (fn_poison); i++)
+        if (fn_poison[i].frame == f
+            && fn_poison[i].branch == GST_AFFECT_BRANCH_IMAGE)
+          fail_unless (predictions_of (a, fn_poison[i].track) == NULL);
+      /* the branches left out change some predictions (the poison
+       * mattered) */
+      for (track = 1; track <= FN_TRACKS; track++) {
+        const GstAffectPredictions *pb = predictions_of (b, track);
+        gfloat au[AFFECT_FUSION_N_AU], expr[16], va[2];
+        GstAffectModalities mods;
+
+        if (pb == NULL)
+          continue;
+        fn_expected (fusion, mi == 1, FN_FRAMES, f, track, au, expr, va, &mods);
+        if (fabsf (pb->valence - va[0]) > 1e-6f)
+          n_diff++;
+      }
+      gst_buffer_unref (a);
+      gst_buffer_unref (b);
+    }
+    fail_unless (
+        n_diff > 0, "%s: the left-out vectors changed nothing", modes[mi]);
+
+    while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
+      GError *err = NULL;
+
+      gst_message_parse_warning (msg, &err, NULL);
+      fail_unless (
+          g_error_matches (err, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT));
+      fail_unless (
+          strstr (err->message, "Non-finite") != NULL, "%s", err->message);
+      if (strstr (err->message, " speech "))
+        i = 0;
+      else if (strstr (err->message, " words "))
+        i = 1;
+      else if (strstr (err->message, " image "))
+        i = 2;
+      else
+        fail ("unexpected warning: %s", err->message);
+      fail_if (seen[i], "warned twice: %s", err->message);
+      seen[i] = TRUE;
+      n_warn++;
+      g_error_free (err);
+      gst_message_unref (msg);
+    }
+    fail_unless_equals_int (n_warn, 3);
+
+    /* a new start warns again */
+    fail_unless_equals_int (
+        gst_element_set_state (h[0]->element, GST_STATE_READY),
+        GST_STATE_CHANGE_SUCCESS);
+    fail_unless_equals_int (
+        gst_element_set_state (h[0]->element, GST_STATE_PLAYING),
+        GST_STATE_CHANGE_SUCCESS);
+    fail_unless (
+        gst_harness_push_event (h[0], gst_event_new_stream_start ("restart")));
+    gst_harness_set_src_caps_str (h[0], FCAPS);
+    fail_unless_equals_int (
+        gst_harness_push (h[0], fn_frame_poisoned (info, 2, TRUE)),
+        GST_FLOW_OK);
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+    fail_unless (msg != NULL, "no warning after a restart");
+    gst_message_unref (msg);
+
+    gst_element_set_bus (h[0]->element, NULL);
+    gst_object_unref (bus);
+    for (i = 0; i < 2; i++)
+      gst_harness_teardown (h[i]);
+  }
+  affect_fusion_free (fusion);
+  g_free (path);
+}
+
+GST_END_TEST;
+
+/* The expression baseline: a non-finite f_exp is like none (no
+ * predictions for the face on that frame), warned once. */
+GST_START_TEST (test_baseline_nonfinite)
+{
+  Golden *g = need_models ("test_baseline_nonfinite", FALSE);
+  GstHarness *h;
+  GstBus *bus;
+  GstMessage *msg;
+  gfloat f[N_FEAT], probs[N_EXPR];
+  guint i, n_warn = 0;
+
+  if (g == NULL)
+    return;
+  h = make_harness ("video/x-raw,format=I420,width=964,height=241");
+  bus = gst_bus_new ();
+  gst_element_set_bus (h->element, bus);
+  synthetic_feature (3, f);
+  push_pull_probs (h, 0, 1, f, probs);
+  for (i = 0; i < N_EXPR; i++)
+    fail_unless (isfinite (probs[i]));
+  for (i = 1; i < 4; i++) {
+    GstBuffer *buf = new_frame (i);
+
+    f[i] = i == 2 ? INFINITY : NAN;
+    add_face_features (buf, 1, f);
+    add_face_features (buf, 2, g->faces[0].expression_feature);
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+    buf = gst_harness_pull (h);
+    fail_unless (predictions_of (buf, 1) == NULL);
+    check_baseline (predictions_of (buf, 2));
+    gst_buffer_unref (buf);
+  }
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
+    n_warn++;
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_int (n_warn, 1);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 static Suite *
 affectfuse_suite (void)
 {
@@ -1420,9 +1713,12 @@ affectfuse_suite (void)
   tcase_add_test (tc, test_fusion_centred);
   tcase_add_test (tc, test_fusion_causal);
   tcase_add_test (tc, test_fusion_bad_models);
+  tcase_add_test (tc, test_fusion_not_regular);
   tcase_add_test (tc, test_fusion_va_models);
   tcase_add_test (tc, test_fusion_bad_va_models);
   tcase_add_test (tc, test_fusion_256);
+  tcase_add_test (tc, test_fusion_nonfinite);
+  tcase_add_test (tc, test_baseline_nonfinite);
   return s;
 }
 
