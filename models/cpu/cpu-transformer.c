@@ -19,6 +19,15 @@
 
 #include "cpu-private.h"
 
+/* Work per chunk below which an op is not split over the pool (a chunk
+ * must pay for waking a worker and for waiting on the slowest one, which
+ * on a loaded machine costs tens of microseconds): about 40-60 µs of work
+ * each on one AVX2/AVX-512 core, measured for BERT's shapes. */
+#define MATMUL_GRAIN_MACS ((double)(1 << 21)) /* ~20 ps per multiply-add */
+#define ROWS_GRAIN_FLOATS ((gsize)1 << 17)    /* layer norm, ~0.5 ns/float */
+#define SOFTMAX_GRAIN_FLOATS ((gsize)1 << 15) /* ~1.7 ns per element */
+#define ARITH_GRAIN_FLOATS ((gsize)1 << 20)   /* memory bound, ~0.06 ns */
+
 /* 4-float and 4-double vectors (GCC/clang vector extensions), for sums
  * and exponentials in double precision. */
 typedef float v4f __attribute__ ((vector_size (16)));
@@ -154,11 +163,13 @@ cpu_matmul (AffectBackend *be, const AffectMatView *a, gboolean trans_a,
     j.nt = threads;
     matmul_range (&j, 0, 1, 0);
   } else {
-    /* A batch: one matrix per item on the pool. Small products stay on the
-     * calling thread. */
+    /* A batch: one matrix per item on the pool, at least
+     * MATMUL_GRAIN_MACS per chunk (small batches stay on the calling
+     * thread). */
     const double work = (double)m * n * k;
-    const gsize grain
-        = work >= 32768.0 ? 1 : (gsize)(32768.0 / MAX (work, 1.0));
+    const gsize grain = work >= MATMUL_GRAIN_MACS
+                            ? 1
+                            : (gsize)ceil (MATMUL_GRAIN_MACS / MAX (work, 1.0));
     cpu_parallel_for (be, count, grain, matmul_range, &j);
   }
   cpu_end (be);
@@ -263,7 +274,7 @@ cpu_layer_norm (AffectBackend *be, AffectTensor *x, const AffectTensor *gamma,
   const gsize rows = (gsize)x->n * x->h * x->w;
 
   cpu_begin (be);
-  cpu_parallel_for (be, rows, MAX (1, ELEMENTWISE_GRAIN / MAX (x->c, 1)),
+  cpu_parallel_for (be, rows, MAX (1, ROWS_GRAIN_FLOATS / MAX (x->c, 1)),
       layer_norm_range, &j);
   cpu_end (be);
 }
@@ -465,8 +476,8 @@ cpu_softmax_masked (AffectBackend *be, AffectTensor *x, float scale,
   const gsize rows = (gsize)x->n * x->h * x->w;
 
   cpu_begin (be);
-  cpu_parallel_for (
-      be, rows, MAX (1, 4096 / MAX (x->c, 1)), softmax_masked_range, &j);
+  cpu_parallel_for (be, rows, MAX (1, SOFTMAX_GRAIN_FLOATS / MAX (x->c, 1)),
+      softmax_masked_range, &j);
   cpu_end (be);
 }
 
@@ -568,7 +579,7 @@ cpu_binary (AffectBackend *be, AffectTensor *a, const AffectTensor *b,
     j.nb = reps * j.nb;
   }
   cpu_begin (be);
-  cpu_parallel_for (be, na, ELEMENTWISE_GRAIN, binary_range, &j);
+  cpu_parallel_for (be, na, ARITH_GRAIN_FLOATS, binary_range, &j);
   cpu_end (be);
 }
 
@@ -600,7 +611,7 @@ cpu_scale (AffectBackend *be, AffectTensor *x, float alpha, float beta)
 
   cpu_begin (be);
   cpu_parallel_for (
-      be, affect_tensor_n_elements (x), ELEMENTWISE_GRAIN, scale_range, &j);
+      be, affect_tensor_n_elements (x), ARITH_GRAIN_FLOATS, scale_range, &j);
   cpu_end (be);
 }
 
