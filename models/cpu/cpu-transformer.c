@@ -2,8 +2,12 @@
  * Copyright (C) 2026 gst-affect developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The CPU backend: the transformer family (GELU; matmul, layer norm,
- * masked softmax, gather, broadcast arithmetic and row copies follow).
+ * The CPU backend: the transformer family (GELU, matmul, layer norm,
+ * masked softmax, gather, broadcast arithmetic, row copies). The row
+ * kernels are vectorised with GCC/clang vector types and built for AVX2
+ * and a generic target (MULTIVERSION, cpu-private.h); their vector and
+ * scalar paths do the same operations, so a row's result does not depend
+ * on its length or alignment, nor on the thread count.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -15,12 +19,27 @@
 
 #include "cpu-private.h"
 
+/* Work per chunk below which an op is not split over the pool (a chunk
+ * must pay for waking a worker and for waiting on the slowest one, which
+ * on a loaded machine costs tens of microseconds): about 40-60 µs of work
+ * each on one AVX2/AVX-512 core, measured for BERT's shapes. */
+#define MATMUL_GRAIN_MACS ((double)(1 << 21)) /* ~20 ps per multiply-add */
+#define ROWS_GRAIN_FLOATS ((gsize)1 << 17)    /* layer norm, ~0.5 ns/float */
+#define SOFTMAX_GRAIN_FLOATS ((gsize)1 << 15) /* ~1.7 ns per element */
+#define ARITH_GRAIN_FLOATS ((gsize)1 << 20)   /* memory bound, ~0.06 ns */
+
+/* 4-float and 4-double vectors (GCC/clang vector extensions), for sums
+ * and exponentials in double precision. */
+typedef float v4f __attribute__ ((vector_size (16)));
+typedef double v4d __attribute__ ((vector_size (32)));
+typedef gint64 v4l __attribute__ ((vector_size (32)));
+
 /* erf(x) as a rational function of x (odd degree-13 numerator, even
  * degree-8 denominator, x clamped to [-4, 4] where erf is 1 within 2e-8):
  * max |error| 4.2e-7 against erf() in double over [-8, 8] (GELU: 7e-7).
  * Coefficients as in Eigen's fast erf. Written once for scalars and once
- * for 4-float vectors (GCC/Clang vector extensions; erff() alone took 15 %
- * of the encoder's time). */
+ * for 8-float vectors (GCC/Clang vector extensions; erff() alone took 15 %
+ * of BERT's time). */
 #define ERF_P13 -2.72614225801306e-10f
 #define ERF_P11 2.77068142495902e-08f
 #define ERF_P9 -2.10102402082508e-06f
@@ -54,53 +73,47 @@ erf_rational (float x)
   return c * p / q;
 }
 
-#if defined(__GNUC__) || defined(__clang__)
-typedef float v4sf __attribute__ ((vector_size (16)));
-typedef gint32 v4si __attribute__ ((vector_size (16)));
+/* Same operations in the same order as erf_rational(), eight at a time
+ * (a macro: vectors are not passed to functions, whose ABI would differ
+ * between the AVX2 and default clones). */
+#define ERF_RATIONAL8(y, x)                                           \
+  do {                                                                \
+    const v8f lo_                                                     \
+        = { -4.0f, -4.0f, -4.0f, -4.0f, -4.0f, -4.0f, -4.0f, -4.0f }; \
+    const v8f hi_ = -lo_;                                             \
+    v8i m_ = (x) < lo_;                                               \
+    v8f c_ = (v8f)(((v8i)lo_ & m_) | ((v8i)(x) & ~m_)), x2_, p_, q_;  \
+    m_ = c_ > hi_;                                                    \
+    c_ = (v8f)(((v8i)hi_ & m_) | ((v8i)c_ & ~m_));                    \
+    x2_ = c_ * c_;                                                    \
+    p_ = ERF_P13 * x2_ + ERF_P11;                                     \
+    p_ = p_ * x2_ + ERF_P9;                                           \
+    p_ = p_ * x2_ + ERF_P7;                                           \
+    p_ = p_ * x2_ + ERF_P5;                                           \
+    p_ = p_ * x2_ + ERF_P3;                                           \
+    p_ = p_ * x2_ + ERF_P1;                                           \
+    q_ = ERF_Q8 * x2_ + ERF_Q6;                                       \
+    q_ = q_ * x2_ + ERF_Q4;                                           \
+    q_ = q_ * x2_ + ERF_Q2;                                           \
+    q_ = q_ * x2_ + ERF_Q0;                                           \
+    (y) = c_ * p_ / q_;                                               \
+  } while (0)
 
-static inline v4sf
-v4_select (v4si mask, v4sf a, v4sf b) /* mask ? a : b */
-{
-  return (v4sf)(((v4si)a & mask) | ((v4si)b & ~mask));
-}
-
-/* Same operations in the same order as erf_rational(), four at a time. */
-static inline v4sf
-erf_rational4 (v4sf x)
-{
-  const v4sf lo = { -4.0f, -4.0f, -4.0f, -4.0f }, hi = -lo;
-  v4sf c = v4_select (x < lo, lo, x), x2, p, q;
-
-  c = v4_select (c > hi, hi, c);
-  x2 = c * c;
-  p = ERF_P13 * x2 + ERF_P11;
-  p = p * x2 + ERF_P9;
-  p = p * x2 + ERF_P7;
-  p = p * x2 + ERF_P5;
-  p = p * x2 + ERF_P3;
-  p = p * x2 + ERF_P1;
-  q = ERF_Q8 * x2 + ERF_Q6;
-  q = q * x2 + ERF_Q4;
-  q = q * x2 + ERF_Q2;
-  q = q * x2 + ERF_Q0;
-  return c * p / q;
-}
-#endif
-
-/* GELU, erf form: 0.5 x (1 + erf(x / sqrt 2)). */
-void
+/* GELU, erf form: 0.5 x (1 + erf(x / sqrt 2)); the vector and scalar paths
+ * give the same value for each element. */
+MULTIVERSION void
 cpu_gelu (float *x, gsize n)
 {
   gsize i = 0;
 
-#if defined(__GNUC__) || defined(__clang__)
-  for (; i + 4 <= n; i += 4) {
-    v4sf v;
-    memcpy (&v, x + i, sizeof (v));
-    v = 0.5f * v * (1.0f + erf_rational4 (v * (float)M_SQRT1_2));
-    memcpy (x + i, &v, sizeof (v));
+  for (; i + 8 <= n; i += 8) {
+    v8f v, e;
+    LOAD8 (v, x + i);
+    e = v * (float)M_SQRT1_2;
+    ERF_RATIONAL8 (e, e);
+    v = 0.5f * v * (1.0f + e);
+    STORE8 (x + i, v);
   }
-#endif
   for (; i < n; i++)
     x[i] = 0.5f * x[i] * (1.0f + erf_rational (x[i] * (float)M_SQRT1_2));
 }
@@ -150,11 +163,13 @@ cpu_matmul (AffectBackend *be, const AffectMatView *a, gboolean trans_a,
     j.nt = threads;
     matmul_range (&j, 0, 1, 0);
   } else {
-    /* A batch: one matrix per item on the pool. Small products stay on the
-     * calling thread. */
+    /* A batch: one matrix per item on the pool, at least
+     * MATMUL_GRAIN_MACS per chunk (small batches stay on the calling
+     * thread). */
     const double work = (double)m * n * k;
-    const gsize grain
-        = work >= 32768.0 ? 1 : (gsize)(32768.0 / MAX (work, 1.0));
+    const gsize grain = work >= MATMUL_GRAIN_MACS
+                            ? 1
+                            : (gsize)ceil (MATMUL_GRAIN_MACS / MAX (work, 1.0));
     cpu_parallel_for (be, count, grain, matmul_range, &j);
   }
   cpu_end (be);
@@ -169,36 +184,85 @@ typedef struct {
   double eps;
 } NormJob;
 
+/* One row of @n floats, in place. The sums run over 4-double vectors (two
+ * of them, then the tail in order); the output of each element is
+ * (float)((x - mean) · inv) · g + b in both paths. */
+MULTIVERSION static void
+layer_norm_row (float *restrict x, int n, const float *restrict g,
+    const float *restrict b, double eps)
+{
+  v4d s0 = { 0 }, s1 = { 0 }, vm, vinv;
+  double mean, var, inv;
+  int i;
+
+  for (i = 0; i + 8 <= n; i += 8) {
+    v4f lo, hi;
+    memcpy (&lo, x + i, sizeof (lo));
+    memcpy (&hi, x + i + 4, sizeof (hi));
+    s0 += __builtin_convertvector(lo, v4d);
+    s1 += __builtin_convertvector(hi, v4d);
+  }
+  s0 += s1;
+  mean = (s0[0] + s0[1]) + (s0[2] + s0[3]);
+  for (; i < n; i++)
+    mean += x[i];
+  mean /= n;
+
+  vm = (v4d){ mean, mean, mean, mean };
+  s0 = s1 = (v4d){ 0 };
+  for (i = 0; i + 8 <= n; i += 8) {
+    v4f lo, hi;
+    v4d d0, d1;
+    memcpy (&lo, x + i, sizeof (lo));
+    memcpy (&hi, x + i + 4, sizeof (hi));
+    d0 = __builtin_convertvector(lo, v4d) - vm;
+    d1 = __builtin_convertvector(hi, v4d) - vm;
+    s0 += d0 * d0;
+    s1 += d1 * d1;
+  }
+  s0 += s1;
+  var = (s0[0] + s0[1]) + (s0[2] + s0[3]);
+  for (; i < n; i++) {
+    double d = x[i] - mean;
+    var += d * d;
+  }
+  var /= n;
+  inv = 1.0 / sqrt (var + eps);
+
+  vinv = (v4d){ inv, inv, inv, inv };
+  for (i = 0; i + 4 <= n; i += 4) {
+    v4f v, t;
+    memcpy (&v, x + i, sizeof (v));
+    v = __builtin_convertvector(
+        (__builtin_convertvector(v, v4d) - vm) * vinv, v4f);
+    if (g) {
+      memcpy (&t, g + i, sizeof (t));
+      v *= t;
+    }
+    if (b) {
+      memcpy (&t, b + i, sizeof (t));
+      v += t;
+    }
+    memcpy (x + i, &v, sizeof (v));
+  }
+  for (; i < n; i++) {
+    float v = (float)((x[i] - mean) * inv);
+    if (g)
+      v *= g[i];
+    if (b)
+      v += b[i];
+    x[i] = v;
+  }
+}
+
 static void
 layer_norm_range (gpointer data, gsize start, gsize end, int tid)
 {
   const NormJob *j = data;
-  const int n = j->c;
   gsize r;
-  int i;
 
-  for (r = start; r < end; r++) {
-    float *xr = j->x + r * n;
-    double mean = 0.0, var = 0.0, inv;
-
-    for (i = 0; i < n; i++)
-      mean += xr[i];
-    mean /= n;
-    for (i = 0; i < n; i++) {
-      double d = xr[i] - mean;
-      var += d * d;
-    }
-    var /= n;
-    inv = 1.0 / sqrt (var + j->eps);
-    for (i = 0; i < n; i++) {
-      float v = (float)((xr[i] - mean) * inv);
-      if (j->g)
-        v *= j->g[i];
-      if (j->b)
-        v += j->b[i];
-      xr[i] = v;
-    }
-  }
+  for (r = start; r < end; r++)
+    layer_norm_row (j->x + r * j->c, j->c, j->g, j->b, j->eps);
 }
 
 void
@@ -210,7 +274,7 @@ cpu_layer_norm (AffectBackend *be, AffectTensor *x, const AffectTensor *gamma,
   const gsize rows = (gsize)x->n * x->h * x->w;
 
   cpu_begin (be);
-  cpu_parallel_for (be, rows, MAX (1, ELEMENTWISE_GRAIN / MAX (x->c, 1)),
+  cpu_parallel_for (be, rows, MAX (1, ROWS_GRAIN_FLOATS / MAX (x->c, 1)),
       layer_norm_range, &j);
   cpu_end (be);
 }
@@ -224,6 +288,165 @@ typedef struct {
   float scale;
 } SoftmaxJob;
 
+/* exp(t) for t <= 0 in double precision, vectorised: t = n ln 2 + r with
+ * n = round (t / ln 2) and |r| <= ln 2 / 2, e^r by a degree-6 polynomial
+ * (interpolation at the Chebyshev nodes: relative error < 3e-9, far below
+ * float's 6e-8), 2^n put into the exponent bits. Below EXP_LOW (e^-110:
+ * under float's smallest subnormal, and the softmax divides by a sum >= 1)
+ * the result is 0; -inf gives 0. Written once for 4 doubles and once for
+ * one, with the same operations in the same order (no FMA contraction in
+ * models/). */
+#define EXP_LOW -110.0
+/* 1.5 · 2^52: adding it rounds to an integer held in the low mantissa
+ * bits. */
+#define EXP_SHIFTER 6755399441055744.0
+#define EXP_C6 0.0013941108317623424
+#define EXP_C5 0.0083751263981338142
+#define EXP_C4 0.041666352898623471
+#define EXP_C3 0.16666415514650876
+#define EXP_C2 0.50000000471170325
+#define EXP_C1 1.0000000377162146
+#define EXP_C0 1.0000000000000002
+
+static inline __attribute__ ((always_inline)) void
+exp_neg_v4d (v4d *x)
+{
+  const v4d low = { EXP_LOW, EXP_LOW, EXP_LOW, EXP_LOW };
+  const v4d shifter = { EXP_SHIFTER, EXP_SHIFTER, EXP_SHIFTER, EXP_SHIFTER };
+  v4d t = *x, k, n, r, p;
+  const v4l below = t < low;
+  v4l bits;
+
+  t = (v4d)(((v4l)t & ~below) | ((v4l)low & below));
+  k = t * M_LOG2E + shifter;
+  n = k - shifter;
+  r = t - n * M_LN2;
+  p = EXP_C6 * r + EXP_C5;
+  p = p * r + EXP_C4;
+  p = p * r + EXP_C3;
+  p = p * r + EXP_C2;
+  p = p * r + EXP_C1;
+  p = p * r + EXP_C0;
+  bits = ((v4l)k - (v4l)shifter + 1023) << 52; /* 2^n, n >= -159 */
+  p *= (v4d)bits;
+  *x = (v4d)((v4l)p & ~below);
+}
+
+static inline double
+exp_neg_1d (double t)
+{
+  const double shifter = EXP_SHIFTER;
+  double k, n, r, p, scale;
+  gint64 kb, sb;
+
+  if (!(t >= EXP_LOW))
+    return t != t ? t : 0.0; /* NaN stays NaN */
+  k = t * M_LOG2E + shifter;
+  n = k - shifter;
+  r = t - n * M_LN2;
+  p = EXP_C6 * r + EXP_C5;
+  p = p * r + EXP_C4;
+  p = p * r + EXP_C3;
+  p = p * r + EXP_C2;
+  p = p * r + EXP_C1;
+  p = p * r + EXP_C0;
+  memcpy (&kb, &k, sizeof (kb));
+  memcpy (&sb, &shifter, sizeof (sb));
+  kb = (kb - sb + 1023) << 52;
+  memcpy (&scale, &kb, sizeof (scale));
+  return p * scale;
+}
+
+/* Scores of 4 elements in double: scale · x (+ m). */
+#define SCORES4(s, p, m, i)                          \
+  do {                                               \
+    v4f x_;                                          \
+    memcpy (&x_, (p) + (i), sizeof (x_));            \
+    (s) = vscale * __builtin_convertvector(x_, v4d); \
+    if (has_mask) {                                  \
+      memcpy (&x_, (m) + (i), sizeof (x_));          \
+      (s) += __builtin_convertvector(x_, v4d);       \
+    }                                                \
+  } while (0)
+
+/* One row: p[0:lim] = softmax (scale · p + m) (m NULL: 0), p[lim:c] = 0.
+ * Scores, maximum, exponentials and their sum in double; each output is
+ * the float exponential times the float reciprocal of the sum (relative
+ * error within 2e-7 of the float64 softmax). Inlined twice, with and
+ * without a mask. */
+static inline __attribute__ ((always_inline)) void
+softmax_row_impl (float *restrict p, int c, int lim, float scale,
+    const float *restrict m, const gboolean has_mask)
+{
+  const v4d vscale = { scale, scale, scale, scale };
+  v4d vmx = { -INFINITY, -INFINITY, -INFINITY, -INFINITY }, vsum = { 0 }, s;
+  double mx, sum;
+  float inv;
+  int i;
+
+  /* the maximum score */
+  for (i = 0; i + 4 <= lim; i += 4) {
+    v4l gt;
+    SCORES4 (s, p, m, i);
+    gt = s > vmx;
+    vmx = (v4d)(((v4l)s & gt) | ((v4l)vmx & ~gt));
+  }
+  mx = MAX (MAX (vmx[0], vmx[1]), MAX (vmx[2], vmx[3]));
+  for (; i < lim; i++) {
+    double si = (double)scale * p[i] + (has_mask ? (double)m[i] : 0.0);
+    mx = si > mx ? si : mx;
+  }
+  if (mx == -INFINITY) {
+    memset (p, 0, sizeof (float) * c);
+    return;
+  }
+
+  /* exponentials (stored as floats) and their sum */
+  {
+    const v4d vmax = { mx, mx, mx, mx };
+
+    for (i = 0; i + 4 <= lim; i += 4) {
+      v4f e;
+      SCORES4 (s, p, m, i);
+      s -= vmax;
+      exp_neg_v4d (&s);
+      vsum += s;
+      e = __builtin_convertvector(s, v4f);
+      memcpy (p + i, &e, sizeof (e));
+    }
+  }
+  sum = (vsum[0] + vsum[1]) + (vsum[2] + vsum[3]);
+  for (; i < lim; i++) {
+    double e = exp_neg_1d (
+        (double)scale * p[i] + (has_mask ? (double)m[i] : 0.0) - mx);
+    sum += e;
+    p[i] = (float)e;
+  }
+
+  /* normalise */
+  inv = (float)(1.0 / sum);
+  for (i = 0; i + 8 <= lim; i += 8) {
+    v8f v;
+    LOAD8 (v, p + i);
+    v *= inv;
+    STORE8 (p + i, v);
+  }
+  for (; i < lim; i++)
+    p[i] *= inv;
+  for (; i < c; i++)
+    p[i] = 0.0f;
+}
+
+MULTIVERSION static void
+softmax_row (
+    float *restrict p, int c, int lim, float scale, const float *restrict m)
+{
+  if (m)
+    softmax_row_impl (p, c, lim, scale, m, TRUE);
+  else
+    softmax_row_impl (p, c, lim, scale, NULL, FALSE);
+}
+
 static void
 softmax_masked_range (gpointer data, gsize start, gsize end, int tid)
 {
@@ -232,34 +455,15 @@ softmax_masked_range (gpointer data, gsize start, gsize end, int tid)
   gsize r;
 
   for (r = start; r < end; r++) {
-    float *p = j->x + r * c;
     const gsize image = r / (gsize)j->rows_per_image;
     const int row = (int)(r % (gsize)j->w);
     const float *m
         = j->mask ? j->mask + (j->mask_n == 1 ? 0 : image) * c : NULL;
-    int lim = c, i;
-    double mx = -INFINITY, sum = 0.0;
+    int lim = c;
 
     if (j->causal_offset >= 0 && (gint64)row + j->causal_offset + 1 < c)
       lim = row + j->causal_offset + 1;
-    for (i = 0; i < lim; i++) {
-      double v = (double)j->scale * p[i] + (m ? m[i] : 0.0f);
-      mx = MAX (mx, v);
-    }
-    if (mx == -INFINITY) {
-      memset (p, 0, sizeof (float) * c);
-      continue;
-    }
-    for (i = 0; i < lim; i++) {
-      double v = (double)j->scale * p[i] + (m ? m[i] : 0.0f);
-      sum += exp (v - mx);
-    }
-    for (i = 0; i < lim; i++) {
-      double v = (double)j->scale * p[i] + (m ? m[i] : 0.0f);
-      p[i] = (float)(exp (v - mx) / sum);
-    }
-    for (; i < c; i++)
-      p[i] = 0.0f;
+    softmax_row (j->x + r * c, c, lim, j->scale, m);
   }
 }
 
@@ -272,8 +476,8 @@ cpu_softmax_masked (AffectBackend *be, AffectTensor *x, float scale,
   const gsize rows = (gsize)x->n * x->h * x->w;
 
   cpu_begin (be);
-  cpu_parallel_for (
-      be, rows, MAX (1, 4096 / MAX (x->c, 1)), softmax_masked_range, &j);
+  cpu_parallel_for (be, rows, MAX (1, SOFTMAX_GRAIN_FLOATS / MAX (x->c, 1)),
+      softmax_masked_range, &j);
   cpu_end (be);
 }
 
@@ -291,44 +495,124 @@ cpu_gather_rows (AffectBackend *be, const AffectTensor *table,
         y->data + i * c, table->data + (gsize)ids[i] * c, c * sizeof (float));
 }
 
+typedef struct {
+  float *a;
+  const float *b;
+  gsize nb;
+  AffectBinaryOp op;
+  float alpha, beta; /* scale */
+} ArithJob;
+
+/* a[i] = a[i] op b[i] for i < n. b may be a itself (each block is read
+ * before it is written). */
+MULTIVERSION static void
+binary_span (float *a, const float *b, gsize n, AffectBinaryOp op)
+{
+  gsize i = 0;
+  v8f va, vb;
+
+  switch (op) {
+    case AFFECT_BINARY_ADD:
+      for (; i + 8 <= n; i += 8) {
+        LOAD8 (va, a + i);
+        LOAD8 (vb, b + i);
+        va += vb;
+        STORE8 (a + i, va);
+      }
+      for (; i < n; i++)
+        a[i] += b[i];
+      break;
+    case AFFECT_BINARY_SUB:
+      for (; i + 8 <= n; i += 8) {
+        LOAD8 (va, a + i);
+        LOAD8 (vb, b + i);
+        va -= vb;
+        STORE8 (a + i, va);
+      }
+      for (; i < n; i++)
+        a[i] -= b[i];
+      break;
+    case AFFECT_BINARY_MUL:
+      for (; i + 8 <= n; i += 8) {
+        LOAD8 (va, a + i);
+        LOAD8 (vb, b + i);
+        va *= vb;
+        STORE8 (a + i, va);
+      }
+      for (; i < n; i++)
+        a[i] *= b[i];
+      break;
+  }
+}
+
+/* Elements [start, end) of a: the runs of b that fall there. */
+static void
+binary_range (gpointer data, gsize start, gsize end, int tid)
+{
+  const ArithJob *j = data;
+  gsize i = start;
+
+  while (i < end) {
+    const gsize off = i % j->nb, len = MIN (j->nb - off, end - i);
+    binary_span (j->a + i, j->b + off, len, j->op);
+    i += len;
+  }
+}
+
 void
 cpu_binary (AffectBackend *be, AffectTensor *a, const AffectTensor *b,
     AffectBinaryOp op)
 {
   const gsize na = affect_tensor_n_elements (a);
-  const gsize nb = affect_tensor_n_elements (b);
-  float *restrict pa = a->data;
-  const float *pb = b->data;
-  gsize i, off;
+  ArithJob j = { a->data, b->data, affect_tensor_n_elements (b), op };
+  float run[64];
 
-  for (off = 0; off < na; off += nb) {
-    float *restrict row = pa + off;
-    switch (op) {
-      case AFFECT_BINARY_ADD:
-        for (i = 0; i < nb; i++)
-          row[i] += pb[i];
-        break;
-      case AFFECT_BINARY_SUB:
-        for (i = 0; i < nb; i++)
-          row[i] -= pb[i];
-        break;
-      case AFFECT_BINARY_MUL:
-        for (i = 0; i < nb; i++)
-          row[i] *= pb[i];
-        break;
-    }
+  if (j.nb < 8 && j.nb < na) {
+    /* A short b (a few values repeated): expand it to a run of 8 or more
+     * so that the vector path applies (same values, same operations). */
+    const gsize reps = G_N_ELEMENTS (run) / j.nb;
+    gsize i;
+
+    for (i = 0; i < reps * j.nb; i++)
+      run[i] = j.b[i % j.nb];
+    j.b = run;
+    j.nb = reps * j.nb;
   }
+  cpu_begin (be);
+  cpu_parallel_for (be, na, ARITH_GRAIN_FLOATS, binary_range, &j);
+  cpu_end (be);
+}
+
+MULTIVERSION static void
+scale_range (gpointer data, gsize start, gsize end, int tid)
+{
+  const ArithJob *j = data;
+  const v8f va = { j->alpha, j->alpha, j->alpha, j->alpha, j->alpha, j->alpha,
+    j->alpha, j->alpha };
+  const v8f vb = { j->beta, j->beta, j->beta, j->beta, j->beta, j->beta,
+    j->beta, j->beta };
+  float *p = j->a;
+  gsize i = start;
+
+  for (; i + 8 <= end; i += 8) {
+    v8f v;
+    LOAD8 (v, p + i);
+    v = va * v + vb;
+    STORE8 (p + i, v);
+  }
+  for (; i < end; i++)
+    p[i] = j->alpha * p[i] + j->beta;
 }
 
 void
 cpu_scale (AffectBackend *be, AffectTensor *x, float alpha, float beta)
 {
-  const gsize n = affect_tensor_n_elements (x);
-  float *restrict p = x->data;
-  gsize i;
+  ArithJob j = { x->data, NULL, 0, 0, alpha, beta };
 
-  for (i = 0; i < n; i++)
-    p[i] = alpha * p[i] + beta;
+  cpu_begin (be);
+  cpu_parallel_for (
+      be, affect_tensor_n_elements (x), ARITH_GRAIN_FLOATS, scale_range, &j);
+  cpu_end (be);
 }
 
 void

@@ -1,8 +1,13 @@
-/* gst-affect — models/
+/* gst-affect — models/text/
  * Copyright (C) 2026 gst-affect developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * BERT encoder. See affect-bert.h and docs/words.md.
+ * BERT encoder, built from the engine's tensor ops (affect-tensor.h): the
+ * weights are tensors on the model's backend, uploaded once at load time,
+ * and the forward pass is a sequence of table ops (gather, broadcast add,
+ * layer norm, matmul over strided views of the fused Q|K|V matrix, masked
+ * softmax, GELU). No kernels of its own. See affect-bert.h and
+ * docs/words.md.
  */
 
 #include "affect-bert.h"
@@ -13,7 +18,6 @@
 
 #include <json-glib/json-glib.h>
 
-#include "affect-gemm.h"
 #include "affect-modelpath.h"
 #include "affect-safetensors.h"
 
@@ -28,14 +32,17 @@
 #define MAX_POSITIONS 65536
 #define MAX_VOCAB (4 * 1024 * 1024)
 
+/* One encoder layer's weights, tensors on the model's backend. Matrices are
+ * [1, 1, in, out] (PyTorch's [out, in] transposed at load: y = x W), vectors
+ * [1, 1, 1, n]. */
 typedef struct {
-  float *qkv_w;         /* [H, 3H]: query, key, value columns ([in, out]) */
-  float *qkv_b;         /* [3H] */
-  float *ao_w, *ao_b;   /* attention.output.dense [H, H] ([in, out]), [H] */
-  float *ln1_g, *ln1_b; /* attention.output.LayerNorm */
-  float *in_w, *in_b;   /* intermediate.dense [H, I] ([in, out]), [I] */
-  float *out_w, *out_b; /* output.dense [I, H] ([in, out]), [H] */
-  float *ln2_g, *ln2_b; /* output.LayerNorm */
+  AffectTensor *qkv_w;         /* [H, 3H]: query, key, value columns */
+  AffectTensor *qkv_b;         /* [3H] */
+  AffectTensor *ao_w, *ao_b;   /* attention.output.dense [H, H], [H] */
+  AffectTensor *ln1_g, *ln1_b; /* attention.output.LayerNorm */
+  AffectTensor *in_w, *in_b;   /* intermediate.dense [H, I], [I] */
+  AffectTensor *out_w, *out_b; /* output.dense [I, H], [H] */
+  AffectTensor *ln2_g, *ln2_b; /* output.LayerNorm */
 } Layer;
 
 struct _AffectBert {
@@ -43,7 +50,9 @@ struct _AffectBert {
   AffectTokenizer *tokenizer;
   int hidden, layers, heads, inter, max_pos, type_vocab, vocab;
   double eps;
-  float *word_emb, *pos_emb, *type_emb, *emb_ln_g, *emb_ln_b;
+  /* [1, 1, vocab, H], [1, 1, max_pos, H], [1, 1, type_vocab, H], [1, 1, 1,
+   * H] × 2 */
+  AffectTensor *word_emb, *pos_emb, *type_emb, *emb_ln_g, *emb_ln_b;
   Layer *layer;
 };
 
@@ -293,6 +302,42 @@ transpose_free (float *w, int rows, int cols)
   return t;
 }
 
+/* Uploads @v (@rows × @cols floats, freed) as a [1, 1, rows, cols] tensor on
+ * the model's backend; NULL (with @v freed) when @v is NULL. */
+static AffectTensor *
+upload_free (AffectBert *bert, float *v, int rows, int cols, GError **error)
+{
+  AffectTensor *t;
+
+  if (v == NULL)
+    return NULL;
+  t = affect_tensor_new_from_data (bert->backend, 1, 1, rows, cols, v);
+  g_free (v);
+  if (t == NULL)
+    g_set_error (error, AFFECT_BERT_ERROR, AFFECT_BERT_ERROR_WEIGHTS,
+        "out of memory for a %d × %d weight tensor", rows, cols);
+  return t;
+}
+
+/* A vector [n] as a [1, 1, 1, n] tensor. */
+static AffectTensor *
+get_vector (AffectBert *bert, AffectStFile *f, const gchar *prefix,
+    const gchar *name, int n, GError **error)
+{
+  return upload_free (bert, get (f, prefix, name, n, 0, error), 1, n, error);
+}
+
+/* A PyTorch Linear weight [out, in] as a [1, 1, in, out] tensor. */
+static AffectTensor *
+get_linear_weight (AffectBert *bert, AffectStFile *f, const gchar *prefix,
+    const gchar *name, int out, int in, GError **error)
+{
+  float *w = get (f, prefix, name, out, in, error);
+
+  return upload_free (
+      bert, w ? transpose_free (w, out, in) : NULL, in, out, error);
+}
+
 static gboolean
 load_layer (AffectBert *bert, AffectStFile *f, const gchar *prefix, int i,
     GError **error)
@@ -301,11 +346,13 @@ load_layer (AffectBert *bert, AffectStFile *f, const gchar *prefix, int i,
   Layer *l = &bert->layer[i];
   gchar *p = g_strdup_printf ("%sencoder.layer.%d.", prefix, i);
   static const gchar *const qkv[3] = { "query", "key", "value" };
+  float *qkv_w = g_new (float, (gsize)3 * H * H);
+  float *qkv_b = g_new (float, (gsize)3 * H);
   gboolean ok = FALSE;
   int k;
 
-  l->qkv_w = g_new (float, (gsize)3 * H * H);
-  l->qkv_b = g_new (float, (gsize)3 * H);
+  /* Query, key and value stacked into one [3H, H] matrix (one product for
+   * the three), transposed to [H, 3H]. */
   for (k = 0; k < 3; k++) {
     gchar *wn = g_strdup_printf ("attention.self.%s.weight", qkv[k]);
     gchar *bn = g_strdup_printf ("attention.self.%s.bias", qkv[k]);
@@ -317,32 +364,41 @@ load_layer (AffectBert *bert, AffectStFile *f, const gchar *prefix, int i,
       g_free (w);
       goto out;
     }
-    memcpy (l->qkv_w + (gsize)k * H * H, w, sizeof (float) * H * H);
-    memcpy (l->qkv_b + (gsize)k * H, b, sizeof (float) * H);
+    memcpy (qkv_w + (gsize)k * H * H, w, sizeof (float) * H * H);
+    memcpy (qkv_b + (gsize)k * H, b, sizeof (float) * H);
     g_free (w);
     g_free (b);
   }
-  if (!(l->ao_w = get (f, p, "attention.output.dense.weight", H, H, error))
-      || !(l->ao_b = get (f, p, "attention.output.dense.bias", H, 0, error))
-      || !(l->ln1_g
-           = get (f, p, "attention.output.LayerNorm.weight", H, 0, error))
-      || !(
-          l->ln1_b = get (f, p, "attention.output.LayerNorm.bias", H, 0, error))
-      || !(l->in_w = get (f, p, "intermediate.dense.weight", IN, H, error))
-      || !(l->in_b = get (f, p, "intermediate.dense.bias", IN, 0, error))
-      || !(l->out_w = get (f, p, "output.dense.weight", H, IN, error))
-      || !(l->out_b = get (f, p, "output.dense.bias", H, 0, error))
-      || !(l->ln2_g = get (f, p, "output.LayerNorm.weight", H, 0, error))
-      || !(l->ln2_b = get (f, p, "output.LayerNorm.bias", H, 0, error)))
+  l->qkv_w
+      = upload_free (bert, transpose_free (qkv_w, 3 * H, H), H, 3 * H, error);
+  qkv_w = NULL;
+  l->qkv_b = upload_free (bert, qkv_b, 1, 3 * H, error);
+  qkv_b = NULL;
+  if (!l->qkv_w || !l->qkv_b
+      || !(l->ao_w = get_linear_weight (
+               bert, f, p, "attention.output.dense.weight", H, H, error))
+      || !(l->ao_b
+           = get_vector (bert, f, p, "attention.output.dense.bias", H, error))
+      || !(l->ln1_g = get_vector (
+               bert, f, p, "attention.output.LayerNorm.weight", H, error))
+      || !(l->ln1_b = get_vector (
+               bert, f, p, "attention.output.LayerNorm.bias", H, error))
+      || !(l->in_w = get_linear_weight (
+               bert, f, p, "intermediate.dense.weight", IN, H, error))
+      || !(l->in_b
+           = get_vector (bert, f, p, "intermediate.dense.bias", IN, error))
+      || !(l->out_w = get_linear_weight (
+               bert, f, p, "output.dense.weight", H, IN, error))
+      || !(l->out_b = get_vector (bert, f, p, "output.dense.bias", H, error))
+      || !(l->ln2_g
+           = get_vector (bert, f, p, "output.LayerNorm.weight", H, error))
+      || !(l->ln2_b
+           = get_vector (bert, f, p, "output.LayerNorm.bias", H, error)))
     goto out;
-  /* PyTorch [out, in] -> [in, out]: OpenBLAS runs NoTrans x NoTrans a
-   * little faster than NoTrans x Trans. */
-  l->qkv_w = transpose_free (l->qkv_w, 3 * H, H);
-  l->ao_w = transpose_free (l->ao_w, H, H);
-  l->in_w = transpose_free (l->in_w, IN, H);
-  l->out_w = transpose_free (l->out_w, H, IN);
   ok = TRUE;
 out:
+  g_free (qkv_w);
+  g_free (qkv_b);
   g_free (p);
   return ok;
 }
@@ -371,18 +427,22 @@ load_weights (AffectBert *bert, const gchar *dir, GError **error)
         path);
     goto out;
   }
-  if (!(bert->word_emb = get (f, prefix, "embeddings.word_embeddings.weight",
+  if (!(bert->word_emb = upload_free (bert,
+            get (f, prefix, "embeddings.word_embeddings.weight", bert->vocab, H,
+                error),
             bert->vocab, H, error))
-      || !(
-          bert->pos_emb = get (f, prefix,
-              "embeddings.position_embeddings.weight", bert->max_pos, H, error))
-      || !(bert->type_emb
-           = get (f, prefix, "embeddings.token_type_embeddings.weight",
+      || !(bert->pos_emb = upload_free (bert,
+               get (f, prefix, "embeddings.position_embeddings.weight",
+                   bert->max_pos, H, error),
+               bert->max_pos, H, error))
+      || !(bert->type_emb = upload_free (bert,
+               get (f, prefix, "embeddings.token_type_embeddings.weight",
+                   bert->type_vocab, H, error),
                bert->type_vocab, H, error))
-      || !(bert->emb_ln_g
-           = get (f, prefix, "embeddings.LayerNorm.weight", H, 0, error))
-      || !(bert->emb_ln_b
-           = get (f, prefix, "embeddings.LayerNorm.bias", H, 0, error)))
+      || !(bert->emb_ln_g = get_vector (
+               bert, f, prefix, "embeddings.LayerNorm.weight", H, error))
+      || !(bert->emb_ln_b = get_vector (
+               bert, f, prefix, "embeddings.LayerNorm.bias", H, error)))
     goto out;
 
   bert->layer = g_new0 (Layer, bert->layers);
@@ -456,26 +516,26 @@ affect_bert_free (AffectBert *bert)
   if (bert->layer) {
     for (i = 0; i < bert->layers; i++) {
       Layer *l = &bert->layer[i];
-      g_free (l->qkv_w);
-      g_free (l->qkv_b);
-      g_free (l->ao_w);
-      g_free (l->ao_b);
-      g_free (l->ln1_g);
-      g_free (l->ln1_b);
-      g_free (l->in_w);
-      g_free (l->in_b);
-      g_free (l->out_w);
-      g_free (l->out_b);
-      g_free (l->ln2_g);
-      g_free (l->ln2_b);
+      affect_tensor_free (l->qkv_w);
+      affect_tensor_free (l->qkv_b);
+      affect_tensor_free (l->ao_w);
+      affect_tensor_free (l->ao_b);
+      affect_tensor_free (l->ln1_g);
+      affect_tensor_free (l->ln1_b);
+      affect_tensor_free (l->in_w);
+      affect_tensor_free (l->in_b);
+      affect_tensor_free (l->out_w);
+      affect_tensor_free (l->out_b);
+      affect_tensor_free (l->ln2_g);
+      affect_tensor_free (l->ln2_b);
     }
     g_free (bert->layer);
   }
-  g_free (bert->word_emb);
-  g_free (bert->pos_emb);
-  g_free (bert->type_emb);
-  g_free (bert->emb_ln_g);
-  g_free (bert->emb_ln_b);
+  affect_tensor_free (bert->word_emb);
+  affect_tensor_free (bert->pos_emb);
+  affect_tensor_free (bert->type_emb);
+  affect_tensor_free (bert->emb_ln_g);
+  affect_tensor_free (bert->emb_ln_b);
   affect_tokenizer_free (bert->tokenizer);
   if (bert->backend)
     affect_backend_unref (bert->backend);
@@ -512,276 +572,157 @@ affect_bert_get_tokenizer (AffectBert *bert)
 
 /* ---- forward ----------------------------------------------------------- */
 
-/* y[rows, out] = x[rows, in] W + b (W is [in, out]); when @add
- * is non-NULL it is added too (residual, [rows, out]). @nt: threads for
- * the GEMM. */
+/* Attention scores are computed for this many floats' worth of sequences
+ * at a time (at least one sequence): 32 MiB. */
+#define MAX_SCORES_FLOATS ((gsize)8 * 1024 * 1024)
+
+/* The tensors of one affect_bert_encode() call, rows = batch × seq_len. */
+typedef struct {
+  AffectTensor *h;      /* [1, 1, rows, H] hidden states */
+  AffectTensor *qkv;    /* [1, 1, rows, 3H] */
+  AffectTensor *scores; /* [group, heads, seq_len, seq_len] */
+  AffectTensor *ctx;    /* [1, 1, rows, H] attention context */
+  AffectTensor *inter;  /* [1, 1, rows, I] */
+  AffectTensor *mask;   /* [batch, 1, 1, seq_len] additive, or NULL */
+} Activations;
+
 static void
-linear (int nt, const float *x, int rows, int in, const float *w,
-    const float *b, int out, const float *add, float *y)
+activations_clear (Activations *a)
 {
-  int r;
-
-  for (r = 0; r < rows; r++) {
-    float *yr = y + (gsize)r * out;
-    if (add) {
-      const float *ar = add + (gsize)r * out;
-      int j;
-      for (j = 0; j < out; j++)
-        yr[j] = b[j] + ar[j];
-    } else {
-      memcpy (yr, b, sizeof (float) * out);
-    }
-  }
-  affect_sgemm (
-      nt, FALSE, FALSE, rows, out, in, 1.0f, x, in, w, out, 1.0f, y, out);
+  affect_tensor_free (a->h);
+  affect_tensor_free (a->qkv);
+  affect_tensor_free (a->scores);
+  affect_tensor_free (a->ctx);
+  affect_tensor_free (a->inter);
+  affect_tensor_free (a->mask);
 }
 
-/* In place over each row of @n floats. Statistics in double. */
-static void
-layer_norm (
-    float *x, int rows, int n, const float *g, const float *b, double eps)
+/* y = x W (+ beta y): one product over every row (W [1, 1, in, out]). */
+static gboolean
+dense (AffectTensor *x, AffectTensor *w, AffectTensor *y, float beta)
 {
-  int r, j;
+  AffectMatView vx = affect_mat_view (x), vw = affect_mat_view (w);
+  AffectMatView vy = affect_mat_view (y);
 
-  for (r = 0; r < rows; r++) {
-    float *xr = x + (gsize)r * n;
-    double mean = 0.0, var = 0.0, inv;
-
-    for (j = 0; j < n; j++)
-      mean += xr[j];
-    mean /= n;
-    for (j = 0; j < n; j++) {
-      double d = xr[j] - mean;
-      var += d * d;
-    }
-    var /= n;
-    inv = 1.0 / sqrt (var + eps);
-    for (j = 0; j < n; j++)
-      xr[j] = (float)((xr[j] - mean) * inv) * g[j] + b[j];
-  }
+  return affect_matmul_strided (&vx, FALSE, &vw, FALSE, &vy, 1, 1, 1.0f, beta);
 }
 
-/* erf(x) as a rational function of x (odd degree-13 numerator, even
- * degree-8 denominator, x clamped to [-4, 4] where erf is 1 within 2e-8):
- * max |error| 4.2e-7 against erf() in double over [-8, 8] (GELU: 7e-7).
- * Coefficients as in Eigen's fast erf. Written once for scalars and once
- * for 4-float vectors (GCC/Clang vector extensions; erff() alone took 15 %
- * of the encoder's time). */
-#define ERF_P13 -2.72614225801306e-10f
-#define ERF_P11 2.77068142495902e-08f
-#define ERF_P9 -2.10102402082508e-06f
-#define ERF_P7 -5.69250639462346e-05f
-#define ERF_P5 -7.34990630326855e-04f
-#define ERF_P3 -2.95459980854025e-03f
-#define ERF_P1 -1.60960333262415e-02f
-#define ERF_Q8 -1.45660718464996e-05f
-#define ERF_Q6 -2.13374055278905e-04f
-#define ERF_Q4 -1.68282697438203e-03f
-#define ERF_Q2 -7.37332916720468e-03f
-#define ERF_Q0 -1.42647390514189e-02f
-
-static inline float
-erf_rational (float x)
-{
-  const float c = x < -4.0f ? -4.0f : (x > 4.0f ? 4.0f : x);
-  const float x2 = c * c;
-  float p = ERF_P13, q = ERF_Q8;
-
-  p = p * x2 + ERF_P11;
-  p = p * x2 + ERF_P9;
-  p = p * x2 + ERF_P7;
-  p = p * x2 + ERF_P5;
-  p = p * x2 + ERF_P3;
-  p = p * x2 + ERF_P1;
-  q = q * x2 + ERF_Q6;
-  q = q * x2 + ERF_Q4;
-  q = q * x2 + ERF_Q2;
-  q = q * x2 + ERF_Q0;
-  return c * p / q;
-}
-
-#if defined(__GNUC__) || defined(__clang__)
-typedef float v4sf __attribute__ ((vector_size (16)));
-typedef gint32 v4si __attribute__ ((vector_size (16)));
-
-static inline v4sf
-v4_select (v4si mask, v4sf a, v4sf b) /* mask ? a : b */
-{
-  return (v4sf)(((v4si)a & mask) | ((v4si)b & ~mask));
-}
-
-/* Same operations in the same order as erf_rational(), four at a time. */
-static inline v4sf
-erf_rational4 (v4sf x)
-{
-  const v4sf lo = { -4.0f, -4.0f, -4.0f, -4.0f }, hi = -lo;
-  v4sf c = v4_select (x < lo, lo, x), x2, p, q;
-
-  c = v4_select (c > hi, hi, c);
-  x2 = c * c;
-  p = ERF_P13 * x2 + ERF_P11;
-  p = p * x2 + ERF_P9;
-  p = p * x2 + ERF_P7;
-  p = p * x2 + ERF_P5;
-  p = p * x2 + ERF_P3;
-  p = p * x2 + ERF_P1;
-  q = ERF_Q8 * x2 + ERF_Q6;
-  q = q * x2 + ERF_Q4;
-  q = q * x2 + ERF_Q2;
-  q = q * x2 + ERF_Q0;
-  return c * p / q;
-}
-#endif
-
-/* GELU, erf form: 0.5 x (1 + erf(x / sqrt 2)). */
-static void
-gelu_inplace (float *x, gsize n)
-{
-  gsize i = 0;
-
-#if defined(__GNUC__) || defined(__clang__)
-  for (; i + 4 <= n; i += 4) {
-    v4sf v;
-    memcpy (&v, x + i, sizeof (v));
-    v = 0.5f * v * (1.0f + erf_rational4 (v * (float)M_SQRT1_2));
-    memcpy (x + i, &v, sizeof (v));
-  }
-#endif
-  for (; i < n; i++)
-    x[i] = 0.5f * x[i] * (1.0f + erf_rational (x[i] * (float)M_SQRT1_2));
-}
-
-#if defined(__GNUC__) || defined(__clang__)
-/* exp(x) for four floats x <= 0 (softmax after subtracting the maximum):
- * Cody-Waite reduction x = n ln 2 + r and Cephes' degree-5 polynomial for
- * e^r (relative error about 1e-7); below -87.3 (e^x under the smallest
- * normal float, and the -FLT_MAX of masked keys) the result is 0. */
-static inline v4sf
-exp_neg4 (v4sf x)
-{
-  const v4sf lo = { -87.33654f, -87.33654f, -87.33654f, -87.33654f };
-  const v4si below = x < lo;
-  v4sf t, nf, r, z, p;
-  v4si n;
-
-  x = v4_select (below, lo, x);
-  t = x * 1.44269504088896341f + 0.5f; /* floor (x / ln 2 + 1/2) */
-  n = __builtin_convertvector(t, v4si);
-  n += (v4si)(__builtin_convertvector(n, v4sf) > t);
-  nf = __builtin_convertvector(n, v4sf);
-  r = x - nf * 0.693359375f - nf * -2.12194440e-4f;
-  z = r * r;
-  p = 1.9875691500e-4f * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * z + r + 1.0f;
-  p *= (v4sf)((n + 127) << 23); /* 2^n, n >= -126 */
-  return v4_select (below, (v4sf){ 0.0f, 0.0f, 0.0f, 0.0f }, p);
-}
-#endif
-
-/* In place over one row of @S attention scores: softmax, with -FLT_MAX
- * added at the keys where @mask is 0 (as transformers: finfo.min). */
-static void
-softmax_row (float *row, int S, const gint32 *mask)
-{
-  float mx = -FLT_MAX, sum = 0.0f, inv;
-  int j = 0;
-
-  if (mask)
-    for (j = 0; j < S; j++)
-      if (!mask[j])
-        row[j] += -FLT_MAX;
-  j = 0;
-#if defined(__GNUC__) || defined(__clang__)
-  {
-    v4sf vmx = { -FLT_MAX, -FLT_MAX, -FLT_MAX, -FLT_MAX }, vsum = { 0 }, v;
-    int rest, l;
-
-    for (; j + 4 <= S; j += 4) {
-      memcpy (&v, row + j, sizeof (v));
-      vmx = v4_select (v > vmx, v, vmx);
-    }
-    for (l = 0; l < 4; l++)
-      mx = MAX (mx, vmx[l]);
-    for (; j < S; j++)
-      mx = MAX (mx, row[j]);
-    for (j = 0; j + 4 <= S; j += 4) {
-      memcpy (&v, row + j, sizeof (v));
-      v = exp_neg4 (v - mx);
-      vsum += v;
-      memcpy (row + j, &v, sizeof (v));
-    }
-    rest = S - j;
-    if (rest > 0) {
-      v4sf tail = { 0 };
-
-      memcpy (&tail, row + j, sizeof (float) * rest);
-      tail = exp_neg4 (tail - mx);
-      memcpy (row + j, &tail, sizeof (float) * rest);
-      for (l = 0; l < rest; l++)
-        sum += tail[l];
-    }
-    sum += (vsum[0] + vsum[1]) + (vsum[2] + vsum[3]);
-  }
-#else
-  for (j = 0; j < S; j++)
-    mx = MAX (mx, row[j]);
-  for (j = 0; j < S; j++) {
-    row[j] = expf (row[j] - mx);
-    sum += row[j];
-  }
-#endif
-  inv = 1.0f / sum;
-  for (j = 0; j < S; j++)
-    row[j] *= inv;
-}
-
-/* Multi-head self-attention context for one sequence: qkv [S, 3H] ->
- * ctx [S, H]. @scores is [S, S] scratch. @nt: threads for the GEMMs. */
-static void
-attention (const AffectBert *bert, int nt, const float *qkv, const gint32 *mask,
-    int S, float *scores, float *ctx)
+/* Multi-head self-attention: ctx = softmax (Q Kᵀ / √d + mask) V for every
+ * sequence and head, Q, K and V read in place from the fused qkv rows
+ * (head j of sequence i: columns j·d, H + j·d and 2H + j·d of rows
+ * i·S .. i·S + S - 1), the context written to its columns j·d of ctx.
+ * Sequences go through in groups of as many as a->scores holds. */
+static gboolean
+attention (const AffectBert *bert, Activations *a, int batch, int S)
 {
   const int H = bert->hidden, nh = bert->heads, d = H / nh;
-  const float scale = 1.0f / sqrtf ((float)d);
-  gboolean masked = FALSE;
-  int h, i;
+  const int group = a->scores->n;
+  int first;
 
-  /* Without padding the mask changes nothing: skip it. */
-  for (i = 0; mask && i < S && !masked; i++)
-    masked = mask[i] == 0;
-  if (!masked)
-    mask = NULL;
-  for (h = 0; h < nh; h++) {
-    const float *q = qkv + h * d, *k = qkv + H + h * d,
-                *v = qkv + 2 * H + h * d;
+  for (first = 0; first < batch; first += group) {
+    const int g = MIN (group, batch - first);
+    AffectTensor *scores = g == group
+                               ? a->scores
+                               : affect_tensor_view (a->scores, 0, g, nh, S, S);
+    AffectTensor *mask
+        = a->mask ? affect_tensor_view (a->mask, (gsize)first * S, g, 1, 1, S)
+                  : NULL;
+    AffectMatView q = { a->qkv, (gsize)first * S * 3 * H, S, d, 3 * H,
+      { (gsize)S * 3 * H, d } };
+    AffectMatView k = q, v = q, s = affect_mat_view (scores);
+    AffectMatView c
+        = { a->ctx, (gsize)first * S * H, S, d, H, { (gsize)S * H, d } };
+    gboolean ok;
 
-    affect_sgemm (
-        nt, FALSE, TRUE, S, S, d, scale, q, 3 * H, k, 3 * H, 0.0f, scores, S);
-    for (i = 0; i < S; i++)
-      softmax_row (scores + (gsize)i * S, S, mask);
-    affect_sgemm (nt, FALSE, FALSE, S, d, S, 1.0f, scores, S, v, 3 * H, 0.0f,
-        ctx + h * d, H);
+    k.offset += H;
+    v.offset += 2 * (gsize)H;
+    ok = scores && (!a->mask || mask)
+         && affect_matmul_strided (
+             &q, FALSE, &k, TRUE, &s, g, nh, 1.0f / sqrtf ((float)d), 0.0f);
+    if (ok) {
+      affect_softmax_masked_inplace (scores, 1.0f, mask, -1);
+      ok = affect_matmul_strided (&s, FALSE, &v, FALSE, &c, g, nh, 1.0f, 0.0f);
+    }
+    affect_tensor_free (mask);
+    if (scores != a->scores)
+      affect_tensor_free (scores);
+    if (!ok)
+      return FALSE;
   }
+  return TRUE;
+}
+
+/* One post-LayerNorm encoder layer, h in place. */
+static gboolean
+encoder_layer (
+    const AffectBert *bert, const Layer *l, Activations *a, int batch, int S)
+{
+  /* qkv = h Wqkv + b */
+  if (!dense (a->h, l->qkv_w, a->qkv, 0.0f))
+    return FALSE;
+  affect_binary_inplace (a->qkv, l->qkv_b, AFFECT_BINARY_ADD);
+  if (!attention (bert, a, batch, S))
+    return FALSE;
+  /* h = LayerNorm (h + b + ctx Wo) */
+  affect_binary_inplace (a->h, l->ao_b, AFFECT_BINARY_ADD);
+  if (!dense (a->ctx, l->ao_w, a->h, 1.0f))
+    return FALSE;
+  affect_layer_norm_inplace (a->h, l->ln1_g, l->ln1_b, bert->eps);
+  /* inter = GELU (h Wi + bi) */
+  if (!dense (a->h, l->in_w, a->inter, 0.0f))
+    return FALSE;
+  affect_binary_inplace (a->inter, l->in_b, AFFECT_BINARY_ADD);
+  affect_gelu_inplace (a->inter);
+  /* h = LayerNorm (h + bo + inter Wo) */
+  affect_binary_inplace (a->h, l->out_b, AFFECT_BINARY_ADD);
+  if (!dense (a->inter, l->out_w, a->h, 1.0f))
+    return FALSE;
+  affect_layer_norm_inplace (a->h, l->ln2_g, l->ln2_b, bert->eps);
+  return TRUE;
+}
+
+/* The additive attention mask [batch, 1, 1, S]: 0 for tokens, -FLT_MAX
+ * (as transformers: the dtype's minimum) for padding. NULL in *@out when
+ * nothing is padded (the mask would change nothing). */
+static gboolean
+make_mask (
+    AffectBert *bert, const gint32 *mask, int batch, int S, AffectTensor **out)
+{
+  const gsize n = (gsize)batch * S;
+  gboolean padded = FALSE;
+  float *m;
+  gsize i;
+
+  *out = NULL;
+  for (i = 0; mask && i < n && !padded; i++)
+    padded = mask[i] == 0;
+  if (!padded)
+    return TRUE;
+  m = g_new (float, n);
+  for (i = 0; i < n; i++)
+    m[i] = mask[i] ? 0.0f : -FLT_MAX;
+  *out = affect_tensor_new_from_data (bert->backend, batch, 1, 1, S, m);
+  g_free (m);
+  return *out != NULL;
 }
 
 gboolean
 affect_bert_encode (AffectBert *bert, const gint32 *ids, const gint32 *mask,
     int batch, int seq_len, float *hidden, GError **error)
 {
-  const int H = bert ? bert->hidden : 0, IN = bert ? bert->inter : 0;
+  Activations a = { NULL };
+  AffectTensor *pos = NULL, *type = NULL;
+  gboolean ok = FALSE;
   gsize rows, r;
-  float *h, *qkv, *ctx, *tmp, *inter, *scores;
-  int b, l, s, j, nt;
+  int H, l, group;
 
   g_return_val_if_fail (bert != NULL, FALSE);
   g_return_val_if_fail (ids != NULL && hidden != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (batch < 1 || seq_len < 1 || seq_len > bert->max_pos) {
+  H = bert->hidden;
+  if (batch < 1 || seq_len < 1 || seq_len > bert->max_pos
+      || (gint64)batch * seq_len > G_MAXINT / MAX (bert->inter, 3 * H)) {
     g_set_error (error, AFFECT_BERT_ERROR, AFFECT_BERT_ERROR_INPUT,
         "bad input size: batch %d, sequence length %d (max %d)", batch, seq_len,
         bert->max_pos);
@@ -798,64 +739,44 @@ affect_bert_encode (AffectBert *bert, const gint32 *ids, const gint32 *mask,
     }
   }
 
-  h = g_try_new (float, rows *H);
-  qkv = g_try_new (float, rows * 3 * H);
-  ctx = g_try_new (float, rows *H);
-  tmp = g_try_new (float, rows *H);
-  inter = g_try_new (float, rows *IN);
-  scores = g_try_new (float, (gsize)seq_len *seq_len);
-  if (!h || !qkv || !ctx || !tmp || !inter || !scores) {
+  /* Embeddings: word + token type 0 + position (repeated for each
+   * sequence), LayerNorm. */
+  a.h = affect_gather_rows (bert->word_emb, ids, rows);
+  a.qkv = affect_tensor_new (bert->backend, 1, 1, (int)rows, 3 * H);
+  group = (int)CLAMP (
+      MAX_SCORES_FLOATS / ((gsize)bert->heads * seq_len * seq_len), 1,
+      (gsize)batch);
+  a.scores
+      = affect_tensor_new (bert->backend, group, bert->heads, seq_len, seq_len);
+  a.ctx = affect_tensor_new (bert->backend, 1, 1, (int)rows, H);
+  a.inter = affect_tensor_new (bert->backend, 1, 1, (int)rows, bert->inter);
+  type = affect_tensor_view (bert->type_emb, 0, 1, 1, 1, H);
+  pos = affect_tensor_view (bert->pos_emb, 0, 1, 1, seq_len, H);
+  if (!a.h || !a.qkv || !a.scores || !a.ctx || !a.inter || !type || !pos
+      || !make_mask (bert, mask, batch, seq_len, &a.mask)) {
     g_set_error (error, AFFECT_BERT_ERROR, AFFECT_BERT_ERROR_INPUT,
         "out of memory for batch %d × %d tokens", batch, seq_len);
-    g_free (h);
-    g_free (qkv);
-    g_free (ctx);
-    g_free (tmp);
-    g_free (inter);
-    g_free (scores);
-    return FALSE;
+    goto out;
   }
-  /* The backend's thread count, for each GEMM call only (affect_sgemm():
-   * per calling thread, nothing process-wide). */
-  nt = affect_backend_get_n_threads (bert->backend);
-
-  /* Embeddings: word + position + token type 0, LayerNorm. */
-  for (b = 0; b < batch; b++)
-    for (s = 0; s < seq_len; s++) {
-      gsize row = (gsize)b * seq_len + s;
-      const float *we = bert->word_emb + (gsize)ids[row] * H;
-      const float *pe = bert->pos_emb + (gsize)s * H;
-      const float *te = bert->type_emb;
-      float *o = h + row * H;
-      for (j = 0; j < H; j++)
-        o[j] = we[j] + te[j] + pe[j];
-    }
-  layer_norm (h, (int)rows, H, bert->emb_ln_g, bert->emb_ln_b, bert->eps);
+  affect_binary_inplace (a.h, type, AFFECT_BINARY_ADD);
+  affect_binary_inplace (a.h, pos, AFFECT_BINARY_ADD);
+  affect_layer_norm_inplace (a.h, bert->emb_ln_g, bert->emb_ln_b, bert->eps);
 
   for (l = 0; l < bert->layers; l++) {
-    const Layer *ly = &bert->layer[l];
-
-    linear (nt, h, (int)rows, H, ly->qkv_w, ly->qkv_b, 3 * H, NULL, qkv);
-    for (b = 0; b < batch; b++)
-      attention (bert, nt, qkv + (gsize)b * seq_len * 3 * H,
-          mask ? mask + (gsize)b * seq_len : NULL, seq_len, scores,
-          ctx + (gsize)b * seq_len * H);
-    linear (nt, ctx, (int)rows, H, ly->ao_w, ly->ao_b, H, h, tmp);
-    layer_norm (tmp, (int)rows, H, ly->ln1_g, ly->ln1_b, bert->eps);
-    linear (nt, tmp, (int)rows, H, ly->in_w, ly->in_b, IN, NULL, inter);
-    gelu_inplace (inter, rows * IN);
-    linear (nt, inter, (int)rows, IN, ly->out_w, ly->out_b, H, tmp, h);
-    layer_norm (h, (int)rows, H, ly->ln2_g, ly->ln2_b, bert->eps);
+    if (!encoder_layer (bert, &bert->layer[l], &a, batch, seq_len)) {
+      g_set_error (error, AFFECT_BERT_ERROR, AFFECT_BERT_ERROR_INPUT,
+          "backend %s refused a product of layer %d",
+          affect_backend_get_name (bert->backend), l);
+      goto out;
+    }
   }
-
-  memcpy (hidden, h, sizeof (float) * rows * H);
-  g_free (h);
-  g_free (qkv);
-  g_free (ctx);
-  g_free (tmp);
-  g_free (inter);
-  g_free (scores);
-  return TRUE;
+  affect_tensor_download (a.h, hidden);
+  ok = TRUE;
+out:
+  affect_tensor_free (type);
+  affect_tensor_free (pos);
+  activations_clear (&a);
+  return ok;
 }
 
 AffectBertText *

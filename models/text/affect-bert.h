@@ -18,9 +18,11 @@
  * The computation: embeddings (word + absolute position + token type 0),
  * LayerNorm, then N post-LayerNorm layers (multi-head self-attention with
  * the padding mask, dense + residual + LayerNorm, dense + erf GELU, dense +
- * residual + LayerNorm). It runs on the host with affect_sgemm() (oneDNN,
- * else CBLAS), each GEMM using the backend's thread count for that call
- * only; the element-wise steps run in the calling thread.
+ * residual + LayerNorm). It is written with the engine's tensor ops
+ * (affect-tensor.h) on the backend given to affect_bert_new(): the weights
+ * are uploaded once as tensors of that backend, and every step of the
+ * forward pass is one op of its table, so any backend that implements the
+ * sequence and transformer ops runs it.
  *
  * No GStreamer here.
  */
@@ -59,8 +61,8 @@ typedef struct _AffectBert AffectBert;
  * (affect-fetch-word-model). */
 gchar *affect_bert_find (const gchar *explicit_dir, GError **error);
 
-/* Loads the model in @dir (weights, config and tokenizer). @backend gives
- * the thread count (NULL: a CPU backend with all cores). */
+/* Loads the model in @dir (weights, config and tokenizer) onto @backend
+ * (NULL: a CPU backend with all cores), which runs every encode. */
 AffectBert *affect_bert_new (
     AffectBackend *backend, const gchar *dir, GError **error);
 void affect_bert_free (AffectBert *bert);
