@@ -29,7 +29,15 @@
 #define ARITH_GRAIN_FLOATS ((gsize)1 << 20)   /* memory bound, ~0.06 ns */
 
 /* 4-float and 4-double vectors (GCC/clang vector extensions), for sums
- * and exponentials in double precision. */
+ * and exponentials in double precision.
+ *
+ * Selections (clamps, maxima) are written as loops over the lanes of a
+ * vector with the C conditional operator, which GCC turns into vector
+ * compare-and-blend or min/max instructions on every target: a direct
+ * comparison of 32-byte vectors (v8f, v4d) is lowered to scalar compares
+ * and branches where the target has no 32-byte vectors (the generic
+ * SSE2 clone, NEON), which made the generic softmax 6x slower than the
+ * AVX2 one. */
 typedef float v4f __attribute__ ((vector_size (16)));
 typedef double v4d __attribute__ ((vector_size (32)));
 typedef gint64 v4l __attribute__ ((vector_size (32)));
@@ -76,27 +84,24 @@ erf_rational (float x)
 /* Same operations in the same order as erf_rational(), eight at a time
  * (a macro: vectors are not passed to functions, whose ABI would differ
  * between the AVX2 and default clones). */
-#define ERF_RATIONAL8(y, x)                                           \
-  do {                                                                \
-    const v8f lo_                                                     \
-        = { -4.0f, -4.0f, -4.0f, -4.0f, -4.0f, -4.0f, -4.0f, -4.0f }; \
-    const v8f hi_ = -lo_;                                             \
-    v8i m_ = (x) < lo_;                                               \
-    v8f c_ = (v8f)(((v8i)lo_ & m_) | ((v8i)(x) & ~m_)), x2_, p_, q_;  \
-    m_ = c_ > hi_;                                                    \
-    c_ = (v8f)(((v8i)hi_ & m_) | ((v8i)c_ & ~m_));                    \
-    x2_ = c_ * c_;                                                    \
-    p_ = ERF_P13 * x2_ + ERF_P11;                                     \
-    p_ = p_ * x2_ + ERF_P9;                                           \
-    p_ = p_ * x2_ + ERF_P7;                                           \
-    p_ = p_ * x2_ + ERF_P5;                                           \
-    p_ = p_ * x2_ + ERF_P3;                                           \
-    p_ = p_ * x2_ + ERF_P1;                                           \
-    q_ = ERF_Q8 * x2_ + ERF_Q6;                                       \
-    q_ = q_ * x2_ + ERF_Q4;                                           \
-    q_ = q_ * x2_ + ERF_Q2;                                           \
-    q_ = q_ * x2_ + ERF_Q0;                                           \
-    (y) = c_ * p_ / q_;                                               \
+#define ERF_RATIONAL8(y, x)                                              \
+  do {                                                                   \
+    v8f c_ = (x), x2_, p_, q_;                                           \
+    int l_;                                                              \
+    for (l_ = 0; l_ < 8; l_++)                                           \
+      c_[l_] = c_[l_] < -4.0f ? -4.0f : (c_[l_] > 4.0f ? 4.0f : c_[l_]); \
+    x2_ = c_ * c_;                                                       \
+    p_ = ERF_P13 * x2_ + ERF_P11;                                        \
+    p_ = p_ * x2_ + ERF_P9;                                              \
+    p_ = p_ * x2_ + ERF_P7;                                              \
+    p_ = p_ * x2_ + ERF_P5;                                              \
+    p_ = p_ * x2_ + ERF_P3;                                              \
+    p_ = p_ * x2_ + ERF_P1;                                              \
+    q_ = ERF_Q8 * x2_ + ERF_Q6;                                          \
+    q_ = q_ * x2_ + ERF_Q4;                                              \
+    q_ = q_ * x2_ + ERF_Q2;                                              \
+    q_ = q_ * x2_ + ERF_Q0;                                              \
+    (y) = c_ * p_ / q_;                                                  \
   } while (0)
 
 /* GELU, erf form: 0.5 x (1 + erf(x / sqrt 2)); the vector and scalar paths
@@ -288,14 +293,14 @@ typedef struct {
   float scale;
 } SoftmaxJob;
 
-/* exp(t) for t <= 0 in double precision, vectorised: t = n ln 2 + r with
- * n = round (t / ln 2) and |r| <= ln 2 / 2, e^r by a degree-6 polynomial
- * (interpolation at the Chebyshev nodes: relative error < 3e-9, far below
- * float's 6e-8), 2^n put into the exponent bits. Below EXP_LOW (e^-110:
- * under float's smallest subnormal, and the softmax divides by a sum >= 1)
- * the result is 0; -inf gives 0. Written once for 4 doubles and once for
- * one, with the same operations in the same order (no FMA contraction in
- * models/). */
+/* exp(t) for t <= 0 in double precision,
+ * vectorised: t = n ln 2 + r with n = round (t / ln 2) and |r| <= ln 2 / 2,
+ * e^r by a degree-6 polynomial (interpolation at the Chebyshev nodes:
+ * relative error < 3e-9, far below float's 6e-8), 2^n put into the
+ * exponent bits. Below EXP_LOW (e^-110: under float's smallest subnormal,
+ * and the softmax divides by a sum >= 1) the result is 0; -inf gives 0.
+ * Written once for 4 doubles and once for one, with the same arithmetic in
+ * the same order (no FMA contraction in models/). */
 #define EXP_LOW -110.0
 /* 1.5 · 2^52: adding it rounds to an integer held in the low mantissa
  * bits. */
@@ -311,13 +316,13 @@ typedef struct {
 static inline __attribute__ ((always_inline)) void
 exp_neg_v4d (v4d *x)
 {
-  const v4d low = { EXP_LOW, EXP_LOW, EXP_LOW, EXP_LOW };
   const v4d shifter = { EXP_SHIFTER, EXP_SHIFTER, EXP_SHIFTER, EXP_SHIFTER };
   v4d t = *x, k, n, r, p;
-  const v4l below = t < low;
   v4l bits;
+  int l;
 
-  t = (v4d)(((v4l)t & ~below) | ((v4l)low & below));
+  for (l = 0; l < 4; l++)
+    t[l] = t[l] < EXP_LOW ? EXP_LOW : t[l];
   k = t * M_LOG2E + shifter;
   n = k - shifter;
   r = t - n * M_LN2;
@@ -329,7 +334,9 @@ exp_neg_v4d (v4d *x)
   p = p * r + EXP_C0;
   bits = ((v4l)k - (v4l)shifter + 1023) << 52; /* 2^n, n >= -159 */
   p *= (v4d)bits;
-  *x = (v4d)((v4l)p & ~below);
+  for (l = 0; l < 4; l++)
+    p[l] = (*x)[l] < EXP_LOW ? 0.0 : p[l];
+  *x = p;
 }
 
 static inline double
@@ -386,10 +393,10 @@ softmax_row_impl (float *restrict p, int c, int lim, float scale,
 
   /* the maximum score */
   for (i = 0; i + 4 <= lim; i += 4) {
-    v4l gt;
+    int l;
     SCORES4 (s, p, m, i);
-    gt = s > vmx;
-    vmx = (v4d)(((v4l)s & gt) | ((v4l)vmx & ~gt));
+    for (l = 0; l < 4; l++)
+      vmx[l] = s[l] > vmx[l] ? s[l] : vmx[l];
   }
   mx = MAX (MAX (vmx[0], vmx[1]), MAX (vmx[2], vmx[3]));
   for (; i < lim; i++) {
