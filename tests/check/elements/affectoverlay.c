@@ -320,7 +320,6 @@ typedef struct {
 static GMutex log_lock;
 static GArray *log_faces;   /* Logged, since log_reset() */
 static guint log_headlines; /* headline changes, since log_reset() */
-static guint log_default_removed;
 
 static void
 layout_log_func (GstDebugCategory *category, GstDebugLevel level,
@@ -335,6 +334,10 @@ layout_log_func (GstDebugCategory *category, GstDebugLevel level,
     return;
   msg = gst_debug_message_get (message);
   g_mutex_lock (&log_lock);
+  if (log_faces == NULL) {
+    g_mutex_unlock (&log_lock);
+    return;
+  }
   if (sscanf (msg,
           "layout track=%u color=%x keep=%d,%d,%d,%d "
           "panel=%15[a-z],%d,%d,%d,%d",
@@ -353,27 +356,35 @@ layout_log_func (GstDebugCategory *category, GstDebugLevel level,
 }
 
 /* Starts reading the element's debug output (the "layout" and "headline"
- * lines at level DEBUG). */
+ * lines at level DEBUG). The log function is installed once and stays (each
+ * change of GStreamer's list of log functions keeps the old list for
+ * readers in flight, see tests/gst-affect.supp); the default one, which
+ * would print these lines too, is taken out then. */
 static void
 log_start (void)
 {
+  static gboolean installed = FALSE;
+
+  if (!installed) {
+    gst_debug_remove_log_function (gst_debug_log_default);
+    gst_debug_add_log_function (layout_log_func, NULL, NULL);
+    installed = TRUE;
+  }
+  g_mutex_lock (&log_lock);
   log_faces = g_array_new (FALSE, TRUE, sizeof (Logged));
   log_headlines = 0;
+  g_mutex_unlock (&log_lock);
   gst_debug_set_threshold_for_name ("affectoverlay", GST_LEVEL_DEBUG);
-  gst_debug_add_log_function (layout_log_func, NULL, NULL);
-  /* not on stderr too */
-  log_default_removed = gst_debug_remove_log_function (gst_debug_log_default);
 }
 
 static void
 log_stop (void)
 {
-  gst_debug_remove_log_function (layout_log_func);
-  if (log_default_removed)
-    gst_debug_add_log_function (gst_debug_log_default, NULL, NULL);
   gst_debug_unset_threshold_for_name ("affectoverlay");
+  g_mutex_lock (&log_lock);
   g_array_free (log_faces, TRUE);
   log_faces = NULL;
+  g_mutex_unlock (&log_lock);
 }
 
 static void
@@ -445,38 +456,50 @@ check_no_overlap (
   return compact;
 }
 
+/* Marks [r[0], r[2]) × [r[1], r[3]) in a mask of @w × @h. */
+static void
+mask_rect (guint8 *mask, gint w, gint h, const gint r[4])
+{
+  gint x, y;
+
+  for (y = MAX (0, r[1]); y < MIN (h, r[3]); y++)
+    for (x = MAX (0, r[0]); x < MIN (w, r[2]); x++)
+      mask[(gsize)y * w + x] = 1;
+}
+
 /* The logged layout is what is drawn: no pixel changed outside the logged
  * boxes, tags and panels, and the panels are filled. */
 static void
 check_log_matches_pixels (const Pixels *px, const Pixels *ref)
 {
-  gint x, y;
-  guint i;
+  gsize n = (gsize)px->width * px->height, i;
+  guint8 *changed = g_malloc (n), *allowed = g_malloc0 (n);
+  guint k;
 
-  for (y = 0; y < px->height; y++)
-    for (x = 0; x < px->width; x++) {
-      gint pt[4] = { x, y, x + 1, y + 1 };
-      gboolean inside = FALSE;
+  count_changed (px, ref, changed);
+  for (k = 0; k < log_faces->len; k++) {
+    mask_rect (allowed, px->width, px->height, logged_face (k)->keep);
+    mask_rect (allowed, px->width, px->height, logged_face (k)->panel);
+  }
+  for (i = 0; i < n; i++)
+    fail_unless (!changed[i] || allowed[i],
+        "(%d,%d) drawn outside every logged part", (gint)(i % px->width),
+        (gint)(i / px->width));
+  for (k = 0; k < log_faces->len; k++) {
+    const gint *r = logged_face (k)->panel;
+    guint count = 0, area = (r[2] - r[0]) * (r[3] - r[1]);
+    gint x, y;
 
-      if (pixel_is (px, x, y, pixel_at (ref, x, y)))
-        continue;
-      for (i = 0; i < log_faces->len && !inside; i++)
-        inside = rects_overlap (pt, logged_face (i)->keep)
-                 || rects_overlap (pt, logged_face (i)->panel);
-      fail_unless (inside, "(%d,%d) drawn outside every logged part", x, y);
-    }
-  for (i = 0; i < log_faces->len; i++) {
-    const gint *r = logged_face (i)->panel;
-    guint changed = 0, area = (r[2] - r[0]) * (r[3] - r[1]);
-
-    if (strcmp (logged_face (i)->form, "none") == 0)
+    if (strcmp (logged_face (k)->form, "none") == 0)
       continue;
     for (y = r[1]; y < r[3]; y++)
       for (x = r[0]; x < r[2]; x++)
-        changed += !pixel_is (px, x, y, pixel_at (ref, x, y));
-    fail_unless (changed > area * 0.9, "panel %u: %u of %u pixels drawn", i,
-        changed, area);
+        count += changed[(gsize)y * px->width + x];
+    fail_unless (
+        count > area * 0.9, "panel %u: %u of %u pixels drawn", k, count, area);
   }
+  g_free (changed);
+  g_free (allowed);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1270,6 +1293,9 @@ new_photo_frame (const GstVideoInfo *info, const Crop *crop)
   guint8 *data;
   gint stride;
 
+  /* rows the scaled photo only partly covers are blended with this */
+  gst_buffer_memset (buf, 0, 0, info->size);
+
   fail_unless (gst_video_frame_map (&frame, info, buf, GST_MAP_WRITE));
   data = GST_VIDEO_FRAME_PLANE_DATA (&frame, 0);
   stride = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0);
@@ -1566,7 +1592,7 @@ GST_START_TEST (test_crowded_no_overlap)
 
   /* the same faces on a frame four times as big: room for full panels */
   gst_harness_teardown (h);
-  h = new_harness ("BGRx", 2560, 1920, &info);
+  h = new_harness ("GRAY8", 2560, 1920, &info);
   g_object_set (h->element, "line-width", 2.0, "font-desc", "Sans 9", NULL);
   in = new_uniform_frame (&info, grey);
   {
@@ -1865,7 +1891,7 @@ GST_START_TEST (test_scene_pngs)
   guint n = G_N_ELEMENTS (scenes), i, k, compact;
 
   if (g_getenv ("AFFECT_UNDER_VALGRIND"))
-    n--;
+    n = 1; /* 640×480 only (and its compact form) under valgrind */
   log_start ();
   for (i = 0; i < n + 1; i++) {
     /* the last round: 640×480 again, compact */
