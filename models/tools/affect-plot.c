@@ -20,9 +20,10 @@
  * in the file are left out.
  *
  * Input: affectsink's `jsonl` records (one frame per line, "faces": [...],
- * docs/elements/affectsink.md), or flat records (one face per line) that
- * carry the same fields: the track in "id" (or "track_id"), the time in
- * "time" (seconds), "pts" (nanoseconds) or "frame" (/ --fps), the
+ * docs/elements/affectsink.md), or flat records (one face per line, as
+ * affectsink tidy=true writes them) that carry the same fields: the track
+ * in "id" (or "track_id"), the time in "time" or "timestamp" (seconds),
+ * "pts" (nanoseconds) or "frame" (/ --fps), the
  * expression as "expression": {"labels", "probs"} or "expr_<label>"
  * numbers, the AUs as "au": {"labels", "probs"} or "AU<n>" numbers, and
  * "va": [v, a] or "valence" and "arousal". See docs/plot.md.
@@ -88,6 +89,7 @@ typedef struct {
   GHashTable *tracks_by_id; /* gint64 * -> Track * */
   GPtrArray *tracks;        /* Track *, by id once loaded */
   guint n_records;
+  guint n_times; /* distinct times with predictions (frames) */
   gboolean has_expr, has_au, has_va;
   gdouble t0, t1;
   gdouble dt; /* typical time between two samples of a track */
@@ -260,12 +262,12 @@ is_au_name (const gchar *name)
   return g_str_has_prefix (name, "AU") && g_ascii_isdigit (name[2]);
 }
 
-/* The time of a record in seconds: "time", else "pts" (ns), else "frame" /
- * @fps. */
+/* The time of a record in seconds: "time" or "timestamp" (seconds), else
+ * "pts" (ns), else "frame" / @fps. */
 static gboolean
 record_time (JsonObject *obj, gdouble fps, gdouble *t, GError **error)
 {
-  static const gchar *const names[] = { "time", "pts", "frame" };
+  static const gchar *const names[] = { "time", "timestamp", "pts", "frame" };
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (names); i++) {
@@ -276,11 +278,12 @@ record_time (JsonObject *obj, gdouble fps, gdouble *t, GError **error)
       continue;
     if (!get_number (node, names[i], &v, error))
       return FALSE;
-    *t = i == 0 ? v : i == 1 ? v / 1e9 : v / fps;
+    *t = i < 2 ? v : i == 2 ? v / 1e9 : v / fps;
     return TRUE;
   }
   g_set_error (error, PLOT_ERROR, 0,
-      "no time: neither \"time\", \"pts\" nor \"frame\" is set");
+      "no time: none of \"time\", \"timestamp\", \"pts\" and \"frame\" "
+      "is set");
   return FALSE;
 }
 
@@ -540,6 +543,28 @@ load (Data *d, const gchar *path, gdouble fps, GHashTable *only, GError **error)
     i++;
   }
   g_ptr_array_sort (d->tracks, compare_track_ids);
+  /* the frames with predictions: the distinct times (the same count for
+   * frame records and flat records) */
+  {
+    GArray *times = g_array_new (FALSE, FALSE, sizeof (gdouble));
+
+    for (i = 0; i < d->tracks->len; i++) {
+      const Track *t = g_ptr_array_index (d->tracks, i);
+
+      for (j = 0; j < t->samples->len; j++) {
+        const Sample *s = &g_array_index (t->samples, Sample, j);
+
+        if (s->expr || s->au || s->has_va)
+          g_array_append_val (times, s->t);
+      }
+    }
+    g_array_sort (times, compare_doubles);
+    for (i = 0; i < times->len; i++)
+      d->n_times += i == 0
+                    || g_array_index (times, gdouble, i)
+                           != g_array_index (times, gdouble, i - 1);
+    g_array_free (times, TRUE);
+  }
   if (steps->len > 0) {
     g_array_sort (steps, compare_doubles);
     d->dt = g_array_index (steps, gdouble, steps->len / 2);
@@ -1274,8 +1299,8 @@ draw_figure (cairo_t *cr, const Data *d, gdouble width, gdouble height,
   cairo_paint (cr);
 
   text (&p, MARGIN, MARGIN - 6, title, FONT_PX * 1.5, TRUE, INK, ALIGN_LEFT);
-  sub = g_strdup_printf ("%u track%s, %.2f–%.2f s, %u records", d->tracks->len,
-      d->tracks->len == 1 ? "" : "s", d->t0, d->t1, d->n_records);
+  sub = g_strdup_printf ("%u track%s, %.2f–%.2f s, %u frames with predictions",
+      d->tracks->len, d->tracks->len == 1 ? "" : "s", d->t0, d->t1, d->n_times);
   text (&p, MARGIN, MARGIN + FONT_PX * 1.5, sub, FONT_PX, FALSE, 0x606060,
       ALIGN_LEFT);
   g_free (sub);

@@ -9,7 +9,8 @@
  *  - ten tracks, some without AUs or VA: a taller figure, the ten track
  *    colours; --tracks keeps only the listed ones;
  *  - expressions only: no heat map, no VA lines, a smaller figure;
- *  - the same data as flat records (one face per line): the same picture;
+ *  - the same data as flat records (one face per line, as affectsink
+ *    tidy=true writes them): the same picture;
  *  - malformed files and command lines: a message naming the file and line,
  *    and a non-zero exit status.
  *
@@ -145,8 +146,9 @@ write_frames (const gchar *name, guint n_frames, const guint *ids,
   return path;
 }
 
-/* The same as flat records: one face per line, the time in seconds,
- * expr_<label>, AU<n>, valence and arousal as numbers. */
+/* The same as flat records (affectsink tidy=true): one face per line, the
+ * time in seconds, expr_<label>, AU<n>, valence and arousal as numbers,
+ * the box and landmarks as x, y, w, h, x_<i>, y_<i>. */
 static gchar *
 write_flat (const gchar *name, guint n_frames, guint id)
 {
@@ -159,12 +161,17 @@ write_flat (const gchar *name, guint n_frames, guint id)
     gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
 
     values (id, f, e, au, va);
-    /* the seconds the tool makes of the pts of write_frames() */
-    g_string_append_printf (s, "{\"time\":%s",
+    /* as affectsink tidy=true writes them (the time in seconds as
+     * "timestamp"; here every other line as "time", which is read too),
+     * the seconds being those the tool makes of write_frames()'s pts */
+    g_string_append_printf (s, "{\"frame\":%u,\"%s\":%s", f,
+        f % 2 ? "time" : "timestamp",
         g_ascii_formatd (buf, sizeof (buf), "%.17g",
             (gdouble)((guint64)f * 1000000000 / 30) / 1e9));
-    g_string_append_printf (
-        s, ",\"frame\":%u,\"id\":%u,\"expression\":\"x\"", f, id);
+    g_string_append_printf (s,
+        ",\"id\":%u,\"success\":1,\"x\":10,\"y\":20,\"w\":30,\"h\":40,"
+        "\"score\":0.9,\"expression\":\"Happiness\"",
+        id);
     for (k = 0; k < 7; k++) {
       g_string_append_printf (s, ",\"expr_%s\":", expr_labels[k]);
       append_number (s, e[k]);
@@ -178,6 +185,10 @@ write_flat (const gchar *name, guint n_frames, guint id)
     append_number (s, va[0]);
     g_string_append (s, ",\"arousal\":");
     append_number (s, va[1]);
+    for (k = 0; k < 68; k++)
+      g_string_append_printf (s, ",\"x_%u\":%u", k, 10 + k % 30);
+    for (k = 0; k < 68; k++)
+      g_string_append_printf (s, ",\"y_%u\":%u", k, 20 + k % 40);
     g_string_append (s, "}\n");
   }
   ck_assert (g_file_set_contents (path, s->str, s->len, NULL));
@@ -453,8 +464,9 @@ START_TEST (test_expression_only)
 }
 END_TEST
 
-/* Flat records (one face per line, "time", expr_<label>, AU<n>, valence,
- * arousal) give the same picture as the same data in frame records. */
+/* Flat records (one face per line: "timestamp" or "time", expr_<label>,
+ * AU<n>, valence, arousal, and keys that are not plotted) give the same
+ * picture as the same data in frame records. */
 START_TEST (test_flat_records)
 {
   static const guint ids[1] = { 5 };
