@@ -25,11 +25,32 @@
  *     bottom by the probability of its AU (when the AU task is present);
  *   - valence (x, negative to positive) and arousal (y, calm at the bottom,
  *     excited at the top) as a dot on a disc, with the two values (when the
- *     VA task is present).
+ *     VA task is present);
+ *   or, in its compact form, a one-line headline: the top expression and
+ *   its probability, and valence/arousal.
+ *
+ * Every track gets a colour of its own (box, tag, panel border and
+ * highlights), kept while the track lives (#GstAffectOverlay:color-mode).
+ * With #GstAffectOverlay:placement "auto" the panels are placed around
+ * their faces so that they cover no face and no other panel: each face in
+ * turn takes the first free place among twelve around its box, for the full
+ * panel, or else for the compact form; when not even that fits, the compact
+ * form goes where it covers least. The `compact` flag of
+ * #GstAffectOverlay:draw draws the compact form for every face.
+ *
+ * What is drawn is smoothed over time per track
+ * (#GstAffectOverlay:smoothing), and the headline keeps its expression
+ * until another one is clearly more probable
+ * (#GstAffectOverlay:hysteresis), so that a still face does not flicker
+ * between two expressions; the metadata itself is not changed.
  *
  * Nothing is drawn for a task that is absent, and nothing for a predictions
  * meta whose track has no face meta on the buffer. A buffer without faces
  * is passed on untouched, without even being mapped.
+ *
+ * Fonts and lines follow the frame height (12 pixel text on 480 lines,
+ * growing as the height to the power 0.75: 22 pixels on 1080 lines, 37 on
+ * 2160).
  *
  * The drawing is rendered with cairo and pango into ARGB rectangles, one
  * per part of a face (each side of the box, the landmarks, the id tag, the
@@ -52,9 +73,14 @@
  *     videoconvert ! autovideosink
  * ]| Shows the faces of a video with their expressions.
  * |[
+ * gst-launch-1.0 ... ! affectoverlay draw="boxes+ids+expression+va+compact"
+ *     ! videoconvert ! autovideosink
+ * ]| One line per face: a crowd stays readable.
+ * |[
  * gst-launch-1.0 ... ! affectoverlay draw="boxes+ids+landmarks"
- *     box-color=0xffff8000 line-width=3 ! videoconvert ! autovideosink
- * ]| Only boxes, track ids and landmarks, in orange.
+ *     color-mode=single box-color=0xffff8000 line-width=3 ! videoconvert !
+ *     autovideosink
+ * ]| Only boxes, track ids and landmarks, all in orange.
  * |[
  * gst-launch-1.0 ... ! affectoverlay font-desc="Sans Bold 14"
  *     placement=below ! x264enc ! mp4mux ! filesink location=out.mp4
@@ -87,27 +113,60 @@ GST_DEBUG_CATEGORY_STATIC (gst_affect_overlay_debug);
 #define DEFAULT_FONT_DESC NULL
 #define DEFAULT_PLACEMENT GST_AFFECT_OVERLAY_PLACEMENT_AUTO
 #define DEFAULT_LINE_WIDTH 0.0
+#define DEFAULT_COLOR_MODE GST_AFFECT_OVERLAY_COLOR_MODE_TRACK
+#define DEFAULT_SMOOTHING 0.2
+#define DEFAULT_HYSTERESIS 0.15
 
 /* Background of the prediction panels (ARGB). */
-#define PANEL_COLOR 0xa0101418
+#define PANEL_COLOR 0xb0101418
 
-/* The font family used when font-desc is not set or has no family, and the
- * pixel size, as a fraction of the frame height, used when it has no
- * size. */
+/* The track colours: saturated hues in an order where neighbours differ
+ * most, all light enough to show on dark video and with dark text on the
+ * light ones. */
+static const guint32 track_palette[] = {
+  0xff2ecc71, /* green */
+  0xff3d9df2, /* blue */
+  0xffff9f1a, /* orange */
+  0xffff5cb0, /* pink */
+  0xfff2dc1d, /* yellow */
+  0xffa77bff, /* violet */
+  0xff1fd8e6, /* cyan */
+  0xffff4d4d, /* red */
+  0xffa8e61d, /* lime */
+  0xffe8e8e8, /* white */
+};
+
+#define N_PALETTE G_N_ELEMENTS (track_palette)
+
+/* A colour counts as taken while its track was seen in the last this many
+ * frames. */
+#define RECENT_FRAMES 30
+
+/* The font family used when font-desc is not set or has no family; the
+ * pixel size used when it has no size is FONT_PX_480 on 480 lines, growing
+ * as (height / 480)^SIZE_EXPONENT, at least MIN_FONT_PX. The box outline
+ * follows the same rule from 2 pixels on 480 lines. */
 #define FALLBACK_FAMILY "Sans"
-#define FONT_HEIGHT_FRACTION (1.0 / 40.0)
+#define FONT_PX_480 12.0
+#define LINE_PX_480 2.0
+#define SIZE_EXPONENT 0.75
 #define MIN_FONT_PX 8.0
 
 /* Cached text layouts; the cache is emptied when it grows past this. */
 #define MAX_CACHED_LAYOUTS 1024
 
-/* Panel places remembered per track id (placement auto); emptied when it
- * grows past this. */
-#define MAX_REMEMBERED_TRACKS 1024
+/* The state of a track (colour, panel place, smoothing) is forgotten when
+ * the track was not seen for this many frames; a track unseen for longer
+ * than SMOOTHING_GAP starts its smoothing afresh. */
+#define FORGET_FRAMES 300
+#define SMOOTHING_GAP GST_SECOND
 
 /* Coordinates further than this many frame sizes from the frame are
  * clamped (a face box far off the frame). */
 #define FAR_OUT 4.0
+
+/* Panel places around a face: N_SIDES sides times 3 alignments. */
+#define N_CAND 12
 
 enum {
   PROP_0,
@@ -117,6 +176,9 @@ enum {
   PROP_FONT_DESC,
   PROP_PLACEMENT,
   PROP_LINE_WIDTH,
+  PROP_COLOR_MODE,
+  PROP_SMOOTHING,
+  PROP_HYSTERESIS,
 };
 
 /* Text styles of the layout cache. */
@@ -126,6 +188,12 @@ typedef enum {
   STYLE_SMALL = 's',
 } TextStyle;
 
+/* The two forms of a panel. */
+typedef enum {
+  FORM_FULL = 0,
+  FORM_COMPACT = 1,
+} PanelForm;
+
 /* A snapshot of the properties, taken for each frame. */
 typedef struct {
   GstAffectOverlayDraw draw;
@@ -133,12 +201,37 @@ typedef struct {
   guint32 text_color;
   GstAffectOverlayPlacement placement;
   gdouble line_width;
+  GstAffectOverlayColorMode color_mode;
+  gdouble smoothing;
+  gdouble hysteresis;
 } Settings;
+
+/* What is remembered of a track from frame to frame. */
+typedef struct {
+  guint64 last_frame; /* frame counter when last seen, 0: never */
+  GstClockTime last_pts;
+  guint color; /* palette index */
+  guint place; /* 1 + form * N_CAND + candidate of the last frame; 0 */
+  /* smoothed values (what was drawn last) */
+  guint n_expr;                                  /* 0: none */
+  const gchar *expr_labels[GST_AFFECT_MAX_EXPR]; /* interned */
+  gfloat expr[GST_AFFECT_MAX_EXPR];
+  gint shown; /* the expression of the headline, -1: none yet */
+  guint n_au;
+  const gchar *au_labels[GST_AFFECT_MAX_AU]; /* interned */
+  gfloat au[GST_AFFECT_MAX_AU];
+  gboolean has_va;
+  gfloat va[2];
+} TrackState;
 
 /* The geometry of one face's drawing, in frame pixels. */
 typedef struct {
   const GstAffectFaceMeta *face;
-  const GstAffectPredictions *pred; /* nullable */
+  TrackState *track;
+  gboolean has_pred;
+  GstAffectPredictions disp; /* what is drawn: the smoothed predictions */
+  guint32 color;             /* box, tag, border and highlights */
+  guint32 tag_text_color;
 
   /* box outline: the outer and inner edges (integers) */
   gboolean has_box;
@@ -155,14 +248,21 @@ typedef struct {
   gdouble lm_radius;
   gdouble lm_x0, lm_y0, lm_x1, lm_y1;
 
-  /* prediction panel and its sections */
-  gboolean has_panel;
-  gdouble px, py, pw, ph;
+  /* the full panel: its sections and size */
+  gboolean can_full;
   gboolean has_expr, has_au, has_va;
   gdouble expr_h, au_h, va_h;
+  gdouble full_w, full_h;
 
-  gboolean auto_place;
-  gdouble cand[4][2]; /* panel positions: right, left, below, above */
+  /* the compact form: a bold title and a detail, each nullable */
+  gboolean can_compact;
+  PangoLayout *c_title, *c_detail;
+  gdouble comp_w, comp_h;
+
+  /* the panel as placed */
+  gboolean has_panel;
+  PanelForm form;
+  gdouble px, py, pw, ph;
 
   /* what panels keep clear of: the box outline and the id tag */
   gdouble kx0, ky0, kx1, ky1;
@@ -174,6 +274,9 @@ typedef struct {
   gdouble lh;     /* line height of the regular font */
   gdouble slh;    /* line height of the small font */
   gdouble pad;    /* padding inside the panel and between its parts */
+  gdouble gap;    /* room between a box and its panel */
+  gdouble sep;    /* least room between two panels, a panel and a face */
+  gdouble border; /* width of the panel border */
   gint lw;        /* box line width in pixels */
   gdouble bar_w;  /* length of a full expression bar */
   gdouble disc_d; /* diameter of the VA disc */
@@ -190,14 +293,16 @@ struct _GstAffectOverlay {
   /* streaming state, only used by the streaming thread (and start/stop) */
   gboolean attach; /* caps carry meta:GstVideoOverlayComposition */
   gboolean warned_blend;
+  gdouble frame_duration; /* seconds, from the caps (1/30 when unknown) */
   PangoFontMap *font_map;
   PangoContext *pango;
   PangoFontDescription *font[3]; /* regular, bold, small */
   gint font_frame_height;        /* frame height the fonts are sized for */
   gdouble font_px;
-  GHashTable *layouts;    /* "<style><text>" -> PangoLayout */
-  GHashTable *last_place; /* track id -> 1 + candidate index */
-  GArray *faces;          /* FaceLayout of the frame being drawn */
+  GHashTable *layouts; /* "<style><text>" -> PangoLayout */
+  GHashTable *tracks;  /* track id -> TrackState */
+  guint64 frame_no;    /* frames with faces seen, from 1 */
+  GArray *faces;       /* FaceLayout of the frame being drawn */
   Metrics m;
 };
 
@@ -252,6 +357,10 @@ gst_affect_overlay_draw_get_type (void)
         "Top expression and expression probability bars", "expression" },
     { GST_AFFECT_OVERLAY_DRAW_AU, "Action unit grid", "au" },
     { GST_AFFECT_OVERLAY_DRAW_VA, "Valence/arousal disc", "va" },
+    { GST_AFFECT_OVERLAY_DRAW_COMPACT,
+        "One-line headline instead of the panel: top expression and "
+        "valence/arousal",
+        "compact" },
     { 0, NULL, NULL },
   };
 
@@ -268,8 +377,8 @@ gst_affect_overlay_placement_get_type (void)
   static GType type = 0;
   static const GEnumValue values[] = {
     { GST_AFFECT_OVERLAY_PLACEMENT_AUTO,
-        "Right, left, below or above the box, avoiding faces and other "
-        "panels",
+        "Around the box, covering no face and no other panel (one-line "
+        "form when the panel does not fit)",
         "auto" },
     { GST_AFFECT_OVERLAY_PLACEMENT_RIGHT, "Right of the box", "right" },
     { GST_AFFECT_OVERLAY_PLACEMENT_LEFT, "Left of the box", "left" },
@@ -280,6 +389,25 @@ gst_affect_overlay_placement_get_type (void)
 
   if (g_once_init_enter (&type)) {
     GType t = g_enum_register_static ("GstAffectOverlayPlacement", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+gst_affect_overlay_color_mode_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    { GST_AFFECT_OVERLAY_COLOR_MODE_TRACK,
+        "A colour per track, kept while the track lives", "track" },
+    { GST_AFFECT_OVERLAY_COLOR_MODE_SINGLE, "The box colour for every face",
+        "single" },
+    { 0, NULL, NULL },
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstAffectOverlayColorMode", values);
     g_once_init_leave (&type, t);
   }
   return type;
@@ -304,11 +432,13 @@ gst_affect_overlay_class_init (GstAffectOverlayClass *klass)
    * GstAffectOverlay:draw:
    *
    * What to draw for each face. A part whose data is absent is never drawn,
-   * whatever this property says.
+   * whatever this property says. With `compact`, the expression and VA
+   * parts are drawn as a one-line headline instead of the panel.
    */
   g_object_class_install_property (gobject_class, PROP_DRAW,
       g_param_spec_flags ("draw", "Draw",
-          "What to draw for each face (parts without data are not drawn)",
+          "What to draw for each face (parts without data are not drawn; "
+          "compact: a one-line headline instead of the panel)",
           GST_TYPE_AFFECT_OVERLAY_DRAW, DEFAULT_DRAW,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_PLAYING));
@@ -316,21 +446,25 @@ gst_affect_overlay_class_init (GstAffectOverlayClass *klass)
   /**
    * GstAffectOverlay:box-color:
    *
-   * Colour of the face boxes, of the id tags, of the landmarks, of the bar
-   * of the most probable expression, of the AU cell fills and of the VA
-   * dot, as 0xAARRGGBB.
+   * With #GstAffectOverlay:color-mode "single": colour of the face boxes,
+   * of the id tags, of the landmarks, of the panel borders, of the bar of
+   * the most probable expression, of the AU cell fills and of the VA dot,
+   * as 0xAARRGGBB. Not used with "track".
    */
   g_object_class_install_property (gobject_class, PROP_BOX_COLOR,
       g_param_spec_uint ("box-color", "Box colour",
-          "Colour of boxes, tags, landmarks and highlights (0xAARRGGBB)", 0,
-          G_MAXUINT32, DEFAULT_BOX_COLOR,
+          "Colour of boxes, tags, landmarks and highlights with "
+          "color-mode=single (0xAARRGGBB)",
+          0, G_MAXUINT32, DEFAULT_BOX_COLOR,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_PLAYING));
 
   /**
    * GstAffectOverlay:text-color:
    *
-   * Colour of the text and of the other bars, as 0xAARRGGBB.
+   * Colour of the text and of the other bars, as 0xAARRGGBB. (The text of
+   * an id tag is black or white, whichever shows on the track colour, with
+   * #GstAffectOverlay:color-mode "track".)
    */
   g_object_class_install_property (gobject_class, PROP_TEXT_COLOR,
       g_param_spec_uint ("text-color", "Text colour",
@@ -344,9 +478,10 @@ gst_affect_overlay_class_init (GstAffectOverlayClass *klass)
    *
    * Pango font description of the text, e.g. "Sans 10" or "Serif Bold 14"
    * (sizes in points at 96 dpi). Without a size (or when NULL, the default)
-   * the size follows the frame: 1/40 of the frame height in pixels, at
-   * least 8 pixels (12 pixels on 480 lines). Without a family, "Sans".
-   * The bar and grid labels use a font 20 % smaller.
+   * the size follows the frame: 12 pixels on 480 lines, growing as the
+   * frame height to the power 0.75 (10 pixels on 360 lines, 22 on 1080,
+   * 37 on 2160), at least 8 pixels. Without a family, "Sans". The bar and
+   * grid labels use a font 20 % smaller.
    */
   g_object_class_install_property (gobject_class, PROP_FONT_DESC,
       g_param_spec_string ("font-desc", "Font description",
@@ -360,6 +495,8 @@ gst_affect_overlay_class_init (GstAffectOverlayClass *klass)
    * GstAffectOverlay:placement:
    *
    * Where the panel with the predictions goes, relative to the face box.
+   * Only "auto" avoids faces and other panels, and falls back to the
+   * one-line form when the full panel does not fit.
    */
   g_object_class_install_property (gobject_class, PROP_PLACEMENT,
       g_param_spec_enum ("placement", "Placement",
@@ -372,14 +509,61 @@ gst_affect_overlay_class_init (GstAffectOverlayClass *klass)
    * GstAffectOverlay:line-width:
    *
    * Width of the box outline in pixels, rounded to a whole number of
-   * pixels; 0 (the default) follows the frame: 1/240 of the frame height,
-   * at least 1 (2 pixels on 480 lines). The outline is centred on the box
-   * edge, covering the box's first and last rows and columns.
+   * pixels; 0 (the default) follows the frame: 2 pixels on 480 lines,
+   * growing as the frame height to the power 0.75 (4 on 1080 lines, 6 on
+   * 2160), at least 1. The outline is centred on the box edge, covering
+   * the box's first and last rows and columns.
    */
   g_object_class_install_property (gobject_class, PROP_LINE_WIDTH,
       g_param_spec_double ("line-width", "Line width",
           "Width of the box outline in pixels (0 = follow the frame height)",
           0.0, 100.0, DEFAULT_LINE_WIDTH,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstAffectOverlay:color-mode:
+   *
+   * "track" (the default): every track gets a colour of a palette of ten
+   * when it first shows, one that no track seen in the last second has
+   * (when there is one), and keeps it while it lives. "single":
+   * #GstAffectOverlay:box-color for every face.
+   */
+  g_object_class_install_property (gobject_class, PROP_COLOR_MODE,
+      g_param_spec_enum ("color-mode", "Colour mode",
+          "A colour per track, or box-color for every face",
+          GST_TYPE_AFFECT_OVERLAY_COLOR_MODE, DEFAULT_COLOR_MODE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstAffectOverlay:smoothing:
+   *
+   * Time constant, in seconds, of an exponential moving average of what is
+   * drawn for each track (expression and AU probabilities, valence and
+   * arousal): a value seen dt seconds ago weighs exp(-dt / smoothing).
+   * 0 draws every frame's values as they are. The metadata is not changed.
+   */
+  g_object_class_install_property (gobject_class, PROP_SMOOTHING,
+      g_param_spec_double ("smoothing", "Smoothing",
+          "Time constant in seconds of the smoothing of what is drawn per "
+          "track (0 = draw each frame's values)",
+          0.0, 10.0, DEFAULT_SMOOTHING,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstAffectOverlay:hysteresis:
+   *
+   * The headline expression of a track changes only when another class's
+   * (smoothed) probability exceeds the shown one's by more than this. 0
+   * shows the most probable class of every frame.
+   */
+  g_object_class_install_property (gobject_class, PROP_HYSTERESIS,
+      g_param_spec_double ("hysteresis", "Hysteresis",
+          "Probability margin by which another expression must lead before "
+          "the headline changes (0 = always the most probable)",
+          0.0, 1.0, DEFAULT_HYSTERESIS,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_PLAYING));
 
@@ -403,6 +587,7 @@ gst_affect_overlay_class_init (GstAffectOverlayClass *klass)
 
   gst_type_mark_as_plugin_api (GST_TYPE_AFFECT_OVERLAY_DRAW, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_AFFECT_OVERLAY_PLACEMENT, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_AFFECT_OVERLAY_COLOR_MODE, 0);
 }
 
 static void
@@ -413,10 +598,14 @@ gst_affect_overlay_init (GstAffectOverlay *self)
   self->props.text_color = DEFAULT_TEXT_COLOR;
   self->props.placement = DEFAULT_PLACEMENT;
   self->props.line_width = DEFAULT_LINE_WIDTH;
+  self->props.color_mode = DEFAULT_COLOR_MODE;
+  self->props.smoothing = DEFAULT_SMOOTHING;
+  self->props.hysteresis = DEFAULT_HYSTERESIS;
   self->font_desc = g_strdup (DEFAULT_FONT_DESC);
   self->font_changed = TRUE;
+  self->frame_duration = 1.0 / 30;
   self->faces = g_array_new (FALSE, TRUE, sizeof (FaceLayout));
-  self->last_place = g_hash_table_new (NULL, NULL);
+  self->tracks = g_hash_table_new_full (NULL, NULL, NULL, g_free);
 
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
 }
@@ -443,7 +632,7 @@ gst_affect_overlay_finalize (GObject *object)
   gst_affect_overlay_free_text (self);
   g_free (self->font_desc);
   g_array_free (self->faces, TRUE);
-  g_hash_table_destroy (self->last_place);
+  g_hash_table_destroy (self->tracks);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -475,6 +664,15 @@ gst_affect_overlay_set_property (
       break;
     case PROP_LINE_WIDTH:
       self->props.line_width = g_value_get_double (value);
+      break;
+    case PROP_COLOR_MODE:
+      self->props.color_mode = g_value_get_enum (value);
+      break;
+    case PROP_SMOOTHING:
+      self->props.smoothing = g_value_get_double (value);
+      break;
+    case PROP_HYSTERESIS:
+      self->props.hysteresis = g_value_get_double (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -508,6 +706,15 @@ gst_affect_overlay_get_property (
       break;
     case PROP_LINE_WIDTH:
       g_value_set_double (value, self->props.line_width);
+      break;
+    case PROP_COLOR_MODE:
+      g_value_set_enum (value, self->props.color_mode);
+      break;
+    case PROP_SMOOTHING:
+      g_value_set_double (value, self->props.smoothing);
+      break;
+    case PROP_HYSTERESIS:
+      g_value_set_double (value, self->props.hysteresis);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -550,7 +757,8 @@ gst_affect_overlay_stop (GstBaseTransform *trans)
 
   gst_affect_overlay_free_text (self);
   g_array_set_size (self->faces, 0);
-  g_hash_table_remove_all (self->last_place);
+  g_hash_table_remove_all (self->tracks);
+  self->frame_no = 0;
   return TRUE;
 }
 
@@ -582,6 +790,11 @@ gst_affect_overlay_set_info (GstVideoFilter *filter, GstCaps *incaps,
   self->attach = features != NULL
                  && gst_caps_features_contains (features,
                      GST_CAPS_FEATURE_META_GST_VIDEO_OVERLAY_COMPOSITION);
+  if (GST_VIDEO_INFO_FPS_N (in_info) > 0 && GST_VIDEO_INFO_FPS_D (in_info) > 0)
+    self->frame_duration = (gdouble)GST_VIDEO_INFO_FPS_D (in_info)
+                           / GST_VIDEO_INFO_FPS_N (in_info);
+  else
+    self->frame_duration = 1.0 / 30;
   GST_DEBUG_OBJECT (self, "%s overlays on %dx%d %s",
       self->attach ? "attaching" : "blending", GST_VIDEO_INFO_WIDTH (in_info),
       GST_VIDEO_INFO_HEIGHT (in_info),
@@ -592,6 +805,13 @@ gst_affect_overlay_set_info (GstVideoFilter *filter, GstCaps *incaps,
 /* ------------------------------------------------------------------ */
 /* Text                                                                */
 /* ------------------------------------------------------------------ */
+
+/* A length of @px480 pixels on 480 lines, for a frame of @height lines. */
+static gdouble
+frame_scale (gdouble px480, gint height)
+{
+  return px480 * pow (MAX (1, height) / 480.0, SIZE_EXPONENT);
+}
 
 /* (Re)creates the three fonts when the font-desc property or the frame
  * height changed. Empties the layout cache then. */
@@ -620,7 +840,7 @@ update_fonts (GstAffectOverlay *self, gint frame_height)
     pango_font_description_set_family (desc, FALLBACK_FAMILY);
   size = pango_font_description_get_size (desc);
   if (size <= 0) {
-    px = MAX (MIN_FONT_PX, frame_height * FONT_HEIGHT_FRACTION);
+    px = MAX (MIN_FONT_PX, round (frame_scale (FONT_PX_480, frame_height)));
     pango_font_description_set_absolute_size (desc, px * PANGO_SCALE);
   } else if (pango_font_description_get_size_is_absolute (desc)) {
     px = (gdouble)size / PANGO_SCALE;
@@ -697,7 +917,7 @@ layout_size (PangoLayout *layout, gdouble *w, gdouble *h)
 }
 
 /* ------------------------------------------------------------------ */
-/* Layout                                                              */
+/* Predictions                                                         */
 /* ------------------------------------------------------------------ */
 
 static gboolean
@@ -705,6 +925,13 @@ face_expr_valid (const GstAffectPredictions *p)
 {
   return p && (p->tasks & GST_AFFECT_TASK_EXPRESSION) && p->n_expr > 0
          && p->n_expr <= GST_AFFECT_MAX_EXPR;
+}
+
+static gboolean
+face_au_valid (const GstAffectPredictions *p)
+{
+  return p && (p->tasks & GST_AFFECT_TASK_AU) && p->n_au > 0
+         && p->n_au <= GST_AFFECT_MAX_AU;
 }
 
 /* Index of the most probable expression (the stored one when valid). */
@@ -735,6 +962,193 @@ clamp_prob (gfloat v)
   return CLAMP (v, 0.0f, 1.0f);
 }
 
+/* Whether the @n labels of the state are those of the predictions. */
+static gboolean
+same_labels (const gchar *const *state, const gchar *const *labels, guint n)
+{
+  guint i;
+
+  for (i = 0; i < n; i++)
+    if (g_strcmp0 (state[i], labels[i]) != 0)
+      return FALSE;
+  return TRUE;
+}
+
+static const gchar *
+intern_or_null (const gchar *s)
+{
+  return s ? g_intern_string (s) : NULL;
+}
+
+/* The palette colour of a new track: the one taken by the fewest tracks
+ * seen lately, preferring the track id's own (id - 1 modulo the palette
+ * size), then the next ones. */
+static guint
+pick_color (GstAffectOverlay *self, guint id)
+{
+  guint used[N_PALETTE] = { 0 };
+  guint first = (id + N_PALETTE - 1) % N_PALETTE, best = first, i;
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->tracks);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    const TrackState *st = value;
+
+    if (st->last_frame > 0 && st->last_frame + RECENT_FRAMES >= self->frame_no)
+      used[st->color]++;
+  }
+  for (i = 1; i < N_PALETTE; i++) {
+    guint c = (first + i) % N_PALETTE;
+
+    if (used[c] < used[best])
+      best = c;
+  }
+  return best;
+}
+
+static TrackState *
+get_track (GstAffectOverlay *self, guint id)
+{
+  TrackState *st = g_hash_table_lookup (self->tracks, GUINT_TO_POINTER (id));
+
+  if (st == NULL) {
+    st = g_new0 (TrackState, 1);
+    st->color = pick_color (self, id);
+    st->shown = -1;
+    st->last_pts = GST_CLOCK_TIME_NONE;
+    g_hash_table_insert (self->tracks, GUINT_TO_POINTER (id), st);
+    GST_DEBUG_OBJECT (
+        self, "track %u: colour 0x%08x", id, track_palette[st->color]);
+  }
+  return st;
+}
+
+static gboolean
+track_is_old (gpointer key, gpointer value, gpointer user_data)
+{
+  const TrackState *st = value;
+  const guint64 *frame_no = user_data;
+
+  return st->last_frame + FORGET_FRAMES < *frame_no;
+}
+
+/* The weight of the past in the smoothing of @st for a frame at @pts; 0
+ * when the track starts afresh (first frame, a gap, time going back). */
+static gdouble
+smoothing_weight (GstAffectOverlay *self, const Settings *s,
+    const TrackState *st, GstClockTime pts)
+{
+  gdouble dt;
+
+  if (st->last_frame == 0 || s->smoothing <= 0)
+    return 0.0;
+  if (GST_CLOCK_TIME_IS_VALID (pts) && GST_CLOCK_TIME_IS_VALID (st->last_pts)) {
+    if (pts <= st->last_pts || pts - st->last_pts > SMOOTHING_GAP)
+      return 0.0;
+    dt = (gdouble)(pts - st->last_pts) / GST_SECOND;
+  } else {
+    dt = (self->frame_no - st->last_frame) * self->frame_duration;
+    if (dt > (gdouble)SMOOTHING_GAP / GST_SECOND)
+      return 0.0;
+  }
+  return exp (-dt / s->smoothing);
+}
+
+/* Fills @out with what is drawn for @raw: the probabilities smoothed with
+ * the track's past, the headline expression (expr_index) held while no
+ * other class leads by more than the hysteresis. Updates the track. */
+static void
+display_predictions (GstAffectOverlay *self, const Settings *s, guint id,
+    TrackState *st, const GstAffectPredictions *raw, gdouble a,
+    GstAffectPredictions *out)
+{
+  guint i, n;
+
+  *out = *raw;
+
+  if (face_expr_valid (raw)) {
+    gboolean same;
+    guint top;
+
+    n = raw->n_expr;
+    same = st->n_expr == n && a > 0
+           && same_labels (st->expr_labels, raw->expr_labels, n);
+    for (i = 0; i < n; i++) {
+      gdouble v = clamp_prob (raw->expr[i]);
+
+      st->expr[i] = same ? a * st->expr[i] + (1 - a) * v : v;
+      out->expr[i] = st->expr[i];
+    }
+    if (a <= 0 && raw->expr_index >= 0 && (guint)raw->expr_index < n) {
+      top = raw->expr_index;
+    } else {
+      top = 0;
+      for (i = 1; i < n; i++)
+        if (out->expr[i] > out->expr[top])
+          top = i;
+    }
+    /* the labels are compared, not the state's age: hysteresis also holds
+     * without smoothing */
+    if (st->n_expr == n && same_labels (st->expr_labels, raw->expr_labels, n)
+        && st->shown >= 0 && (guint)st->shown < n && top != (guint)st->shown) {
+      if (out->expr[top] - out->expr[st->shown] <= s->hysteresis) {
+        top = st->shown;
+      } else {
+        GST_DEBUG_OBJECT (self, "track %u: headline %s -> %s", id,
+            label_or (raw->expr_labels[st->shown], "?"),
+            label_or (raw->expr_labels[top], "?"));
+      }
+    }
+    for (i = 0; i < n; i++)
+      st->expr_labels[i] = intern_or_null (raw->expr_labels[i]);
+    st->n_expr = n;
+    st->shown = top;
+    out->expr_index = top;
+  } else {
+    st->n_expr = 0;
+    st->shown = -1;
+  }
+
+  if (face_au_valid (raw)) {
+    gboolean same;
+
+    n = raw->n_au;
+    same = st->n_au == n && a > 0
+           && same_labels (st->au_labels, raw->au_labels, n);
+    for (i = 0; i < n; i++) {
+      gdouble v = clamp_prob (raw->au[i]);
+
+      st->au[i] = same ? a * st->au[i] + (1 - a) * v : v;
+      out->au[i] = st->au[i];
+      st->au_labels[i] = intern_or_null (raw->au_labels[i]);
+    }
+    st->n_au = n;
+  } else {
+    st->n_au = 0;
+  }
+
+  if ((raw->tasks & GST_AFFECT_TASK_VA) && isfinite (raw->valence)
+      && isfinite (raw->arousal)) {
+    if (st->has_va && a > 0) {
+      st->va[0] = a * st->va[0] + (1 - a) * raw->valence;
+      st->va[1] = a * st->va[1] + (1 - a) * raw->arousal;
+    } else {
+      st->va[0] = raw->valence;
+      st->va[1] = raw->arousal;
+    }
+    st->has_va = TRUE;
+    out->valence = st->va[0];
+    out->arousal = st->va[1];
+  } else {
+    st->has_va = FALSE;
+  }
+}
+
+/* ------------------------------------------------------------------ */
+/* Layout                                                              */
+/* ------------------------------------------------------------------ */
+
 static guint
 au_columns (guint n)
 {
@@ -747,17 +1161,25 @@ au_columns (guint n)
   return 8;
 }
 
+static gchar *
+expression_title (const GstAffectPredictions *p)
+{
+  guint top = top_expression (p);
+
+  return g_strdup_printf ("%s %d%%", label_or (p->expr_labels[top], "?"),
+      (gint)lround (clamp_prob (p->expr[top]) * 100.0));
+}
+
 static void
 expression_section_size (GstAffectOverlay *self, const GstAffectPredictions *p,
     gdouble *w, gdouble *h)
 {
   const Metrics *m = &self->m;
-  guint top = top_expression (p), i;
+  guint i;
   gchar *title;
   gdouble tw, label_w = 0, lw;
 
-  title = g_strdup_printf ("%s %d%%", label_or (p->expr_labels[top], "?"),
-      (gint)lround (clamp_prob (p->expr[top]) * 100.0));
+  title = expression_title (p);
   layout_size (get_layout (self, STYLE_BOLD, title), &tw, NULL);
   g_free (title);
   for (i = 0; i < p->n_expr; i++) {
@@ -826,34 +1248,81 @@ va_section_size (GstAffectOverlay *self, const GstAffectPredictions *p,
   *h = MAX (self->m.disc_d, 2 * self->m.slh);
 }
 
+/* The compact form of the predictions of @fl: a bold title with the top
+ * expression, and a detail with valence and arousal; with neither, the
+ * active action units (p >= 0.5) as the detail. FALSE when there is
+ * nothing to show. */
+static gboolean
+compact_size (GstAffectOverlay *self, const Settings *s, FaceLayout *fl)
+{
+  const GstAffectPredictions *p = &fl->disp;
+  const Metrics *m = &self->m;
+  gboolean expr, va, au;
+  gdouble tw = 0, th = 0, dw = 0, dh = 0;
+
+  expr = (s->draw & GST_AFFECT_OVERLAY_DRAW_EXPRESSION) && face_expr_valid (p);
+  va = (s->draw & GST_AFFECT_OVERLAY_DRAW_VA)
+       && (p->tasks & GST_AFFECT_TASK_VA);
+  au = !expr && !va && (s->draw & GST_AFFECT_OVERLAY_DRAW_AU)
+       && face_au_valid (p);
+  fl->c_title = fl->c_detail = NULL;
+  if (expr) {
+    gchar *title = expression_title (p);
+
+    fl->c_title = get_layout (self, STYLE_BOLD, title);
+    g_free (title);
+    layout_size (fl->c_title, &tw, &th);
+  }
+  if (va || au) {
+    GString *str = g_string_new (NULL);
+
+    if (va) {
+      gchar *tv = va_text ("V", p->valence), *ta = va_text ("A", p->arousal);
+
+      g_string_append_printf (str, "%s  %s", tv, ta);
+      g_free (tv);
+      g_free (ta);
+    } else {
+      guint i;
+
+      for (i = 0; i < p->n_au; i++)
+        if (clamp_prob (p->au[i]) >= 0.5)
+          g_string_append_printf (str, "%s%s", str->len ? " " : "",
+              label_or (p->au_labels[i], "?"));
+      if (str->len == 0)
+        g_string_append (str, "no AU active");
+    }
+    fl->c_detail = get_layout (self, STYLE_REGULAR, str->str);
+    g_string_free (str, TRUE);
+    layout_size (fl->c_detail, &dw, &dh);
+  }
+  if (fl->c_title == NULL && fl->c_detail == NULL)
+    return FALSE;
+  fl->comp_w
+      = ceil (tw + dw + 2 * m->pad + (expr && fl->c_detail ? m->pad : 0));
+  fl->comp_h = ceil (MAX (MAX (th, dh), m->lh) + m->pad);
+  return TRUE;
+}
+
 static gdouble
 clamp_coord (gdouble v, gint size)
 {
   return CLAMP (v, -FAR_OUT * size, (FAR_OUT + 1) * size);
 }
 
-/* Shifts a panel position into the frame where the panel fits, and onto
- * whole pixels. */
-static void
-clamp_panel (
-    const FaceLayout *fl, gint width, gint height, gdouble *x, gdouble *y)
-{
-  *x = floor (MAX (0.0, MIN (*x, width - fl->pw)));
-  *y = floor (MAX (0.0, MIN (*y, height - fl->ph)));
-}
-
-/* Computes the geometry of one face (the panel of placement "auto" is
- * placed later, by place_panels()); FALSE when nothing is to be drawn. */
+/* Computes the geometry of one face: box, tag, landmarks and the sizes of
+ * both forms of its panel (placed later, by place_panels()); FALSE when
+ * nothing is to be drawn. */
 static gboolean
 layout_face (GstAffectOverlay *self, const Settings *s, gint width, gint height,
     FaceLayout *fl)
 {
   const GstAffectFaceMeta *f = fl->face;
-  const GstAffectPredictions *p = fl->pred;
+  const GstAffectPredictions *p = fl->has_pred ? &fl->disp : NULL;
   const Metrics *m = &self->m;
   gint x0, y0, x1, y1, a;
   gdouble bx0, by0, bx1, by1; /* what the panel keeps clear of */
-  gdouble sec_w, sec_h, max_w = 0, sum_h = 0, gap;
+  gdouble sec_w, sec_h, max_w = 0, sum_h = 0;
   guint n_sections = 0;
 
   if (!isfinite (f->x) || !isfinite (f->y) || !isfinite (f->width)
@@ -930,13 +1399,15 @@ layout_face (GstAffectOverlay *self, const Settings *s, gint width, gint height,
     if (!any)
       fl->has_landmarks = FALSE;
   }
+  fl->kx0 = bx0;
+  fl->ky0 = by0;
+  fl->kx1 = bx1;
+  fl->ky1 = by1;
 
-  /* the prediction panel */
+  /* the full panel */
   fl->has_expr
       = (s->draw & GST_AFFECT_OVERLAY_DRAW_EXPRESSION) && face_expr_valid (p);
-  fl->has_au = (s->draw & GST_AFFECT_OVERLAY_DRAW_AU) && p
-               && (p->tasks & GST_AFFECT_TASK_AU) && p->n_au > 0
-               && p->n_au <= GST_AFFECT_MAX_AU;
+  fl->has_au = (s->draw & GST_AFFECT_OVERLAY_DRAW_AU) && face_au_valid (p);
   fl->has_va = (s->draw & GST_AFFECT_OVERLAY_DRAW_VA) && p
                && (p->tasks & GST_AFFECT_TASK_VA);
   if (fl->has_expr) {
@@ -960,52 +1431,65 @@ layout_face (GstAffectOverlay *self, const Settings *s, gint width, gint height,
     sum_h += sec_h;
     n_sections++;
   }
-  fl->has_panel = n_sections > 0;
-  fl->kx0 = bx0;
-  fl->ky0 = by0;
-  fl->kx1 = bx1;
-  fl->ky1 = by1;
-  if (fl->has_panel) {
-    gdouble rx, lx, by, ay;
-    guint c;
+  fl->can_full = n_sections > 0 && !(s->draw & GST_AFFECT_OVERLAY_DRAW_COMPACT);
+  fl->full_w = ceil (max_w + 2 * m->pad);
+  fl->full_h = ceil (sum_h + (n_sections - 1) * m->pad + 2 * m->pad);
 
-    fl->pw = ceil (max_w + 2 * m->pad);
-    fl->ph = ceil (sum_h + (n_sections - 1) * m->pad + 2 * m->pad);
-    gap = MAX (2.0, m->pad * 0.5);
-    rx = bx1 + gap;
-    lx = bx0 - gap - fl->pw;
-    by = by1 + gap;
-    ay = by0 - gap - fl->ph;
-    /* the candidates, in the order of preference of "auto" */
-    fl->cand[0][0] = rx; /* right */
-    fl->cand[0][1] = by0;
-    fl->cand[1][0] = lx; /* left */
-    fl->cand[1][1] = by0;
-    fl->cand[2][0] = bx0; /* below */
-    fl->cand[2][1] = by;
-    fl->cand[3][0] = bx0; /* above */
-    fl->cand[3][1] = ay;
-    switch (s->placement) {
-      case GST_AFFECT_OVERLAY_PLACEMENT_LEFT:
-        c = 1;
-        break;
-      case GST_AFFECT_OVERLAY_PLACEMENT_BELOW:
-        c = 2;
-        break;
-      case GST_AFFECT_OVERLAY_PLACEMENT_ABOVE:
-        c = 3;
-        break;
-      default:
-        c = 0;
-        break;
-    }
-    fl->auto_place = s->placement == GST_AFFECT_OVERLAY_PLACEMENT_AUTO;
-    fl->px = fl->cand[c][0];
-    fl->py = fl->cand[c][1];
-    clamp_panel (fl, width, height, &fl->px, &fl->py);
-  }
+  /* its compact form */
+  fl->can_compact = p != NULL && compact_size (self, s, fl);
+  fl->has_panel = fl->can_full || fl->can_compact;
 
   return fl->has_box || fl->has_tag || fl->has_landmarks || fl->has_panel;
+}
+
+/* Candidate places of a panel of @w × @h around the face: right, left,
+ * below and above what the panel keeps clear of, each in three alignments
+ * (top/left, centre, bottom/right). */
+static void
+candidate (const FaceLayout *fl, const Metrics *m, guint c, gdouble w,
+    gdouble h, gdouble *x, gdouble *y)
+{
+  guint side = c / 3, align = c % 3;
+
+  switch (side) {
+    case 0:
+      *x = fl->kx1 + m->gap;
+      break;
+    case 1:
+      *x = fl->kx0 - m->gap - w;
+      break;
+    case 2:
+      *y = fl->ky1 + m->gap;
+      break;
+    default:
+      *y = fl->ky0 - m->gap - h;
+      break;
+  }
+  if (side < 2)
+    *y = align == 0   ? fl->ky0
+         : align == 1 ? round ((fl->ky0 + fl->ky1 - h) / 2)
+                      : fl->ky1 - h;
+  else
+    *x = align == 0   ? fl->kx0
+         : align == 1 ? round ((fl->kx0 + fl->kx1 - w) / 2)
+                      : fl->kx1 - w;
+}
+
+/* The candidates in the order "auto" tries them: the full panel beside the
+ * face first, the one-line form below or above it first. */
+static const guint full_order[N_CAND]
+    = { 0, 3, 6, 9, 1, 4, 2, 5, 7, 8, 10, 11 };
+static const guint compact_order[N_CAND]
+    = { 6, 9, 0, 3, 7, 8, 10, 11, 1, 4, 2, 5 };
+
+/* Shifts a panel position into the frame where the panel fits, and onto
+ * whole pixels. */
+static void
+clamp_panel (
+    gdouble w, gdouble h, gint width, gint height, gdouble *x, gdouble *y)
+{
+  *x = floor (MAX (0.0, MIN (*x, width - w)));
+  *y = floor (MAX (0.0, MIN (*y, height - h)));
 }
 
 static gdouble
@@ -1018,65 +1502,164 @@ overlap_area (gdouble x0, gdouble y0, gdouble x1, gdouble y1, gdouble a0,
   return w > 0 && h > 0 ? w * h : 0.0;
 }
 
-/* Places the panels of placement "auto": for each face in turn, the first
- * of right, left, below, above (each shifted into the frame) that covers
- * no face box or id tag and no panel placed before; when all do, the one
- * that covers the least area, its own box counting ten times. */
-static void
-place_panels (GstAffectOverlay *self, gint width, gint height)
+/* What a panel of face @i at (@x, @y) covers: the area of faces (box and
+ * tag, its own counting twice) and of the panels placed before it, each
+ * with a margin; 0 when the place is free. */
+static gdouble
+place_cost (GstAffectOverlay *self, guint i, gdouble x, gdouble y, gdouble w,
+    gdouble h, gint width, gint height)
 {
-  guint i, j, c, n = self->faces->len;
+  const Metrics *m = &self->m;
+  gdouble cost = 0, x1 = x + w, y1 = y + h, sep = m->sep;
+  guint j;
 
-  /* ids of ended tracks are never reused: forget them now and then */
-  if (g_hash_table_size (self->last_place) > MAX_REMEMBERED_TRACKS)
-    g_hash_table_remove_all (self->last_place);
+  /* bigger than the frame: it cannot be free */
+  if (w > width || h > height)
+    cost += w * h;
+  for (j = 0; j < self->faces->len; j++) {
+    const FaceLayout *o = &g_array_index (self->faces, FaceLayout, j);
 
-  for (i = 0; i < n; i++) {
-    FaceLayout *fl = &g_array_index (self->faces, FaceLayout, i);
-    gdouble best_cost = G_MAXDOUBLE;
-    guint best = 0;
+    if (j == i)
+      cost += 8 * overlap_area (x, y, x1, y1, o->kx0, o->ky0, o->kx1, o->ky1);
+    else
+      cost += 4
+              * overlap_area (x - sep, y - sep, x1 + sep, y1 + sep, o->kx0,
+                  o->ky0, o->kx1, o->ky1);
+    if (j < i && o->has_panel)
+      cost += overlap_area (x - sep, y - sep, x1 + sep, y1 + sep, o->px, o->py,
+          o->px + o->pw, o->py + o->ph);
+  }
+  return cost;
+}
 
-    guint prev, first;
+static void
+set_panel (FaceLayout *fl, PanelForm form, gdouble x, gdouble y)
+{
+  fl->form = form;
+  fl->pw = form == FORM_FULL ? fl->full_w : fl->comp_w;
+  fl->ph = form == FORM_FULL ? fl->full_h : fl->comp_h;
+  fl->px = x;
+  fl->py = y;
+}
 
-    if (!fl->has_panel || !fl->auto_place)
+/* Places the panel of face @i with placement "auto": the first free place
+ * of the full panel (its place on the previous frame first), else of the
+ * compact form, else the compact place that covers least. */
+static void
+place_auto (GstAffectOverlay *self, guint i, gint width, gint height)
+{
+  FaceLayout *fl = &g_array_index (self->faces, FaceLayout, i);
+  const Metrics *m = &self->m;
+  guint prev = fl->track->place, form, k;
+  gdouble best_cost = G_MAXDOUBLE, bx = 0, by = 0;
+  guint best = 0;
+  PanelForm fallback;
+
+  for (form = FORM_FULL; form <= FORM_COMPACT; form++) {
+    const guint *order = form == FORM_FULL ? full_order : compact_order;
+    gboolean ok = form == FORM_FULL ? fl->can_full : fl->can_compact;
+    gdouble w = form == FORM_FULL ? fl->full_w : fl->comp_w;
+    gdouble h = form == FORM_FULL ? fl->full_h : fl->comp_h;
+
+    if (!ok)
       continue;
-    /* a panel stays where it was on the previous frame while that place is
-     * free, so that it does not jump around when faces move */
-    prev = GPOINTER_TO_UINT (g_hash_table_lookup (
-        self->last_place, GUINT_TO_POINTER (fl->face->track_id)));
-    first = prev > 0 && prev <= G_N_ELEMENTS (fl->cand) ? prev - 1 : 0;
-    for (c = 0; c <= G_N_ELEMENTS (fl->cand); c++) {
-      guint k = c == 0 ? first : c - 1;
-      gdouble x, y, cost = 0;
+    /* k = 0: the place of the previous frame, when of this form */
+    for (k = 0; k <= N_CAND; k++) {
+      guint c;
+      gdouble x, y;
 
-      if (c > 0 && k == first)
-        continue;
-      x = fl->cand[k][0];
-      y = fl->cand[k][1];
-      clamp_panel (fl, width, height, &x, &y);
-      for (j = 0; j < n && cost < best_cost; j++) {
-        const FaceLayout *o = &g_array_index (self->faces, FaceLayout, j);
-
-        /* covering its own face (a panel shifted into the frame) is
-         * worse than covering another one */
-        cost += (j == i ? 10 : 1)
-                * overlap_area (x, y, x + fl->pw, y + fl->ph, o->kx0, o->ky0,
-                    o->kx1, o->ky1);
-        if (j < i && o->has_panel)
-          cost += overlap_area (x, y, x + fl->pw, y + fl->ph, o->px, o->py,
-              o->px + o->pw, o->py + o->ph);
+      if (k == 0) {
+        if (prev == 0 || (prev - 1) / N_CAND != form)
+          continue;
+        c = (prev - 1) % N_CAND;
+      } else {
+        c = order[k - 1];
       }
-      if (cost < best_cost) {
-        best_cost = cost;
-        best = k;
-        fl->px = x;
-        fl->py = y;
+      candidate (fl, m, c, w, h, &x, &y);
+      clamp_panel (w, h, width, height, &x, &y);
+      if (place_cost (self, i, x, y, w, h, width, height) == 0) {
+        set_panel (fl, form, x, y);
+        fl->track->place = 1 + form * N_CAND + c;
+        return;
       }
-      if (cost == 0)
-        break;
     }
-    g_hash_table_insert (self->last_place,
-        GUINT_TO_POINTER (fl->face->track_id), GUINT_TO_POINTER (best + 1));
+  }
+
+  /* no free place: the compact form (the full panel when there is no
+   * compact one) where it covers least */
+  fallback = fl->can_compact ? FORM_COMPACT : FORM_FULL;
+  set_panel (fl, fallback, 0, 0);
+  for (k = 0; k < N_CAND; k++) {
+    guint c = compact_order[k];
+    gdouble x, y, cost;
+
+    candidate (fl, m, c, fl->pw, fl->ph, &x, &y);
+    clamp_panel (fl->pw, fl->ph, width, height, &x, &y);
+    cost = place_cost (self, i, x, y, fl->pw, fl->ph, width, height);
+    if (cost < best_cost) {
+      best_cost = cost;
+      best = c;
+      bx = x;
+      by = y;
+    }
+  }
+  set_panel (fl, fallback, bx, by);
+  fl->track->place = 1 + fallback * N_CAND + best;
+}
+
+/* Places every panel: "auto" in buffer order (see place_auto()), the other
+ * placements on their side of the box, shifted into the frame. */
+static void
+place_panels (
+    GstAffectOverlay *self, const Settings *s, gint width, gint height)
+{
+  guint i;
+
+  for (i = 0; i < self->faces->len; i++) {
+    FaceLayout *fl = &g_array_index (self->faces, FaceLayout, i);
+    PanelForm form;
+    guint c;
+    gdouble x, y;
+
+    if (!fl->has_panel)
+      continue;
+    if (s->placement == GST_AFFECT_OVERLAY_PLACEMENT_AUTO) {
+      place_auto (self, i, width, height);
+    } else {
+      switch (s->placement) {
+        case GST_AFFECT_OVERLAY_PLACEMENT_LEFT:
+          c = 3;
+          break;
+        case GST_AFFECT_OVERLAY_PLACEMENT_BELOW:
+          c = 6;
+          break;
+        case GST_AFFECT_OVERLAY_PLACEMENT_ABOVE:
+          c = 9;
+          break;
+        default:
+          c = 0;
+          break;
+      }
+      form = fl->can_full ? FORM_FULL : FORM_COMPACT;
+      set_panel (fl, form, 0, 0);
+      candidate (fl, &self->m, c, fl->pw, fl->ph, &x, &y);
+      clamp_panel (fl->pw, fl->ph, width, height, &x, &y);
+      set_panel (fl, form, x, y);
+    }
+  }
+
+  /* the layout, for debugging and for the tests */
+  for (i = 0; i < self->faces->len; i++) {
+    const FaceLayout *fl = &g_array_index (self->faces, FaceLayout, i);
+
+    GST_DEBUG_OBJECT (self,
+        "layout track=%u color=%08x keep=%d,%d,%d,%d panel=%s,%d,%d,%d,%d",
+        fl->face->track_id, fl->color, (gint)fl->kx0, (gint)fl->ky0,
+        (gint)fl->kx1, (gint)fl->ky1,
+        !fl->has_panel             ? "none"
+        : fl->form == FORM_COMPACT ? "compact"
+                                   : "full",
+        (gint)fl->px, (gint)fl->py, (gint)fl->pw, (gint)fl->ph);
   }
 }
 
@@ -1090,6 +1673,16 @@ set_color (cairo_t *cr, guint32 argb, gdouble alpha_scale)
   cairo_set_source_rgba (cr, ((argb >> 16) & 0xff) / 255.0,
       ((argb >> 8) & 0xff) / 255.0, (argb & 0xff) / 255.0,
       ((argb >> 24) & 0xff) / 255.0 * alpha_scale);
+}
+
+/* Black or white, whichever shows better on @argb. */
+static guint32
+contrast_color (guint32 argb)
+{
+  gdouble luma = 0.299 * ((argb >> 16) & 0xff) + 0.587 * ((argb >> 8) & 0xff)
+                 + 0.114 * (argb & 0xff);
+
+  return luma > 140 ? 0xff000000u : 0xffffffffu;
 }
 
 static void
@@ -1114,15 +1707,15 @@ show_text (cairo_t *cr, PangoLayout *layout, gdouble x, gdouble y)
 
 static gdouble
 draw_expression (GstAffectOverlay *self, cairo_t *cr, const Settings *s,
-    const GstAffectPredictions *p, gdouble x, gdouble y, gdouble w)
+    const FaceLayout *fl, gdouble x, gdouble y, gdouble w)
 {
+  const GstAffectPredictions *p = &fl->disp;
   const Metrics *m = &self->m;
   guint top = top_expression (p), i;
   gchar *title;
   gdouble label_w = 0, lw, bar_x, bar_w, bar_h;
 
-  title = g_strdup_printf ("%s %d%%", label_or (p->expr_labels[top], "?"),
-      (gint)lround (clamp_prob (p->expr[top]) * 100.0));
+  title = expression_title (p);
   set_color (cr, s->text_color, 1.0);
   show_text (cr, get_layout (self, STYLE_BOLD, title), x, y);
   g_free (title);
@@ -1150,7 +1743,7 @@ draw_expression (GstAffectOverlay *self, cairo_t *cr, const Settings *s,
     cairo_fill (cr);
     if (v > 0) {
       if (i == top)
-        set_color (cr, s->box_color, 1.0);
+        set_color (cr, fl->color, 1.0);
       else
         set_color (cr, s->text_color, 0.85);
       cairo_rectangle (cr, bar_x, by, MAX (1.0, round (v * bar_w)), bar_h);
@@ -1163,8 +1756,9 @@ draw_expression (GstAffectOverlay *self, cairo_t *cr, const Settings *s,
 
 static gdouble
 draw_au (GstAffectOverlay *self, cairo_t *cr, const Settings *s,
-    const GstAffectPredictions *p, gdouble x, gdouble y)
+    const FaceLayout *fl, gdouble x, gdouble y)
 {
+  const GstAffectPredictions *p = &fl->disp;
   guint cols = au_columns (p->n_au), i;
   gdouble cw, ch, gap = MAX (1.0, floor (self->m.pad / 2));
   gdouble bottom = y;
@@ -1183,13 +1777,13 @@ draw_au (GstAffectOverlay *self, cairo_t *cr, const Settings *s,
     cairo_rectangle (cr, cx, cy, cw, ch);
     cairo_fill (cr);
     if (fill > 0) {
-      set_color (cr, s->box_color, 0.9);
+      set_color (cr, fl->color, 0.9);
       cairo_rectangle (cr, cx, cy + ch - fill, cw, fill);
       cairo_fill (cr);
     }
     if (v >= 0.5) {
       /* active: a frame around the cell */
-      set_color (cr, s->box_color, 1.0);
+      set_color (cr, fl->color, 1.0);
       cairo_set_line_width (cr, 1.0);
       cairo_rectangle (cr, cx + 0.5, cy + 0.5, cw - 1, ch - 1);
       cairo_stroke (cr);
@@ -1205,8 +1799,9 @@ draw_au (GstAffectOverlay *self, cairo_t *cr, const Settings *s,
 
 static void
 draw_va (GstAffectOverlay *self, cairo_t *cr, const Settings *s,
-    const GstAffectPredictions *p, gdouble x, gdouble y)
+    const FaceLayout *fl, gdouble x, gdouble y)
 {
+  const GstAffectPredictions *p = &fl->disp;
   const Metrics *m = &self->m;
   gdouble r = m->disc_d / 2, cx = x + r, cy = y + r;
   gdouble v = isfinite (p->valence) ? CLAMP (p->valence, -1.0f, 1.0f) : 0;
@@ -1240,7 +1835,7 @@ draw_va (GstAffectOverlay *self, cairo_t *cr, const Settings *s,
       dx *= lim / len;
       dy *= lim / len;
     }
-    set_color (cr, s->box_color, 1.0);
+    set_color (cr, fl->color, 1.0);
     cairo_arc (cr, cx + dx, cy + dy, dot_r, 0, 2 * G_PI);
     cairo_fill_preserve (cr);
     set_color (cr, s->text_color, 1.0);
@@ -1259,6 +1854,27 @@ draw_va (GstAffectOverlay *self, cairo_t *cr, const Settings *s,
       ty + m->slh);
   g_free (tv);
   g_free (ta);
+}
+
+/* The compact form: title and detail on one line. */
+static void
+draw_compact (GstAffectOverlay *self, cairo_t *cr, const Settings *s,
+    const FaceLayout *fl)
+{
+  const Metrics *m = &self->m;
+  gdouble x = fl->px + m->pad, w, h;
+
+  if (fl->c_title) {
+    layout_size (fl->c_title, &w, &h);
+    set_color (cr, s->text_color, 1.0);
+    show_text (cr, fl->c_title, x, fl->py + round ((fl->ph - h) / 2));
+    x += w + m->pad;
+  }
+  if (fl->c_detail) {
+    layout_size (fl->c_detail, &w, &h);
+    set_color (cr, s->text_color, 0.9);
+    show_text (cr, fl->c_detail, x, fl->py + round ((fl->ph - h) / 2));
+  }
 }
 
 /* The parts of a face, each rendered into its own overlay rectangle, so
@@ -1281,7 +1897,7 @@ draw_part (GstAffectOverlay *self, cairo_t *cr, const Settings *s,
 
   switch (part) {
     case PART_BOX:
-      set_color (cr, s->box_color, 1.0);
+      set_color (cr, fl->color, 1.0);
       cairo_rectangle (
           cr, fl->ox0, fl->oy0, fl->ox1 - fl->ox0, fl->oy1 - fl->oy0);
       if (fl->ix1 > fl->ix0 && fl->iy1 > fl->iy0) {
@@ -1295,7 +1911,7 @@ draw_part (GstAffectOverlay *self, cairo_t *cr, const Settings *s,
     case PART_LANDMARKS: {
       guint i;
 
-      set_color (cr, s->box_color, 0.9);
+      set_color (cr, fl->color, 0.9);
       for (i = 0; i < GST_AFFECT_N_LANDMARKS; i++) {
         gdouble lx = f->landmarks[i][0], ly = f->landmarks[i][1];
 
@@ -1310,29 +1926,39 @@ draw_part (GstAffectOverlay *self, cairo_t *cr, const Settings *s,
       break;
     }
     case PART_TAG:
-      set_color (cr, s->box_color, 1.0);
+      set_color (cr, fl->color, 1.0);
       cairo_rectangle (cr, fl->tag_x, fl->tag_y, fl->tag_w, fl->tag_h);
       cairo_fill (cr);
-      set_color (cr, s->text_color, 1.0);
+      set_color (cr, fl->tag_text_color, 1.0);
       show_text (cr, fl->tag_layout, fl->tag_x + m->pad, fl->tag_y);
       break;
     case PART_PANEL: {
       gdouble x = fl->px + m->pad, y = fl->py + m->pad;
-      gdouble w = fl->pw - 2 * m->pad;
+      gdouble w = fl->pw - 2 * m->pad, b = m->border;
 
       set_color (cr, PANEL_COLOR, 1.0);
       rounded_rect (cr, fl->px, fl->py, fl->pw, fl->ph, m->pad);
       cairo_fill (cr);
+      /* the border, in the track colour, inside the panel */
+      set_color (cr, fl->color, 1.0);
+      cairo_set_line_width (cr, b);
+      rounded_rect (cr, fl->px + b / 2, fl->py + b / 2, fl->pw - b, fl->ph - b,
+          MAX (0.0, m->pad - b / 2));
+      cairo_stroke (cr);
+      if (fl->form == FORM_COMPACT) {
+        draw_compact (self, cr, s, fl);
+        break;
+      }
       if (fl->has_expr) {
-        draw_expression (self, cr, s, fl->pred, x, y, w);
+        draw_expression (self, cr, s, fl, x, y, w);
         y += fl->expr_h + m->pad;
       }
       if (fl->has_au) {
-        draw_au (self, cr, s, fl->pred, x, y);
+        draw_au (self, cr, s, fl, x, y);
         y += fl->au_h + m->pad;
       }
       if (fl->has_va)
-        draw_va (self, cr, s, fl->pred, x, y);
+        draw_va (self, cr, s, fl, x, y);
       break;
     }
   }
@@ -1450,12 +2076,15 @@ update_metrics (GstAffectOverlay *self, const Settings *s, gint height)
   layout_size (get_layout (self, STYLE_SMALL, "Ag"), NULL, &h);
   m->slh = ceil (MAX (h, m->em * 0.8));
   m->pad = MAX (2.0, round (m->em * 0.4));
+  m->gap = MAX (2.0, round (m->pad * 0.5));
+  m->sep = MAX (1.0, round (m->pad * 0.5));
+  m->border = MAX (1.0, round (m->em / 12));
   m->bar_w = round (5.0 * m->em);
   m->disc_d = round (3.2 * m->lh);
   if (s->line_width > 0)
     m->lw = MAX (1, (gint)lround (s->line_width));
   else
-    m->lw = MAX (1, (gint)lround (height / 240.0));
+    m->lw = MAX (1, (gint)lround (frame_scale (LINE_PX_480, height)));
 }
 
 static GstFlowReturn
@@ -1466,6 +2095,7 @@ gst_affect_overlay_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
   GstVideoInfo *info = &filter->in_info;
   gint width = GST_VIDEO_INFO_WIDTH (info);
   gint height = GST_VIDEO_INFO_HEIGHT (info);
+  GstClockTime pts = GST_BUFFER_PTS (buf);
   GstVideoOverlayComposition *comp = NULL;
   GstAffectFaceMeta *face;
   gpointer state = NULL;
@@ -1485,20 +2115,46 @@ gst_affect_overlay_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
     gst_affect_overlay_start (trans);
   update_metrics (self, &s, height);
 
+  /* ids of ended tracks are never reused: forget them now and then */
+  self->frame_no++;
+  if (self->frame_no % 64 == 0)
+    g_hash_table_foreach_remove (self->tracks, track_is_old, &self->frame_no);
+
   /* first the geometry of every face (the layouts it uses are then all in
    * the cache), then the drawing */
   g_array_set_size (self->faces, 0);
   while ((face = gst_buffer_iterate_affect_face_meta (buf, &state))) {
     GstAffectPredictionsMeta *pm
         = gst_buffer_get_affect_predictions_meta_by_track (buf, face->track_id);
+    TrackState *st = get_track (self, face->track_id);
     FaceLayout fl = { 0 };
 
     fl.face = face;
-    fl.pred = pm ? &pm->predictions : NULL;
+    fl.track = st;
+    if (st->last_frame == self->frame_no) {
+      /* a second face meta of one track (the contract forbids it): drawn,
+       * but the track's state follows the first */
+      fl.has_pred = pm != NULL;
+      if (pm)
+        fl.disp = pm->predictions;
+    } else if (pm) {
+      fl.has_pred = TRUE;
+      display_predictions (self, &s, face->track_id, st, &pm->predictions,
+          smoothing_weight (self, &s, st, pts), &fl.disp);
+    }
+    st->last_frame = self->frame_no;
+    st->last_pts = pts;
+    if (s.color_mode == GST_AFFECT_OVERLAY_COLOR_MODE_SINGLE) {
+      fl.color = s.box_color;
+      fl.tag_text_color = s.text_color;
+    } else {
+      fl.color = track_palette[st->color];
+      fl.tag_text_color = contrast_color (fl.color);
+    }
     if (layout_face (self, &s, width, height, &fl))
       g_array_append_val (self->faces, fl);
   }
-  place_panels (self, width, height);
+  place_panels (self, &s, width, height);
   GST_LOG_OBJECT (self, "drawing %u faces", self->faces->len);
 
   for (i = 0; i < self->faces->len; i++)

@@ -25,6 +25,8 @@ G_BEGIN_DECLS
  * @GST_AFFECT_OVERLAY_DRAW_AU: the action units, as a grid of cells filled
  *   by probability
  * @GST_AFFECT_OVERLAY_DRAW_VA: valence and arousal, as a dot on a disc
+ * @GST_AFFECT_OVERLAY_DRAW_COMPACT: the predictions as a one-line headline
+ *   (the top expression, and valence/arousal) instead of the full panel
  *
  * What affectoverlay draws for each face. A part whose data is absent
  * (no landmarks, or a prediction task missing) is not drawn.
@@ -35,14 +37,16 @@ typedef enum {
   GST_AFFECT_OVERLAY_DRAW_LANDMARKS = (1 << 2),
   GST_AFFECT_OVERLAY_DRAW_EXPRESSION = (1 << 3),
   GST_AFFECT_OVERLAY_DRAW_AU = (1 << 4),
-  GST_AFFECT_OVERLAY_DRAW_VA = (1 << 5)
+  GST_AFFECT_OVERLAY_DRAW_VA = (1 << 5),
+  GST_AFFECT_OVERLAY_DRAW_COMPACT = (1 << 6)
 } GstAffectOverlayDraw;
 
 /**
  * GstAffectOverlayPlacement:
- * @GST_AFFECT_OVERLAY_PLACEMENT_AUTO: the first of right, left, below, above
- *   the box that covers no face and no other panel (the least covering one
- *   when there is none); a panel keeps its side while it stays free
+ * @GST_AFFECT_OVERLAY_PLACEMENT_AUTO: a place around the box that covers no
+ *   face and no other panel, for the full panel or else its one-line form
+ *   (the least covering one-line place when there is none); a panel keeps
+ *   its place while it stays free
  * @GST_AFFECT_OVERLAY_PLACEMENT_RIGHT: right of the box
  * @GST_AFFECT_OVERLAY_PLACEMENT_LEFT: left of the box
  * @GST_AFFECT_OVERLAY_PLACEMENT_ABOVE: above the box
@@ -59,8 +63,26 @@ typedef enum {
   GST_AFFECT_OVERLAY_PLACEMENT_BELOW = 4
 } GstAffectOverlayPlacement;
 
+/**
+ * GstAffectOverlayColorMode:
+ * @GST_AFFECT_OVERLAY_COLOR_MODE_TRACK: every track its own colour, from a
+ *   palette, kept while the track lives
+ * @GST_AFFECT_OVERLAY_COLOR_MODE_SINGLE: the box-color property for every
+ *   face
+ *
+ * How affectoverlay colours the box, tag, panel and highlights of a face.
+ */
+typedef enum {
+  GST_AFFECT_OVERLAY_COLOR_MODE_TRACK = 0,
+  GST_AFFECT_OVERLAY_COLOR_MODE_SINGLE = 1
+} GstAffectOverlayColorMode;
+
 GType gst_affect_overlay_draw_get_type (void);
 #define GST_TYPE_AFFECT_OVERLAY_DRAW (gst_affect_overlay_draw_get_type ())
+
+GType gst_affect_overlay_color_mode_get_type (void);
+#define GST_TYPE_AFFECT_OVERLAY_COLOR_MODE \
+  (gst_affect_overlay_color_mode_get_type ())
 
 GType gst_affect_overlay_placement_get_type (void);
 #define GST_TYPE_AFFECT_OVERLAY_PLACEMENT \

@@ -19,6 +19,7 @@
 #endif
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cairo.h>
@@ -286,6 +287,8 @@ render (Pixels *out, const gchar *format, gint width, gint height,
   GstHarness *h = new_harness (format, width, height, &info);
   GstBuffer *in = new_uniform_frame (&info, grey), *res;
 
+  /* one colour for every face (the default is a colour per track) */
+  gst_util_set_object_arg (G_OBJECT (h->element), "color-mode", "single");
   g_object_set (h->element, "box-color", RED, "line-width", 2.0, NULL);
   if (draw && draw[0] == '\0')
     g_object_set (h->element, "draw", 0, NULL);
@@ -297,6 +300,206 @@ render (Pixels *out, const gchar *format, gint width, gint height,
   gst_buffer_unref (res);
   gst_buffer_unref (in);
   gst_harness_teardown (h);
+}
+
+/* ------------------------------------------------------------------ */
+/* The layout, as the element logs it                                  */
+/* ------------------------------------------------------------------ */
+
+/* One face of a frame, from the element's "layout" debug line: the track,
+ * its colour, the area kept clear (box outline and tag) and the panel, as
+ * [x0, y0, x1, y1). */
+typedef struct {
+  guint track;
+  guint32 color;
+  gint keep[4];
+  gchar form[16];
+  gint panel[4];
+} Logged;
+
+static GMutex log_lock;
+static GArray *log_faces;   /* Logged, since log_reset() */
+static guint log_headlines; /* headline changes, since log_reset() */
+
+static void
+layout_log_func (GstDebugCategory *category, GstDebugLevel level,
+    const gchar *file, const gchar *function, gint line, GObject *object,
+    GstDebugMessage *message, gpointer user_data)
+{
+  const gchar *msg;
+  Logged l = { 0 };
+  gint x, y, w, h;
+
+  if (strcmp (gst_debug_category_get_name (category), "affectoverlay") != 0)
+    return;
+  msg = gst_debug_message_get (message);
+  g_mutex_lock (&log_lock);
+  if (log_faces == NULL) {
+    g_mutex_unlock (&log_lock);
+    return;
+  }
+  if (sscanf (msg,
+          "layout track=%u color=%x keep=%d,%d,%d,%d "
+          "panel=%15[a-z],%d,%d,%d,%d",
+          &l.track, &l.color, &l.keep[0], &l.keep[1], &l.keep[2], &l.keep[3],
+          l.form, &x, &y, &w, &h)
+      == 11) {
+    l.panel[0] = x;
+    l.panel[1] = y;
+    l.panel[2] = x + w;
+    l.panel[3] = y + h;
+    g_array_append_val (log_faces, l);
+  } else if (strstr (msg, ": headline ")) {
+    log_headlines++;
+  }
+  g_mutex_unlock (&log_lock);
+}
+
+/* Starts reading the element's debug output (the "layout" and "headline"
+ * lines at level DEBUG). The log function is installed once and stays (each
+ * change of GStreamer's list of log functions keeps the old list for
+ * readers in flight, see tests/gst-affect.supp); the default one, which
+ * would print these lines too, is taken out then. */
+static void
+log_start (void)
+{
+  static gboolean installed = FALSE;
+
+  if (!installed) {
+    gst_debug_remove_log_function (gst_debug_log_default);
+    gst_debug_add_log_function (layout_log_func, NULL, NULL);
+    installed = TRUE;
+  }
+  g_mutex_lock (&log_lock);
+  log_faces = g_array_new (FALSE, TRUE, sizeof (Logged));
+  log_headlines = 0;
+  g_mutex_unlock (&log_lock);
+  gst_debug_set_threshold_for_name ("affectoverlay", GST_LEVEL_DEBUG);
+}
+
+static void
+log_stop (void)
+{
+  gst_debug_unset_threshold_for_name ("affectoverlay");
+  g_mutex_lock (&log_lock);
+  g_array_free (log_faces, TRUE);
+  log_faces = NULL;
+  g_mutex_unlock (&log_lock);
+}
+
+static void
+log_reset (void)
+{
+  g_mutex_lock (&log_lock);
+  g_array_set_size (log_faces, 0);
+  log_headlines = 0;
+  g_mutex_unlock (&log_lock);
+}
+
+static const Logged *
+logged_face (guint i)
+{
+  fail_unless (i < log_faces->len);
+  return &g_array_index (log_faces, Logged, i);
+}
+
+static gboolean
+rects_overlap (const gint a[4], const gint b[4])
+{
+  return MIN (a[2], b[2]) > MAX (a[0], b[0])
+         && MIN (a[3], b[3]) > MAX (a[1], b[1]);
+}
+
+/* Checks the logged layout of one frame of @width × @height with @n faces
+ * whose boxes ([x, y, w, h]) are @boxes: every face has a panel, inside the
+ * frame, that overlaps no other panel, no box (its outline) and no area
+ * kept clear; returns the number of compact panels. */
+static guint
+check_no_overlap (
+    const gfloat (*boxes)[4], guint n, gint width, gint height, gint lw)
+{
+  guint i, j, compact = 0;
+
+  fail_unless_equals_int (log_faces->len, n);
+  for (i = 0; i < n; i++) {
+    const Logged *a = logged_face (i);
+
+    fail_if (strcmp (a->form, "none") == 0, "track %u: no panel", a->track);
+    compact += strcmp (a->form, "compact") == 0;
+    fail_unless (a->panel[0] >= 0 && a->panel[1] >= 0 && a->panel[2] <= width
+                     && a->panel[3] <= height,
+        "track %u: panel %d,%d-%d,%d leaves the frame", a->track, a->panel[0],
+        a->panel[1], a->panel[2], a->panel[3]);
+    for (j = 0; j < n; j++) {
+      const Logged *b = logged_face (j);
+      /* the box as the test placed it, with its outline */
+      gint box[4]
+          = { (gint)floor (boxes[j][0]) - lw, (gint)floor (boxes[j][1]) - lw,
+              (gint)ceil (boxes[j][0] + boxes[j][2]) + lw,
+              (gint)ceil (boxes[j][1] + boxes[j][3]) + lw };
+
+      fail_if (rects_overlap (a->panel, box),
+          "panel of track %u (%d,%d-%d,%d) covers the box of track %u "
+          "(%d,%d-%d,%d)",
+          a->track, a->panel[0], a->panel[1], a->panel[2], a->panel[3],
+          b->track, box[0], box[1], box[2], box[3]);
+      fail_if (rects_overlap (a->panel, b->keep),
+          "panel of track %u covers the tag or box of track %u", a->track,
+          b->track);
+      if (j != i)
+        fail_if (rects_overlap (a->panel, b->panel),
+            "panels of tracks %u (%d,%d-%d,%d) and %u (%d,%d-%d,%d) overlap",
+            a->track, a->panel[0], a->panel[1], a->panel[2], a->panel[3],
+            b->track, b->panel[0], b->panel[1], b->panel[2], b->panel[3]);
+    }
+  }
+  return compact;
+}
+
+/* Marks [r[0], r[2]) × [r[1], r[3]) in a mask of @w × @h. */
+static void
+mask_rect (guint8 *mask, gint w, gint h, const gint r[4])
+{
+  gint x, y;
+
+  for (y = MAX (0, r[1]); y < MIN (h, r[3]); y++)
+    for (x = MAX (0, r[0]); x < MIN (w, r[2]); x++)
+      mask[(gsize)y * w + x] = 1;
+}
+
+/* The logged layout is what is drawn: no pixel changed outside the logged
+ * boxes, tags and panels, and the panels are filled. */
+static void
+check_log_matches_pixels (const Pixels *px, const Pixels *ref)
+{
+  gsize n = (gsize)px->width * px->height, i;
+  guint8 *changed = g_malloc (n), *allowed = g_malloc0 (n);
+  guint k;
+
+  count_changed (px, ref, changed);
+  for (k = 0; k < log_faces->len; k++) {
+    mask_rect (allowed, px->width, px->height, logged_face (k)->keep);
+    mask_rect (allowed, px->width, px->height, logged_face (k)->panel);
+  }
+  for (i = 0; i < n; i++)
+    fail_unless (!changed[i] || allowed[i],
+        "(%d,%d) drawn outside every logged part", (gint)(i % px->width),
+        (gint)(i / px->width));
+  for (k = 0; k < log_faces->len; k++) {
+    const gint *r = logged_face (k)->panel;
+    guint count = 0, area = (r[2] - r[0]) * (r[3] - r[1]);
+    gint x, y;
+
+    if (strcmp (logged_face (k)->form, "none") == 0)
+      continue;
+    for (y = r[1]; y < r[3]; y++)
+      for (x = r[0]; x < r[2]; x++)
+        count += changed[(gsize)y * px->width + x];
+    fail_unless (
+        count > area * 0.9, "panel %u: %u of %u pixels drawn", k, count, area);
+  }
+  g_free (changed);
+  g_free (allowed);
 }
 
 /* ------------------------------------------------------------------ */
@@ -769,6 +972,7 @@ GST_START_TEST (test_property_change_playing)
   g_thread_join (thread);
 
   /* a colour set now shows on the next frame */
+  gst_util_set_object_arg (G_OBJECT (h->element), "color-mode", "single");
   g_object_set (h->element, "box-color", WHITE, "line-width", 2.0, NULL);
   gst_util_set_object_arg (G_OBJECT (h->element), "draw", "boxes");
   in = new_uniform_frame (&info, grey);
@@ -834,6 +1038,7 @@ GST_START_TEST (test_bad_values)
   GstAffectPredictions p;
   Pixels px;
 
+  gst_util_set_object_arg (G_OBJECT (h->element), "color-mode", "single");
   g_object_set (h->element, "box-color", RED, "line-width", 2.0, NULL);
   gst_util_set_object_arg (
       G_OBJECT (h->element), "draw", "boxes+ids+landmarks+expression+au+va");
@@ -988,7 +1193,7 @@ GST_START_TEST (test_events)
 GST_END_TEST;
 
 /* ------------------------------------------------------------------ */
-/* The sample PNG                                                      */
+/* Photos, golden faces and PNGs                                       */
 /* ------------------------------------------------------------------ */
 
 static gchar *
@@ -1001,32 +1206,34 @@ cache_dir (void)
   return g_build_filename (g_get_user_cache_dir (), "gst-affect", NULL);
 }
 
-/* The crop of sample2 shown (a 4:3 region of the 1920×1367 photo with two
- * of its three faces), scaled to 640×480. */
-#define CROP_X 200.0
-#define CROP_Y 40.0
-#define CROP_W 1200.0
-#define SAMPLE_W 640
-#define SAMPLE_H 480
+/* A region of a demo photo, shown scaled to a frame of @out_w × @out_h:
+ * (x, y) its top-left corner in the photo and @scale frame pixels per photo
+ * pixel. */
+typedef struct {
+  const gchar *sample;
+  gdouble x, y, scale;
+} Crop;
 
-/* Fills a BGRx 640×480 frame with the photo; FALSE when it is missing. */
+/* Fills a BGRx frame with the photo region; FALSE when the photo is
+ * missing. */
 static gboolean
-load_photo (guint8 *bgrx, gint stride)
+load_photo (const Crop *crop, gint out_w, gint out_h, guint8 *bgrx, gint stride)
 {
   gchar *dir = cache_dir ();
-  gchar *path = g_build_filename (dir, "test-inputs", "sample2.png", NULL);
+  gchar *file = g_strdup_printf ("%s.png", crop->sample);
+  gchar *path = g_build_filename (dir, "test-inputs", file, NULL);
   guint8 *rgb = NULL, *argb;
   gint w, h, x, y, src_stride;
   GError *err = NULL;
   cairo_surface_t *src, *dst;
   cairo_t *cr;
-  gdouble scale = SAMPLE_W / CROP_W;
 
   g_free (dir);
+  g_free (file);
   if (!g_file_test (path, G_FILE_TEST_EXISTS)
       || !affect_image_load_png (path, &rgb, &w, &h, &err)) {
-    g_printerr ("note: %s not available (%s); the sample PNG gets a "
-                "synthetic background (run affect-fetch-models and "
+    g_printerr ("note: %s not available (%s); the PNG gets a synthetic "
+                "background (run affect-fetch-models and "
                 "tests/golden/face-api/prepare.sh for the photo)\n",
         path, err ? err->message : "missing");
     g_clear_error (&err);
@@ -1049,10 +1256,10 @@ load_photo (guint8 *bgrx, gint stride)
   g_free (rgb);
 
   dst = cairo_image_surface_create_for_data (
-      bgrx, CAIRO_FORMAT_RGB24, SAMPLE_W, SAMPLE_H, stride);
+      bgrx, CAIRO_FORMAT_RGB24, out_w, out_h, stride);
   cr = cairo_create (dst);
-  cairo_scale (cr, scale, scale);
-  cairo_set_source_surface (cr, src, -CROP_X, -CROP_Y);
+  cairo_scale (cr, crop->scale, crop->scale);
+  cairo_set_source_surface (cr, src, -crop->x, -crop->y);
   cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_GOOD);
   cairo_paint (cr);
   cairo_destroy (cr);
@@ -1062,72 +1269,106 @@ load_photo (guint8 *bgrx, gint stride)
 }
 
 static void
-synthetic_background (guint8 *bgrx, gint stride)
+synthetic_background (gint w, gint h, guint8 *bgrx, gint stride)
 {
   gint x, y;
 
-  for (y = 0; y < SAMPLE_H; y++)
-    for (x = 0; x < SAMPLE_W; x++) {
+  for (y = 0; y < h; y++)
+    for (x = 0; x < w; x++) {
       guint8 *p = bgrx + (gsize)stride * y + 4 * x;
-      p[0] = 60 + x / 8;
-      p[1] = 70 + y / 8;
+      p[0] = 60 + x * 120 / w;
+      p[1] = 70 + y * 120 / h;
       p[2] = 90;
       p[3] = 0xff;
     }
 }
 
-/* The two faces of the crop, from the golden face-api output of sample2
- * (boxes, landmarks, expression probabilities) when available. */
-static gboolean
-add_golden_faces (GstBuffer *buf)
+/* A BGRx frame of the photo region (or a synthetic background). */
+static GstBuffer *
+new_photo_frame (const GstVideoInfo *info, const Crop *crop)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, info->size, NULL);
+  GstVideoFrame frame;
+  gint w = GST_VIDEO_INFO_WIDTH (info), h = GST_VIDEO_INFO_HEIGHT (info);
+  guint8 *data;
+  gint stride;
+
+  /* rows the scaled photo only partly covers are blended with this */
+  gst_buffer_memset (buf, 0, 0, info->size);
+
+  fail_unless (gst_video_frame_map (&frame, info, buf, GST_MAP_WRITE));
+  data = GST_VIDEO_FRAME_PLANE_DATA (&frame, 0);
+  stride = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0);
+  if (!load_photo (crop, w, h, data, stride))
+    synthetic_background (w, h, data, stride);
+  gst_video_frame_unmap (&frame);
+  GST_BUFFER_PTS (buf) = 0;
+  GST_BUFFER_DURATION (buf) = 40 * GST_MSECOND;
+  return buf;
+}
+
+/* Adds the faces @picked (indices into the golden face-api output of the
+ * photo; all of them when @picked is NULL) as track @first_id, @first_id +
+ * @id_step, ..., with face-api's boxes, landmarks and expression
+ * probabilities, and illustrative AU and VA values. Returns the number of
+ * faces added; 0 when the golden file is missing. */
+static guint
+add_golden_faces (GstBuffer *buf, const Crop *crop, const guint *picked,
+    guint n_picked, guint first_id, guint id_step)
 {
   const gchar *srcdir = g_getenv ("AFFECT_TEST_SRCDIR");
+  gchar *file = g_strdup_printf ("%s.json", crop->sample);
   gchar *path = g_build_filename (
-      srcdir ? srcdir : "tests", "golden", "face-api", "sample2.json", NULL);
+      srcdir ? srcdir : "tests", "golden", "face-api", file, NULL);
   JsonParser *parser = json_parser_new ();
   JsonArray *ssd, *faces;
   /* face-api order -> ABAW order (expr_labels) */
   static const guint to_abaw[7] = { 0, 4, 5, 1, 3, 2, 6 };
-  static const guint picked[2] = { 2, 1 }; /* the two left faces */
   static const gfloat au_demo[12] = { 0.12f, 0.65f, 0.30f, 0.85f, 0.45f, 0.20f,
     0.92f, 0.05f, 0.38f, 0.55f, 0.75f, 0.15f };
-  gdouble scale = SAMPLE_W / CROP_W;
-  guint n_au, k, i;
+  static const gfloat va_demo[5][2] = { { 0.55f, 0.4f }, { -0.35f, 0.2f },
+    { 0.1f, -0.45f }, { 0.7f, 0.65f }, { -0.2f, -0.1f } };
+  guint n_au, k, i, n;
   const gchar *const *au_labels = gst_affect_abaw_au_labels (&n_au);
   gboolean ok;
 
   ok = json_parser_load_from_file (parser, path, NULL);
   g_free (path);
+  g_free (file);
   if (!ok) {
     g_object_unref (parser);
-    return FALSE;
+    return 0;
   }
   ssd = json_object_get_array_member (
       json_node_get_object (json_parser_get_root (parser)), "ssd");
   faces = json_object_get_array_member (
       json_node_get_object (json_parser_get_root (parser)), "faces");
-  for (k = 0; k < 2; k++) {
+  n = picked ? n_picked : json_array_get_length (ssd);
+  for (k = 0; k < n; k++) {
+    guint f = picked ? picked[k] : k, id = first_id + k * id_step;
     JsonArray *box = json_object_get_array_member (
-        json_array_get_object_element (ssd, picked[k]), "box");
-    JsonObject *face = json_array_get_object_element (faces, picked[k]);
+        json_array_get_object_element (ssd, f), "box");
+    JsonObject *face = json_array_get_object_element (faces, f);
     JsonArray *lms = json_object_get_array_member (face, "landmarks");
     JsonArray *expr = json_object_get_array_member (face, "expression");
     gfloat pts[2 * GST_AFFECT_N_LANDMARKS], e[7], au[GST_AFFECT_MAX_AU];
     GstAffectFaceMeta *m;
     GstAffectPredictions p;
 
-    m = gst_buffer_add_affect_face_meta (buf, 3 + k * 5,
-        (json_array_get_double_element (box, 0) - CROP_X) * scale,
-        (json_array_get_double_element (box, 1) - CROP_Y) * scale,
-        json_array_get_double_element (box, 2) * scale,
-        json_array_get_double_element (box, 3) * scale,
+    m = gst_buffer_add_affect_face_meta (buf, id,
+        (json_array_get_double_element (box, 0) - crop->x) * crop->scale,
+        (json_array_get_double_element (box, 1) - crop->y) * crop->scale,
+        json_array_get_double_element (box, 2) * crop->scale,
+        json_array_get_double_element (box, 3) * crop->scale,
         json_object_get_double_member (
-            json_array_get_object_element (ssd, picked[k]), "score"));
+            json_array_get_object_element (ssd, f), "score"));
     fail_unless (m != NULL);
     for (i = 0; i < GST_AFFECT_N_LANDMARKS; i++) {
       JsonArray *pt = json_array_get_array_element (lms, i);
-      pts[2 * i] = (json_array_get_double_element (pt, 0) - CROP_X) * scale;
-      pts[2 * i + 1] = (json_array_get_double_element (pt, 1) - CROP_Y) * scale;
+      pts[2 * i]
+          = (json_array_get_double_element (pt, 0) - crop->x) * crop->scale;
+      pts[2 * i + 1]
+          = (json_array_get_double_element (pt, 1) - crop->y) * crop->scale;
     }
     gst_affect_face_meta_set_landmarks (m, pts, GST_AFFECT_N_LANDMARKS);
 
@@ -1139,53 +1380,28 @@ add_golden_faces (GstBuffer *buf)
     for (i = 0; i < n_au; i++)
       au[i] = au_demo[(i + 5 * k) % G_N_ELEMENTS (au_demo)];
     fail_unless (gst_affect_predictions_set_au (&p, n_au, au_labels, au));
-    gst_affect_predictions_set_va (&p, k ? -0.35f : 0.55f, k ? 0.2f : 0.4f);
-    fail_unless (
-        gst_buffer_add_affect_predictions_meta (buf, 3 + k * 5, &p) != NULL);
+    gst_affect_predictions_set_va (&p, va_demo[k % 5][0], va_demo[k % 5][1]);
+    fail_unless (gst_buffer_add_affect_predictions_meta (buf, id, &p) != NULL);
   }
   g_object_unref (parser);
-  return TRUE;
+  return n;
 }
 
+/* Writes a BGRx frame to <builddir>/@name. */
 static void
-add_synthetic_faces (GstBuffer *buf)
-{
-  add_face (buf, 3, 90, 80, 90, 120, ALL_TASKS, TRUE);
-  add_face (buf, 8, 380, 120, 80, 110, ALL_TASKS, TRUE);
-}
-
-GST_START_TEST (test_sample_png)
+write_png (const GstVideoInfo *info, GstBuffer *buf, const gchar *name)
 {
   const gchar *builddir = g_getenv ("AFFECT_TEST_BUILDDIR");
-  gchar *path = g_build_filename (
-      builddir ? builddir : ".", "affectoverlay-sample.png", NULL);
-  GstVideoInfo info;
-  GstHarness *h = new_harness ("BGRx", SAMPLE_W, SAMPLE_H, &info);
-  GstBuffer *in = gst_buffer_new_allocate (NULL, info.size, NULL), *out;
+  gchar *path = g_build_filename (builddir ? builddir : ".", name, NULL);
+  gint w = GST_VIDEO_INFO_WIDTH (info), h = GST_VIDEO_INFO_HEIGHT (info);
   GstVideoFrame frame;
   cairo_surface_t *surface;
   cairo_status_t status;
-  guint8 *data;
-  gint stride;
 
-  fail_unless (gst_video_frame_map (&frame, &info, in, GST_MAP_WRITE));
-  data = GST_VIDEO_FRAME_PLANE_DATA (&frame, 0);
-  stride = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0);
-  if (!load_photo (data, stride))
-    synthetic_background (data, stride);
-  gst_video_frame_unmap (&frame);
-  if (!add_golden_faces (in))
-    add_synthetic_faces (in);
-  fail_unless_equals_int (gst_buffer_get_n_affect_faces (in), 2);
-
-  gst_util_set_object_arg (
-      G_OBJECT (h->element), "draw", "boxes+ids+landmarks+expression+au+va");
-  out = push_pull (h, in);
-
-  fail_unless (gst_video_frame_map (&frame, &info, out, GST_MAP_READ));
+  fail_unless (gst_video_frame_map (&frame, info, buf, GST_MAP_READ));
   /* BGRx is cairo's RGB24 on little-endian machines; write through a
    * copy so that big-endian ones get correct colours too */
-  surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, SAMPLE_W, SAMPLE_H);
+  surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, w, h);
   {
     guint8 *dst = cairo_image_surface_get_data (surface);
     gint dst_stride = cairo_image_surface_get_stride (surface), x, y;
@@ -1193,8 +1409,8 @@ GST_START_TEST (test_sample_png)
     gint src_stride = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0);
 
     cairo_surface_flush (surface);
-    for (y = 0; y < SAMPLE_H; y++)
-      for (x = 0; x < SAMPLE_W; x++) {
+    for (y = 0; y < h; y++)
+      for (x = 0; x < w; x++) {
         const guint8 *p = src + (gsize)src_stride * y + 4 * x;
         *(guint32 *)(dst + (gsize)dst_stride * y + 4 * x)
             = 0xff000000u | (p[2] << 16) | (p[1] << 8) | p[0];
@@ -1206,13 +1422,520 @@ GST_START_TEST (test_sample_png)
   cairo_surface_destroy (surface);
   fail_unless_equals_int (status, CAIRO_STATUS_SUCCESS);
   fail_unless (g_file_test (path, G_FILE_TEST_IS_REGULAR));
-  fail_if (buffers_equal (in, out));
   g_printerr ("affectoverlay: wrote %s\n", path);
+  g_free (path);
+}
+
+static void
+add_synthetic_faces (GstBuffer *buf)
+{
+  add_face (buf, 3, 90, 80, 90, 120, ALL_TASKS, TRUE);
+  add_face (buf, 8, 380, 120, 80, 110, ALL_TASKS, TRUE);
+}
+
+/* The crop of sample2 shown (a 4:3 region of the 1920×1367 photo with two
+ * of its three faces), scaled to 640×480. */
+static const Crop sample2_crop = { "sample2", 200.0, 40.0, 640.0 / 1200.0 };
+
+GST_START_TEST (test_sample_png)
+{
+  static const guint picked[2] = { 2, 1 }; /* the two left faces */
+  GstVideoInfo info;
+  GstHarness *h = new_harness ("BGRx", 640, 480, &info);
+  GstBuffer *in = new_photo_frame (&info, &sample2_crop), *out;
+
+  if (add_golden_faces (in, &sample2_crop, picked, 2, 3, 5) == 0)
+    add_synthetic_faces (in);
+  fail_unless_equals_int (gst_buffer_get_n_affect_faces (in), 2);
+
+  gst_util_set_object_arg (
+      G_OBJECT (h->element), "draw", "boxes+ids+landmarks+expression+au+va");
+  out = push_pull (h, in);
+  write_png (&info, out, "affectoverlay-sample.png");
+  fail_if (buffers_equal (in, out));
 
   gst_buffer_unref (out);
   gst_buffer_unref (in);
   gst_harness_teardown (h);
-  g_free (path);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
+/* Colours, placement, compact form, sizes, steadiness                 */
+/* ------------------------------------------------------------------ */
+
+/* The colour of the pixel (@x, @y) of an RGB frame as 0xRRGGBB. */
+static guint32
+rgb_at (const Pixels *p, gint x, gint y)
+{
+  const guint8 *v = pixel_at (p, x, y);
+
+  fail_if (p->yuv);
+  return ((guint32)v[1] << 16) | ((guint32)v[2] << 8) | v[3];
+}
+
+/* Every track its own colour (box and tag), also for ids equal modulo the
+ * palette size, kept from frame to frame; a new track takes a colour no
+ * visible one has; color-mode=single paints every face in box-color. */
+GST_START_TEST (test_track_colors)
+{
+  static const guint ids[6] = { 1, 2, 3, 4, 5, 15 };
+  GstVideoInfo info;
+  GstHarness *h = new_harness ("BGRx", 640, 480, &info);
+  GstBuffer *in, *out;
+  guint32 color[6], c;
+  Pixels px;
+  guint i, j;
+
+  gst_util_set_object_arg (G_OBJECT (h->element), "draw", "boxes+ids");
+  g_object_set (h->element, "line-width", 4.0, NULL);
+  log_start ();
+
+  in = new_uniform_frame (&info, grey);
+  for (i = 0; i < 6; i++)
+    add_face (in, ids[i], 12 + i * 105, 100, 80, 100, ALL_TASKS, TRUE);
+  out = push_pull (h, in);
+  pixels_from_buffer (&px, &info, out);
+  fail_unless_equals_int (log_faces->len, 6);
+  for (i = 0; i < 6; i++) {
+    /* the left edge of the box, and the tag above it */
+    color[i] = rgb_at (&px, 12 + i * 105, 150);
+    fail_unless_equals_int (rgb_at (&px, 12 + i * 105 + 1, 150), color[i]);
+    fail_unless_equals_int (rgb_at (&px, 12 + i * 105 + 1, 92), color[i]);
+    fail_unless_equals_int (logged_face (i)->color & 0xffffff, color[i]);
+    fail_if (color[i] == 0x808080, "track %u not drawn", ids[i]);
+    for (j = 0; j < i; j++)
+      fail_if (color[i] == color[j], "tracks %u and %u: both 0x%06x", ids[i],
+          ids[j], color[i]);
+  }
+  pixels_clear (&px);
+  gst_buffer_unref (out);
+  gst_buffer_unref (in);
+
+  /* next frame: the same tracks elsewhere and in another order, and a new
+   * one */
+  log_reset ();
+  in = new_uniform_frame (&info, grey);
+  GST_BUFFER_PTS (in) = 40 * GST_MSECOND;
+  add_face (in, 16, 300, 330, 80, 100, ALL_TASKS, TRUE);
+  for (i = 6; i-- > 0;)
+    add_face (in, ids[i], 12 + (5 - i) * 105, 120, 80, 100, ALL_TASKS, TRUE);
+  out = push_pull (h, in);
+  pixels_from_buffer (&px, &info, out);
+  for (i = 0; i < 6; i++)
+    fail_unless_equals_int (rgb_at (&px, 12 + (5 - i) * 105, 170), color[i]);
+  c = rgb_at (&px, 300, 380);
+  for (i = 0; i < 6; i++)
+    fail_if (c == color[i], "the new track has the colour of track %u", ids[i]);
+  pixels_clear (&px);
+  gst_buffer_unref (out);
+
+  /* one colour for all */
+  gst_util_set_object_arg (G_OBJECT (h->element), "color-mode", "single");
+  g_object_set (h->element, "box-color", RED, NULL);
+  GST_BUFFER_PTS (in) = 80 * GST_MSECOND;
+  out = push_pull (h, in);
+  pixels_from_buffer (&px, &info, out);
+  for (i = 0; i < 6; i++)
+    fail_unless (pixel_has_color (&px, 12 + (5 - i) * 105, 170, RED));
+  fail_unless (pixel_has_color (&px, 300, 380, RED));
+  pixels_clear (&px);
+  gst_buffer_unref (out);
+  gst_buffer_unref (in);
+
+  log_stop ();
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* A crowded frame: eight faces with all tasks on 640×480. */
+static const gfloat crowd[8][4] = { { 30, 60, 72, 84 }, { 190, 40, 70, 86 },
+  { 350, 70, 74, 80 }, { 520, 50, 70, 84 }, { 40, 290, 76, 88 },
+  { 200, 260, 70, 84 }, { 370, 300, 72, 86 }, { 530, 280, 70, 82 } };
+
+static void
+add_crowd (GstBuffer *buf, gpointer data)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (crowd); i++)
+    add_face (buf, 1 + i, crowd[i][0], crowd[i][1], crowd[i][2], crowd[i][3],
+        ALL_TASKS, TRUE);
+}
+
+/* placement=auto in a crowded frame: every face gets a panel, no panel
+ * covers another panel, a box or a tag; some fall back to the compact form;
+ * the logged layout is what is drawn. With room, all panels are full. */
+GST_START_TEST (test_crowded_no_overlap)
+{
+  GstVideoInfo info;
+  GstHarness *h = new_harness ("BGRx", 640, 480, &info);
+  GstBuffer *in = new_uniform_frame (&info, grey), *out;
+  Pixels px, ref;
+  guint compact;
+
+  pixels_from_buffer (&ref, &info, in);
+  g_object_set (h->element, "line-width", 2.0, NULL);
+  log_start ();
+  add_crowd (in, NULL);
+  out = push_pull (h, in);
+  compact = check_no_overlap (crowd, G_N_ELEMENTS (crowd), 640, 480, 1);
+  fail_unless (compact > 0, "no compact panel");
+  pixels_from_buffer (&px, &info, out);
+  check_log_matches_pixels (&px, &ref);
+  write_png (&info, out, "affectoverlay-crowded.png");
+  pixels_clear (&px);
+  gst_buffer_unref (out);
+  gst_buffer_unref (in);
+
+  /* the same faces on a frame four times as big: room for full panels */
+  gst_harness_teardown (h);
+  h = new_harness ("GRAY8", 2560, 1920, &info);
+  g_object_set (h->element, "line-width", 2.0, "font-desc", "Sans 9", NULL);
+  in = new_uniform_frame (&info, grey);
+  {
+    gfloat big[8][4];
+    guint i, k;
+
+    for (i = 0; i < 8; i++)
+      for (k = 0; k < 4; k++)
+        big[i][k] = crowd[i][k] * 4;
+    for (i = 0; i < 8; i++)
+      add_face (in, 1 + i, big[i][0], big[i][1], big[i][2], big[i][3],
+          ALL_TASKS, TRUE);
+    log_reset ();
+    out = push_pull (h, in);
+    fail_unless_equals_int (check_no_overlap (big, 8, 2560, 1920, 1), 0);
+    gst_buffer_unref (out);
+  }
+  gst_buffer_unref (in);
+  pixels_clear (&ref);
+  log_stop ();
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* draw=...+compact: one line per face (the top expression, valence and
+ * arousal), far fewer pixels than the panel; with only AUs the active ones;
+ * with no prediction, nothing. */
+GST_START_TEST (test_compact_mode)
+{
+  GstVideoInfo info;
+  GstHarness *h = new_harness ("BGRx", 640, 480, &info);
+  GstBuffer *in = new_uniform_frame (&info, grey), *out;
+  Pixels ref, full, comp;
+  guint n_full, n_comp, i;
+  const gint font_px = 12;
+
+  pixels_from_buffer (&ref, &info, in);
+  add_face (in, 1, 101, 101, 90, 110, ALL_TASKS, TRUE);
+  add_face (in, 2, 400, 101, 90, 110, GST_AFFECT_TASK_AU, TRUE);
+  add_face (in, 3, 250, 330, 90, 110, GST_AFFECT_TASK_VA, TRUE);
+  add_face (in, 4, 480, 330, 90, 110, 0, FALSE);
+  log_start ();
+
+  out = push_pull (h, in);
+  pixels_from_buffer (&full, &info, out);
+  gst_buffer_unref (out);
+  n_full = count_changed (&full, &ref, NULL);
+  for (i = 0; i < 3; i++)
+    fail_unless_equals_string (logged_face (i)->form, "full");
+
+  log_reset ();
+  gst_util_set_object_arg (
+      G_OBJECT (h->element), "draw", "boxes+ids+expression+au+va+compact");
+  out = push_pull (h, in);
+  pixels_from_buffer (&comp, &info, out);
+  gst_buffer_unref (out);
+  n_comp = count_changed (&comp, &ref, NULL);
+  fail_unless (
+      n_comp * 3 < n_full, "compact: %u pixels, full: %u", n_comp, n_full);
+  fail_unless_equals_int (log_faces->len, 4);
+  for (i = 0; i < 3; i++) {
+    const Logged *l = logged_face (i);
+    gint ph = l->panel[3] - l->panel[1];
+
+    fail_unless_equals_string (l->form, "compact");
+    /* one line of text */
+    fail_unless (ph > font_px && ph < 2.5 * font_px, "height %d", ph);
+  }
+  fail_unless_equals_string (logged_face (3)->form, "none");
+  check_log_matches_pixels (&comp, &ref);
+
+  /* the line of the AU-only face names its active AUs: it is wider than
+   * the same face's line with no AU active */
+  {
+    gint w_active = logged_face (1)->panel[2] - logged_face (1)->panel[0];
+    GstAffectPredictionsMeta *pm
+        = gst_buffer_get_affect_predictions_meta_by_track (in, 2);
+    gint w_none;
+
+    for (i = 0; i < pm->predictions.n_au; i++)
+      pm->predictions.au[i] = 0.1f;
+    log_reset ();
+    GST_BUFFER_PTS (in) = GST_SECOND;
+    gst_buffer_unref (push_pull (h, in));
+    w_none = logged_face (1)->panel[2] - logged_face (1)->panel[0];
+    fail_unless (w_active > w_none + 2 * font_px, "%d vs %d", w_active, w_none);
+  }
+
+  pixels_clear (&ref);
+  pixels_clear (&full);
+  pixels_clear (&comp);
+  gst_buffer_unref (in);
+  log_stop ();
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Fonts and lines follow the frame height, less than proportionally: the
+ * box outline is 2 pixels on 360 and 480 lines, 3 on 720, 4 on 1080, 6 on
+ * 2160; the text grows with the frame, stays readable at 360 lines, and
+ * takes a smaller share of a 4K frame than of a 360-line one. */
+GST_START_TEST (test_scaling)
+{
+  static const struct {
+    gint w, h, lw;
+  } sizes[] = { { 640, 360, 2 }, { 640, 480, 2 }, { 1280, 720, 3 },
+    { 1920, 1080, 4 }, { 3840, 2160, 6 } };
+  guint n = G_N_ELEMENTS (sizes), i;
+  gint tag_h[5], panel_h[5];
+
+  if (g_getenv ("AFFECT_UNDER_VALGRIND"))
+    n--; /* no 4K frame under valgrind */
+  log_start ();
+  for (i = 0; i < n; i++) {
+    GstVideoInfo info;
+    GstHarness *h = new_harness ("BGRx", sizes[i].w, sizes[i].h, &info);
+    GstBuffer *in = new_uniform_frame (&info, grey), *out;
+    gint fx = sizes[i].w / 4 + 1, fy = sizes[i].h / 4 + 1, x = fx, lw = 0;
+    Pixels px;
+
+    gst_util_set_object_arg (G_OBJECT (h->element), "color-mode", "single");
+    g_object_set (h->element, "box-color", RED, NULL);
+    add_face (
+        in, 1, fx, fy, sizes[i].h / 5.0f, sizes[i].h / 4.0f, ALL_TASKS, TRUE);
+    log_reset ();
+    out = push_pull (h, in);
+    pixels_from_buffer (&px, &info, out);
+    /* the outline across the left edge, at mid-height */
+    while (x > 0 && pixel_has_color (&px, x - 1, fy + sizes[i].h / 8, RED))
+      x--;
+    while (pixel_has_color (&px, x + lw, fy + sizes[i].h / 8, RED))
+      lw++;
+    fail_unless_equals_int (lw, sizes[i].lw);
+    fail_unless_equals_int (log_faces->len, 1);
+    fail_unless_equals_string (logged_face (0)->form, "full");
+    tag_h[i] = logged_face (0)->keep[3] - logged_face (0)->keep[1]
+               - (gint)(sizes[i].h / 4.0f) - lw;
+    panel_h[i] = logged_face (0)->panel[3] - logged_face (0)->panel[1];
+    GST_INFO ("%dx%d: outline %d, tag %d, panel %d", sizes[i].w, sizes[i].h, lw,
+        tag_h[i], panel_h[i]);
+    if (i > 0) {
+      fail_unless (tag_h[i] >= tag_h[i - 1]);
+      fail_unless (panel_h[i] >= panel_h[i - 1]);
+      /* a smaller share of a bigger frame */
+      fail_unless ((gdouble)panel_h[i] / sizes[i].h
+                   <= (gdouble)panel_h[i - 1] / sizes[i - 1].h + 1e-9);
+    }
+    pixels_clear (&px);
+    gst_buffer_unref (out);
+    gst_buffer_unref (in);
+    gst_harness_teardown (h);
+  }
+  /* a 10-pixel font on 360 lines: the tag (one bold line) is at least 11
+   * pixels high */
+  fail_unless (tag_h[0] >= 11, "tag of %d pixels on 360 lines", tag_h[0]);
+  /* 1080 lines: between 1.5 and 2.25 (= 1080 / 480) times the text of 480
+   * lines */
+  fail_unless (panel_h[3] > 1.5 * panel_h[1] && panel_h[3] < 2.25 * panel_h[1],
+      "panel %d on 1080 lines, %d on 480", panel_h[3], panel_h[1]);
+  log_stop ();
+}
+
+GST_END_TEST;
+
+/* Expression probabilities of a still face seen through noise: two classes
+ * close together, each frame a little different. */
+static void
+noisy_tie (GRand *rand, gfloat e[7])
+{
+  guint i;
+  gfloat sum = 0;
+
+  for (i = 0; i < 7; i++)
+    e[i] = 0.02f + 0.02f * (gfloat)g_rand_double (rand);
+  e[0] = 0.40f + 0.12f * (gfloat)g_rand_double (rand);
+  e[4] = 0.40f + 0.12f * (gfloat)g_rand_double (rand);
+  for (i = 0; i < 7; i++)
+    sum += e[i];
+  for (i = 0; i < 7; i++)
+    e[i] /= sum;
+}
+
+static guint
+argmax7 (const gfloat e[7])
+{
+  guint i, best = 0;
+
+  for (i = 1; i < 7; i++)
+    if (e[i] > e[best])
+      best = i;
+  return best;
+}
+
+/* Pushes @n frames (25 fps from @first) of track 1 with the expression of
+ * @probs (all frames the same when @rand is NULL, else noisy_tie()); returns
+ * the number of changes of the arg max. */
+static guint
+push_expression_frames (GstHarness *h, const GstVideoInfo *info, GRand *rand,
+    const gfloat probs[7], guint first, guint n)
+{
+  guint i, changes = 0, prev = G_MAXUINT;
+
+  for (i = first; i < first + n; i++) {
+    GstBuffer *in = new_uniform_frame (info, grey), *out;
+    GstAffectPredictionsMeta *pm;
+    GstAffectPredictions p;
+    gfloat e[7];
+
+    if (rand)
+      noisy_tie (rand, e);
+    else
+      memcpy (e, probs, sizeof (e));
+    if (prev != G_MAXUINT && argmax7 (e) != prev)
+      changes++;
+    prev = argmax7 (e);
+    GST_BUFFER_PTS (in) = i * 40 * GST_MSECOND;
+    fail_unless (gst_buffer_add_affect_face_meta (in, 1, 60, 60, 80, 90, 1.0f));
+    gst_affect_predictions_init (&p);
+    fail_unless (gst_affect_predictions_set_expression (&p, 7, expr_labels, e));
+    gst_buffer_add_affect_predictions_meta (in, 1, &p);
+    out = push_pull (h, in);
+    /* the metadata is not changed by the smoothing */
+    pm = gst_buffer_get_affect_predictions_meta_by_track (out, 1);
+    fail_unless (pm != NULL);
+    fail_unless (memcmp (pm->predictions.expr, e, sizeof (e)) == 0);
+    gst_buffer_unref (out);
+    gst_buffer_unref (in);
+  }
+  return changes;
+}
+
+/* A still face whose top expression flips from frame to frame through noise
+ * keeps its headline with the default smoothing and hysteresis; without
+ * them the headline follows every flip; a real change of expression still
+ * shows within a third of a second. */
+GST_START_TEST (test_steady_headline)
+{
+  static const gfloat happy[7]
+      = { 0.05f, 0.02f, 0.02f, 0.02f, 0.85f, 0.02f, 0.02f };
+  GstVideoInfo info;
+  GstHarness *h = new_harness ("GRAY8", 320, 240, &info);
+  GRand *rand = g_rand_new_with_seed (7);
+  guint raw_changes;
+
+  gst_util_set_object_arg (
+      G_OBJECT (h->element), "draw", "boxes+expression+compact");
+  log_start ();
+
+  /* as they come */
+  g_object_set (h->element, "smoothing", 0.0, "hysteresis", 0.0, NULL);
+  raw_changes = push_expression_frames (h, &info, rand, NULL, 0, 100);
+  fail_unless (raw_changes > 20, "%u changes of the arg max", raw_changes);
+  fail_unless_equals_int (log_headlines, raw_changes);
+
+  /* the defaults, on a new track */
+  gst_harness_teardown (h);
+  h = new_harness ("GRAY8", 320, 240, &info);
+  gst_util_set_object_arg (
+      G_OBJECT (h->element), "draw", "boxes+expression+compact");
+  log_reset ();
+  raw_changes = push_expression_frames (h, &info, rand, NULL, 0, 100);
+  fail_unless (raw_changes > 20);
+  fail_unless_equals_int (log_headlines, 0);
+
+  /* the face turns happy: one change, within 8 frames (0.32 s) */
+  push_expression_frames (h, &info, NULL, happy, 100, 8);
+  fail_unless_equals_int (log_headlines, 1);
+  push_expression_frames (h, &info, NULL, happy, 108, 20);
+  fail_unless_equals_int (log_headlines, 1);
+
+  g_rand_free (rand);
+  log_stop ();
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* The demo photo with five faces (sample5), as 640×480, 640×360,
+ * 1920×1080 and 3840×2160 frames, with every part drawn: no panel covers a
+ * face or another panel. Writes affectoverlay-scene-<w>x<h>.png (the first
+ * three) and affectoverlay-scene-640x480-compact.png. */
+GST_START_TEST (test_scene_pngs)
+{
+  static const struct {
+    gint w, h;
+    Crop crop;
+    gboolean png;
+  } scenes[] = {
+    { 640, 480, { "sample5", 28, 0, 640.0 / 1864 }, TRUE },
+    { 640, 360, { "sample5", 0, 100, 1.0 / 3 }, TRUE },
+    { 1920, 1080, { "sample5", 0, 100, 1.0 }, TRUE },
+    { 3840, 2160, { "sample5", 0, 100, 2.0 }, FALSE },
+  };
+  guint n = G_N_ELEMENTS (scenes), i, k, compact;
+
+  if (g_getenv ("AFFECT_UNDER_VALGRIND"))
+    n = 1; /* 640×480 only (and its compact form) under valgrind */
+  log_start ();
+  for (i = 0; i < n + 1; i++) {
+    /* the last round: 640×480 again, compact */
+    guint s = i < n ? i : 0;
+    GstVideoInfo info;
+    GstHarness *h = new_harness ("BGRx", scenes[s].w, scenes[s].h, &info);
+    GstBuffer *in = new_photo_frame (&info, &scenes[s].crop), *out;
+    GstAffectFaceMeta *face;
+    gpointer state = NULL;
+    gfloat boxes[8][4];
+    guint n_faces;
+    gchar *name;
+
+    n_faces = add_golden_faces (in, &scenes[s].crop, NULL, 0, 1, 1);
+    fail_unless_equals_int (n_faces, 5);
+    k = 0;
+    while ((face = gst_buffer_iterate_affect_face_meta (in, &state))) {
+      boxes[k][0] = face->x;
+      boxes[k][1] = face->y;
+      boxes[k][2] = face->width;
+      boxes[k][3] = face->height;
+      k++;
+    }
+    gst_util_set_object_arg (G_OBJECT (h->element), "draw",
+        i < n ? "boxes+ids+landmarks+expression+au+va"
+              : "boxes+ids+landmarks+expression+au+va+compact");
+    log_reset ();
+    out = push_pull (h, in);
+    compact = check_no_overlap (
+        (const gfloat (*)[4])boxes, n_faces, scenes[s].w, scenes[s].h, 0);
+    GST_INFO ("%dx%d: %u compact panels", scenes[s].w, scenes[s].h, compact);
+    if (i == n)
+      fail_unless_equals_int (compact, n_faces);
+    if (i == n || scenes[s].png) {
+      name = g_strdup_printf ("affectoverlay-scene-%dx%d%s.png", scenes[s].w,
+          scenes[s].h, i == n ? "-compact" : "");
+      write_png (&info, out, name);
+      g_free (name);
+    }
+    gst_buffer_unref (out);
+    gst_buffer_unref (in);
+    gst_harness_teardown (h);
+  }
+  log_stop ();
 }
 
 GST_END_TEST;
@@ -1254,6 +1977,12 @@ affectoverlay_suite (void)
   tcase_add_test (tc, test_attach_meta);
   tcase_add_test (tc, test_events);
   tcase_add_test (tc, test_sample_png);
+  tcase_add_test (tc, test_track_colors);
+  tcase_add_test (tc, test_crowded_no_overlap);
+  tcase_add_test (tc, test_compact_mode);
+  tcase_add_test (tc, test_scaling);
+  tcase_add_test (tc, test_steady_headline);
+  tcase_add_test (tc, test_scene_pngs);
   return s;
 }
 
