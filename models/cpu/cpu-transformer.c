@@ -293,14 +293,14 @@ typedef struct {
   float scale;
 } SoftmaxJob;
 
-/* exp(t) for t <= 0 in double precision,
- * vectorised: t = n ln 2 + r with n = round (t / ln 2) and |r| <= ln 2 / 2,
- * e^r by a degree-6 polynomial (interpolation at the Chebyshev nodes:
- * relative error < 3e-9, far below float's 6e-8), 2^n put into the
- * exponent bits. Below EXP_LOW (e^-110: under float's smallest subnormal,
- * and the softmax divides by a sum >= 1) the result is 0; -inf gives 0.
- * Written once for 4 doubles and once for one, with the same arithmetic in
- * the same order (no FMA contraction in models/). */
+/* exp(t) for t <= 0 in double precision, vectorised: t = n ln 2 + r with
+ * n = round (t / ln 2) and |r| <= ln 2 / 2, e^r by a degree-6 polynomial
+ * (interpolation at the Chebyshev nodes: relative error < 3e-9, far below
+ * float's 6e-8), 2^n put into the exponent bits. Below EXP_LOW (e^-110:
+ * under float's smallest subnormal, and the softmax divides by a sum >= 1)
+ * the result is 0; -inf gives 0. Written once for 4 doubles and once for
+ * one, with the same arithmetic in the same order (no FMA contraction in
+ * models/). */
 #define EXP_LOW -110.0
 /* 1.5 · 2^52: adding it rounds to an integer held in the low mantissa
  * bits. */
