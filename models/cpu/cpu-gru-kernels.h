@@ -1,0 +1,411 @@
+/* gst-affect — models/cpu/
+ * Copyright (C) 2026 gst-affect developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The kernels of cpu-gru.c, written once with the names of cpu-simd.h and
+ * compiled there once per target (no include guard: included once per
+ * build). See cpu-gru.c for the layouts.
+ *
+ * Every output of the panel product is the chain acc = fma (x[k], w[k], acc)
+ * for k = 0 .. K-1 from acc = bias, whatever the rows of a block or the
+ * panels a call covers: a row's result depends on that row alone, and the
+ * AVX2 and AVX-512 builds give the same bits.
+ */
+
+/* Vectors per panel row, rows per register block. */
+#define KN_NV (CPU_PANEL / SIMD_W)
+#if SIMD_W >= 16
+#define KN_MR 8
+#elif SIMD_W >= 8
+#define KN_MR 3
+#else
+#define KN_MR 1
+#endif
+#define KN_UNROLL _Pragma ("GCC unroll 16")
+
+/* y[r, 0:cols] (row stride @ldy) = bias + x[r, 0:K] (row stride @ldx) ·
+ * panel, for R rows (a constant after inlining: the accumulators stay in
+ * registers). The weight panel streams once for the R rows, prefetched
+ * CPU_PREFETCH_ROWS rows ahead. */
+SIMD_INLINE void
+SIMD_NAME (panel_block) (const int R, const float *x, gsize ldx, int K,
+    const float *wp, const float *bp, float *y, gsize ldy, int cols)
+{
+  VF acc[KN_MR][KN_NV];
+
+  KN_UNROLL for (int r = 0; r < R; r++)
+  {
+    KN_UNROLL for (int v = 0; v < KN_NV; v++)
+    {
+      acc[r][v] = SIMD_LOAD (bp + v * SIMD_W);
+    }
+  }
+  for (int k = 0; k < K; k++) {
+    const float *w = wp + (gsize)k * CPU_PANEL;
+    VF xb[KN_MR];
+
+    SIMD_PREFETCH (w + CPU_PREFETCH_ROWS * CPU_PANEL);
+    SIMD_PREFETCH (w + CPU_PREFETCH_ROWS * CPU_PANEL + 16);
+    KN_UNROLL for (int r = 0; r < R; r++)
+    {
+      xb[r] = SIMD_SET1 (x[r * ldx + k]);
+    }
+    KN_UNROLL for (int v = 0; v < KN_NV; v++)
+    {
+      const VF wv = SIMD_LOAD (w + v * SIMD_W);
+      KN_UNROLL for (int r = 0; r < R; r++)
+      {
+        acc[r][v] = SIMD_FMA (xb[r], wv, acc[r][v]);
+      }
+    }
+  }
+  if (cols == CPU_PANEL) {
+    KN_UNROLL for (int r = 0; r < R; r++)
+    {
+      KN_UNROLL for (int v = 0; v < KN_NV; v++)
+      {
+        SIMD_STORE (y + r * ldy + v * SIMD_W, acc[r][v]);
+      }
+    }
+  } else {
+    /* The last panel of a size that is not a multiple of CPU_PANEL. */
+    KN_UNROLL for (int r = 0; r < R; r++)
+    {
+      float tmp[CPU_PANEL];
+      KN_UNROLL for (int v = 0; v < KN_NV; v++)
+      {
+        SIMD_STORE (tmp + v * SIMD_W, acc[r][v]);
+      }
+      memcpy (y + r * ldy, tmp, sizeof (float) * cols);
+    }
+  }
+}
+
+#define KN_BLOCK(n)                                               \
+  case n:                                                         \
+    SIMD_NAME (panel_block) (n, xx, ldx, K, w, bb, o, ldy, cols); \
+    break
+
+/* y[rows, columns of panels p0 .. p1-1] = x[rows, K] · W + b with the
+ * packed weight @wp [np][K][CPU_PANEL] and bias @bp [np * CPU_PANEL];
+ * @n_out columns in all (the last panel may be partial). Few rows: the rows
+ * stay in registers while the weight streams once. More rows than a
+ * register block: a panel at a time for all rows. */
+SIMD_FN void
+SIMD_NAME (panels_run) (const float *x, gsize ldx, int rows, int K,
+    const float *wp, const float *bp, int p0, int p1, int n_out, float *y,
+    gsize ldy)
+{
+  const gboolean panel_outer = rows > KN_MR;
+
+  for (int outer = p0; outer < (panel_outer ? p1 : p0 + 1); outer++) {
+    for (int i = 0; i < rows; i += KN_MR) {
+      const int R = MIN (KN_MR, rows - i);
+      const float *xx = x + (gsize)i * ldx;
+      const int q0 = panel_outer ? outer : p0;
+      const int q1 = panel_outer ? outer + 1 : p1;
+
+      for (int p = q0; p < q1; p++) {
+        const float *w = wp + (gsize)p * K * CPU_PANEL;
+        const float *bb = bp + (gsize)p * CPU_PANEL;
+        float *o = y + (gsize)i * ldy + (gsize)p * CPU_PANEL;
+        const int cols = MIN (CPU_PANEL, n_out - p * CPU_PANEL);
+
+        switch (R) {
+#if KN_MR >= 8
+          KN_BLOCK (8);
+          KN_BLOCK (7);
+          KN_BLOCK (6);
+          KN_BLOCK (5);
+          KN_BLOCK (4);
+#endif
+#if KN_MR >= 3
+          KN_BLOCK (3);
+          KN_BLOCK (2);
+#endif
+          default:
+            SIMD_NAME (panel_block) (1, xx, ldx, K, w, bb, o, ldy, cols);
+            break;
+        }
+      }
+    }
+  }
+}
+
+#undef KN_BLOCK
+
+/* exp(x): x = n ln2 + r, |r| <= ln2 / 2 (Cody-Waite, two constants),
+ * degree-7 Taylor polynomial for e^r (truncation < 6e-9 relative), times
+ * 2^n in two factors so that n = -126 .. 128 stays normal. Inputs clamped
+ * to [-87.3, 88.7]; n rounded to nearest even by adding and subtracting
+ * 1.5 · 2^23. */
+SIMD_INLINE VF
+SIMD_NAME (kn_exp) (VF x)
+{
+  const VF magic = SIMD_SET1 (12582912.0f);
+  VF n, r, p, s1, s2;
+  VI e, e1;
+
+  x = SIMD_MIN (SIMD_MAX (x, SIMD_SET1 (-87.3f)), SIMD_SET1 (88.7f));
+  n = (x * 1.44269504088896341f + magic) - magic;
+  r = SIMD_FMA (-n, SIMD_SET1 (0.693145751953125f), x);
+  r = SIMD_FMA (-n, SIMD_SET1 (1.428606765330187e-06f), r);
+  p = SIMD_SET1 (1.0f / 5040.0f);
+  p = SIMD_FMA (p, r, SIMD_SET1 (1.0f / 720.0f));
+  p = SIMD_FMA (p, r, SIMD_SET1 (1.0f / 120.0f));
+  p = SIMD_FMA (p, r, SIMD_SET1 (1.0f / 24.0f));
+  p = SIMD_FMA (p, r, SIMD_SET1 (1.0f / 6.0f));
+  p = SIMD_FMA (p, r, SIMD_SET1 (0.5f));
+  p = SIMD_FMA (p, r, SIMD_SET1 (1.0f));
+  p = SIMD_FMA (p, r, SIMD_SET1 (1.0f));
+  e = __builtin_convertvector(n, VI);
+  e1 = e >> 1;
+  s1 = (VF)((e1 + 127) << 23);
+  s2 = (VF)((e - e1 + 127) << 23);
+  return p * s1 * s2;
+}
+
+SIMD_INLINE VF
+SIMD_NAME (kn_sigmoid) (VF x)
+{
+  const VF one = SIMD_SET1 (1.0f);
+  return one / (one + SIMD_NAME (kn_exp) ((VF){ 0 } - x));
+}
+
+/* tanh(x) = sign(x) (1 - e) / (1 + e), e = exp(-2|x|). */
+SIMD_INLINE VF
+SIMD_NAME (kn_tanh) (VF x)
+{
+  const VF one = SIMD_SET1 (1.0f);
+  const VI sign = (VI)SIMD_SET1 (-0.0f);
+  const VF ax = (VF)((VI)x & ~sign);
+  const VF e = SIMD_NAME (kn_exp) (ax * -2.0f);
+  const VF t = (one - e) / (one + e);
+  return (VF)((VI)t | ((VI)x & sign));
+}
+
+/* One GRU step for one row, hidden blocks [b0, b1): @gx and @gh hold
+ * x W_ihᵀ + b_ih and h W_hhᵀ + b_hh as [block][r, z, n][CPU_PANEL];
+ * @hprev (NULL: the zero state) and @hnext [block][CPU_PANEL]:
+ *   r = σ(gx_r + gh_r), z = σ(gx_z + gh_z), n = tanh(gx_n + r gh_n),
+ *   h' = (1 - z) n + z h. */
+SIMD_FN void
+SIMD_NAME (gru_gates) (int b0, int b1, const float *gx, const float *gh,
+    const float *hprev, float *hnext)
+{
+  const VF one = SIMD_SET1 (1.0f);
+
+  for (int b = b0; b < b1; b++) {
+    const float *x = gx + (gsize)b * 3 * CPU_PANEL;
+    const float *g = gh + (gsize)b * 3 * CPU_PANEL;
+
+    KN_UNROLL for (int v = 0; v < KN_NV; v++)
+    {
+      const int o = v * SIMD_W;
+      const VF r
+          = SIMD_NAME (kn_sigmoid) (SIMD_LOAD (x + o) + SIMD_LOAD (g + o));
+      const VF z = SIMD_NAME (kn_sigmoid) (
+          SIMD_LOAD (x + CPU_PANEL + o) + SIMD_LOAD (g + CPU_PANEL + o));
+      const VF n
+          = SIMD_NAME (kn_tanh) (SIMD_LOAD (x + 2 * CPU_PANEL + o)
+                                 + r * SIMD_LOAD (g + 2 * CPU_PANEL + o));
+      const VF hp
+          = hprev ? SIMD_LOAD (hprev + (gsize)b * CPU_PANEL + o) : (VF){ 0 };
+      SIMD_STORE (hnext + (gsize)b * CPU_PANEL + o, (one - z) * n + z * hp);
+    }
+  }
+}
+
+/* ---- small matrix products --------------------------------------------- */
+
+/* One register block of y = alpha a b + beta y for R rows and the 32
+ * columns of b starting at @b (b row k at b + k ldb; a(r, k) at
+ * a[r lda_r + k lda_k]). Each output is the chain acc = fma (a, b, acc) over
+ * k from 0. */
+SIMD_INLINE void
+SIMD_NAME (mm_block) (const int R, const float *a, gsize lda_r, gsize lda_k,
+    int K, const float *b, gsize ldb, float *y, gsize ldy, float alpha,
+    float beta)
+{
+  VF acc[KN_MR][KN_NV];
+
+  KN_UNROLL for (int r = 0; r < R; r++)
+  {
+    KN_UNROLL for (int v = 0; v < KN_NV; v++)
+    {
+      acc[r][v] = (VF){ 0 };
+    }
+  }
+  for (int k = 0; k < K; k++) {
+    const float *bk = b + (gsize)k * ldb;
+    VF xb[KN_MR];
+
+    KN_UNROLL for (int r = 0; r < R; r++)
+    {
+      xb[r] = SIMD_SET1 (a[r * lda_r + k * lda_k]);
+    }
+    KN_UNROLL for (int v = 0; v < KN_NV; v++)
+    {
+      const VF bv = SIMD_LOAD (bk + v * SIMD_W);
+      KN_UNROLL for (int r = 0; r < R; r++)
+      {
+        acc[r][v] = SIMD_FMA (xb[r], bv, acc[r][v]);
+      }
+    }
+  }
+  KN_UNROLL for (int r = 0; r < R; r++)
+  {
+    KN_UNROLL for (int v = 0; v < KN_NV; v++)
+    {
+      float *o = y + r * ldy + v * SIMD_W;
+      VF res = acc[r][v];
+      if (alpha != 1.0f)
+        res = res * alpha;
+      if (beta != 0.0f)
+        res = res + SIMD_LOAD (o) * beta;
+      SIMD_STORE (o, res);
+    }
+  }
+}
+
+#define KN_MM(n)                                                    \
+  case n:                                                           \
+    SIMD_NAME (mm_block)                                            \
+    (n, ai, lda_r, lda_k, K, b + j, ldb, yi + j, ldy, alpha, beta); \
+    break
+
+/* y [M, N] = alpha op(a) b + beta y (b K × N, row-major), rows [0, M):
+ * blocks of KN_MR rows × 32 columns, the last N % 32 columns one at a
+ * time with the same chains. A row's result does not depend on M. */
+SIMD_FN void
+SIMD_NAME (mm_nn) (int M, int N, int K, const float *a, gsize lda,
+    gboolean trans_a, const float *b, gsize ldb, float *y, gsize ldy,
+    float alpha, float beta)
+{
+  const gsize lda_r = trans_a ? 1 : lda, lda_k = trans_a ? lda : 1;
+  const int n32 = N / CPU_PANEL * CPU_PANEL;
+
+  for (int i = 0; i < M; i += KN_MR) {
+    const int R = MIN (KN_MR, M - i);
+    const float *ai = a + (gsize)i * lda_r;
+    float *yi = y + (gsize)i * ldy;
+
+    for (int j = 0; j < n32; j += CPU_PANEL) {
+      switch (R) {
+#if KN_MR >= 8
+        KN_MM (8);
+        KN_MM (7);
+        KN_MM (6);
+        KN_MM (5);
+        KN_MM (4);
+#endif
+#if KN_MR >= 3
+        KN_MM (3);
+        KN_MM (2);
+#endif
+        default:
+          SIMD_NAME (mm_block)
+          (1, ai, lda_r, lda_k, K, b + j, ldb, yi + j, ldy, alpha, beta);
+          break;
+      }
+    }
+    for (int r = 0; r < R; r++) {
+      for (int j = n32; j < N; j++) {
+        float acc = 0.0f;
+        for (int k = 0; k < K; k++)
+          acc = SIMD_FMAS (
+              ai[r * lda_r + k * lda_k], b[(gsize)k * ldb + j], acc);
+        if (alpha != 1.0f)
+          acc = acc * alpha;
+        if (beta != 0.0f)
+          acc = acc + yi[r * ldy + j] * beta;
+        yi[r * ldy + j] = acc;
+      }
+    }
+  }
+}
+
+#undef KN_MM
+
+/* Lanes of the dot products of mm_nt. */
+#define KN_DOT 16
+#define KN_DV (KN_DOT / SIMD_W)
+
+/* y [M, N] = alpha a bᵀ + beta y for few rows (b N × K row-major): dot
+ * products of KN_DOT lanes (lane l sums k = l mod KN_DOT as one chain),
+ * added in a fixed tree, four rows of a against each row of b. */
+SIMD_FN void
+SIMD_NAME (mm_nt) (int M, int N, int K, const float *a, gsize lda,
+    const float *b, gsize ldb, float *y, gsize ldy, float alpha, float beta)
+{
+  const int k16 = K / KN_DOT * KN_DOT;
+
+  for (int j = 0; j < N; j++) {
+    const float *bj = b + (gsize)j * ldb;
+
+    for (int i = 0; i < M; i += 4) {
+      const int R = MIN (4, M - i);
+      VF acc[4][KN_DV];
+
+      KN_UNROLL for (int r = 0; r < 4; r++)
+      {
+        KN_UNROLL for (int q = 0; q < KN_DV; q++)
+        {
+          acc[r][q] = (VF){ 0 };
+        }
+      }
+      if (R == 4) {
+        for (int k = 0; k < k16; k += KN_DOT) {
+          KN_UNROLL for (int q = 0; q < KN_DV; q++)
+          {
+            const VF bv = SIMD_LOAD (bj + k + q * SIMD_W);
+            KN_UNROLL for (int r = 0; r < 4; r++)
+            {
+              acc[r][q]
+                  = SIMD_FMA (SIMD_LOAD (a + (i + r) * lda + k + q * SIMD_W),
+                      bv, acc[r][q]);
+            }
+          }
+        }
+      } else {
+        for (int k = 0; k < k16; k += KN_DOT) {
+          KN_UNROLL for (int q = 0; q < KN_DV; q++)
+          {
+            const VF bv = SIMD_LOAD (bj + k + q * SIMD_W);
+            for (int r = 0; r < R; r++)
+              acc[r][q]
+                  = SIMD_FMA (SIMD_LOAD (a + (i + r) * lda + k + q * SIMD_W),
+                      bv, acc[r][q]);
+          }
+        }
+      }
+      for (int r = 0; r < R; r++) {
+        const float *ar = a + (gsize)(i + r) * lda;
+        float t[KN_DOT], res;
+
+        KN_UNROLL for (int q = 0; q < KN_DV; q++)
+        {
+          SIMD_STORE (t + q * SIMD_W, acc[r][q]);
+        }
+        for (int k = k16; k < K; k++)
+          t[k - k16] = SIMD_FMAS (ar[k], bj[k], t[k - k16]);
+        for (int s = KN_DOT / 2; s >= 1; s /= 2)
+          for (int l = 0; l < s; l++)
+            t[l] = t[l] + t[l + s];
+        res = t[0];
+        if (alpha != 1.0f)
+          res = res * alpha;
+        if (beta != 0.0f)
+          res = res + y[(gsize)(i + r) * ldy + j] * beta;
+        y[(gsize)(i + r) * ldy + j] = res;
+      }
+    }
+  }
+}
+
+#undef KN_DOT
+#undef KN_DV
+
+#undef KN_NV
+#undef KN_MR
+#undef KN_UNROLL

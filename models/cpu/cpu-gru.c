@@ -1,0 +1,642 @@
+/* gst-affect — models/cpu/
+ * Copyright (C) 2026 gst-affect developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The CPU backend: GRU layers, and the packed-panel product they share with
+ * fully connected layers (cpu-gemm.c). The kernels are in
+ * cpu-gru-kernels.h, compiled for AVX-512, AVX2 and a generic target
+ * (cpu-simd.h); this file holds the layouts, the threads and the choice of
+ * the level (cpu_simd_level ()).
+ *
+ * Packed panels (CpuPanels): a weight is packed once, in panels of
+ * CPU_PANEL (32) outputs, wp[panel][input][32], bias padded alike, so that
+ * a product streams through the weight once, in order, for all the rows of
+ * a register block, and nothing is re-packed per call (GEMM libraries pack
+ * their B operand at every call, which costs as much as the product itself
+ * for the few rows of a frame). Every output is one chain of FMAs from the
+ * bias, so a row's result does not depend on the other rows, on the panels
+ * a thread was given or on the AVX2/AVX-512 choice.
+ *
+ * GRU: the input and recurrent weights are packed with the gates of each
+ * block of 32 hidden units side by side ([block][r, z, n][32]), so that the
+ * gates of a block read three consecutive panels and a thread that owns a
+ * range of blocks needs nothing else from the others but the previous
+ * state. The forward runs chunks of sequences: per chunk the input
+ * projections x W_ihᵀ + b_ih of a block of time steps, then per step one
+ * product h W_hhᵀ + b_hh for all sequences of the chunk and the gates
+ * (vector exp/sigmoid/tanh, about 1 ulp). Threads take whole sequences
+ * when there are enough of them (no synchronisation), else each takes a
+ * range of hidden blocks of every sequence and they meet at a barrier after
+ * each step.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <math.h>
+#include <string.h>
+
+#include "cpu-private.h"
+
+#define CPU_SIMD_KERNELS "cpu-gru-kernels.h"
+#include "cpu-simd.h"
+#undef CPU_SIMD_KERNELS
+
+/* ---- the level --------------------------------------------------------- */
+
+int
+cpu_simd_level (void)
+{
+  static gsize once = 0;
+  static int level = CPU_SIMD_GENERIC;
+
+  if (g_once_init_enter (&once)) {
+    const gchar *env = g_getenv ("AFFECT_CPU_SIMD");
+    int best = CPU_SIMD_GENERIC;
+
+#if CPU_SIMD_X86
+    __builtin_cpu_init ();
+    if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma")) {
+      best = CPU_SIMD_AVX2;
+      if (__builtin_cpu_supports ("avx512f"))
+        best = CPU_SIMD_AVX512;
+    }
+#endif
+    if (env == NULL)
+      env = g_getenv ("AFFECT_FUSION_SIMD");
+    level = best;
+    if (env != NULL) {
+      if (g_ascii_strcasecmp (env, "none") == 0
+          || g_ascii_strcasecmp (env, "generic") == 0)
+        level = CPU_SIMD_GENERIC;
+      else if (g_ascii_strcasecmp (env, "avx2") == 0)
+        level = MIN (best, CPU_SIMD_AVX2);
+      else if (g_ascii_strcasecmp (env, "avx512") != 0)
+        g_warning ("AFFECT_CPU_SIMD=%s: expected generic, avx2 or avx512", env);
+    }
+    g_once_init_leave (&once, 1);
+  }
+  return level;
+}
+
+const char *
+cpu_simd_level_name (int level)
+{
+  switch (level) {
+    case CPU_SIMD_AVX512:
+      return "AVX-512";
+    case CPU_SIMD_AVX2:
+      return "AVX2";
+    default:
+      return "generic";
+  }
+}
+
+typedef void (*PanelsRunFunc) (const float *x, gsize ldx, int rows, int K,
+    const float *wp, const float *bp, int p0, int p1, int n_out, float *y,
+    gsize ldy);
+typedef void (*GruGatesFunc) (int b0, int b1, const float *gx, const float *gh,
+    const float *hprev, float *hnext);
+typedef void (*MmNnFunc) (int M, int N, int K, const float *a, gsize lda,
+    gboolean trans_a, const float *b, gsize ldb, float *y, gsize ldy,
+    float alpha, float beta);
+typedef void (*MmNtFunc) (int M, int N, int K, const float *a, gsize lda,
+    const float *b, gsize ldb, float *y, gsize ldy, float alpha, float beta);
+
+/* ---- packed panels ----------------------------------------------------- */
+
+gboolean
+cpu_panels_init (CpuPanels *p, int n_cols, int k, const float *w, gsize ld_out,
+    gsize ld_in, const float *bias, const int *map)
+{
+  const int np = (n_cols + CPU_PANEL - 1) / CPU_PANEL;
+  gsize n_w;
+
+  memset (p, 0, sizeof (*p));
+  if (n_cols <= 0 || k <= 0
+      || !g_size_checked_mul (&n_w, (gsize)np * CPU_PANEL, (gsize)k))
+    return FALSE;
+  p->w = g_aligned_alloc0 (n_w, sizeof (float), 64);
+  p->bias = g_aligned_alloc0 ((gsize)np * CPU_PANEL, sizeof (float), 64);
+  if (p->w == NULL || p->bias == NULL) {
+    cpu_panels_clear (p);
+    return FALSE;
+  }
+  p->n_cols = n_cols;
+  p->k = k;
+  p->np = np;
+  for (int o = 0; o < n_cols; o++) {
+    const int j = map ? map[o] : o;
+    float *dst = p->w + (gsize)(o / CPU_PANEL) * k * CPU_PANEL + o % CPU_PANEL;
+
+    if (j < 0)
+      continue;
+    for (int i = 0; i < k; i++)
+      dst[(gsize)i * CPU_PANEL] = w[(gsize)j * ld_out + (gsize)i * ld_in];
+    if (bias)
+      p->bias[o] = bias[j];
+  }
+  return TRUE;
+}
+
+void
+cpu_panels_clear (CpuPanels *p)
+{
+  g_aligned_free (p->w);
+  g_aligned_free (p->bias);
+  memset (p, 0, sizeof (*p));
+}
+
+void
+cpu_panels_run (const CpuPanels *p, const float *x, gsize ldx, int rows,
+    float *y, gsize ldy, int p0, int p1)
+{
+  const PanelsRunFunc run = CPU_SIMD_PICK (panels_run);
+
+  if (rows > 0 && p0 < p1)
+    run (x, ldx, rows, p->k, p->w, p->bias, p0, p1, p->n_cols, y, ldy);
+}
+
+/* ---- GRU --------------------------------------------------------------- */
+
+/* Whole sequences per thread: chunks of at most this many sequences (a
+ * chunk's buffers stay in cache whatever the batch: the whole batch at once
+ * spills the projections of 1024 clips to memory and the recurrent rows out
+ * of L2), time steps per block of input projections. */
+#define GRU_CHUNK 16
+#define GRU_TIME_BLOCK 32
+/* Below this many multiply-adds per call a GRU runs on one thread. */
+#define GRU_MIN_PARALLEL_MACS (256.0 * 1024.0)
+/* A thread that has waited this long for another thread's share of a step
+ * (descheduled on a busy machine) does it itself. */
+#define GRU_STEAL_AFTER_US 30
+
+typedef struct {
+  int nb;           /* blocks of CPU_PANEL hidden units */
+  CpuPanels ih, hh; /* [block][r, z, n][CPU_PANEL] columns */
+} CpuGru;
+
+gboolean
+cpu_gru_prepare (AffectBackend *be, AffectGru *gru)
+{
+  const int H = gru->hidden_size;
+  const int nb = (H + CPU_PANEL - 1) / CPU_PANEL;
+  const int n_cols = 3 * nb * CPU_PANEL;
+  CpuGru *g = g_new0 (CpuGru, 1);
+  int *map = g_new (int, n_cols);
+  gboolean ok;
+
+  /* Packed column (block b, gate q, lane c) is output q H + b 32 + c. */
+  for (int o = 0; o < n_cols; o++) {
+    const int b = o / (3 * CPU_PANEL), q = o / CPU_PANEL % 3;
+    const int u = b * CPU_PANEL + o % CPU_PANEL;
+    map[o] = u < H ? q * H + u : -1;
+  }
+  g->nb = nb;
+  ok = cpu_panels_init (&g->ih, n_cols, gru->input_size, gru->w_ih,
+           gru->input_size, 1, gru->b_ih, map)
+       && cpu_panels_init (&g->hh, n_cols, H, gru->w_hh, H, 1, gru->b_hh, map);
+  g_free (map);
+  if (!ok) {
+    cpu_panels_clear (&g->ih);
+    cpu_panels_clear (&g->hh);
+    g_free (g);
+    return FALSE;
+  }
+  gru->priv = g;
+  return TRUE;
+}
+
+void
+cpu_gru_free (AffectBackend *be, AffectGru *gru)
+{
+  CpuGru *g = gru->priv;
+
+  if (g != NULL) {
+    cpu_panels_clear (&g->ih);
+    cpu_panels_clear (&g->hh);
+    g_free (g);
+  }
+  gru->priv = NULL;
+}
+
+/* States of the tasks of the split-units mode. */
+enum { TASK_FREE, TASK_BUSY, TASK_DONE };
+
+typedef struct {
+  const CpuGru *g;
+  PanelsRunFunc panels;
+  GruGatesFunc gates;
+  const float *x, *h0;
+  float *y;
+  int B, T, D, H;
+  gsize npw, hpw;       /* packed gate columns, padded state */
+  int parts;            /* threads taking part */
+  gboolean split_units; /* few sequences: tasks of one hidden block */
+  int tb;               /* steps per block of input projections */
+  float *ws;
+  gsize ws_part; /* floats of scratch per part */
+  /* whole sequences: chunks taken in turn */
+  int chunk, n_chunks;
+  gint next_chunk;
+  /* split units: gx [B][tb][npw] shared, task states */
+  float *gx;
+  gint *proj_state; /* [time block][block] */
+  gint *step_state; /* [step][block] */
+} GruJob;
+
+/* ---- whole sequences --------------------------------------------------- */
+
+/* Sequences [c0, c0 + cb) of a chunk, every hidden block, with this part's
+ * scratch: gx [cb][tb][npw], gh [cb][npw], two padded states [cb][hpw]. */
+static void
+gru_chunk (GruJob *j, int tid, int c0, int cb)
+{
+  const CpuGru *g = j->g;
+  const int H = j->H, T = j->T, D = j->D, np = 3 * g->nb;
+  const gsize npw = j->npw, hpw = j->hpw;
+  float *gx = j->ws + (gsize)tid * j->ws_part;
+  float *gh = gx + (gsize)j->chunk * j->tb * npw;
+  float *hb[2];
+  int cur = 0;
+
+  hb[0] = gh + (gsize)j->chunk * npw;
+  hb[1] = hb[0] + (gsize)j->chunk * hpw;
+  if (j->h0) {
+    for (int i = 0; i < cb; i++) {
+      memcpy (hb[0] + (gsize)i * hpw, j->h0 + (gsize)(c0 + i) * H,
+          sizeof (float) * H);
+      memset (hb[0] + (gsize)i * hpw + H, 0, sizeof (float) * (hpw - H));
+    }
+  }
+  for (int t0 = 0; t0 < T; t0 += j->tb) {
+    const int tn = MIN (j->tb, T - t0);
+
+    /* gx[i][tt] = x[c0 + i][t0 + tt] W_ihᵀ + b_ih */
+    if (tn == T)
+      j->panels (j->x + (gsize)c0 * T * D, D, cb * T, D, g->ih.w, g->ih.bias, 0,
+          np, (int)npw, gx, npw);
+    else
+      for (int i = 0; i < cb; i++)
+        j->panels (j->x + ((gsize)(c0 + i) * T + t0) * D, D, tn, D, g->ih.w,
+            g->ih.bias, 0, np, (int)npw, gx + (gsize)i * tn * npw, npw);
+
+    for (int tt = 0; tt < tn; tt++) {
+      const int t = t0 + tt;
+      const float *hprev = (t > 0 || j->h0) ? hb[cur] : NULL;
+      float *hnext = hb[cur ^ 1];
+
+      /* gh = h W_hhᵀ + b_hh; b_hh alone from the zero state (the same
+       * bits: the product would add only zeros to the bias). */
+      if (hprev)
+        j->panels (
+            hprev, hpw, cb, H, g->hh.w, g->hh.bias, 0, np, (int)npw, gh, npw);
+      for (int i = 0; i < cb; i++) {
+        j->gates (0, g->nb, gx + ((gsize)i * tn + tt) * npw,
+            hprev ? gh + (gsize)i * npw : g->hh.bias,
+            hprev ? hprev + (gsize)i * hpw : NULL, hnext + (gsize)i * hpw);
+        memcpy (j->y + ((gsize)(c0 + i) * T + t) * H, hnext + (gsize)i * hpw,
+            sizeof (float) * H);
+      }
+      cur ^= 1;
+    }
+  }
+}
+
+static void
+gru_sequences (GruJob *j, int tid)
+{
+  for (;;) {
+    const int c = g_atomic_int_add (&j->next_chunk, 1);
+    const int c0 = c * j->chunk;
+
+    if (c >= j->n_chunks)
+      break;
+    gru_chunk (j, tid, c0, MIN (j->chunk, j->B - c0));
+  }
+}
+
+/* ---- split units ------------------------------------------------------- */
+
+/* Task (time block k, hidden block b): its columns of gx for every
+ * sequence. */
+static void
+gru_proj_task (GruJob *j, int k, int b)
+{
+  const CpuGru *g = j->g;
+  const int t0 = k * j->tb, tn = MIN (j->tb, j->T - t0);
+  const gsize w = (gsize)3 * CPU_PANEL;
+
+  for (int i = 0; i < j->B; i++)
+    j->panels (j->x + ((gsize)i * j->T + t0) * j->D, j->D, tn, j->D,
+        g->ih.w + b * w * j->D, g->ih.bias + b * w, 0, 3, (int)w,
+        j->gx + (gsize)i * tn * j->npw + b * w, j->npw);
+}
+
+/* Task (step s, hidden block b): those units of y[:, s] for every
+ * sequence, from y[:, s - 1] (or h0 or the zero state). */
+static void
+gru_step_task (GruJob *j, int tid, int s, int b)
+{
+  const CpuGru *g = j->g;
+  const int H = j->H, T = j->T;
+  const int t0 = s / j->tb * j->tb, tn = MIN (j->tb, T - t0);
+  const gsize w = (gsize)3 * CPU_PANEL;
+  const int u0 = b * CPU_PANEL, nu = MIN (CPU_PANEL, H - u0);
+  float *gh = j->ws + (gsize)tid * j->ws_part; /* [B][3 CPU_PANEL] */
+  float *pad = gh + (gsize)j->B * w;           /* [2][CPU_PANEL] */
+  const float *hprev;
+  gsize ldh;
+
+  if (s > 0) {
+    hprev = j->y + (gsize)(s - 1) * H;
+    ldh = (gsize)T * H;
+  } else {
+    hprev = j->h0;
+    ldh = H;
+  }
+  if (hprev)
+    j->panels (hprev, ldh, j->B, H, g->hh.w + b * w * H, g->hh.bias + b * w, 0,
+        3, (int)w, gh, w);
+  for (int i = 0; i < j->B; i++) {
+    const float *gxi = j->gx + ((gsize)i * tn + (s - t0)) * j->npw + b * w;
+    const float *hp = hprev ? hprev + i * ldh + u0 : NULL;
+    float *hn = j->y + ((gsize)i * T + s) * H + u0;
+
+    if (nu < CPU_PANEL) {
+      /* The last, partial block: through padded copies. */
+      memset (pad, 0, sizeof (float) * 2 * CPU_PANEL);
+      if (hp)
+        memcpy (pad, hp, sizeof (float) * nu);
+      j->gates (0, 1, gxi, hp ? gh + i * w : g->hh.bias + b * w,
+          hp ? pad : NULL, pad + CPU_PANEL);
+      memcpy (hn, pad + CPU_PANEL, sizeof (float) * nu);
+    } else {
+      j->gates (0, 1, gxi, hp ? gh + i * w : g->hh.bias + b * w, hp, hn);
+    }
+  }
+}
+
+static inline void
+cpu_relax (void)
+{
+#if CPU_SIMD_X86
+  __builtin_ia32_pause ();
+#endif
+}
+
+/* How a part waits for the others' tasks: since when it has been waiting
+ * in this step, and whether it already took over a task in this call. */
+typedef struct {
+  gint64 since;
+  gboolean stealing;
+} GruWait;
+
+/* Waits until task @st is done. A task still free after
+ * GRU_STEAL_AFTER_US of waiting in this step (its thread was descheduled),
+ * or any free task once this part took over one, is claimed and run here
+ * (@step: a step task (s = @a), else a projection task (time block @a)). */
+static void
+gru_wait_task (
+    GruJob *j, int tid, GruWait *w, gint *st, gboolean step, int a, int b)
+{
+  guint spins = 0;
+
+  while (g_atomic_int_get (st) != TASK_DONE) {
+    gboolean late = w->stealing;
+
+    if (!late && ++spins % 64 == 0) {
+      const gint64 now = g_get_monotonic_time ();
+      if (w->since == 0)
+        w->since = now;
+      late = now - w->since > GRU_STEAL_AFTER_US;
+    }
+    if (late) {
+      if (g_atomic_int_compare_and_exchange (st, TASK_FREE, TASK_BUSY)) {
+        w->stealing = TRUE;
+        if (step)
+          gru_step_task (j, tid, a, b);
+        else
+          gru_proj_task (j, a, b);
+        g_atomic_int_set (st, TASK_DONE);
+        return;
+      }
+      if (spins++ % 64 == 0)
+        g_thread_yield ();
+    }
+    cpu_relax ();
+  }
+}
+
+/* Claims and runs task @st if it is free. */
+static void
+gru_try_task (
+    GruJob *j, int tid, GruWait *w, gint *st, gboolean step, int a, int b)
+{
+  if (g_atomic_int_compare_and_exchange (st, TASK_FREE, TASK_BUSY)) {
+    if (step) {
+      /* A step needs its block's projections. */
+      gru_wait_task (j, tid, w, &j->proj_state[(a / j->tb) * j->g->nb + b],
+          FALSE, a / j->tb, b);
+      gru_step_task (j, tid, a, b);
+    } else {
+      gru_proj_task (j, a, b);
+    }
+    g_atomic_int_set (st, TASK_DONE);
+  }
+}
+
+/* Each part owns a range of hidden blocks: it projects their inputs, then
+ * step by step computes their units and waits for the other blocks of the
+ * step (the next step reads the whole state). A task is done exactly once,
+ * by its owner or, when the owner was descheduled, by a thread that was
+ * waiting for it. */
+static void
+gru_units (GruJob *j, int tid)
+{
+  const int nb = j->g->nb;
+  const int b0 = nb * tid / j->parts, b1 = nb * (tid + 1) / j->parts;
+  GruWait w = { 0, FALSE };
+
+  for (int t0 = 0; t0 < j->T; t0 += j->tb) {
+    const int k = t0 / j->tb, tn = MIN (j->tb, j->T - t0);
+
+    for (int b = b0; b < b1; b++)
+      gru_try_task (j, tid, &w, &j->proj_state[k * nb + b], FALSE, k, b);
+    for (int s = t0; s < t0 + tn; s++) {
+      gint *st = j->step_state + (gsize)s * nb;
+
+      w.since = 0;
+      for (int b = b0; b < b1; b++)
+        gru_try_task (j, tid, &w, &st[b], TRUE, s, b);
+      for (int i = 0; i < nb; i++) {
+        const int b = (b1 + i) % nb; /* the others' blocks first */
+        if (g_atomic_int_get (&st[b]) != TASK_DONE) {
+          gru_wait_task (j, tid, &w, &j->proj_state[k * nb + b], FALSE, k, b);
+          gru_wait_task (j, tid, &w, &st[b], TRUE, s, b);
+        }
+      }
+    }
+  }
+}
+
+static void
+gru_range (gpointer data, gsize start, gsize end, int tid)
+{
+  GruJob *j = data;
+
+  for (gsize i = start; i < end; i++) {
+    if (j->split_units)
+      gru_units (j, (int)i);
+    else
+      gru_sequences (j, (int)i);
+  }
+}
+
+void
+cpu_gru_forward (AffectBackend *be, AffectGru *gru, const AffectTensor *x,
+    const AffectTensor *h0, AffectTensor *y)
+{
+  CpuBackend *cpu = be->priv;
+  const CpuGru *g = gru->priv;
+  const double macs = 3.0 * x->n * x->w * gru->hidden_size
+                      * ((double)gru->input_size + gru->hidden_size);
+  GruJob j = { 0 };
+  int threads;
+  gsize n_ws, n_gx = 0;
+  float *ws;
+
+  j.g = g;
+  j.panels = CPU_SIMD_PICK (panels_run);
+  j.gates = CPU_SIMD_PICK (gru_gates);
+  j.x = x->data;
+  j.h0 = h0 ? h0->data : NULL;
+  j.y = y->data;
+  j.B = x->n;
+  j.T = x->w;
+  j.D = gru->input_size;
+  j.H = gru->hidden_size;
+  j.npw = (gsize)3 * g->nb * CPU_PANEL;
+  j.hpw = (gsize)g->nb * CPU_PANEL;
+  j.tb = MIN (GRU_TIME_BLOCK, j.T);
+
+  threads = cpu_begin (be);
+  if (macs < GRU_MIN_PARALLEL_MACS)
+    threads = 1;
+  j.split_units = threads > 1 && j.B < 3 * threads && g->nb > 1;
+  if (j.split_units) {
+    /* Few sequences: hidden blocks per thread, synchronised per step. */
+    j.parts = MIN (threads, g->nb);
+    j.ws_part = (gsize)j.B * 3 * CPU_PANEL + 2 * CPU_PANEL;
+    n_gx = (gsize)j.B * j.tb * j.npw;
+    j.proj_state = g_new0 (gint, (gsize)((j.T + j.tb - 1) / j.tb) * g->nb);
+    j.step_state = g_new0 (gint, (gsize)j.T * g->nb);
+  } else {
+    /* Whole sequences, in chunks that the threads take in turn. */
+    j.parts = MIN (threads, j.B);
+    j.chunk = MIN (GRU_CHUNK, (j.B + j.parts - 1) / j.parts);
+    j.n_chunks = (j.B + j.chunk - 1) / j.chunk;
+    j.ws_part = (gsize)j.chunk * ((gsize)j.tb * j.npw + j.npw + 2 * j.hpw);
+  }
+  /* 64-byte aligned pieces. */
+  j.ws_part = (j.ws_part + 15) & ~(gsize)15;
+  n_gx = (n_gx + 15) & ~(gsize)15;
+  n_ws = n_gx + j.ws_part * j.parts + 16;
+  ws = cpu_workspace (cpu, n_ws);
+  if (ws == NULL) {
+    g_critical ("cpu backend: out of memory for a GRU over %d sequences", j.B);
+  } else {
+    ws = (float *)(((guintptr)ws + 63) & ~(guintptr)63);
+    j.gx = ws;
+    j.ws = ws + n_gx;
+    cpu_parallel_for (be, (gsize)j.parts, 1, gru_range, &j);
+  }
+  g_free (j.proj_state);
+  g_free (j.step_state);
+  cpu_end (be);
+}
+
+/* ---- small matrix products --------------------------------------------- */
+
+/* The matmul entry of the table. Products whose b matrix is small (at most
+ * SMALL_MM_MAX_B floats: it stays in cache) run on the kernels of
+ * cpu-gru-kernels.h, row by row; with b transposed only for few rows
+ * (dot products). Those are the attention products of the fusion network
+ * (a handful of rows per clip or per head), where a GEMM library spends
+ * more on its fixed cost per call than on the product (oneDNN: 1.4 us for
+ * 1 × 32 · 32 × 256, 9.5 us for 8 × 256 · (32 × 256)ᵀ; here 0.3 and 1.5).
+ * Every row of y is computed from its row of op(a) alone, so results do not
+ * depend on the batch or on the threads. Anything else goes to
+ * cpu_matmul () (cpu-transformer.c). */
+#define SMALL_MM_MAX_B 65536
+#define SMALL_MM_NT_MAX_M 16
+/* Multiply-adds per chunk of work given to a thread of the pool. */
+#define SMALL_MM_GRAIN_MACS 262144.0
+
+typedef struct {
+  const AffectMatView *a, *b, *y;
+  gboolean ta, tb;
+  int m, n, k, batch1;
+  int rows_per_unit, units_per_matrix;
+  float alpha, beta;
+  MmNnFunc nn;
+  MmNtFunc nt;
+} SmallMmJob;
+
+static void
+small_mm_range (gpointer data, gsize start, gsize end, int tid)
+{
+  const SmallMmJob *j = data;
+
+  for (gsize u = start; u < end; u++) {
+    const gsize idx = u / (gsize)j->units_per_matrix;
+    const int r0 = (int)(u % (gsize)j->units_per_matrix) * j->rows_per_unit;
+    const int rows = MIN (j->rows_per_unit, j->m - r0);
+    const gsize i = idx / (gsize)j->batch1, l = idx % (gsize)j->batch1;
+    const float *a = j->a->t->data + j->a->offset + i * j->a->stride[0]
+                     + l * j->a->stride[1];
+    const float *b = j->b->t->data + j->b->offset + i * j->b->stride[0]
+                     + l * j->b->stride[1];
+    float *y = j->y->t->data + j->y->offset + i * j->y->stride[0]
+               + l * j->y->stride[1] + (gsize)r0 * j->y->ld;
+
+    a += j->ta ? (gsize)r0 : (gsize)r0 * j->a->ld;
+    if (j->tb)
+      j->nt (rows, j->n, j->k, a, j->a->ld, b, j->b->ld, y, j->y->ld, j->alpha,
+          j->beta);
+    else
+      j->nn (rows, j->n, j->k, a, j->a->ld, j->ta, b, j->b->ld, y, j->y->ld,
+          j->alpha, j->beta);
+  }
+}
+
+void
+cpu_matmul_dispatch (AffectBackend *be, const AffectMatView *a,
+    gboolean trans_a, const AffectMatView *b, gboolean trans_b,
+    const AffectMatView *y, int m, int n, int k, int batch0, int batch1,
+    float alpha, float beta)
+{
+  const gsize count = (gsize)batch0 * batch1;
+  SmallMmJob j = { a, b, y, trans_a, trans_b, m, n, k, batch1, m, 1, alpha,
+    beta, CPU_SIMD_PICK (mm_nn), CPU_SIMD_PICK (mm_nt) };
+  double unit_macs;
+  int threads;
+
+  if ((trans_a && trans_b) || (gsize)k * (gsize)n > SMALL_MM_MAX_B
+      || (trans_b && m > SMALL_MM_NT_MAX_M)) {
+    cpu_matmul (
+        be, a, trans_a, b, trans_b, y, m, n, k, batch0, batch1, alpha, beta);
+    return;
+  }
+  threads = cpu_begin (be);
+  if (count < (gsize)threads && !trans_b && m >= 16) {
+    /* Few large matrices: blocks of rows. */
+    j.rows_per_unit = MAX (8, (m + threads - 1) / threads);
+    j.units_per_matrix = (m + j.rows_per_unit - 1) / j.rows_per_unit;
+  }
+  unit_macs = MAX ((double)j.rows_per_unit * n * k, 1.0);
+  cpu_parallel_for (be, count * j.units_per_matrix,
+      (gsize)ceil (SMALL_MM_GRAIN_MACS / unit_macs), small_mm_range, &j);
+  cpu_end (be);
+}
