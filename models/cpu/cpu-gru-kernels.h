@@ -12,59 +12,85 @@
  * AVX2 and AVX-512 builds give the same bits.
  */
 
-/* Vectors per panel row, rows per register block. */
+/* Vectors per panel row, rows per register block, and panels computed
+ * together for blocks of 1, 2 and 3 rows (so that enough independent FMA
+ * chains hide the FMA latency: one row of one panel is only KN_NV
+ * chains). */
 #define KN_NV (CPU_PANEL / SIMD_W)
 #if SIMD_W >= 16
 #define KN_MR 8
+#define KN_PP1 4
+#define KN_PP2 2
+#define KN_PP3 2
 #elif SIMD_W >= 8
 #define KN_MR 3
+#define KN_PP1 2
+#define KN_PP2 1
+#define KN_PP3 1
 #else
 #define KN_MR 1
+#define KN_PP1 1
+#define KN_PP2 1
+#define KN_PP3 1
 #endif
+#define KN_PPMAX 4
 #define KN_UNROLL _Pragma ("GCC unroll 16")
 
-/* y[r, 0:cols] (row stride @ldy) = bias + x[r, 0:K] (row stride @ldx) ·
- * panel, for R rows (a constant after inlining: the accumulators stay in
- * registers). The weight panel streams once for the R rows, prefetched
- * CPU_PREFETCH_ROWS rows ahead. */
+/* y[r, 0:PP·32] (or 0:cols of one partial panel) = bias + x[r, 0:K] ·
+ * panels, for R rows and PP consecutive panels (constants after inlining:
+ * the accumulators stay in registers). The weight streams once for the R
+ * rows, prefetched CPU_PREFETCH_ROWS panel rows ahead. */
 SIMD_INLINE void
-SIMD_NAME (panel_block) (const int R, const float *x, gsize ldx, int K,
-    const float *wp, const float *bp, float *y, gsize ldy, int cols)
+SIMD_NAME (panel_block) (const int R, const int PP, const float *x, gsize ldx,
+    int K, const float *wp, const float *bp, float *y, gsize ldy, int cols)
 {
-  VF acc[KN_MR][KN_NV];
+  const gsize ps = (gsize)K * CPU_PANEL; /* panel stride */
+  VF acc[KN_MR][KN_PPMAX][KN_NV];
 
   KN_UNROLL for (int r = 0; r < R; r++)
   {
-    KN_UNROLL for (int v = 0; v < KN_NV; v++)
+    KN_UNROLL for (int p = 0; p < PP; p++)
     {
-      acc[r][v] = SIMD_LOAD (bp + v * SIMD_W);
+      KN_UNROLL for (int v = 0; v < KN_NV; v++)
+      {
+        acc[r][p][v] = SIMD_LOAD (bp + p * CPU_PANEL + v * SIMD_W);
+      }
     }
   }
   for (int k = 0; k < K; k++) {
     const float *w = wp + (gsize)k * CPU_PANEL;
     VF xb[KN_MR];
 
-    SIMD_PREFETCH (w + CPU_PREFETCH_ROWS * CPU_PANEL);
-    SIMD_PREFETCH (w + CPU_PREFETCH_ROWS * CPU_PANEL + 16);
+    KN_UNROLL for (int p = 0; p < PP; p++)
+    {
+      SIMD_PREFETCH (w + p * ps + CPU_PREFETCH_ROWS * CPU_PANEL);
+      SIMD_PREFETCH (w + p * ps + CPU_PREFETCH_ROWS * CPU_PANEL + 16);
+    }
     KN_UNROLL for (int r = 0; r < R; r++)
     {
       xb[r] = SIMD_SET1 (x[r * ldx + k]);
     }
-    KN_UNROLL for (int v = 0; v < KN_NV; v++)
-    {
-      const VF wv = SIMD_LOAD (w + v * SIMD_W);
-      KN_UNROLL for (int r = 0; r < R; r++)
-      {
-        acc[r][v] = SIMD_FMA (xb[r], wv, acc[r][v]);
-      }
-    }
-  }
-  if (cols == CPU_PANEL) {
-    KN_UNROLL for (int r = 0; r < R; r++)
+    KN_UNROLL for (int p = 0; p < PP; p++)
     {
       KN_UNROLL for (int v = 0; v < KN_NV; v++)
       {
-        SIMD_STORE (y + r * ldy + v * SIMD_W, acc[r][v]);
+        const VF wv = SIMD_LOAD (w + p * ps + v * SIMD_W);
+        KN_UNROLL for (int r = 0; r < R; r++)
+        {
+          acc[r][p][v] = SIMD_FMA (xb[r], wv, acc[r][p][v]);
+        }
+      }
+    }
+  }
+  if (PP > 1 || cols == CPU_PANEL) {
+    KN_UNROLL for (int r = 0; r < R; r++)
+    {
+      KN_UNROLL for (int p = 0; p < PP; p++)
+      {
+        KN_UNROLL for (int v = 0; v < KN_NV; v++)
+        {
+          SIMD_STORE (y + r * ldy + p * CPU_PANEL + v * SIMD_W, acc[r][p][v]);
+        }
       }
     }
   } else {
@@ -74,65 +100,108 @@ SIMD_NAME (panel_block) (const int R, const float *x, gsize ldx, int K,
       float tmp[CPU_PANEL];
       KN_UNROLL for (int v = 0; v < KN_NV; v++)
       {
-        SIMD_STORE (tmp + v * SIMD_W, acc[r][v]);
+        SIMD_STORE (tmp + v * SIMD_W, acc[r][0][v]);
       }
       memcpy (y + r * ldy, tmp, sizeof (float) * cols);
     }
   }
 }
 
-#define KN_BLOCK(n)                                               \
-  case n:                                                         \
-    SIMD_NAME (panel_block) (n, xx, ldx, K, w, bb, o, ldy, cols); \
-    break
+#define KN_BLOCK(n, pp)                                             \
+  SIMD_NAME (panel_block) (n, pp, xx, ldx, K, w, bb, o, ldy, cols); \
+  break
+
+/* Panels [p, p + g) (g <= the group size for R rows) of rows xx. */
+SIMD_INLINE void
+SIMD_NAME (panel_group) (int R, int g, const float *xx, gsize ldx, int K,
+    const float *w, const float *bb, float *o, gsize ldy, int cols)
+{
+  switch (R * 8 + g) {
+#if KN_MR >= 8
+    case 8 * 8 + 1:
+      KN_BLOCK (8, 1);
+    case 7 * 8 + 1:
+      KN_BLOCK (7, 1);
+    case 6 * 8 + 1:
+      KN_BLOCK (6, 1);
+    case 5 * 8 + 1:
+      KN_BLOCK (5, 1);
+    case 4 * 8 + 1:
+      KN_BLOCK (4, 1);
+#endif
+#if KN_MR >= 3
+    case 3 * 8 + 1:
+      KN_BLOCK (3, 1);
+    case 2 * 8 + 1:
+      KN_BLOCK (2, 1);
+#endif
+#if KN_PP3 >= 2
+    case 3 * 8 + 2:
+      KN_BLOCK (3, 2);
+#endif
+#if KN_PP2 >= 2
+    case 2 * 8 + 2:
+      KN_BLOCK (2, 2);
+#endif
+#if KN_PP1 >= 2
+    case 1 * 8 + 2:
+      KN_BLOCK (1, 2);
+#endif
+#if KN_PP1 >= 4
+    case 1 * 8 + 3:
+      KN_BLOCK (1, 3);
+    case 1 * 8 + 4:
+      KN_BLOCK (1, 4);
+#endif
+    default:
+      KN_BLOCK (1, 1);
+  }
+}
+
+#undef KN_BLOCK
 
 /* y[rows, columns of panels p0 .. p1-1] = x[rows, K] · W + b with the
  * packed weight @wp [np][K][CPU_PANEL] and bias @bp [np * CPU_PANEL];
  * @n_out columns in all (the last panel may be partial). Few rows: the rows
- * stay in registers while the weight streams once. More rows than a
- * register block: a panel at a time for all rows. */
+ * stay in registers while the weight streams once (several panels at a
+ * time for one to three rows). More rows than a register block: a panel at
+ * a time for all rows. Either way every output is the same chain. */
 SIMD_FN void
 SIMD_NAME (panels_run) (const float *x, gsize ldx, int rows, int K,
     const float *wp, const float *bp, int p0, int p1, int n_out, float *y,
     gsize ldy)
 {
-  const gboolean panel_outer = rows > KN_MR;
+  const gsize ps = (gsize)K * CPU_PANEL;
 
-  for (int outer = p0; outer < (panel_outer ? p1 : p0 + 1); outer++) {
-    for (int i = 0; i < rows; i += KN_MR) {
-      const int R = MIN (KN_MR, rows - i);
-      const float *xx = x + (gsize)i * ldx;
-      const int q0 = panel_outer ? outer : p0;
-      const int q1 = panel_outer ? outer + 1 : p1;
+  if (rows <= KN_MR) {
+    const int gmax = rows == 1   ? KN_PP1
+                     : rows == 2 ? KN_PP2
+                     : rows == 3 ? KN_PP3
+                                 : 1;
+    /* Full panels in groups; a partial last panel alone. */
+    const int pfull = MIN (p1, n_out / CPU_PANEL);
 
-      for (int p = q0; p < q1; p++) {
-        const float *w = wp + (gsize)p * K * CPU_PANEL;
-        const float *bb = bp + (gsize)p * CPU_PANEL;
-        float *o = y + (gsize)i * ldy + (gsize)p * CPU_PANEL;
-        const int cols = MIN (CPU_PANEL, n_out - p * CPU_PANEL);
+    for (int p = p0; p < p1;) {
+      const int g = p < pfull ? MIN (gmax, pfull - p) : 1;
 
-        switch (R) {
-#if KN_MR >= 8
-          KN_BLOCK (8);
-          KN_BLOCK (7);
-          KN_BLOCK (6);
-          KN_BLOCK (5);
-          KN_BLOCK (4);
-#endif
-#if KN_MR >= 3
-          KN_BLOCK (3);
-          KN_BLOCK (2);
-#endif
-          default:
-            SIMD_NAME (panel_block) (1, xx, ldx, K, w, bb, o, ldy, cols);
-            break;
-        }
-      }
+      SIMD_NAME (panel_group)
+      (rows, g, x, ldx, K, wp + p * ps, bp + (gsize)p * CPU_PANEL,
+          y + (gsize)p * CPU_PANEL, ldy,
+          MIN (CPU_PANEL, n_out - p * CPU_PANEL));
+      p += g;
     }
+    return;
+  }
+  for (int p = p0; p < p1; p++) {
+    const float *w = wp + p * ps, *bb = bp + (gsize)p * CPU_PANEL;
+    const int cols = MIN (CPU_PANEL, n_out - p * CPU_PANEL);
+
+    for (int i = 0; i < rows; i += KN_MR)
+      SIMD_NAME (panel_group)
+      (MIN (KN_MR, rows - i), 1, x + (gsize)i * ldx, ldx, K, w, bb,
+          y + (gsize)i * ldy + (gsize)p * CPU_PANEL, ldy, cols);
   }
 }
-
-#undef KN_BLOCK
 
 /* exp(x): x = n ln2 + r, |r| <= ln2 / 2 (Cody-Waite, two constants),
  * degree-7 Taylor polynomial for e^r (truncation < 6e-9 relative), times
@@ -408,4 +477,8 @@ SIMD_NAME (mm_nt) (int M, int N, int K, const float *a, gsize lda,
 
 #undef KN_NV
 #undef KN_MR
+#undef KN_PP1
+#undef KN_PP2
+#undef KN_PP3
+#undef KN_PPMAX
 #undef KN_UNROLL
