@@ -198,8 +198,8 @@ SIMD_NAME (panels_run) (const float *x, gsize ldx, int rows, int K,
 
     for (int i = 0; i < rows; i += KN_MR)
       SIMD_NAME (panel_group)
-      (MIN (KN_MR, rows - i), 1, x + (gsize)i * ldx, ldx, K, w, bb,
-          y + (gsize)i * ldy + (gsize)p * CPU_PANEL, ldy, cols);
+    (MIN (KN_MR, rows - i), 1, x + (gsize)i * ldx, ldx, K, w, bb,
+        y + (gsize)i * ldy + (gsize)p * CPU_PANEL, ldy, cols);
   }
 }
 
@@ -400,73 +400,118 @@ SIMD_NAME (mm_nn) (int M, int N, int K, const float *a, gsize lda,
 #define KN_DOT 16
 #define KN_DV (KN_DOT / SIMD_W)
 
-/* y [M, N] = alpha a bᵀ + beta y for few rows (b N × K row-major): dot
- * products of KN_DOT lanes (lane l sums k = l mod KN_DOT as one chain),
- * added in a fixed tree, four rows of a against each row of b. */
+/* The dot products of R rows of a and NJ rows of the stored bᵀ over
+ * k in [0, K): KN_DOT lanes per product, lane l summing k = l mod KN_DOT
+ * as one chain (past the last multiple of KN_DOT, from zero-padded
+ * copies), then the lanes added in a fixed tree (pairs of vectors, then
+ * SIMD_HSUM): the same bits on every target. */
+SIMD_INLINE void
+SIMD_NAME (dot_block) (const int R, const int NJ, const float *a, gsize lda,
+    const float *b, gsize ldb, int K, float *out /* [R][NJ] */)
+{
+  const int k16 = K / KN_DOT * KN_DOT;
+  VF acc[4][2][KN_DV];
+
+  KN_UNROLL for (int r = 0; r < R; r++)
+  {
+    KN_UNROLL for (int c = 0; c < NJ; c++)
+    {
+      KN_UNROLL for (int q = 0; q < KN_DV; q++)
+      {
+        acc[r][c][q] = (VF){ 0 };
+      }
+    }
+  }
+  for (int k = 0; k < k16; k += KN_DOT) {
+    KN_UNROLL for (int q = 0; q < KN_DV; q++)
+    {
+      VF bv[2], av;
+      KN_UNROLL for (int c = 0; c < NJ; c++)
+      {
+        bv[c] = SIMD_LOAD (b + c * ldb + k + q * SIMD_W);
+      }
+      KN_UNROLL for (int r = 0; r < R; r++)
+      {
+        av = SIMD_LOAD (a + r * lda + k + q * SIMD_W);
+        KN_UNROLL for (int c = 0; c < NJ; c++)
+        {
+          acc[r][c][q] = SIMD_FMA (av, bv[c], acc[r][c][q]);
+        }
+      }
+    }
+  }
+  if (k16 < K) {
+    float ta[4][KN_DOT], tb[2][KN_DOT];
+
+    memset (ta, 0, sizeof (ta));
+    memset (tb, 0, sizeof (tb));
+    for (int r = 0; r < R; r++)
+      memcpy (ta[r], a + r * lda + k16, sizeof (float) * (K - k16));
+    for (int c = 0; c < NJ; c++)
+      memcpy (tb[c], b + c * ldb + k16, sizeof (float) * (K - k16));
+    KN_UNROLL for (int q = 0; q < KN_DV; q++)
+    {
+      KN_UNROLL for (int r = 0; r < R; r++)
+      {
+        KN_UNROLL for (int c = 0; c < NJ; c++)
+        {
+          acc[r][c][q] = SIMD_FMA (SIMD_LOAD (ta[r] + q * SIMD_W),
+              SIMD_LOAD (tb[c] + q * SIMD_W), acc[r][c][q]);
+        }
+      }
+    }
+  }
+  KN_UNROLL for (int r = 0; r < R; r++)
+  {
+    KN_UNROLL for (int c = 0; c < NJ; c++)
+    {
+      KN_UNROLL for (int s = KN_DV / 2; s >= 1; s /= 2)
+      {
+        KN_UNROLL for (int q = 0; q < s; q++)
+        {
+          acc[r][c][q] = acc[r][c][q] + acc[r][c][q + s];
+        }
+      }
+      out[r * NJ + c] = SIMD_HSUM (acc[r][c][0]);
+    }
+  }
+}
+
+/* y [M, N] = alpha a bᵀ + beta y for few rows (b N × K row-major): blocks
+ * of four rows of a and two rows of b. */
 SIMD_FN void
 SIMD_NAME (mm_nt) (int M, int N, int K, const float *a, gsize lda,
     const float *b, gsize ldb, float *y, gsize ldy, float alpha, float beta)
 {
-  const int k16 = K / KN_DOT * KN_DOT;
-
-  for (int j = 0; j < N; j++) {
+  for (int j = 0; j < N; j += 2) {
+    const int NJ = MIN (2, N - j);
     const float *bj = b + (gsize)j * ldb;
 
     for (int i = 0; i < M; i += 4) {
       const int R = MIN (4, M - i);
-      VF acc[4][KN_DV];
+      const float *ai = a + (gsize)i * lda;
+      float d[4 * 2];
 
-      KN_UNROLL for (int r = 0; r < 4; r++)
-      {
-        KN_UNROLL for (int q = 0; q < KN_DV; q++)
-        {
-          acc[r][q] = (VF){ 0 };
-        }
-      }
-      if (R == 4) {
-        for (int k = 0; k < k16; k += KN_DOT) {
-          KN_UNROLL for (int q = 0; q < KN_DV; q++)
-          {
-            const VF bv = SIMD_LOAD (bj + k + q * SIMD_W);
-            KN_UNROLL for (int r = 0; r < 4; r++)
-            {
-              acc[r][q]
-                  = SIMD_FMA (SIMD_LOAD (a + (i + r) * lda + k + q * SIMD_W),
-                      bv, acc[r][q]);
-            }
-          }
-        }
+      if (R == 4 && NJ == 2) {
+        SIMD_NAME (dot_block) (4, 2, ai, lda, bj, ldb, K, d);
+      } else if (NJ == 2) {
+        for (int r = 0; r < R; r++)
+          SIMD_NAME (dot_block)
+          (1, 2, ai + r * lda, lda, bj, ldb, K, d + r * 2);
       } else {
-        for (int k = 0; k < k16; k += KN_DOT) {
-          KN_UNROLL for (int q = 0; q < KN_DV; q++)
-          {
-            const VF bv = SIMD_LOAD (bj + k + q * SIMD_W);
-            for (int r = 0; r < R; r++)
-              acc[r][q]
-                  = SIMD_FMA (SIMD_LOAD (a + (i + r) * lda + k + q * SIMD_W),
-                      bv, acc[r][q]);
-          }
-        }
+        for (int r = 0; r < R; r++)
+          SIMD_NAME (dot_block) (1, 1, ai + r * lda, lda, bj, ldb, K, d + r);
       }
       for (int r = 0; r < R; r++) {
-        const float *ar = a + (gsize)(i + r) * lda;
-        float t[KN_DOT], res;
-
-        KN_UNROLL for (int q = 0; q < KN_DV; q++)
-        {
-          SIMD_STORE (t + q * SIMD_W, acc[r][q]);
+        for (int c = 0; c < NJ; c++) {
+          float *o = y + (gsize)(i + r) * ldy + j + c;
+          float res = d[r * NJ + c];
+          if (alpha != 1.0f)
+            res = res * alpha;
+          if (beta != 0.0f)
+            res = res + *o * beta;
+          *o = res;
         }
-        for (int k = k16; k < K; k++)
-          t[k - k16] = SIMD_FMAS (ar[k], bj[k], t[k - k16]);
-        for (int s = KN_DOT / 2; s >= 1; s /= 2)
-          for (int l = 0; l < s; l++)
-            t[l] = t[l] + t[l + s];
-        res = t[0];
-        if (alpha != 1.0f)
-          res = res * alpha;
-        if (beta != 0.0f)
-          res = res + y[(gsize)(i + r) * ldy + j] * beta;
-        y[(gsize)(i + r) * ldy + j] = res;
       }
     }
   }

@@ -2,11 +2,12 @@
  * Copyright (C) 2026 gst-affect developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The CPU backend: GRU layers, and the packed-panel product they share with
- * fully connected layers (cpu-gemm.c). The kernels are in
- * cpu-gru-kernels.h, compiled for AVX-512, AVX2 and a generic target
- * (cpu-simd.h); this file holds the layouts, the threads and the choice of
- * the level (cpu_simd_level ()).
+ * The CPU backend: GRU layers, the packed-panel product they share with
+ * fully connected layers (cpu-gemm.c), and small matrix products (the
+ * table's matmul entry, for the attention of the fusion network). The
+ * kernels are in cpu-gru-kernels.h, compiled for AVX-512, AVX2 and a
+ * generic target (cpu-simd.h); this file holds the layouts, the threads and
+ * the choice of the level (cpu_simd_level ()).
  *
  * Packed panels (CpuPanels): a weight is packed once, in panels of
  * CPU_PANEL (32) outputs, wp[panel][input][32], bias padded alike, so that
@@ -24,10 +25,13 @@
  * state. The forward runs chunks of sequences: per chunk the input
  * projections x W_ihᵀ + b_ih of a block of time steps, then per step one
  * product h W_hhᵀ + b_hh for all sequences of the chunk and the gates
- * (vector exp/sigmoid/tanh, about 1 ulp). Threads take whole sequences
- * when there are enough of them (no synchronisation), else each takes a
- * range of hidden blocks of every sequence and they meet at a barrier after
- * each step.
+ * (vector exp/sigmoid/tanh, about 1 ulp). With enough sequences the
+ * threads take chunks in turn (no synchronisation); with few (one clip and
+ * two threads), each thread owns a range of hidden blocks of every sequence
+ * and waits, after each step, for the other blocks of that step (the next
+ * step reads the whole state): a thread descheduled by a busy machine has
+ * its share of a step taken over by the one waiting for it instead of
+ * holding it up.
  */
 
 #ifdef HAVE_CONFIG_H

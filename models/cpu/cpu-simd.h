@@ -48,7 +48,11 @@
  *  - SIMD_MIN (a, b), SIMD_MAX (a, b): a < b ? a : b, a > b ? a : b per lane
  *                  (the second operand when one is NaN);
  *  - SIMD_SELECT (m, a, b): m ? a : b per lane, m a VI mask;
- *  - SIMD_PREFETCH (p): read prefetch into L1.
+ *  - SIMD_PREFETCH (p): read prefetch into L1;
+ *  - SIMD_HSUM (v): the sum of the lanes of v as a tree that halves the
+ *                  lanes (l + l+W/2, then ...), so that a 16-lane sum kept as
+ *                  16 / SIMD_W vectors and first added pairwise the same way
+ *                  gives the same bits on every target.
  * Written this way, the AVX2 and AVX-512 builds of a kernel do the same
  * operations in the same order on every lane, so they give the same bits;
  * the generic build differs where SIMD_FMA is involved (two roundings).
@@ -197,6 +201,39 @@ SIMD_NAME (simd_store) (float *p, VF v)
   memcpy (p, &v, sizeof (v));
 }
 
+#if CPU_SIMD_TARGET == CPU_SIMD_AVX512
+SIMD_INLINE float
+SIMD_NAME (simd_hsum) (VF v)
+{
+  const __m512 x = v;
+  const __m256 lo = _mm512_castps512_ps256 (x);
+  const __m256 hi
+      = _mm256_castpd_ps (_mm512_extractf64x4_pd (_mm512_castps_pd (x), 1));
+  const __m256 s8 = _mm256_add_ps (lo, hi);
+  const __m128 s4
+      = _mm_add_ps (_mm256_castps256_ps128 (s8), _mm256_extractf128_ps (s8, 1));
+  const __m128 s2 = _mm_add_ps (s4, _mm_movehl_ps (s4, s4));
+  return _mm_cvtss_f32 (_mm_add_ss (s2, _mm_movehdup_ps (s2)));
+}
+#elif CPU_SIMD_TARGET == CPU_SIMD_AVX2
+SIMD_INLINE float
+SIMD_NAME (simd_hsum) (VF v)
+{
+  const __m256 s8 = v;
+  const __m128 s4
+      = _mm_add_ps (_mm256_castps256_ps128 (s8), _mm256_extractf128_ps (s8, 1));
+  const __m128 s2 = _mm_add_ps (s4, _mm_movehl_ps (s4, s4));
+  return _mm_cvtss_f32 (_mm_add_ss (s2, _mm_movehdup_ps (s2)));
+}
+#else
+SIMD_INLINE float
+SIMD_NAME (simd_hsum) (VF v)
+{
+  return (v[0] + v[2]) + (v[1] + v[3]);
+}
+#endif
+
+#define SIMD_HSUM(v) SIMD_NAME (simd_hsum) (v)
 #define SIMD_LOAD(p) SIMD_NAME (simd_load) (p)
 #define SIMD_STORE(p, v) SIMD_NAME (simd_store) ((p), (v))
 
@@ -218,6 +255,7 @@ SIMD_NAME (simd_store) (float *p, VF v)
 #undef SIMD_SET1
 #undef SIMD_PREFETCH
 #undef SIMD_LOAD
+#undef SIMD_HSUM
 #undef SIMD_STORE
 
 #endif

@@ -52,7 +52,7 @@ typedef struct {
   AffectGru *gru;
   AffectLinear *query, *qproj, *out, *ffn1, *ffn2;
   AffectTensor *w_k;  /* [1, 1, H, H]: W_k (key rows of in_proj) */
-  AffectTensor *w_vt; /* [1, 1, H, H]: W_vᵀ (value rows, transposed) */
+  AffectTensor *w_vt; /* [1, heads, H, dh]: W_v,kᵀ per head k */
   AffectTensor *ln1_w, *ln1_b, *ln2_w, *ln2_b; /* [1, 1, 1, H] */
   AffectTensor *miss;                          /* [1, 1, 1, H] */
 } Branch;
@@ -337,6 +337,7 @@ build_layers (AffectFusion *f)
   const AffectFusionInfo *info = &f->info;
   AffectBackend *be = f->backend;
   const int H = info->hidden, Z = info->d_img + 3 * H;
+  const int nh = info->heads, dh = H / nh;
   gboolean ok = TRUE;
 
   for (int m = 0; m < AFFECT_FUSION_N_BRANCHES; m++) {
@@ -356,12 +357,12 @@ build_layers (AffectFusion *f)
     for (int i = 0; i < H; i++) {
       double acc = b->out_b[i];
       for (int j = 0; j < H; j++) {
-        w_vt[(gsize)j * H + i] = w_v[(gsize)i * H + j];
+        w_vt[((gsize)(i / dh) * H + j) * dh + i % dh] = w_v[(gsize)i * H + j];
         acc += (double)b->out_w[(gsize)i * H + j] * b_v[j];
       }
       b_out[i] = (float)acc;
     }
-    b->w_vt = affect_tensor_new_from_data (be, 1, 1, H, H, w_vt);
+    b->w_vt = affect_tensor_new_from_data (be, 1, nh, H, dh, w_vt);
     b->out = affect_linear_new (be, H, H, b->out_w, TRUE, b_out);
     b->ffn1 = affect_linear_new (be, H, 4 * H, b->f1_w, TRUE, b->f1_b);
     b->ffn2 = affect_linear_new (be, 4 * H, H, b->f2_w, TRUE, b->f2_b);
@@ -634,7 +635,7 @@ run_attention (const AffectFusionInfo *info, const Branch *b, AffectTensor *q,
   qp = affect_linear_forward (b->qproj, q);
   u = affect_tensor_new (q->backend, R, 1, nh, H);
   sc = affect_tensor_new (q->backend, R, 1, nh, T);
-  g = affect_tensor_new (q->backend, R, 1, nh, H);
+  g = affect_tensor_new (q->backend, nh, 1, R, H); /* head-major */
   att = affect_tensor_new (q->backend, R, 1, 1, H);
   if (!qp || !u || !sc || !g || !att)
     goto out;
@@ -653,14 +654,14 @@ run_attention (const AffectFusionInfo *info, const Branch *b, AffectTensor *q,
     goto out;
   affect_softmax_masked_inplace (
       sc, (float)(1.0 / sqrt ((double)dh)), NULL, -1);
-  /* g [nh, H] = p h_i per clip */
+  /* g[:, i, :] [nh, H] = p h_i per clip (g head-major: [nh, R, H]) */
   va = mat_view (sc, 0, nh, T, T, (gsize)nh * T);
-  vy = mat_view (g, 0, nh, H, H, (gsize)nh * H);
+  vy = mat_view (g, 0, nh, H, R * H, H);
   if (!affect_matmul_strided (&va, FALSE, &vb, FALSE, &vy, R, 1, 1.0f, 0.0f))
     goto out;
-  /* att[:, k-slice] = g[:, k, :] W_v,kᵀ, a product per head */
-  va = mat_view (g, 0, R, H, nh * H, H);
-  vb = mat_view (b->w_vt, 0, H, dh, H, dh);
+  /* att[:, k-slice] = g[k] W_v,kᵀ, a product per head */
+  va = mat_view (g, 0, R, H, H, (gsize)R * H);
+  vb = mat_view (b->w_vt, 0, H, dh, dh, (gsize)H * dh);
   vy = mat_view (att, 0, R, dh, H, dh);
   if (!affect_matmul_strided (&va, FALSE, &vb, FALSE, &vy, nh, 1, 1.0f, 0.0f))
     goto out;
