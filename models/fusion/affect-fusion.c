@@ -22,7 +22,7 @@
 
 #include "affect-fusion.h"
 
-#include "affect-tensor.h"
+#include "affect-backend.h"
 
 #include <errno.h>
 #include <math.h>
@@ -712,6 +712,52 @@ run_branch (const AffectFusionInfo *info, const Branch *b, AffectTensor *img,
   return c;
 }
 
+/* The caller's array @data as an [n, h, w, c] input tensor: on a backend
+ * whose tensors are host memory (the CPU backend), a tensor over the array
+ * itself (owning nothing, like a view; the ops only read it), else a copy
+ * on the backend. */
+static AffectTensor *
+input_tensor (AffectBackend *be, int n, int h, int w, int c, const float *data)
+{
+  AffectTensor *t;
+
+  if (!be->ops->host_memory)
+    return affect_tensor_new_from_data (be, n, h, w, c, data);
+  t = g_new0 (AffectTensor, 1);
+  t->n = n;
+  t->h = h;
+  t->w = w;
+  t->c = c;
+  t->data = (float *)data;
+  t->backend = affect_backend_ref (be);
+  t->owns_data = FALSE;
+  return t;
+}
+
+/* Rows @idx[0 .. rows) of @src [*, size] as a new [rows, 1, w, c] tensor
+ * (size = w c), written in place on a host-memory backend. */
+static AffectTensor *
+gather_input (
+    AffectBackend *be, const float *src, const int *idx, int rows, int w, int c)
+{
+  const gsize size = (gsize)w * c;
+  AffectTensor *t = affect_tensor_new (be, rows, 1, w, c);
+  float *dst = t ? affect_tensor_host_data (t) : NULL;
+  float *tmp = NULL;
+
+  if (!t)
+    return NULL;
+  if (!dst)
+    dst = tmp = g_new (float, (gsize)rows *size);
+  for (int r = 0; r < rows; r++)
+    memcpy (dst + r * size, src + idx[r] * size, sizeof (float) * size);
+  if (tmp) {
+    affect_tensor_upload (t, tmp);
+    g_free (tmp);
+  }
+  return t;
+}
+
 /* The branch features of every clip, [n, 1, 1, H]: c of the clips that
  * have the branch, the missing vector for the others. */
 static AffectTensor *
@@ -722,39 +768,28 @@ branch_features (const AffectFusion *fusion, int m, int n, int t,
   const AffectFusionInfo *info = &fusion->info;
   const Branch *b = &fusion->branch[m];
   const int H = info->hidden, d = info->d_branch[m];
-  const gsize clip = (gsize)t * d;
   AffectTensor *ti = NULL, *tx = NULL, *c = NULL, *table = NULL, *out = NULL;
   AffectTensor *cv = NULL, *gathered = NULL;
   gint32 *ids = g_new (gint32, n);
+  int *idx = g_new (int, n);
   int rows = 0;
 
-  for (int i = 0; i < n; i++)
-    ids[i] = present[i * 3 + m] ? 1 + rows++ : 0;
+  for (int i = 0; i < n; i++) {
+    ids[i] = present[i * 3 + m] ? 1 + rows : 0;
+    if (present[i * 3 + m])
+      idx[rows++] = i;
+  }
   if (rows == n) {
     /* Every clip has it. */
-    tx = affect_tensor_new_from_data (fusion->backend, n, 1, t, d, x);
+    tx = input_tensor (fusion->backend, n, 1, t, d, x);
     if (tx)
       out = run_branch (info, b, img_all, tx);
     goto done;
   }
   if (rows > 0) {
     /* The clips that have it as one batch. */
-    float *gi = g_new (float, (gsize)rows * info->d_img);
-    float *gx = g_new (float, (gsize)rows *clip);
-
-    for (int i = 0, r = 0; i < n; i++) {
-      if (!present[i * 3 + m])
-        continue;
-      memcpy (gi + (gsize)r * info->d_img, img + (gsize)i * info->d_img,
-          sizeof (float) * info->d_img);
-      memcpy (gx + (gsize)r * clip, x + (gsize)i * clip, sizeof (float) * clip);
-      r++;
-    }
-    ti = affect_tensor_new_from_data (
-        fusion->backend, rows, 1, 1, info->d_img, gi);
-    tx = affect_tensor_new_from_data (fusion->backend, rows, 1, t, d, gx);
-    g_free (gi);
-    g_free (gx);
+    ti = gather_input (fusion->backend, img, idx, rows, 1, info->d_img);
+    tx = gather_input (fusion->backend, x, idx, rows, t, d);
     if (!ti || !tx)
       goto done;
     c = run_branch (info, b, ti, tx);
@@ -786,6 +821,7 @@ done:
   affect_tensor_free (c);
   affect_tensor_free (table);
   g_free (ids);
+  g_free (idx);
   return out;
 }
 
@@ -838,8 +874,7 @@ affect_fusion_run (const AffectFusion *fusion, int n, int t, const float *img,
   }
 
   /* z = [x_img, c_exp, c_spe, c_wrd] */
-  img_all = affect_tensor_new_from_data (
-      fusion->backend, n, 1, 1, info->d_img, img);
+  img_all = input_tensor (fusion->backend, n, 1, 1, info->d_img, img);
   if (!img_all)
     goto out;
   z = img_all;
