@@ -203,35 +203,34 @@ SIMD_NAME (panels_run) (const float *x, gsize ldx, int rows, int K,
   }
 }
 
-/* exp(x): x = n ln2 + r, |r| <= ln2 / 2 (Cody-Waite, two constants),
- * degree-7 Taylor polynomial for e^r (truncation < 6e-9 relative), times
- * 2^n in two factors so that n = -126 .. 128 stays normal. Inputs clamped
- * to [-87.3, 88.7]; n rounded to nearest even by adding and subtracting
- * 1.5 · 2^23. */
+/* exp(x): x = n ln2 + r, |r| <= ln2 / 2 (Cody-Waite, two constants), a
+ * degree-6 polynomial for e^r (minimax for the relative error, fitted for
+ * this file: 7.1e-8 evaluated in float, as good as the degree-7 Taylor
+ * series), times 2^n. Inputs clamped to [-87.3, 88.3], so that 2^n is a
+ * normal float (n = -126 .. 127) and the product does not overflow; n
+ * rounded to nearest even by adding and subtracting 1.5 · 2^23. Measured
+ * against libm in double: exp within 8.8e-8 relative, σ and tanh below
+ * within 8.9e-8 absolute (beyond the clamp they are 0 or 1 in float). */
 SIMD_INLINE VF
 SIMD_NAME (kn_exp) (VF x)
 {
   const VF magic = SIMD_SET1 (12582912.0f);
-  VF n, r, p, s1, s2;
-  VI e, e1;
+  VF n, r, p;
+  VI e;
 
-  x = SIMD_MIN (SIMD_MAX (x, SIMD_SET1 (-87.3f)), SIMD_SET1 (88.7f));
+  x = SIMD_MIN (SIMD_MAX (x, SIMD_SET1 (-87.3f)), SIMD_SET1 (88.3f));
   n = (x * 1.44269504088896341f + magic) - magic;
   r = SIMD_FMA (-n, SIMD_SET1 (0.693145751953125f), x);
   r = SIMD_FMA (-n, SIMD_SET1 (1.428606765330187e-06f), r);
-  p = SIMD_SET1 (1.0f / 5040.0f);
-  p = SIMD_FMA (p, r, SIMD_SET1 (1.0f / 720.0f));
-  p = SIMD_FMA (p, r, SIMD_SET1 (1.0f / 120.0f));
-  p = SIMD_FMA (p, r, SIMD_SET1 (1.0f / 24.0f));
-  p = SIMD_FMA (p, r, SIMD_SET1 (1.0f / 6.0f));
-  p = SIMD_FMA (p, r, SIMD_SET1 (0.5f));
+  p = SIMD_SET1 (1.3836845755577087e-3f);
+  p = SIMD_FMA (p, r, SIMD_SET1 (8.374815806746483e-3f));
+  p = SIMD_FMA (p, r, SIMD_SET1 (4.166822507977486e-2f));
+  p = SIMD_FMA (p, r, SIMD_SET1 (0.16666419804096222f));
+  p = SIMD_FMA (p, r, SIMD_SET1 (0.49999991059303284f));
   p = SIMD_FMA (p, r, SIMD_SET1 (1.0f));
   p = SIMD_FMA (p, r, SIMD_SET1 (1.0f));
   e = __builtin_convertvector(n, VI);
-  e1 = e >> 1;
-  s1 = (VF)((e1 + 127) << 23);
-  s2 = (VF)((e - e1 + 127) << 23);
-  return p * s1 * s2;
+  return p * (VF)((e + 127) << 23);
 }
 
 SIMD_INLINE VF
@@ -257,33 +256,49 @@ SIMD_NAME (kn_tanh) (VF x)
  * x W_ihᵀ + b_ih and h W_hhᵀ + b_hh as [block][r, z, n][CPU_PANEL];
  * @hprev (NULL: the zero state) and @hnext [block][CPU_PANEL]:
  *   r = σ(gx_r + gh_r), z = σ(gx_z + gh_z), n = tanh(gx_n + r gh_n),
- *   h' = (1 - z) n + z h. */
+ *   h' = (1 - z) n + z h.
+ * In phases over up to KN_GATE_BLOCKS blocks (r, then z, then n and h'), so
+ * that the long dependency chain of each vector (exp, divide) overlaps with
+ * those of the other vectors. */
+#define KN_GATE_BLOCKS 8
+
 SIMD_FN void
 SIMD_NAME (gru_gates) (int b0, int b1, const float *gx, const float *gh,
     const float *hprev, float *hnext)
 {
   const VF one = SIMD_SET1 (1.0f);
+  float rb[KN_GATE_BLOCKS * CPU_PANEL], zb[KN_GATE_BLOCKS * CPU_PANEL];
 
-  for (int b = b0; b < b1; b++) {
-    const float *x = gx + (gsize)b * 3 * CPU_PANEL;
-    const float *g = gh + (gsize)b * 3 * CPU_PANEL;
+  for (int g0 = b0; g0 < b1; g0 += KN_GATE_BLOCKS) {
+    const int g1 = MIN (b1, g0 + KN_GATE_BLOCKS);
+    const int nv = (g1 - g0) * KN_NV;
 
-    KN_UNROLL for (int v = 0; v < KN_NV; v++)
-    {
-      const int o = v * SIMD_W;
-      const VF r
-          = SIMD_NAME (kn_sigmoid) (SIMD_LOAD (x + o) + SIMD_LOAD (g + o));
-      const VF z = SIMD_NAME (kn_sigmoid) (
-          SIMD_LOAD (x + CPU_PANEL + o) + SIMD_LOAD (g + CPU_PANEL + o));
-      const VF n
-          = SIMD_NAME (kn_tanh) (SIMD_LOAD (x + 2 * CPU_PANEL + o)
-                                 + r * SIMD_LOAD (g + 2 * CPU_PANEL + o));
-      const VF hp
-          = hprev ? SIMD_LOAD (hprev + (gsize)b * CPU_PANEL + o) : (VF){ 0 };
-      SIMD_STORE (hnext + (gsize)b * CPU_PANEL + o, (one - z) * n + z * hp);
+    /* vector v of the group: block g0 + v / KN_NV, lanes (v % KN_NV) W */
+#define KN_AT(p, gate, v)                                             \
+  ((p) + (gsize)(g0 + (v) / KN_NV) * 3 * CPU_PANEL + (gate)*CPU_PANEL \
+      + (v) % KN_NV * SIMD_W)
+    for (int v = 0; v < nv; v++)
+      SIMD_STORE (rb + v * SIMD_W,
+          SIMD_NAME (kn_sigmoid) (
+              SIMD_LOAD (KN_AT (gx, 0, v)) + SIMD_LOAD (KN_AT (gh, 0, v))));
+    for (int v = 0; v < nv; v++)
+      SIMD_STORE (zb + v * SIMD_W,
+          SIMD_NAME (kn_sigmoid) (
+              SIMD_LOAD (KN_AT (gx, 1, v)) + SIMD_LOAD (KN_AT (gh, 1, v))));
+    for (int v = 0; v < nv; v++) {
+      const gsize o = (gsize)g0 * CPU_PANEL + v * SIMD_W;
+      const VF r = SIMD_LOAD (rb + v * SIMD_W);
+      const VF z = SIMD_LOAD (zb + v * SIMD_W);
+      const VF n = SIMD_NAME (kn_tanh) (
+          SIMD_LOAD (KN_AT (gx, 2, v)) + r * SIMD_LOAD (KN_AT (gh, 2, v)));
+      const VF hp = hprev ? SIMD_LOAD (hprev + o) : (VF){ 0 };
+      SIMD_STORE (hnext + o, (one - z) * n + z * hp);
     }
+#undef KN_AT
   }
 }
+
+#undef KN_GATE_BLOCKS
 
 /* ---- small matrix products --------------------------------------------- */
 
@@ -497,7 +512,7 @@ SIMD_NAME (mm_nt) (int M, int N, int K, const float *a, gsize lda,
       } else if (NJ == 2) {
         for (int r = 0; r < R; r++)
           SIMD_NAME (dot_block)
-          (1, 2, ai + r * lda, lda, bj, ldb, K, d + r * 2);
+        (1, 2, ai + r * lda, lda, bj, ldb, K, d + r * 2);
       } else {
         for (int r = 0; r < R; r++)
           SIMD_NAME (dot_block) (1, 1, ai + r * lda, lda, bj, ldb, K, d + r);

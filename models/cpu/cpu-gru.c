@@ -244,7 +244,7 @@ typedef struct {
   /* whole sequences: chunks taken in turn */
   int chunk, n_chunks;
   gint next_chunk;
-  /* split units: gx [B][tb][npw] shared, task states */
+  /* split units: gx [tb][B][npw] shared, task states */
   float *gx;
   gint *proj_state; /* [time block][block] */
   gint *step_state; /* [step][block] */
@@ -252,8 +252,16 @@ typedef struct {
 
 /* ---- whole sequences --------------------------------------------------- */
 
+/* Prefetch @n floats at @p. */
+static inline void
+prefetch (const float *p, gsize n)
+{
+  for (gsize i = 0; i < n; i += 16)
+    __builtin_prefetch (p + i, 0, 3);
+}
+
 /* Sequences [c0, c0 + cb) of a chunk, every hidden block, with this part's
- * scratch: gx [cb][tb][npw], gh [cb][npw], two padded states [cb][hpw]. */
+ * scratch: gx [tb][cb][npw], gh [cb][npw], two padded states [cb][hpw]. */
 static void
 gru_chunk (GruJob *j, int tid, int c0, int cb)
 {
@@ -277,27 +285,30 @@ gru_chunk (GruJob *j, int tid, int c0, int cb)
   for (int t0 = 0; t0 < T; t0 += j->tb) {
     const int tn = MIN (j->tb, T - t0);
 
-    /* gx[i][tt] = x[c0 + i][t0 + tt] W_ihᵀ + b_ih */
-    if (tn == T)
-      j->panels (j->x + (gsize)c0 * T * D, D, cb * T, D, g->ih.w, g->ih.bias, 0,
-          np, (int)npw, gx, npw);
-    else
-      for (int i = 0; i < cb; i++)
-        j->panels (j->x + ((gsize)(c0 + i) * T + t0) * D, D, tn, D, g->ih.w,
-            g->ih.bias, 0, np, (int)npw, gx + (gsize)i * tn * npw, npw);
+    /* gx[tt][i] = x[c0 + i][t0 + tt] W_ihᵀ + b_ih (time-major: a step
+     * reads one contiguous block) */
+    for (int i = 0; i < cb; i++)
+      j->panels (j->x + ((gsize)(c0 + i) * T + t0) * D, D, tn, D, g->ih.w,
+          g->ih.bias, 0, np, (int)npw, gx + (gsize)i * npw, (gsize)cb * npw);
 
     for (int tt = 0; tt < tn; tt++) {
       const int t = t0 + tt;
       const float *hprev = (t > 0 || j->h0) ? hb[cur] : NULL;
       float *hnext = hb[cur ^ 1];
 
+      /* This step's gx is out of L2 after the chunk's projections: its
+       * first row is fetched while the product runs, each next one while
+       * the gates of the previous one run. */
+      prefetch (gx + (gsize)tt * cb * npw, npw);
       /* gh = h W_hhᵀ + b_hh; b_hh alone from the zero state (the same
        * bits: the product would add only zeros to the bias). */
       if (hprev)
         j->panels (
             hprev, hpw, cb, H, g->hh.w, g->hh.bias, 0, np, (int)npw, gh, npw);
       for (int i = 0; i < cb; i++) {
-        j->gates (0, g->nb, gx + ((gsize)i * tn + tt) * npw,
+        if (i + 1 < cb)
+          prefetch (gx + ((gsize)tt * cb + i + 1) * npw, npw);
+        j->gates (0, g->nb, gx + ((gsize)tt * cb + i) * npw,
             hprev ? gh + (gsize)i * npw : g->hh.bias,
             hprev ? hprev + (gsize)i * hpw : NULL, hnext + (gsize)i * hpw);
         memcpy (j->y + ((gsize)(c0 + i) * T + t) * H, hnext + (gsize)i * hpw,
@@ -335,7 +346,7 @@ gru_proj_task (GruJob *j, int k, int b)
   for (int i = 0; i < j->B; i++)
     j->panels (j->x + ((gsize)i * j->T + t0) * j->D, j->D, tn, j->D,
         g->ih.w + b * w * j->D, g->ih.bias + b * w, 0, 3, (int)w,
-        j->gx + (gsize)i * tn * j->npw + b * w, j->npw);
+        j->gx + (gsize)i * j->npw + b * w, (gsize)j->B * j->npw);
 }
 
 /* Task (step s, hidden block b): those units of y[:, s] for every
@@ -345,7 +356,7 @@ gru_step_task (GruJob *j, int tid, int s, int b)
 {
   const CpuGru *g = j->g;
   const int H = j->H, T = j->T;
-  const int t0 = s / j->tb * j->tb, tn = MIN (j->tb, T - t0);
+  const int t0 = s / j->tb * j->tb;
   const gsize w = (gsize)3 * CPU_PANEL;
   const int u0 = b * CPU_PANEL, nu = MIN (CPU_PANEL, H - u0);
   float *gh = j->ws + (gsize)tid * j->ws_part; /* [B][3 CPU_PANEL] */
@@ -364,7 +375,7 @@ gru_step_task (GruJob *j, int tid, int s, int b)
     j->panels (hprev, ldh, j->B, H, g->hh.w + b * w * H, g->hh.bias + b * w, 0,
         3, (int)w, gh, w);
   for (int i = 0; i < j->B; i++) {
-    const float *gxi = j->gx + ((gsize)i * tn + (s - t0)) * j->npw + b * w;
+    const float *gxi = j->gx + ((gsize)(s - t0) * j->B + i) * j->npw + b * w;
     const float *hp = hprev ? hprev + i * ldh + u0 : NULL;
     float *hn = j->y + ((gsize)i * T + s) * H + u0;
 
