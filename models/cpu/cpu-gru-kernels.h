@@ -411,9 +411,16 @@ SIMD_NAME (mm_nn) (int M, int N, int K, const float *a, gsize lda,
 
 #undef KN_MM
 
-/* Lanes of the dot products of mm_nt. */
+/* Lanes of the dot products of mm_nt; rows of a and of bᵀ per block. */
 #define KN_DOT 16
 #define KN_DV (KN_DOT / SIMD_W)
+#if SIMD_W >= 16
+#define KN_NT_R 8
+#define KN_NT_J 2
+#else
+#define KN_NT_R 4
+#define KN_NT_J 1
+#endif
 
 /* The dot products of R rows of a and NJ rows of the stored bᵀ over
  * k in [0, K): KN_DOT lanes per product, lane l summing k = l mod KN_DOT
@@ -425,7 +432,7 @@ SIMD_NAME (dot_block) (const int R, const int NJ, const float *a, gsize lda,
     const float *b, gsize ldb, int K, float *out /* [R][NJ] */)
 {
   const int k16 = K / KN_DOT * KN_DOT;
-  VF acc[4][2][KN_DV];
+  VF acc[KN_NT_R][KN_NT_J][KN_DV];
 
   KN_UNROLL for (int r = 0; r < R; r++)
   {
@@ -440,7 +447,7 @@ SIMD_NAME (dot_block) (const int R, const int NJ, const float *a, gsize lda,
   for (int k = 0; k < k16; k += KN_DOT) {
     KN_UNROLL for (int q = 0; q < KN_DV; q++)
     {
-      VF bv[2], av;
+      VF bv[KN_NT_J], av;
       KN_UNROLL for (int c = 0; c < NJ; c++)
       {
         bv[c] = SIMD_LOAD (b + c * ldb + k + q * SIMD_W);
@@ -456,7 +463,7 @@ SIMD_NAME (dot_block) (const int R, const int NJ, const float *a, gsize lda,
     }
   }
   if (k16 < K) {
-    float ta[4][KN_DOT], tb[2][KN_DOT];
+    float ta[KN_NT_R][KN_DOT], tb[KN_NT_J][KN_DOT];
 
     memset (ta, 0, sizeof (ta));
     memset (tb, 0, sizeof (tb));
@@ -493,29 +500,28 @@ SIMD_NAME (dot_block) (const int R, const int NJ, const float *a, gsize lda,
 }
 
 /* y [M, N] = alpha a bᵀ + beta y for few rows (b N × K row-major): blocks
- * of four rows of a and two rows of b. */
+ * of KN_NT_R rows of a and KN_NT_J rows of b, single rows at the edges
+ * (the same sums either way). */
 SIMD_FN void
 SIMD_NAME (mm_nt) (int M, int N, int K, const float *a, gsize lda,
     const float *b, gsize ldb, float *y, gsize ldy, float alpha, float beta)
 {
-  for (int j = 0; j < N; j += 2) {
-    const int NJ = MIN (2, N - j);
+  for (int j = 0; j < N; j += KN_NT_J) {
+    const int NJ = MIN (KN_NT_J, N - j);
     const float *bj = b + (gsize)j * ldb;
 
-    for (int i = 0; i < M; i += 4) {
-      const int R = MIN (4, M - i);
+    for (int i = 0; i < M; i += KN_NT_R) {
+      const int R = MIN (KN_NT_R, M - i);
       const float *ai = a + (gsize)i * lda;
-      float d[4 * 2];
+      float d[KN_NT_R * KN_NT_J];
 
-      if (R == 4 && NJ == 2) {
-        SIMD_NAME (dot_block) (4, 2, ai, lda, bj, ldb, K, d);
-      } else if (NJ == 2) {
-        for (int r = 0; r < R; r++)
-          SIMD_NAME (dot_block)
-        (1, 2, ai + r * lda, lda, bj, ldb, K, d + r * 2);
+      if (R == KN_NT_R && NJ == KN_NT_J) {
+        SIMD_NAME (dot_block) (KN_NT_R, KN_NT_J, ai, lda, bj, ldb, K, d);
       } else {
         for (int r = 0; r < R; r++)
-          SIMD_NAME (dot_block) (1, 1, ai + r * lda, lda, bj, ldb, K, d + r);
+          for (int c = 0; c < NJ; c++)
+            SIMD_NAME (dot_block)
+            (1, 1, ai + r * lda, lda, bj + c * ldb, ldb, K, d + r * NJ + c);
       }
       for (int r = 0; r < R; r++) {
         for (int c = 0; c < NJ; c++) {
@@ -534,6 +540,8 @@ SIMD_NAME (mm_nt) (int M, int N, int K, const float *a, gsize lda,
 
 #undef KN_DOT
 #undef KN_DV
+#undef KN_NT_R
+#undef KN_NT_J
 
 #undef KN_NV
 #undef KN_MR
