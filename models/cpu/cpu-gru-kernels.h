@@ -302,22 +302,25 @@ SIMD_NAME (gru_gates) (int b0, int b1, const float *gx, const float *gh,
 
 /* ---- small matrix products --------------------------------------------- */
 
-/* One register block of y = alpha a b + beta y for R rows and the 32
+/* One register block of y = alpha a b + beta y for R rows and the PP × 32
  * columns of b starting at @b (b row k at b + k ldb; a(r, k) at
- * a[r lda_r + k lda_k]). Each output is the chain acc = fma (a, b, acc) over
- * k from 0. */
+ * a[r lda_r + k lda_k]). Each output is the chain acc = fma (a, b, acc)
+ * over k from 0. */
 SIMD_INLINE void
-SIMD_NAME (mm_block) (const int R, const float *a, gsize lda_r, gsize lda_k,
-    int K, const float *b, gsize ldb, float *y, gsize ldy, float alpha,
-    float beta)
+SIMD_NAME (mm_block) (const int R, const int PP, const float *a, gsize lda_r,
+    gsize lda_k, int K, const float *b, gsize ldb, float *y, gsize ldy,
+    float alpha, float beta)
 {
-  VF acc[KN_MR][KN_NV];
+  VF acc[KN_MR][KN_PPMAX][KN_NV];
 
   KN_UNROLL for (int r = 0; r < R; r++)
   {
-    KN_UNROLL for (int v = 0; v < KN_NV; v++)
+    KN_UNROLL for (int p = 0; p < PP; p++)
     {
-      acc[r][v] = (VF){ 0 };
+      KN_UNROLL for (int v = 0; v < KN_NV; v++)
+      {
+        acc[r][p][v] = (VF){ 0 };
+      }
     }
   }
   for (int k = 0; k < K; k++) {
@@ -328,73 +331,107 @@ SIMD_NAME (mm_block) (const int R, const float *a, gsize lda_r, gsize lda_k,
     {
       xb[r] = SIMD_SET1 (a[r * lda_r + k * lda_k]);
     }
-    KN_UNROLL for (int v = 0; v < KN_NV; v++)
+    KN_UNROLL for (int p = 0; p < PP; p++)
     {
-      const VF bv = SIMD_LOAD (bk + v * SIMD_W);
-      KN_UNROLL for (int r = 0; r < R; r++)
+      KN_UNROLL for (int v = 0; v < KN_NV; v++)
       {
-        acc[r][v] = SIMD_FMA (xb[r], bv, acc[r][v]);
+        const VF bv = SIMD_LOAD (bk + p * CPU_PANEL + v * SIMD_W);
+        KN_UNROLL for (int r = 0; r < R; r++)
+        {
+          acc[r][p][v] = SIMD_FMA (xb[r], bv, acc[r][p][v]);
+        }
       }
     }
   }
   KN_UNROLL for (int r = 0; r < R; r++)
   {
-    KN_UNROLL for (int v = 0; v < KN_NV; v++)
+    KN_UNROLL for (int p = 0; p < PP; p++)
     {
-      float *o = y + r * ldy + v * SIMD_W;
-      VF res = acc[r][v];
-      if (alpha != 1.0f)
-        res = res * alpha;
-      if (beta != 0.0f)
-        res = res + SIMD_LOAD (o) * beta;
-      SIMD_STORE (o, res);
+      KN_UNROLL for (int v = 0; v < KN_NV; v++)
+      {
+        float *o = y + r * ldy + p * CPU_PANEL + v * SIMD_W;
+        VF res = acc[r][p][v];
+        if (alpha != 1.0f)
+          res = res * alpha;
+        if (beta != 0.0f)
+          res = res + SIMD_LOAD (o) * beta;
+        SIMD_STORE (o, res);
+      }
     }
   }
 }
 
-#define KN_MM(n)                                                    \
-  case n:                                                           \
-    SIMD_NAME (mm_block)                                            \
-    (n, ai, lda_r, lda_k, K, b + j, ldb, yi + j, ldy, alpha, beta); \
-    break
+#define KN_MM(n, pp)                                                  \
+  SIMD_NAME (mm_block)                                                \
+  (n, pp, ai, lda_r, lda_k, K, b + j, ldb, yi + j, ldy, alpha, beta); \
+  break
 
 /* y [M, N] = alpha op(a) b + beta y (b K × N, row-major), rows [0, M):
- * blocks of KN_MR rows × 32 columns, the last N % 32 columns one at a
- * time with the same chains. A row's result does not depend on M. */
+ * blocks of KN_MR rows × 32 columns (several column blocks at a time for
+ * one to three rows), the last N % 32 columns one at a time with the same
+ * chains. A row's result does not depend on M. */
 SIMD_FN void
 SIMD_NAME (mm_nn) (int M, int N, int K, const float *a, gsize lda,
     gboolean trans_a, const float *b, gsize ldb, float *y, gsize ldy,
     float alpha, float beta)
 {
   const gsize lda_r = trans_a ? 1 : lda, lda_k = trans_a ? lda : 1;
-  const int n32 = N / CPU_PANEL * CPU_PANEL;
+  const int n32 = N / CPU_PANEL;
 
   for (int i = 0; i < M; i += KN_MR) {
     const int R = MIN (KN_MR, M - i);
+    const int gmax = R == 1 ? KN_PP1 : R == 2 ? KN_PP2 : R == 3 ? KN_PP3 : 1;
     const float *ai = a + (gsize)i * lda_r;
     float *yi = y + (gsize)i * ldy;
 
-    for (int j = 0; j < n32; j += CPU_PANEL) {
-      switch (R) {
+    for (int p = 0; p < n32;) {
+      const int g = MIN (gmax, n32 - p);
+      const int j = p * CPU_PANEL;
+
+      switch (R * 8 + g) {
 #if KN_MR >= 8
-        KN_MM (8);
-        KN_MM (7);
-        KN_MM (6);
-        KN_MM (5);
-        KN_MM (4);
+        case 8 * 8 + 1:
+          KN_MM (8, 1);
+        case 7 * 8 + 1:
+          KN_MM (7, 1);
+        case 6 * 8 + 1:
+          KN_MM (6, 1);
+        case 5 * 8 + 1:
+          KN_MM (5, 1);
+        case 4 * 8 + 1:
+          KN_MM (4, 1);
 #endif
 #if KN_MR >= 3
-        KN_MM (3);
-        KN_MM (2);
+        case 3 * 8 + 1:
+          KN_MM (3, 1);
+        case 2 * 8 + 1:
+          KN_MM (2, 1);
+#endif
+#if KN_PP3 >= 2
+        case 3 * 8 + 2:
+          KN_MM (3, 2);
+#endif
+#if KN_PP2 >= 2
+        case 2 * 8 + 2:
+          KN_MM (2, 2);
+#endif
+#if KN_PP1 >= 2
+        case 1 * 8 + 2:
+          KN_MM (1, 2);
+#endif
+#if KN_PP1 >= 4
+        case 1 * 8 + 3:
+          KN_MM (1, 3);
+        case 1 * 8 + 4:
+          KN_MM (1, 4);
 #endif
         default:
-          SIMD_NAME (mm_block)
-          (1, ai, lda_r, lda_k, K, b + j, ldb, yi + j, ldy, alpha, beta);
-          break;
+          KN_MM (1, 1);
       }
+      p += g;
     }
     for (int r = 0; r < R; r++) {
-      for (int j = n32; j < N; j++) {
+      for (int j = n32 * CPU_PANEL; j < N; j++) {
         float acc = 0.0f;
         for (int k = 0; k < K; k++)
           acc = SIMD_FMAS (
@@ -521,7 +558,7 @@ SIMD_NAME (mm_nt) (int M, int N, int K, const float *a, gsize lda,
         for (int r = 0; r < R; r++)
           for (int c = 0; c < NJ; c++)
             SIMD_NAME (dot_block)
-            (1, 1, ai + r * lda, lda, bj + c * ldb, ldb, K, d + r * NJ + c);
+        (1, 1, ai + r * lda, lda, bj + c * ldb, ldb, K, d + r * NJ + c);
       }
       for (int r = 0; r < R; r++) {
         for (int c = 0; c < NJ; c++) {
