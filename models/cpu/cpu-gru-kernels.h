@@ -547,6 +547,12 @@ SIMD_NAME (mm_nt) (int M, int N, int K, const float *a, gsize lda,
     const int NJ = MIN (KN_NT_J, N - j);
     const float *bj = b + (gsize)j * ldb;
 
+    /* b (often out of cache: a GRU's outputs) is read once, row after
+     * row: fetch the next rows while these are used. */
+    for (int c = KN_NT_J; c < 2 * KN_NT_J && j + c < N; c++)
+      for (int k = 0; k < K; k += 16)
+        SIMD_PREFETCH (bj + c * ldb + k);
+
     for (int i = 0; i < M; i += KN_NT_R) {
       const int R = MIN (KN_NT_R, M - i);
       const float *ai = a + (gsize)i * lda;

@@ -617,6 +617,19 @@ small_mm_range (gpointer data, gsize start, gsize end, int tid)
                + l * j->y->stride[1] + (gsize)r0 * j->y->ld;
 
     a += j->ta ? (gsize)r0 : (gsize)r0 * j->a->ld;
+    /* The next matrix's b (weights or a GRU's outputs, rarely in cache) is
+     * fetched into L2 while this one is computed. */
+    if (u + 1 < end && (u + 1) % (gsize)j->units_per_matrix == 0) {
+      const gsize i1 = (idx + 1) / (gsize)j->batch1;
+      const gsize l1 = (idx + 1) % (gsize)j->batch1;
+      const float *b1 = j->b->t->data + j->b->offset + i1 * j->b->stride[0]
+                        + l1 * j->b->stride[1];
+      const int b_rows = j->tb ? j->n : j->k, b_cols = j->tb ? j->k : j->n;
+
+      for (int r = 0; r < b_rows; r++)
+        for (int c = 0; c < b_cols; c += 16)
+          __builtin_prefetch (b1 + (gsize)r * j->b->ld + c, 0, 2);
+    }
     if (j->tb)
       j->nt (rows, j->n, j->k, a, j->a->ld, b, j->b->ld, y, j->y->ld, j->alpha,
           j->beta);
