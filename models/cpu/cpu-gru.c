@@ -618,8 +618,9 @@ small_mm_range (gpointer data, gsize start, gsize end, int tid)
 
     a += j->ta ? (gsize)r0 : (gsize)r0 * j->a->ld;
     /* The next matrix's b (weights or a GRU's outputs, rarely in cache) is
-     * fetched into L2 while this one is computed. */
-    if (u + 1 < end && (u + 1) % (gsize)j->units_per_matrix == 0) {
+     * fetched into L2 while this one is computed (unless this one is too
+     * small to hide it). */
+    if (u + 1 < end && (u + 1) % (gsize)j->units_per_matrix == 0 && rows >= 4) {
       const gsize i1 = (idx + 1) / (gsize)j->batch1;
       const gsize l1 = (idx + 1) % (gsize)j->batch1;
       const float *b1 = j->b->t->data + j->b->offset + i1 * j->b->stride[0]
