@@ -164,12 +164,17 @@ cpu_panels_run (const CpuPanels *p, const float *x, gsize ldx, int rows,
 
 /* ---- GRU --------------------------------------------------------------- */
 
-/* Whole sequences per thread: chunks of at most this many sequences (a
- * chunk's buffers stay in cache whatever the batch: the whole batch at once
- * spills the projections of 1024 clips to memory and the recurrent rows out
- * of L2), time steps per block of input projections. */
-#define GRU_CHUNK 16
+/* Whole sequences per thread: chunks of at most GRU_CHUNK sequences (of
+ * equal sizes), so that a chunk's buffers stay in cache whatever the batch
+ * (the whole batch at once spills the projections of 1024 clips to memory
+ * and the recurrent rows out of L2; measured at 64 clips: 4 to 8 per chunk
+ * about 5 % faster than 16), and blocks of time steps whose input
+ * projections make about GRU_PROJ_ROWS rows (at least half of
+ * GRU_TIME_BLOCK steps). With few sequences (split units):
+ * GRU_TIME_BLOCK steps per block. */
+#define GRU_CHUNK 8
 #define GRU_TIME_BLOCK 32
+#define GRU_PROJ_ROWS 128
 /* Below this many multiply-adds per call a GRU runs on one thread. */
 #define GRU_MIN_PARALLEL_MACS (256.0 * 1024.0)
 /* A thread that has waited this long for another thread's share of a step
@@ -552,6 +557,10 @@ cpu_gru_forward (AffectBackend *be, AffectGru *gru, const AffectTensor *x,
     j.parts = MIN (threads, j.B);
     j.chunk = MIN (GRU_CHUNK, (j.B + j.parts - 1) / j.parts);
     j.n_chunks = (j.B + j.chunk - 1) / j.chunk;
+    /* chunks of equal size (no small remainder) */
+    j.chunk = (j.B + j.n_chunks - 1) / j.n_chunks;
+    /* about GRU_PROJ_ROWS rows of projections per block of steps */
+    j.tb = MIN (j.T, MAX (GRU_TIME_BLOCK / 2, GRU_PROJ_ROWS / j.chunk));
     j.ws_part = (gsize)j.chunk * ((gsize)j.tb * j.npw + j.npw + 2 * j.hpw);
   }
   /* 64-byte aligned pieces. */
