@@ -171,12 +171,14 @@ cpu_panels_run (const CpuPanels *p, const float *x, gsize ldx, int rows,
  * about 5 % faster than 16), and blocks of time steps whose input
  * projections make about GRU_PROJ_ROWS rows (at least half of
  * GRU_TIME_BLOCK steps). With few sequences (split units):
- * GRU_TIME_BLOCK steps per block. */
+ * all steps in one block. */
 #define GRU_CHUNK 8
 #define GRU_TIME_BLOCK 32
 #define GRU_PROJ_ROWS 128
 /* Below this many multiply-adds per call a GRU runs on one thread. */
 #define GRU_MIN_PARALLEL_MACS (256.0 * 1024.0)
+/* Largest projection buffer of the split-units mode, in floats. */
+#define GRU_SPLIT_MAX_FLOATS (4.0 * 1024 * 1024)
 /* A thread that has waited this long for another thread's share of a step
  * (descheduled on a busy machine) does it itself. */
 #define GRU_STEAL_AFTER_US 30
@@ -230,8 +232,10 @@ cpu_gru_free (AffectBackend *be, AffectGru *gru)
   gru->priv = NULL;
 }
 
-/* States of the tasks of the split-units mode. */
-enum { TASK_FREE, TASK_BUSY, TASK_DONE };
+/* States of the tasks of the split-units mode: free, being computed (by
+ * one thread or more), being published (copied into the shared buffers by
+ * the first thread that finished it), done. */
+enum { TASK_FREE, TASK_BUSY, TASK_PUBLISH, TASK_DONE };
 
 typedef struct {
   const CpuGru *g;
@@ -249,7 +253,7 @@ typedef struct {
   /* whole sequences: chunks taken in turn */
   int chunk, n_chunks;
   gint next_chunk;
-  /* split units: gx [tb][B][npw] shared, task states */
+  /* split units: gx [T][B][npw] shared, task states */
   float *gx;
   gint *proj_state; /* [time block][block] */
   gint *step_state; /* [step][block] */
@@ -339,25 +343,51 @@ gru_sequences (GruJob *j, int tid)
 
 /* ---- split units ------------------------------------------------------- */
 
+/* Scratch of one part in split-units mode: gh [B][3 CPU_PANEL], h'
+ * [B][CPU_PANEL], a padded state [CPU_PANEL], projections
+ * [B][tb][3 CPU_PANEL]. */
+static gsize
+gru_units_scratch (int B, int tb)
+{
+  return (gsize)B * 3 * CPU_PANEL + (gsize)B * CPU_PANEL + CPU_PANEL
+         + (gsize)B * tb * 3 * CPU_PANEL;
+}
+
 /* Task (time block k, hidden block b): its columns of gx for every
- * sequence. */
-static void
-gru_proj_task (GruJob *j, int k, int b)
+ * sequence, computed in @tid's scratch. */
+static float *
+gru_proj_compute (GruJob *j, int tid, int k, int b)
 {
   const CpuGru *g = j->g;
   const int t0 = k * j->tb, tn = MIN (j->tb, j->T - t0);
   const gsize w = (gsize)3 * CPU_PANEL;
+  float *out = j->ws + (gsize)tid * j->ws_part + (gsize)j->B * 4 * CPU_PANEL
+               + CPU_PANEL;
 
   for (int i = 0; i < j->B; i++)
     j->panels (j->x + ((gsize)i * j->T + t0) * j->D, j->D, tn, j->D,
         g->ih.w + b * w * j->D, g->ih.bias + b * w, 0, 3, (int)w,
-        j->gx + (gsize)i * j->npw + b * w, (gsize)j->B * j->npw);
+        out + (gsize)i * tn * w, w);
+  return out;
 }
 
-/* Task (step s, hidden block b): those units of y[:, s] for every
- * sequence, from y[:, s - 1] (or h0 or the zero state). */
 static void
-gru_step_task (GruJob *j, int tid, int s, int b)
+gru_proj_publish (GruJob *j, int k, int b, const float *out)
+{
+  const int tn = MIN (j->tb, j->T - k * j->tb);
+  const gsize w = (gsize)3 * CPU_PANEL;
+
+  for (int i = 0; i < j->B; i++)
+    for (int tt = 0; tt < tn; tt++)
+      memcpy (j->gx + ((gsize)tt * j->B + i) * j->npw + b * w,
+          out + ((gsize)i * tn + tt) * w, sizeof (float) * w);
+}
+
+/* Task (step s, hidden block b): those units of y[:, s] for every sequence,
+ * from y[:, s - 1] (or h0 or the zero state), computed in @tid's scratch
+ * (h' [B][CPU_PANEL]). */
+static float *
+gru_step_compute (GruJob *j, int tid, int s, int b)
 {
   const CpuGru *g = j->g;
   const int H = j->H, T = j->T;
@@ -365,7 +395,8 @@ gru_step_task (GruJob *j, int tid, int s, int b)
   const gsize w = (gsize)3 * CPU_PANEL;
   const int u0 = b * CPU_PANEL, nu = MIN (CPU_PANEL, H - u0);
   float *gh = j->ws + (gsize)tid * j->ws_part; /* [B][3 CPU_PANEL] */
-  float *pad = gh + (gsize)j->B * w;           /* [2][CPU_PANEL] */
+  float *hn = gh + (gsize)j->B * w;            /* [B][CPU_PANEL] */
+  float *pad = hn + (gsize)j->B * CPU_PANEL;   /* [CPU_PANEL] */
   const float *hprev;
   gsize ldh;
 
@@ -382,20 +413,27 @@ gru_step_task (GruJob *j, int tid, int s, int b)
   for (int i = 0; i < j->B; i++) {
     const float *gxi = j->gx + ((gsize)(s - t0) * j->B + i) * j->npw + b * w;
     const float *hp = hprev ? hprev + i * ldh + u0 : NULL;
-    float *hn = j->y + ((gsize)i * T + s) * H + u0;
 
-    if (nu < CPU_PANEL) {
-      /* The last, partial block: through padded copies. */
-      memset (pad, 0, sizeof (float) * 2 * CPU_PANEL);
-      if (hp)
-        memcpy (pad, hp, sizeof (float) * nu);
-      j->gates (0, 1, gxi, hp ? gh + i * w : g->hh.bias + b * w,
-          hp ? pad : NULL, pad + CPU_PANEL);
-      memcpy (hn, pad + CPU_PANEL, sizeof (float) * nu);
-    } else {
-      j->gates (0, 1, gxi, hp ? gh + i * w : g->hh.bias + b * w, hp, hn);
+    if (hp && nu < CPU_PANEL) {
+      /* The last, partial block: a padded copy of the state. */
+      memset (pad, 0, sizeof (float) * CPU_PANEL);
+      memcpy (pad, hp, sizeof (float) * nu);
+      hp = pad;
     }
+    j->gates (0, 1, gxi, hprev ? gh + i * w : g->hh.bias + b * w, hp,
+        hn + (gsize)i * CPU_PANEL);
   }
+  return hn;
+}
+
+static void
+gru_step_publish (GruJob *j, int s, int b, const float *hn)
+{
+  const int u0 = b * CPU_PANEL, nu = MIN (CPU_PANEL, j->H - u0);
+
+  for (int i = 0; i < j->B; i++)
+    memcpy (j->y + ((gsize)i * j->T + s) * j->H + u0, hn + (gsize)i * CPU_PANEL,
+        sizeof (float) * nu);
 }
 
 static inline void
@@ -406,6 +444,25 @@ cpu_relax (void)
 #endif
 }
 
+/* Computes task @st (a step task when @step, s = @a; else the projections
+ * of time block @a), which the caller claimed or found late, and publishes
+ * the result unless another thread did first: the computation is the same
+ * wherever it runs, so either copy is the result. */
+static void
+gru_run_task (GruJob *j, int tid, gint *st, gboolean step, int a, int b)
+{
+  float *out = step ? gru_step_compute (j, tid, a, b)
+                    : gru_proj_compute (j, tid, a, b);
+
+  if (g_atomic_int_compare_and_exchange (st, TASK_BUSY, TASK_PUBLISH)) {
+    if (step)
+      gru_step_publish (j, a, b, out);
+    else
+      gru_proj_publish (j, a, b, out);
+    g_atomic_int_set (st, TASK_DONE);
+  }
+}
+
 /* How a part waits for the others' tasks: since when it has been waiting
  * in this step, and whether it already took over a task in this call. */
 typedef struct {
@@ -413,65 +470,61 @@ typedef struct {
   gboolean stealing;
 } GruWait;
 
-/* Waits until task @st is done. A task still free after
- * GRU_STEAL_AFTER_US of waiting in this step (its thread was descheduled),
- * or any free task once this part took over one, is claimed and run here
- * (@step: a step task (s = @a), else a projection task (time block @a)). */
+/* Waits until task @st is done. After GRU_STEAL_AFTER_US of waiting in
+ * this step (its thread is late, descheduled by a busy machine), a task not
+ * started yet is claimed and run here, and one being computed is computed
+ * here too (the first result is published); once this part took over a
+ * task, it claims free ones at once. */
 static void
 gru_wait_task (
     GruJob *j, int tid, GruWait *w, gint *st, gboolean step, int a, int b)
 {
   guint spins = 0;
+  gint state;
 
-  while (g_atomic_int_get (st) != TASK_DONE) {
-    gboolean late = w->stealing;
+  while ((state = g_atomic_int_get (st)) != TASK_DONE) {
+    gboolean late = FALSE;
 
-    if (!late && ++spins % 64 == 0) {
+    if (++spins % 64 == 0) {
       const gint64 now = g_get_monotonic_time ();
       if (w->since == 0)
         w->since = now;
       late = now - w->since > GRU_STEAL_AFTER_US;
     }
-    if (late) {
+    if (state == TASK_FREE && (late || w->stealing)) {
       if (g_atomic_int_compare_and_exchange (st, TASK_FREE, TASK_BUSY)) {
         w->stealing = TRUE;
-        if (step)
-          gru_step_task (j, tid, a, b);
-        else
-          gru_proj_task (j, a, b);
-        g_atomic_int_set (st, TASK_DONE);
-        return;
+        gru_run_task (j, tid, st, step, a, b);
       }
-      if (spins++ % 64 == 0)
-        g_thread_yield ();
+    } else if (state == TASK_BUSY && late) {
+      w->stealing = TRUE;
+      gru_run_task (j, tid, st, step, a, b);
+    } else {
+      cpu_relax ();
     }
-    cpu_relax ();
   }
 }
 
-/* Claims and runs task @st if it is free. */
+/* Claims and runs task @st if it is free (a step task first waits for its
+ * block's projections). */
 static void
 gru_try_task (
     GruJob *j, int tid, GruWait *w, gint *st, gboolean step, int a, int b)
 {
-  if (g_atomic_int_compare_and_exchange (st, TASK_FREE, TASK_BUSY)) {
-    if (step) {
-      /* A step needs its block's projections. */
-      gru_wait_task (j, tid, w, &j->proj_state[(a / j->tb) * j->g->nb + b],
-          FALSE, a / j->tb, b);
-      gru_step_task (j, tid, a, b);
-    } else {
-      gru_proj_task (j, a, b);
-    }
-    g_atomic_int_set (st, TASK_DONE);
-  }
+  if (g_atomic_int_get (st) != TASK_FREE
+      || !g_atomic_int_compare_and_exchange (st, TASK_FREE, TASK_BUSY))
+    return;
+  if (step)
+    gru_wait_task (j, tid, w, &j->proj_state[(a / j->tb) * j->g->nb + b], FALSE,
+        a / j->tb, b);
+  gru_run_task (j, tid, st, step, a, b);
 }
 
 /* Each part owns a range of hidden blocks: it projects their inputs, then
  * step by step computes their units and waits for the other blocks of the
- * step (the next step reads the whole state). A task is done exactly once,
- * by its owner or, when the owner was descheduled, by a thread that was
- * waiting for it. */
+ * step (the next step reads the whole state). A thread that waits too long
+ * for another's task does it itself (gru_wait_task ()), so a descheduled
+ * thread delays a call by GRU_STEAL_AFTER_US at most. */
 static void
 gru_units (GruJob *j, int tid)
 {
@@ -482,6 +535,7 @@ gru_units (GruJob *j, int tid)
   for (int t0 = 0; t0 < j->T; t0 += j->tb) {
     const int k = t0 / j->tb, tn = MIN (j->tb, j->T - t0);
 
+    w.since = 0;
     for (int b = b0; b < b1; b++)
       gru_try_task (j, tid, &w, &j->proj_state[k * nb + b], FALSE, k, b);
     for (int s = t0; s < t0 + tn; s++) {
@@ -544,11 +598,15 @@ cpu_gru_forward (AffectBackend *be, AffectGru *gru, const AffectTensor *x,
   threads = cpu_begin (be);
   if (macs < GRU_MIN_PARALLEL_MACS)
     threads = 1;
-  j.split_units = threads > 1 && j.B < 3 * threads && g->nb > 1;
+  /* Split units keeps the projections of all steps (so that a thread
+   * late on a task never reads a buffer that the others reuse). */
+  j.split_units = threads > 1 && j.B < 3 * threads && g->nb > 1
+                  && (double)j.B * j.T * j.npw <= GRU_SPLIT_MAX_FLOATS;
   if (j.split_units) {
     /* Few sequences: hidden blocks per thread, synchronised per step. */
     j.parts = MIN (threads, g->nb);
-    j.ws_part = (gsize)j.B * 3 * CPU_PANEL + 2 * CPU_PANEL;
+    j.tb = j.T;
+    j.ws_part = gru_units_scratch (j.B, j.tb);
     n_gx = (gsize)j.B * j.tb * j.npw;
     j.proj_state = g_new0 (gint, (gsize)((j.T + j.tb - 1) / j.tb) * g->nb);
     j.step_state = g_new0 (gint, (gsize)j.T * g->nb);
