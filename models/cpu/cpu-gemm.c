@@ -22,8 +22,10 @@
  * product for so few rows (oneDNN: 74 us for one row of 256 -> 1024, the
  * panels 5 us). Larger items keep one affect_sgemm () each. */
 #define LINEAR_PANEL_MAX_ROWS 16
-/* Below this many multiply-adds a panel product stays on one thread. */
-#define LINEAR_MIN_PARALLEL_MACS (1024.0 * 1024.0)
+/* Below this many multiply-adds a panel product stays on one thread (waking
+ * a worker and waiting for it costs 5-25 us here: 2 M multiply-adds on two
+ * threads took longer than on one). */
+#define LINEAR_MIN_PARALLEL_MACS (4.0 * 1024.0 * 1024.0)
 
 typedef struct {
   CpuPanels panels; /* packed on first use (under the backend lock) */

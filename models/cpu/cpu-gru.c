@@ -654,7 +654,7 @@ cpu_gru_forward (AffectBackend *be, AffectGru *gru, const AffectTensor *x,
 #define SMALL_MM_MAX_B 65536
 #define SMALL_MM_NT_MAX_M 16
 /* Multiply-adds per chunk of work given to a thread of the pool. */
-#define SMALL_MM_GRAIN_MACS 262144.0
+#define SMALL_MM_GRAIN_MACS (1024.0 * 1024.0)
 
 typedef struct {
   const AffectMatView *a, *b, *y;
