@@ -270,7 +270,8 @@ prefetch (const float *p, gsize n)
 }
 
 /* Sequences [c0, c0 + cb) of a chunk, every hidden block, with this part's
- * scratch: gx [tb][cb][npw], gh [cb][npw], two padded states [cb][hpw]. */
+ * scratch: gx [tb][cb][npw], gh [cb][npw], two padded states [cb][hpw]
+ * (the state lives in y itself when H is a multiple of CPU_PANEL). */
 static void
 gru_chunk (GruJob *j, int tid, int c0, int cb)
 {
@@ -302,9 +303,21 @@ gru_chunk (GruJob *j, int tid, int c0, int cb)
 
     for (int tt = 0; tt < tn; tt++) {
       const int t = t0 + tt;
+      /* The state: y's rows themselves when H fills the blocks (no copy),
+       * else padded buffers copied to y. */
+      const gboolean in_y = H == (int)hpw;
       const float *hprev = (t > 0 || j->h0) ? hb[cur] : NULL;
       float *hnext = hb[cur ^ 1];
+      gsize ldp = hpw, ldn = hpw;
 
+      if (in_y) {
+        hnext = j->y + ((gsize)c0 * T + t) * H;
+        ldn = (gsize)T * H;
+        if (t > 0) {
+          hprev = hnext - H;
+          ldp = (gsize)T * H;
+        }
+      }
       /* This step's gx is out of L2 after the chunk's projections: its
        * first row is fetched while the product runs, each next one while
        * the gates of the previous one run. */
@@ -313,15 +326,16 @@ gru_chunk (GruJob *j, int tid, int c0, int cb)
        * bits: the product would add only zeros to the bias). */
       if (hprev)
         j->panels (
-            hprev, hpw, cb, H, g->hh.w, g->hh.bias, 0, np, (int)npw, gh, npw);
+            hprev, ldp, cb, H, g->hh.w, g->hh.bias, 0, np, (int)npw, gh, npw);
       for (int i = 0; i < cb; i++) {
         if (i + 1 < cb)
           prefetch (gx + ((gsize)tt * cb + i + 1) * npw, npw);
         j->gates (0, g->nb, gx + ((gsize)tt * cb + i) * npw,
             hprev ? gh + (gsize)i * npw : g->hh.bias,
-            hprev ? hprev + (gsize)i * hpw : NULL, hnext + (gsize)i * hpw);
-        memcpy (j->y + ((gsize)(c0 + i) * T + t) * H, hnext + (gsize)i * hpw,
-            sizeof (float) * H);
+            hprev ? hprev + (gsize)i * ldp : NULL, hnext + (gsize)i * ldn);
+        if (!in_y)
+          memcpy (j->y + ((gsize)(c0 + i) * T + t) * H, hnext + (gsize)i * hpw,
+              sizeof (float) * H);
       }
       cur ^= 1;
     }
