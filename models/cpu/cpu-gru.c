@@ -177,11 +177,17 @@ cpu_panels_run (const CpuPanels *p, const float *x, gsize ldx, int rows,
 #define GRU_PROJ_ROWS 128
 /* Below this many multiply-adds per call a GRU runs on one thread. */
 #define GRU_MIN_PARALLEL_MACS (256.0 * 1024.0)
+/* Most threads of one split-units GRU. */
+#define GRU_MAX_PARTS 64
 /* Largest projection buffer of the split-units mode, in floats. */
 #define GRU_SPLIT_MAX_FLOATS (4.0 * 1024 * 1024)
 /* A thread that has waited this long for another thread's share of a step
  * (descheduled on a busy machine) does it itself. */
 #define GRU_STEAL_AFTER_US 30
+/* Once a thread took over a task in a call, it duplicates a task that
+ * another thread has been computing for this long in a step (a task takes
+ * 1-3 us here). */
+#define GRU_DUPLICATE_AFTER_US 8
 
 typedef struct {
   int nb;           /* blocks of CPU_PANEL hidden units */
@@ -255,8 +261,9 @@ typedef struct {
   gint next_chunk;
   /* split units: gx [T][B][npw] shared, task states */
   float *gx;
-  gint *proj_state; /* [time block][block] */
-  gint *step_state; /* [step][block] */
+  gint *proj_state;            /* [task] */
+  gint *step_state;            /* [step][task] */
+  gint started[GRU_MAX_PARTS]; /* a part has begun */
 } GruJob;
 
 /* ---- whole sequences --------------------------------------------------- */
@@ -357,63 +364,87 @@ gru_sequences (GruJob *j, int tid)
 
 /* ---- split units ------------------------------------------------------- */
 
-/* Scratch of one part in split-units mode: gh [B][3 CPU_PANEL], h'
- * [B][CPU_PANEL], a padded state [CPU_PANEL], projections
- * [B][tb][3 CPU_PANEL]. */
-static gsize
-gru_units_scratch (int B, int tb)
+/* A task covers GRU_TASK_BLOCKS hidden blocks: the input projections of
+ * those blocks for all steps, or their units at one step. The projections
+ * of all steps are kept (gx [T][B][npw]), so that a thread late on a task
+ * never reads a buffer the others reuse. */
+#define GRU_TASK_BLOCKS 2
+
+/* The hidden blocks [*b0, *b1) of task @q. */
+static void
+gru_task_blocks (const GruJob *j, int q, int *b0, int *b1)
 {
-  return (gsize)B * 3 * CPU_PANEL + (gsize)B * CPU_PANEL + CPU_PANEL
-         + (gsize)B * tb * 3 * CPU_PANEL;
+  *b0 = q * GRU_TASK_BLOCKS;
+  *b1 = MIN (j->g->nb, *b0 + GRU_TASK_BLOCKS);
 }
 
-/* Task (time block k, hidden block b): its columns of gx for every
- * sequence, computed in @tid's scratch. */
+/* Scratch of one part: gh [B][w], h' [B][CPU_PANEL GRU_TASK_BLOCKS], a
+ * padded state [CPU_PANEL GRU_TASK_BLOCKS], projections [B][T][w], with w
+ * = 3 CPU_PANEL GRU_TASK_BLOCKS. */
+static gsize
+gru_units_scratch (int B, int T)
+{
+  const gsize w = (gsize)3 * CPU_PANEL * GRU_TASK_BLOCKS;
+  const gsize u = (gsize)CPU_PANEL * GRU_TASK_BLOCKS;
+
+  return (gsize)B * w + (gsize)B * u + u + (gsize)B * T * w;
+}
+
+/* Projection task @q: its columns of gx for every sequence and step, in
+ * @tid's scratch. */
 static float *
-gru_proj_compute (GruJob *j, int tid, int k, int b)
+gru_proj_compute (GruJob *j, int tid, int q)
 {
   const CpuGru *g = j->g;
-  const int t0 = k * j->tb, tn = MIN (j->tb, j->T - t0);
-  const gsize w = (gsize)3 * CPU_PANEL;
-  float *out = j->ws + (gsize)tid * j->ws_part + (gsize)j->B * 4 * CPU_PANEL
-               + CPU_PANEL;
+  const gsize w = (gsize)3 * CPU_PANEL * GRU_TASK_BLOCKS;
+  const gsize u = (gsize)CPU_PANEL * GRU_TASK_BLOCKS;
+  float *out = j->ws + (gsize)tid * j->ws_part + (gsize)j->B * (w + u) + u;
+  int b0, b1, nw;
 
+  gru_task_blocks (j, q, &b0, &b1);
+  nw = 3 * CPU_PANEL * (b1 - b0);
   for (int i = 0; i < j->B; i++)
-    j->panels (j->x + ((gsize)i * j->T + t0) * j->D, j->D, tn, j->D,
-        g->ih.w + b * w * j->D, g->ih.bias + b * w, 0, 3, (int)w,
-        out + (gsize)i * tn * w, w);
+    j->panels (j->x + (gsize)i * j->T * j->D, j->D, j->T, j->D,
+        g->ih.w + (gsize)b0 * 3 * CPU_PANEL * j->D,
+        g->ih.bias + b0 * 3 * CPU_PANEL, 0, 3 * (b1 - b0), nw,
+        out + (gsize)i * j->T * nw, nw);
   return out;
 }
 
 static void
-gru_proj_publish (GruJob *j, int k, int b, const float *out)
+gru_proj_publish (GruJob *j, int q, const float *out)
 {
-  const int tn = MIN (j->tb, j->T - k * j->tb);
-  const gsize w = (gsize)3 * CPU_PANEL;
+  int b0, b1, nw;
 
+  gru_task_blocks (j, q, &b0, &b1);
+  nw = 3 * CPU_PANEL * (b1 - b0);
   for (int i = 0; i < j->B; i++)
-    for (int tt = 0; tt < tn; tt++)
-      memcpy (j->gx + ((gsize)tt * j->B + i) * j->npw + b * w,
-          out + ((gsize)i * tn + tt) * w, sizeof (float) * w);
+    for (int t = 0; t < j->T; t++)
+      memcpy (j->gx + ((gsize)t * j->B + i) * j->npw + b0 * 3 * CPU_PANEL,
+          out + ((gsize)i * j->T + t) * nw, sizeof (float) * nw);
 }
 
-/* Task (step s, hidden block b): those units of y[:, s] for every sequence,
- * from y[:, s - 1] (or h0 or the zero state), computed in @tid's scratch
- * (h' [B][CPU_PANEL]). */
+/* Step task (s, @q): its units of y[:, s] for every sequence, from
+ * y[:, s - 1] (or h0 or the zero state), in @tid's scratch (h'
+ * [B][CPU_PANEL GRU_TASK_BLOCKS]). */
 static float *
-gru_step_compute (GruJob *j, int tid, int s, int b)
+gru_step_compute (GruJob *j, int tid, int s, int q)
 {
   const CpuGru *g = j->g;
   const int H = j->H, T = j->T;
-  const int t0 = s / j->tb * j->tb;
-  const gsize w = (gsize)3 * CPU_PANEL;
-  const int u0 = b * CPU_PANEL, nu = MIN (CPU_PANEL, H - u0);
-  float *gh = j->ws + (gsize)tid * j->ws_part; /* [B][3 CPU_PANEL] */
-  float *hn = gh + (gsize)j->B * w;            /* [B][CPU_PANEL] */
-  float *pad = hn + (gsize)j->B * CPU_PANEL;   /* [CPU_PANEL] */
+  const gsize w = (gsize)3 * CPU_PANEL * GRU_TASK_BLOCKS;
+  const gsize u = (gsize)CPU_PANEL * GRU_TASK_BLOCKS;
+  float *gh = j->ws + (gsize)tid * j->ws_part; /* [B][w] */
+  float *hn = gh + (gsize)j->B * w;            /* [B][u] */
+  float *pad = hn + (gsize)j->B * u;           /* [u] */
   const float *hprev;
   gsize ldh;
+  int b0, b1, u0, nu, nw;
 
+  gru_task_blocks (j, q, &b0, &b1);
+  u0 = b0 * CPU_PANEL;
+  nu = MIN (b1 * CPU_PANEL, H) - u0;
+  nw = 3 * CPU_PANEL * (b1 - b0);
   if (s > 0) {
     hprev = j->y + (gsize)(s - 1) * H;
     ldh = (gsize)T * H;
@@ -422,31 +453,35 @@ gru_step_compute (GruJob *j, int tid, int s, int b)
     ldh = H;
   }
   if (hprev)
-    j->panels (hprev, ldh, j->B, H, g->hh.w + b * w * H, g->hh.bias + b * w, 0,
-        3, (int)w, gh, w);
+    j->panels (hprev, ldh, j->B, H, g->hh.w + (gsize)b0 * 3 * CPU_PANEL * H,
+        g->hh.bias + b0 * 3 * CPU_PANEL, 0, 3 * (b1 - b0), nw, gh, w);
   for (int i = 0; i < j->B; i++) {
-    const float *gxi = j->gx + ((gsize)(s - t0) * j->B + i) * j->npw + b * w;
+    const float *gxi
+        = j->gx + ((gsize)s * j->B + i) * j->npw + b0 * 3 * CPU_PANEL;
     const float *hp = hprev ? hprev + i * ldh + u0 : NULL;
 
-    if (hp && nu < CPU_PANEL) {
+    if (hp && nu < (b1 - b0) * CPU_PANEL) {
       /* The last, partial block: a padded copy of the state. */
-      memset (pad, 0, sizeof (float) * CPU_PANEL);
+      memset (pad, 0, sizeof (float) * u);
       memcpy (pad, hp, sizeof (float) * nu);
       hp = pad;
     }
-    j->gates (0, 1, gxi, hprev ? gh + i * w : g->hh.bias + b * w, hp,
-        hn + (gsize)i * CPU_PANEL);
+    j->gates (0, b1 - b0, gxi,
+        hprev ? gh + i * w : g->hh.bias + b0 * 3 * CPU_PANEL, hp, hn + i * u);
   }
   return hn;
 }
 
 static void
-gru_step_publish (GruJob *j, int s, int b, const float *hn)
+gru_step_publish (GruJob *j, int s, int q, const float *hn)
 {
-  const int u0 = b * CPU_PANEL, nu = MIN (CPU_PANEL, j->H - u0);
+  const gsize u = (gsize)CPU_PANEL * GRU_TASK_BLOCKS;
+  int b0, b1, nu;
 
+  gru_task_blocks (j, q, &b0, &b1);
+  nu = MIN (b1 * CPU_PANEL, j->H) - b0 * CPU_PANEL;
   for (int i = 0; i < j->B; i++)
-    memcpy (j->y + ((gsize)i * j->T + s) * j->H + u0, hn + (gsize)i * CPU_PANEL,
+    memcpy (j->y + ((gsize)i * j->T + s) * j->H + b0 * CPU_PANEL, hn + i * u,
         sizeof (float) * nu);
 }
 
@@ -458,21 +493,21 @@ cpu_relax (void)
 #endif
 }
 
-/* Computes task @st (a step task when @step, s = @a; else the projections
- * of time block @a), which the caller claimed or found late, and publishes
- * the result unless another thread did first: the computation is the same
- * wherever it runs, so either copy is the result. */
+/* Computes task @st (step @s's task @q, or projection task @q when s < 0),
+ * which the caller claimed or found late, and publishes the result unless
+ * another thread did first: the computation is the same wherever it runs,
+ * so either copy is the result. */
 static void
-gru_run_task (GruJob *j, int tid, gint *st, gboolean step, int a, int b)
+gru_run_task (GruJob *j, int tid, gint *st, int s, int q)
 {
-  float *out = step ? gru_step_compute (j, tid, a, b)
-                    : gru_proj_compute (j, tid, a, b);
+  float *out
+      = s >= 0 ? gru_step_compute (j, tid, s, q) : gru_proj_compute (j, tid, q);
 
   if (g_atomic_int_compare_and_exchange (st, TASK_BUSY, TASK_PUBLISH)) {
-    if (step)
-      gru_step_publish (j, a, b, out);
+    if (s >= 0)
+      gru_step_publish (j, s, q, out);
     else
-      gru_proj_publish (j, a, b, out);
+      gru_proj_publish (j, q, out);
     g_atomic_int_set (st, TASK_DONE);
   }
 }
@@ -484,86 +519,84 @@ typedef struct {
   gboolean stealing;
 } GruWait;
 
-/* Waits until task @st is done. After GRU_STEAL_AFTER_US of waiting in
- * this step (its thread is late, descheduled by a busy machine), a task not
- * started yet is claimed and run here, and one being computed is computed
- * here too (the first result is published); once this part took over a
- * task, it claims free ones at once. */
+/* Waits until task @st of part @owner is done. A task not started is
+ * claimed and run here at once when its part has not started at all (not
+ * scheduled yet), or after GRU_STEAL_AFTER_US of waiting in this step (its
+ * thread is late, descheduled by a busy machine); a task being computed is
+ * computed here too after that time (the first result is published). Once
+ * this part took over a task, it claims free tasks at once and duplicates
+ * busy ones after GRU_DUPLICATE_AFTER_US. */
 static void
 gru_wait_task (
-    GruJob *j, int tid, GruWait *w, gint *st, gboolean step, int a, int b)
+    GruJob *j, int tid, GruWait *w, gint *st, int owner, int s, int q)
 {
   guint spins = 0;
   gint state;
 
   while ((state = g_atomic_int_get (st)) != TASK_DONE) {
-    gboolean late = FALSE;
+    gboolean late = w->stealing && state == TASK_FREE;
 
-    if (++spins % 64 == 0) {
+    if (state == TASK_FREE && !g_atomic_int_get (&j->started[owner]))
+      late = TRUE;
+    if (!late && ++spins % 64 == 0) {
       const gint64 now = g_get_monotonic_time ();
       if (w->since == 0)
         w->since = now;
-      late = now - w->since > GRU_STEAL_AFTER_US;
+      late = now - w->since
+             > (w->stealing ? GRU_DUPLICATE_AFTER_US : GRU_STEAL_AFTER_US);
     }
-    if (state == TASK_FREE && (late || w->stealing)) {
+    if (late && state == TASK_FREE) {
       if (g_atomic_int_compare_and_exchange (st, TASK_FREE, TASK_BUSY)) {
         w->stealing = TRUE;
-        gru_run_task (j, tid, st, step, a, b);
+        gru_run_task (j, tid, st, s, q);
       }
-    } else if (state == TASK_BUSY && late) {
+    } else if (late && state == TASK_BUSY) {
       w->stealing = TRUE;
-      gru_run_task (j, tid, st, step, a, b);
+      gru_run_task (j, tid, st, s, q);
     } else {
       cpu_relax ();
     }
   }
 }
 
-/* Claims and runs task @st if it is free (a step task first waits for its
- * block's projections). */
-static void
-gru_try_task (
-    GruJob *j, int tid, GruWait *w, gint *st, gboolean step, int a, int b)
-{
-  if (g_atomic_int_get (st) != TASK_FREE
-      || !g_atomic_int_compare_and_exchange (st, TASK_FREE, TASK_BUSY))
-    return;
-  if (step)
-    gru_wait_task (j, tid, w, &j->proj_state[(a / j->tb) * j->g->nb + b], FALSE,
-        a / j->tb, b);
-  gru_run_task (j, tid, st, step, a, b);
-}
-
-/* Each part owns a range of hidden blocks: it projects their inputs, then
- * step by step computes their units and waits for the other blocks of the
- * step (the next step reads the whole state). A thread that waits too long
- * for another's task does it itself (gru_wait_task ()), so a descheduled
- * thread delays a call by GRU_STEAL_AFTER_US at most. */
+/* Each part owns a range of tasks: it projects their inputs, then step by
+ * step computes their units and waits for the other tasks of the step (the
+ * next step reads the whole state). A thread that waits too long for
+ * another's task does it itself (gru_wait_task ()), so that a descheduled
+ * thread does not hold up the others. */
 static void
 gru_units (GruJob *j, int tid)
 {
-  const int nb = j->g->nb;
-  const int b0 = nb * tid / j->parts, b1 = nb * (tid + 1) / j->parts;
+  const int nq = (j->g->nb + GRU_TASK_BLOCKS - 1) / GRU_TASK_BLOCKS;
+  const int q0 = nq * tid / j->parts, q1 = nq * (tid + 1) / j->parts;
   GruWait w = { 0, FALSE };
 
-  for (int t0 = 0; t0 < j->T; t0 += j->tb) {
-    const int k = t0 / j->tb, tn = MIN (j->tb, j->T - t0);
+  g_atomic_int_set (&j->started[tid], 1);
+  for (int q = q0; q < q1; q++)
+    if (g_atomic_int_compare_and_exchange (
+            &j->proj_state[q], TASK_FREE, TASK_BUSY))
+      gru_run_task (j, tid, &j->proj_state[q], -1, q);
+  for (int s = 0; s < j->T; s++) {
+    gint *st = j->step_state + (gsize)s * nq;
 
     w.since = 0;
-    for (int b = b0; b < b1; b++)
-      gru_try_task (j, tid, &w, &j->proj_state[k * nb + b], FALSE, k, b);
-    for (int s = t0; s < t0 + tn; s++) {
-      gint *st = j->step_state + (gsize)s * nb;
+    for (int q = q0; q < q1; q++) {
+      if (g_atomic_int_get (&st[q]) != TASK_FREE
+          || !g_atomic_int_compare_and_exchange (&st[q], TASK_FREE, TASK_BUSY))
+        continue;
+      gru_wait_task (j, tid, &w, &j->proj_state[q], tid, -1, q);
+      gru_run_task (j, tid, &st[q], s, q);
+    }
+    for (int i = 0; i < nq; i++) {
+      const int q = (q1 + i) % nq; /* the others' tasks first */
+      int owner = 0;
 
-      w.since = 0;
-      for (int b = b0; b < b1; b++)
-        gru_try_task (j, tid, &w, &st[b], TRUE, s, b);
-      for (int i = 0; i < nb; i++) {
-        const int b = (b1 + i) % nb; /* the others' blocks first */
-        if (g_atomic_int_get (&st[b]) != TASK_DONE) {
-          gru_wait_task (j, tid, &w, &j->proj_state[k * nb + b], FALSE, k, b);
-          gru_wait_task (j, tid, &w, &st[b], TRUE, s, b);
-        }
+      while (nq * (owner + 1) / j->parts <= q)
+        owner++;
+
+      if (g_atomic_int_get (&st[q]) != TASK_DONE) {
+        gru_wait_task (j, tid, &w, &j->proj_state[q], owner, -1, q);
+        gru_wait_task (j, tid, &w, &st[q], owner, s, q);
       }
     }
   }
@@ -591,7 +624,7 @@ cpu_gru_forward (AffectBackend *be, AffectGru *gru, const AffectTensor *x,
   const double macs = 3.0 * x->n * x->w * gru->hidden_size
                       * ((double)gru->input_size + gru->hidden_size);
   GruJob j = { 0 };
-  int threads;
+  int threads, nq;
   gsize n_ws, n_gx = 0;
   float *ws;
 
@@ -614,16 +647,17 @@ cpu_gru_forward (AffectBackend *be, AffectGru *gru, const AffectTensor *x,
     threads = 1;
   /* Split units keeps the projections of all steps (so that a thread
    * late on a task never reads a buffer that the others reuse). */
-  j.split_units = threads > 1 && j.B < 3 * threads && g->nb > 1
+  nq = (g->nb + GRU_TASK_BLOCKS - 1) / GRU_TASK_BLOCKS;
+  j.split_units = threads > 1 && j.B < 3 * threads && nq > 1
                   && (double)j.B * j.T * j.npw <= GRU_SPLIT_MAX_FLOATS;
   if (j.split_units) {
     /* Few sequences: hidden blocks per thread, synchronised per step. */
-    j.parts = MIN (threads, g->nb);
+    j.parts = MIN (MIN (threads, nq), GRU_MAX_PARTS);
     j.tb = j.T;
-    j.ws_part = gru_units_scratch (j.B, j.tb);
-    n_gx = (gsize)j.B * j.tb * j.npw;
-    j.proj_state = g_new0 (gint, (gsize)((j.T + j.tb - 1) / j.tb) * g->nb);
-    j.step_state = g_new0 (gint, (gsize)j.T * g->nb);
+    j.ws_part = gru_units_scratch (j.B, j.T);
+    n_gx = (gsize)j.B * j.T * j.npw;
+    j.proj_state = g_new0 (gint, nq);
+    j.step_state = g_new0 (gint, (gsize)j.T * nq);
   } else {
     /* Whole sequences, in chunks that the threads take in turn. */
     j.parts = MIN (threads, j.B);
