@@ -79,6 +79,7 @@ cpu_simd_level (void)
       else if (g_ascii_strcasecmp (env, "avx512") != 0)
         g_warning ("AFFECT_CPU_SIMD=%s: expected generic, avx2 or avx512", env);
     }
+    g_debug ("cpu backend: %s kernels", cpu_simd_level_name (level));
     g_once_init_leave (&once, 1);
   }
   return level;
