@@ -134,8 +134,7 @@ cpu_download (AffectBackend *be, const AffectTensor *src, float *dst, gsize n)
 static gboolean
 cpu_supports_op (AffectBackend *be, AffectOp op)
 {
-  /* Every op but the GRU (not implemented yet). */
-  return op >= 0 && op < AFFECT_OP_LAST && op != AFFECT_OP_GRU;
+  return op >= 0 && op < AFFECT_OP_LAST;
 }
 
 static void
@@ -187,13 +186,16 @@ static const AffectBackendOps cpu_ops = {
   .concat_channels = cpu_concat_channels,
   .pad_channels = cpu_pad_channels,
   .resize_bilinear = cpu_resize_bilinear,
-  .matmul = cpu_matmul,
+  .matmul = cpu_matmul_dispatch,
   .layer_norm = cpu_layer_norm,
   .softmax_masked = cpu_softmax_masked,
   .gather_rows = cpu_gather_rows,
   .binary = cpu_binary,
   .scale = cpu_scale,
   .copy_rows = cpu_copy_rows,
+  .gru_prepare = cpu_gru_prepare,
+  .gru_forward = cpu_gru_forward,
+  .gru_free = cpu_gru_free,
 };
 
 /* When the GEMM provider is a CBLAS library running generic kernels

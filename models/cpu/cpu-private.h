@@ -13,6 +13,10 @@
  *   cpu-elementwise.c  activations, add, pads, concatenation
  *   cpu-norm.c         softmax (and the normalisation/attention family)
  *   cpu-transformer.c  GELU and the transformer ops
+ *   cpu-gru.c          GRU layers and the packed-panel product (also used
+ *                      by fully connected layers); its kernels are in
+ *                      cpu-gru-kernels.h, built per instruction set with
+ *                      cpu-simd.h
  */
 
 #ifndef __AFFECT_CPU_PRIVATE_H__
@@ -154,6 +158,31 @@ cpu_sgemm_rm (int m, int n, int k, const float *a, int lda, const float *b,
 /* GELU (erf form) in place over @n floats (cpu-transformer.c). */
 void cpu_gelu (float *x, gsize n);
 
+/* ---- packed panels (cpu-gru.c) ----------------------------------------- */
+
+/* Outputs per panel, and how many panel rows ahead the kernels prefetch. */
+#define CPU_PANEL 32
+#define CPU_PREFETCH_ROWS 16
+
+/* A weight packed for y = x Wᵀ + b (see cpu-gru.c): n_cols outputs in np
+ * panels, w [np][k][CPU_PANEL] and bias [np * CPU_PANEL] (64-byte aligned,
+ * zeros past n_cols). */
+typedef struct {
+  int n_cols, k, np;
+  float *w, *bias;
+} CpuPanels;
+
+/* Packs @w, whose element (output j, input i) is w[j * ld_out + i * ld_in],
+ * and @bias [outputs] (NULL: zeros). Packed column o is output map[o]
+ * (map NULL: o; -1: a zero column). FALSE on allocation failure. */
+gboolean cpu_panels_init (CpuPanels *p, int n_cols, int k, const float *w,
+    gsize ld_out, gsize ld_in, const float *bias, const int *map);
+void cpu_panels_clear (CpuPanels *p);
+/* y[r, columns of panels p0 .. p1-1] = x[r, 0:k] Wᵀ + b for @rows rows
+ * (row strides @ldx, @ldy), in the calling thread. */
+void cpu_panels_run (const CpuPanels *p, const float *x, gsize ldx, int rows,
+    float *y, gsize ldy, int p0, int p1);
+
 /* ---- the table entries ------------------------------------------------- */
 
 gpointer cpu_alloc (AffectBackend *be, gsize n_bytes);
@@ -202,6 +231,16 @@ void cpu_copy_rows (AffectBackend *be, const AffectTensor *src,
     int batch);
 void cpu_resize_bilinear (
     AffectBackend *be, const AffectTensor *x, AffectTensor *y);
+/* The table's matmul: small products on the kernels of cpu-gru.c, the
+ * others through cpu_matmul (). */
+void cpu_matmul_dispatch (AffectBackend *be, const AffectMatView *a,
+    gboolean trans_a, const AffectMatView *b, gboolean trans_b,
+    const AffectMatView *y, int m, int n, int k, int batch0, int batch1,
+    float alpha, float beta);
+gboolean cpu_gru_prepare (AffectBackend *be, AffectGru *gru);
+void cpu_gru_forward (AffectBackend *be, AffectGru *gru, const AffectTensor *x,
+    const AffectTensor *h0, AffectTensor *y);
+void cpu_gru_free (AffectBackend *be, AffectGru *gru);
 
 G_END_DECLS
 

@@ -4,34 +4,29 @@
  *
  * The fusion network: see affect-fusion.h.
  *
- * Speed (issue 6 item 7, docs/performance.md "Fusion network"): every
- * weight is packed at load time in panels of 32 outputs and multiplied by
- * our own AVX-512 or AVX2/FMA kernels (chosen at run time; the same bits
- * either way), so a frame's few rows stream each weight once and nothing is
- * re-packed per call; the GRU input projections of all frames of all clips
- * are one product per branch, the recurrent step one product for all
- * clips; the GRU gates use vector exp/sigmoid/tanh (about 1 ulp); the
- * single-query attention never projects keys or values (see
- * run_attention ()). Without AVX2 (or AFFECT_FUSION_SIMD=none) products go
- * through affect_sgemm () and the gates through libm. The reductions of
- * LayerNorm and the attention softmax are in double. Every kernel computes
- * a row from that row alone, in a fixed order, so results do not depend on
- * the batch or on the threads (affect_fusion_set_n_threads (): branches and
- * clips are spread over a GThreadPool).
+ * Inference is written with the engine's tensors and ops only
+ * (affect-tensor.h): per branch a GRU layer (AffectGru), fully connected
+ * layers (AffectLinear), strided batched products (affect_matmul_strided)
+ * for the attention, a masked softmax, layer norms and elementwise ops; the
+ * heads on the concatenated features; the missing-branch vectors gathered
+ * in with affect_gather_rows. The model owns a CPU backend whose thread
+ * count affect_fusion_set_n_threads () sets: the backend's kernels
+ * (models/cpu/: packed weight panels, vector GRU gates) and its thread pool
+ * do the work; nothing here is SIMD or threads.
+ *
+ * The single-query attention never projects keys or values (see
+ * run_attention ()). The backend computes every row of a product, every
+ * GRU sequence and every normalised row from that row alone, so results do
+ * not depend on the batch or on the threads.
  */
 
 #include "affect-fusion.h"
 
-#include "affect-gemm.h"
+#include "affect-backend.h"
 
 #include <errno.h>
 #include <math.h>
 #include <string.h>
-
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
-#define FUSION_X86 1
-#include <immintrin.h>
-#endif
 
 G_DEFINE_QUARK (affect - fusion - error - quark, affect_fusion_error)
 
@@ -39,27 +34,13 @@ G_DEFINE_QUARK (affect - fusion - error - quark, affect_fusion_error)
 /* Largest size accepted for any metadata dimension. */
 #define MAX_DIM (1 << 20)
 
-/* A product y = x Wᵀ + b: weight element (j, i) (output j, input i) at
- * w[j * ld_out + i * ld_in], bias b [n_out] or NULL; when this CPU has the
- * vector kernels, both are also packed in panels (see lin_init ()). */
-typedef struct {
-  const float *w, *b;
-  gsize ld_out, ld_in;
-  int n_out, k;
-  float *wp, *bp; /* NULL: products go through affect_sgemm () (w) */
-  int np;         /* panels */
-} Lin;
-
-static void lin_init (Lin *l, const float *w, const float *b, int n_out, int k,
-    gsize ld_out, gsize ld_in);
-static void lin_clear (Lin *l);
-
 static const gchar *const branch_names[AFFECT_FUSION_N_BRANCHES]
     = { "exp", "spe", "wrd" };
 static const gchar *const task_names[AFFECT_FUSION_N_TASKS]
     = { "au", "expr", "va" };
 
 typedef struct {
+  /* Host copies read from the file, released once the layers are built. */
   float *w_ih, *w_hh, *b_ih, *b_hh; /* [3H, D], [3H, H], [3H], [3H] */
   float *q_w, *q_b;                 /* [H, D_img], [H] */
   float *in_w, *in_b;               /* [3H, H], [3H] */
@@ -67,19 +48,23 @@ typedef struct {
   float *n1_w, *n1_b, *n2_w, *n2_b; /* [H] */
   float *f1_w, *f1_b, *f2_w, *f2_b; /* [4H, H], [4H], [H, 4H], [H] */
   float *missing;                   /* [H] */
-  /* The products: x W_ihᵀ, h W_hhᵀ, query, q-projection, per head u_k =
-   * W_k,kᵀ q'_k and W_v,k g_k (see run_attention ()), out_proj, FFN. */
-  Lin ih, hh, q, qp, *key, *val, out, f1, f2;
-  int n_heads; /* entries of key and val */
+  /* The layers on the backend. */
+  AffectGru *gru;
+  AffectLinear *query, *qproj, *out, *ffn1, *ffn2;
+  AffectTensor *w_k;  /* [1, 1, H, H]: W_k (key rows of in_proj) */
+  AffectTensor *w_vt; /* [1, heads, H, dh]: W_v,kᵀ per head k */
+  AffectTensor *ln1_w, *ln1_b, *ln2_w, *ln2_b; /* [1, 1, 1, H] */
+  AffectTensor *miss;                          /* [1, 1, 1, H] */
 } Branch;
 
 typedef struct {
   float *w1, *b1, *w2, *b2; /* [Hm, Z], [Hm], [n, Hm], [n] */
-  Lin l1, l2;
+  AffectLinear *l1, *l2;
 } Head;
 
 struct _AffectFusion {
   AffectFusionInfo info;
+  AffectBackend *backend; /* a CPU backend of n_threads threads */
   int n_threads;
   Branch branch[AFFECT_FUSION_N_BRANCHES];
   Head head[AFFECT_FUSION_N_TASKS];
@@ -372,6 +357,94 @@ check_output_size (AffectStFile *file, AffectFusionInfo *info, int k,
   return ok;
 }
 
+static void
+free_host_copies (AffectFusion *f)
+{
+  for (int m = 0; m < AFFECT_FUSION_N_BRANCHES; m++) {
+    Branch *b = &f->branch[m];
+    float **fields[] = { &b->w_ih, &b->w_hh, &b->b_ih, &b->b_hh, &b->q_w,
+      &b->q_b, &b->in_w, &b->in_b, &b->out_w, &b->out_b, &b->n1_w, &b->n1_b,
+      &b->n2_w, &b->n2_b, &b->f1_w, &b->f1_b, &b->f2_w, &b->f2_b, &b->missing };
+    for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+      g_clear_pointer (fields[i], g_free);
+  }
+  for (int k = 0; k < AFFECT_FUSION_N_TASKS; k++) {
+    Head *h = &f->head[k];
+    g_clear_pointer (&h->w1, g_free);
+    g_clear_pointer (&h->b1, g_free);
+    g_clear_pointer (&h->w2, g_free);
+    g_clear_pointer (&h->b2, g_free);
+  }
+}
+
+static AffectTensor *
+vector_tensor (AffectBackend *be, const float *v, int n)
+{
+  return affect_tensor_new_from_data (be, 1, 1, 1, n, v);
+}
+
+/* The backend's layers and tensors from the host copies, which are then
+ * released. FALSE when one could not be made (out of memory). */
+static gboolean
+build_layers (AffectFusion *f)
+{
+  const AffectFusionInfo *info = &f->info;
+  AffectBackend *be = f->backend;
+  const int H = info->hidden, Z = info->d_img + 3 * H;
+  const int nh = info->heads, dh = H / nh;
+  gboolean ok = TRUE;
+
+  for (int m = 0; m < AFFECT_FUSION_N_BRANCHES; m++) {
+    Branch *b = &f->branch[m];
+    float *w_vt = g_new (float, (gsize)H *H);
+    float *b_out = g_new (float, H);
+    const float *w_v = b->in_w + (gsize)2 * H * H, *b_v = b->in_b + 2 * H;
+
+    b->gru = affect_gru_new (
+        be, info->d_branch[m], H, b->w_ih, b->w_hh, b->b_ih, b->b_hh);
+    b->query = affect_linear_new (be, info->d_img, H, b->q_w, TRUE, b->q_b);
+    b->qproj = affect_linear_new (be, H, H, b->in_w, TRUE, b->in_b);
+    b->w_k = affect_tensor_new_from_data (be, 1, 1, H, H, b->in_w + H * H);
+    /* att = g W_vᵀ + b_v (per head) then out_proj: the value bias goes
+     * into out_proj's, b_out + W_out b_v, since every row of the softmax
+     * sums to 1 (see run_attention ()). */
+    for (int i = 0; i < H; i++) {
+      double acc = b->out_b[i];
+      for (int j = 0; j < H; j++) {
+        w_vt[((gsize)(i / dh) * H + j) * dh + i % dh] = w_v[(gsize)i * H + j];
+        acc += (double)b->out_w[(gsize)i * H + j] * b_v[j];
+      }
+      b_out[i] = (float)acc;
+    }
+    b->w_vt = affect_tensor_new_from_data (be, 1, nh, H, dh, w_vt);
+    b->out = affect_linear_new (be, H, H, b->out_w, TRUE, b_out);
+    b->ffn1 = affect_linear_new (be, H, 4 * H, b->f1_w, TRUE, b->f1_b);
+    b->ffn2 = affect_linear_new (be, 4 * H, H, b->f2_w, TRUE, b->f2_b);
+    b->ln1_w = vector_tensor (be, b->n1_w, H);
+    b->ln1_b = vector_tensor (be, b->n1_b, H);
+    b->ln2_w = vector_tensor (be, b->n2_w, H);
+    b->ln2_b = vector_tensor (be, b->n2_b, H);
+    b->miss = vector_tensor (be, b->missing, H);
+    g_free (w_vt);
+    g_free (b_out);
+    ok = ok && b->gru && b->query && b->qproj && b->w_k && b->w_vt && b->out
+         && b->ffn1 && b->ffn2 && b->ln1_w && b->ln1_b && b->ln2_w && b->ln2_b
+         && b->miss;
+  }
+  for (int k = 0; k < AFFECT_FUSION_N_TASKS; k++) {
+    Head *h = &f->head[k];
+
+    if (!info->has_task[k])
+      continue;
+    h->l1 = affect_linear_new (be, Z, info->mlp_hidden, h->w1, TRUE, h->b1);
+    h->l2 = affect_linear_new (
+        be, info->mlp_hidden, info->n_out[k], h->w2, TRUE, h->b2);
+    ok = ok && h->l1 && h->l2;
+  }
+  free_host_copies (f);
+  return ok;
+}
+
 AffectFusion *
 affect_fusion_load_file (AffectStFile *file, GError **error)
 {
@@ -474,63 +547,13 @@ affect_fusion_load_file (AffectStFile *file, GError **error)
   g_hash_table_unref (r.seen);
   if (!r.ok)
     goto fail;
-  for (k = 0; k < AFFECT_FUSION_N_BRANCHES; k++) {
-    Branch *b = &f->branch[k];
-    const int H = info->hidden, nh = info->heads, dh = H / nh;
-    const int D = info->d_branch[k];
-    const float *w_k = b->in_w + (gsize)H * H, *w_v = w_k + (gsize)H * H;
-
-    lin_init (&b->ih, b->w_ih, b->b_ih, 3 * H, D, D, 1);
-    lin_init (&b->hh, b->w_hh, b->b_hh, 3 * H, H, H, 1);
-    lin_init (&b->q, b->q_w, b->q_b, H, info->d_img, info->d_img, 1);
-    lin_init (&b->qp, b->in_w, b->in_b, H, H, H, 1);
-    b->key = g_new0 (Lin, nh);
-    b->val = g_new0 (Lin, nh);
-    for (int hd = 0; hd < nh; hd++) {
-      /* u_k[c] = Σ_j q'_k[j] W_k[k dh + j][c]: W_k,k used transposed; its
-       * bias is not needed (see run_attention ()). */
-      lin_init (&b->key[hd], w_k + (gsize)hd * dh * H, NULL, H, dh, 1, H);
-      lin_init (&b->val[hd], w_v + (gsize)hd * dh * H,
-          b->in_b + 2 * H + hd * dh, dh, H, H, 1);
-    }
-    b->n_heads = nh;
-    lin_init (&b->out, b->out_w, b->out_b, H, H, H, 1);
-    lin_init (&b->f1, b->f1_w, b->f1_b, 4 * H, H, H, 1);
-    lin_init (&b->f2, b->f2_w, b->f2_b, H, 4 * H, 4 * H, 1);
-  }
-  for (k = 0; k < AFFECT_FUSION_N_TASKS; k++) {
-    Head *h = &f->head[k];
-    const int Z = info->d_img + 3 * info->hidden;
-
-    if (!info->has_task[k])
-      continue;
-    lin_init (&h->l1, h->w1, h->b1, info->mlp_hidden, Z, Z, 1);
-    lin_init (&h->l2, h->w2, h->b2, info->n_out[k], info->mlp_hidden,
-        info->mlp_hidden, 1);
-  }
-  if (f->branch[0].hh.wp) {
-    /* Packed (vector kernels): the packed copies are all that is used, drop
-     * the originals. */
-    for (k = 0; k < AFFECT_FUSION_N_BRANCHES; k++) {
-      Branch *b = &f->branch[k];
-      float **w[] = { &b->w_ih, &b->w_hh, &b->q_w, &b->in_w, &b->out_w,
-        &b->f1_w, &b->f2_w };
-      Lin *lins[] = { &b->ih, &b->hh, &b->q, &b->qp, &b->out, &b->f1, &b->f2 };
-
-      for (guint j = 0; j < G_N_ELEMENTS (w); j++)
-        g_clear_pointer (w[j], g_free);
-      for (guint j = 0; j < G_N_ELEMENTS (lins); j++)
-        lins[j]->w = NULL;
-      for (int hd = 0; hd < b->n_heads; hd++)
-        b->key[hd].w = b->val[hd].w = NULL;
-    }
-    for (k = 0; k < AFFECT_FUSION_N_TASKS; k++) {
-      g_clear_pointer (&f->head[k].w1, g_free);
-      g_clear_pointer (&f->head[k].w2, g_free);
-      f->head[k].l1.w = f->head[k].l2.w = NULL;
-    }
-  }
+  f->backend = affect_backend_cpu_new (1);
   f->n_threads = 1;
+  if (!build_layers (f)) {
+    g_set_error (error, AFFECT_FUSION_ERROR, AFFECT_FUSION_ERROR_TENSOR,
+        "%s: out of memory for the layers of a fusion model", path);
+    goto fail;
+  }
   return f;
 
 fail:
@@ -556,35 +579,27 @@ affect_fusion_load (const gchar *path, GError **error)
 void
 affect_fusion_free (AffectFusion *f)
 {
-  int k;
-
   if (!f)
     return;
-  for (k = 0; k < AFFECT_FUSION_N_BRANCHES; k++) {
-    Branch *b = &f->branch[k];
-    float **fields[] = { &b->w_ih, &b->w_hh, &b->b_ih, &b->b_hh, &b->q_w,
-      &b->q_b, &b->in_w, &b->in_b, &b->out_w, &b->out_b, &b->n1_w, &b->n1_b,
-      &b->n2_w, &b->n2_b, &b->f1_w, &b->f1_b, &b->f2_w, &b->f2_b, &b->missing };
-    Lin *lins[] = { &b->ih, &b->hh, &b->q, &b->qp, &b->out, &b->f1, &b->f2 };
-    for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
-      g_free (*fields[i]);
+  free_host_copies (f);
+  for (int m = 0; m < AFFECT_FUSION_N_BRANCHES; m++) {
+    Branch *b = &f->branch[m];
+    AffectTensor *tensors[]
+        = { b->w_k, b->w_vt, b->ln1_w, b->ln1_b, b->ln2_w, b->ln2_b, b->miss };
+    AffectLinear *lins[] = { b->query, b->qproj, b->out, b->ffn1, b->ffn2 };
+
+    affect_gru_free (b->gru);
     for (guint i = 0; i < G_N_ELEMENTS (lins); i++)
-      lin_clear (lins[i]);
-    for (int i = 0; i < b->n_heads; i++) {
-      lin_clear (&b->key[i]);
-      lin_clear (&b->val[i]);
-    }
-    g_free (b->key);
-    g_free (b->val);
+      affect_linear_free (lins[i]);
+    for (guint i = 0; i < G_N_ELEMENTS (tensors); i++)
+      affect_tensor_free (tensors[i]);
   }
-  for (k = 0; k < AFFECT_FUSION_N_TASKS; k++) {
-    lin_clear (&f->head[k].l1);
-    lin_clear (&f->head[k].l2);
-    g_free (f->head[k].w1);
-    g_free (f->head[k].b1);
-    g_free (f->head[k].w2);
-    g_free (f->head[k].b2);
+  for (int k = 0; k < AFFECT_FUSION_N_TASKS; k++) {
+    affect_linear_free (f->head[k].l1);
+    affect_linear_free (f->head[k].l2);
   }
+  if (f->backend)
+    affect_backend_unref (f->backend);
   g_strfreev (f->info.au_labels);
   g_strfreev (f->info.expr_labels);
   g_free (f->info.features);
@@ -603,6 +618,7 @@ affect_fusion_set_n_threads (AffectFusion *fusion, int n_threads)
 {
   g_return_if_fail (fusion != NULL);
   fusion->n_threads = CLAMP (n_threads, 1, AFFECT_FUSION_MAX_THREADS);
+  affect_backend_set_n_threads (fusion->backend, fusion->n_threads);
 }
 
 int
@@ -673,954 +689,225 @@ affect_fusion_inputs_finite (const AffectFusion *fusion, int n, int t,
 
 /* ---- inference --------------------------------------------------------- */
 
-/* Which vector kernels this CPU runs (chosen once). */
-typedef enum {
-  SIMD_NONE,   /* portable C, affect_sgemm for the recurrent products */
-  SIMD_AVX2,   /* AVX2 + FMA */
-  SIMD_AVX512, /* AVX-512F for the products and GRU gates, AVX2 elsewhere */
-} Simd;
-
-static Simd
-simd_level (void)
+/* A batch of matrices inside @t for affect_matmul_strided (). */
+static AffectMatView
+mat_view (
+    AffectTensor *t, gsize offset, int rows, int cols, int ld, gsize stride)
 {
-  static gsize once = 0;
-  static Simd level = SIMD_NONE;
-
-  if (g_once_init_enter (&once)) {
-#if defined(FUSION_X86)
-    const gchar *env = g_getenv ("AFFECT_FUSION_SIMD");
-
-    __builtin_cpu_init ();
-    if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma")) {
-      level = SIMD_AVX2;
-      if (__builtin_cpu_supports ("avx512f"))
-        level = SIMD_AVX512;
-    }
-    /* Debug knob: "none" or "avx2" caps the level (tests, comparisons). */
-    if (env && g_ascii_strcasecmp (env, "none") == 0)
-      level = SIMD_NONE;
-    else if (env && g_ascii_strcasecmp (env, "avx2") == 0 && level > SIMD_AVX2)
-      level = SIMD_AVX2;
-#endif
-    g_once_init_leave (&once, 1);
-  }
-  return level;
+  AffectMatView v = { t, offset, rows, cols, ld, { stride, 0 } };
+  return v;
 }
 
-static inline float
-sigmoidf (float x)
-{
-  return 1.0f / (1.0f + expf (-x));
-}
-
-/* In place over rows of @n: y = (x - mean) / sqrt(var + eps) * w + b. */
-static void
-layer_norm (float *x, int rows, int n, const float *w, const float *b)
-{
-  for (int i = 0; i < rows; i++) {
-    float *r = x + (gsize)i * n;
-    double mean = 0.0, var = 0.0, inv;
-    for (int j = 0; j < n; j++)
-      mean += r[j];
-    mean /= n;
-    for (int j = 0; j < n; j++)
-      var += (r[j] - mean) * (r[j] - mean);
-    var /= n;
-    inv = 1.0 / sqrt (var + LN_EPS);
-    for (int j = 0; j < n; j++)
-      r[j] = (float)((r[j] - mean) * inv) * w[j] + b[j];
-  }
-}
-
-/* Packed weights: panels of PANEL outputs, wp[p][i][c] = W(p PANEL + c, i)
- * (zeros past n_out), so that a product streams through the weight once,
- * in order, for all the rows of a batch, and nothing is re-packed per call
- * (GEMM libraries pack their B operand at every call, which costs as much
- * as the product itself for the few rows of a frame). */
-#define PANEL 32
-
-static void
-lin_init (Lin *l, const float *w, const float *b, int n_out, int k,
-    gsize ld_out, gsize ld_in)
-{
-  const int np = (n_out + PANEL - 1) / PANEL;
-  const gsize n_wp = (gsize)np * PANEL * k, n_bp = (gsize)np * PANEL;
-
-  l->w = w;
-  l->b = b;
-  l->ld_out = ld_out;
-  l->ld_in = ld_in;
-  l->n_out = n_out;
-  l->k = k;
-  l->np = np;
-  l->wp = l->bp = NULL;
-  if (simd_level () == SIMD_NONE)
-    return;
-  l->wp = g_new0 (float, n_wp);
-  for (int j = 0; j < n_out; j++)
-    for (int i = 0; i < k; i++)
-      l->wp[((gsize)(j / PANEL) * k + i) * PANEL + j % PANEL]
-          = w[j * ld_out + i * ld_in];
-  l->bp = g_new0 (float, n_bp);
-  if (b)
-    memcpy (l->bp, b, sizeof (float) * n_out);
-}
-
-static void
-lin_clear (Lin *l)
-{
-  g_free (l->wp);
-  g_free (l->bp);
-  l->wp = l->bp = NULL;
-}
-
-#if defined(FUSION_X86)
-#define ALWAYS_INLINE inline __attribute__ ((always_inline))
-#define TARGET_AVX2 __attribute__ ((target ("avx2,fma")))
-#define TARGET_AVX512 __attribute__ ((target ("avx512f")))
-#define UNROLL _Pragma ("GCC unroll 8")
-
-/* The weight is the stream that misses: fetch the two cache lines of a
- * panel row PREFETCH_ROWS rows ahead into L1 (measured here: 1.6x on the
- * recurrent step for 8 clips, 1.5x for one; prefetches past the end of the
- * array are harmless). */
-#define PREFETCH_ROWS 16
-#define PREFETCH_PANEL(wp, k)                                          \
-  do {                                                                 \
-    const char *pf_                                                    \
-        = (const char *)((wp) + (gsize)((k) + PREFETCH_ROWS) * PANEL); \
-    _mm_prefetch (pf_, _MM_HINT_T0);                                   \
-    _mm_prefetch (pf_ + 64, _MM_HINT_T0);                              \
-  } while (0)
-
-/* Both kernels compute each output as acc = fma (x[k], w[k], acc) for
- * k = 0 .. K-1 from acc = bias, whatever the rows of a block: the AVX2 and
- * AVX-512 kernels give the same bits, and a row's result does not depend
- * on the other rows of the batch. R is a constant after inlining, so the
- * accumulators live in registers. */
-
-static ALWAYS_INLINE TARGET_AVX512 void
-block512 (const int R, const float *x, gsize ldx, int K, const float *wp,
-    const float *bp, float *out, int ldo)
-{
-  const __m512 b0 = _mm512_loadu_ps (bp), b1 = _mm512_loadu_ps (bp + 16);
-  __m512 acc[8][2];
-
-  UNROLL for (int r = 0; r < R; r++)
-  {
-    acc[r][0] = b0;
-    acc[r][1] = b1;
-  }
-  for (int k = 0; k < K; k++) {
-    const __m512 w0 = _mm512_loadu_ps (wp + (gsize)k * PANEL);
-    const __m512 w1 = _mm512_loadu_ps (wp + (gsize)k * PANEL + 16);
-    PREFETCH_PANEL (wp, k);
-    UNROLL for (int r = 0; r < R; r++)
-    {
-      const __m512 xb = _mm512_set1_ps (x[r * ldx + k]);
-      acc[r][0] = _mm512_fmadd_ps (xb, w0, acc[r][0]);
-      acc[r][1] = _mm512_fmadd_ps (xb, w1, acc[r][1]);
-    }
-  }
-  UNROLL for (int r = 0; r < R; r++)
-  {
-    _mm512_storeu_ps (out + (gsize)r * ldo, acc[r][0]);
-    _mm512_storeu_ps (out + (gsize)r * ldo + 16, acc[r][1]);
-  }
-}
-
-/* out[rows, np * PANEL] (row stride @ldo) = x[rows, K] (row stride @ldx)
- * times the packed weight, plus the packed bias. */
-static TARGET_AVX512 void
-packed_matmul_avx512 (const float *x, gsize ldx, int rows, int K,
-    const float *wp, const float *bp, int np, float *out, int ldo)
-{
-  /* Few rows (a frame's clips): the rows stay in L1 while the weight
-   * streams once. Many rows (all frames): a panel stays in L1 while the
-   * rows stream. */
-  const gboolean panel_outer = rows > 8;
-
-  for (int outer = 0; outer < (panel_outer ? np : 1); outer++) {
-    for (int i = 0; i < rows; i += 8) {
-      const int R = MIN (8, rows - i);
-      const float *xx = x + (gsize)i * ldx;
-      const int p0 = panel_outer ? outer : 0;
-      const int p1 = panel_outer ? outer + 1 : np;
-
-      for (int p = p0; p < p1; p++) {
-        const float *w = wp + (gsize)p * K * PANEL, *bb = bp + p * PANEL;
-        float *o = out + (gsize)i * ldo + p * PANEL;
-
-        switch (R) {
-          case 8:
-            block512 (8, xx, ldx, K, w, bb, o, ldo);
-            break;
-          case 7:
-            block512 (7, xx, ldx, K, w, bb, o, ldo);
-            break;
-          case 6:
-            block512 (6, xx, ldx, K, w, bb, o, ldo);
-            break;
-          case 5:
-            block512 (5, xx, ldx, K, w, bb, o, ldo);
-            break;
-          case 4:
-            block512 (4, xx, ldx, K, w, bb, o, ldo);
-            break;
-          case 3:
-            block512 (3, xx, ldx, K, w, bb, o, ldo);
-            break;
-          case 2:
-            block512 (2, xx, ldx, K, w, bb, o, ldo);
-            break;
-          default:
-            block512 (1, xx, ldx, K, w, bb, o, ldo);
-            break;
-        }
-      }
-    }
-  }
-}
-
-static ALWAYS_INLINE TARGET_AVX2 void
-block256 (const int R, const float *x, gsize ldx, int K, const float *wp,
-    const float *bp, float *out, int ldo)
-{
-  __m256 acc[3][4];
-
-  UNROLL for (int r = 0; r < R; r++)
-  {
-    UNROLL for (int v = 0; v < 4; v++)
-    {
-      acc[r][v] = _mm256_loadu_ps (bp + 8 * v);
-    }
-  }
-  for (int k = 0; k < K; k++) {
-    __m256 xb[3];
-
-    PREFETCH_PANEL (wp, k);
-    UNROLL for (int r = 0; r < R; r++)
-    {
-      xb[r] = _mm256_broadcast_ss (x + r * ldx + k);
-    }
-    UNROLL for (int v = 0; v < 4; v++)
-    {
-      const __m256 w = _mm256_loadu_ps (wp + (gsize)k * PANEL + 8 * v);
-      UNROLL for (int r = 0; r < R; r++)
-      {
-        acc[r][v] = _mm256_fmadd_ps (xb[r], w, acc[r][v]);
-      }
-    }
-  }
-  UNROLL for (int r = 0; r < R; r++)
-  {
-    UNROLL for (int v = 0; v < 4; v++)
-    {
-      _mm256_storeu_ps (out + (gsize)r * ldo + 8 * v, acc[r][v]);
-    }
-  }
-}
-
-static TARGET_AVX2 void
-packed_matmul_avx2 (const float *x, gsize ldx, int rows, int K, const float *wp,
-    const float *bp, int np, float *out, int ldo)
-{
-  const gboolean panel_outer = rows > 3;
-
-  for (int outer = 0; outer < (panel_outer ? np : 1); outer++) {
-    for (int i = 0; i < rows; i += 3) {
-      const int R = MIN (3, rows - i);
-      const float *xx = x + (gsize)i * ldx;
-      const int p0 = panel_outer ? outer : 0;
-      const int p1 = panel_outer ? outer + 1 : np;
-
-      for (int p = p0; p < p1; p++) {
-        const float *w = wp + (gsize)p * K * PANEL, *bb = bp + p * PANEL;
-        float *o = out + (gsize)i * ldo + p * PANEL;
-
-        switch (R) {
-          case 3:
-            block256 (3, xx, ldx, K, w, bb, o, ldo);
-            break;
-          case 2:
-            block256 (2, xx, ldx, K, w, bb, o, ldo);
-            break;
-          default:
-            block256 (1, xx, ldx, K, w, bb, o, ldo);
-            break;
-        }
-      }
-    }
-  }
-}
-
-/* exp(x) for 8 floats: x = n ln2 + r, |r| <= ln2 / 2, degree-7 Taylor
- * polynomial for e^r (truncation < 6e-9 relative), times 2^n (in two
- * factors, so that n = -126 .. 128 stays in the normal range). Inputs are
- * clamped to [-87.3, 88.7]. */
-static ALWAYS_INLINE TARGET_AVX2 __m256
-exp8 (__m256 x)
-{
-  const __m256 ln2_hi = _mm256_set1_ps (0.693145751953125f);
-  const __m256 ln2_lo = _mm256_set1_ps (1.428606765330187e-06f);
-  const __m256i bias = _mm256_set1_epi32 (127);
-  __m256 n, r, p, s1, s2;
-  __m256i e, e1;
-
-  x = _mm256_min_ps (
-      _mm256_max_ps (x, _mm256_set1_ps (-87.3f)), _mm256_set1_ps (88.7f));
-  n = _mm256_round_ps (_mm256_mul_ps (x, _mm256_set1_ps (1.44269504088896341f)),
-      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  r = _mm256_fnmadd_ps (n, ln2_hi, x);
-  r = _mm256_fnmadd_ps (n, ln2_lo, r);
-  p = _mm256_set1_ps (1.0f / 5040.0f);
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f / 720.0f));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f / 120.0f));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f / 24.0f));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f / 6.0f));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (0.5f));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f));
-  e = _mm256_cvtps_epi32 (n);
-  e1 = _mm256_srai_epi32 (e, 1);
-  s1 = _mm256_castsi256_ps (
-      _mm256_slli_epi32 (_mm256_add_epi32 (e1, bias), 23));
-  s2 = _mm256_castsi256_ps (_mm256_slli_epi32 (
-      _mm256_add_epi32 (_mm256_sub_epi32 (e, e1), bias), 23));
-  return _mm256_mul_ps (_mm256_mul_ps (p, s1), s2);
-}
-
-static ALWAYS_INLINE TARGET_AVX2 __m256
-sigmoid8 (__m256 x)
-{
-  const __m256 one = _mm256_set1_ps (1.0f);
-  return _mm256_div_ps (
-      one, _mm256_add_ps (one, exp8 (_mm256_sub_ps (_mm256_setzero_ps (), x))));
-}
-
-/* tanh(x) = sign(x) (1 - e) / (1 + e), e = exp(-2|x|). */
-static ALWAYS_INLINE TARGET_AVX2 __m256
-tanh8 (__m256 x)
-{
-  const __m256 one = _mm256_set1_ps (1.0f);
-  const __m256 sign = _mm256_set1_ps (-0.0f);
-  __m256 ax = _mm256_andnot_ps (sign, x);
-  __m256 e = exp8 (_mm256_mul_ps (ax, _mm256_set1_ps (-2.0f)));
-  __m256 y = _mm256_div_ps (_mm256_sub_ps (one, e), _mm256_add_ps (one, e));
-  return _mm256_or_ps (y, _mm256_and_ps (x, sign));
-}
-
-/* One GRU step for one row (see gru_gates_c ()). */
-static TARGET_AVX2 void
-gru_gates_avx2 (
-    int H, const float *gx, const float *gh, const float *hprev, float *hout)
-{
-  const __m256 one = _mm256_set1_ps (1.0f);
-  const __m256i lane = _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7);
-
-  for (int j = 0; j < H; j += 8) {
-    /* The last block of a size that is not a multiple of 8 is masked. */
-    const __m256i m = _mm256_cmpgt_epi32 (_mm256_set1_epi32 (H - j), lane);
-#define LD(p) _mm256_maskload_ps ((p) + j, m)
-    __m256 r = sigmoid8 (_mm256_add_ps (LD (gx), LD (gh)));
-    __m256 z = sigmoid8 (_mm256_add_ps (LD (gx + H), LD (gh + H)));
-    __m256 n = tanh8 (
-        _mm256_add_ps (LD (gx + 2 * H), _mm256_mul_ps (r, LD (gh + 2 * H))));
-    __m256 hp = hprev ? LD (hprev) : _mm256_setzero_ps ();
-#undef LD
-    __m256 h = _mm256_add_ps (
-        _mm256_mul_ps (_mm256_sub_ps (one, z), n), _mm256_mul_ps (z, hp));
-    _mm256_maskstore_ps (hout + j, m, h);
-  }
-}
-
-/* The same functions on 16 floats, operation for operation (same bits). */
-static ALWAYS_INLINE TARGET_AVX512 __m512
-exp16 (__m512 x)
-{
-  const __m512 ln2_hi = _mm512_set1_ps (0.693145751953125f);
-  const __m512 ln2_lo = _mm512_set1_ps (1.428606765330187e-06f);
-  const __m512i bias = _mm512_set1_epi32 (127);
-  __m512 n, r, p, s1, s2;
-  __m512i e, e1;
-
-  x = _mm512_min_ps (
-      _mm512_max_ps (x, _mm512_set1_ps (-87.3f)), _mm512_set1_ps (88.7f));
-  n = _mm512_roundscale_ps (
-      _mm512_mul_ps (x, _mm512_set1_ps (1.44269504088896341f)),
-      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  r = _mm512_fnmadd_ps (n, ln2_hi, x);
-  r = _mm512_fnmadd_ps (n, ln2_lo, r);
-  p = _mm512_set1_ps (1.0f / 5040.0f);
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (1.0f / 720.0f));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (1.0f / 120.0f));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (1.0f / 24.0f));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (1.0f / 6.0f));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (0.5f));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (1.0f));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (1.0f));
-  e = _mm512_cvtps_epi32 (n);
-  e1 = _mm512_srai_epi32 (e, 1);
-  s1 = _mm512_castsi512_ps (
-      _mm512_slli_epi32 (_mm512_add_epi32 (e1, bias), 23));
-  s2 = _mm512_castsi512_ps (_mm512_slli_epi32 (
-      _mm512_add_epi32 (_mm512_sub_epi32 (e, e1), bias), 23));
-  return _mm512_mul_ps (_mm512_mul_ps (p, s1), s2);
-}
-
-static ALWAYS_INLINE TARGET_AVX512 __m512
-sigmoid16 (__m512 x)
-{
-  const __m512 one = _mm512_set1_ps (1.0f);
-  return _mm512_div_ps (one,
-      _mm512_add_ps (one, exp16 (_mm512_sub_ps (_mm512_setzero_ps (), x))));
-}
-
-static ALWAYS_INLINE TARGET_AVX512 __m512
-tanh16 (__m512 x)
-{
-  const __m512 one = _mm512_set1_ps (1.0f);
-  const __m512i sign = _mm512_set1_epi32 ((int)0x80000000u);
-  const __m512i xi = _mm512_castps_si512 (x);
-  __m512 ax = _mm512_castsi512_ps (_mm512_andnot_si512 (sign, xi));
-  __m512 e = exp16 (_mm512_mul_ps (ax, _mm512_set1_ps (-2.0f)));
-  __m512 y = _mm512_div_ps (_mm512_sub_ps (one, e), _mm512_add_ps (one, e));
-  return _mm512_castsi512_ps (
-      _mm512_or_si512 (_mm512_castps_si512 (y), _mm512_and_si512 (xi, sign)));
-}
-
-static TARGET_AVX512 void
-gru_gates_avx512 (
-    int H, const float *gx, const float *gh, const float *hprev, float *hout)
-{
-  const __m512 one = _mm512_set1_ps (1.0f);
-
-  for (int j = 0; j < H; j += 16) {
-    const __mmask16 m
-        = H - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (H - j)) - 1);
-#define LD(p) _mm512_maskz_loadu_ps (m, (p) + j)
-    __m512 r = sigmoid16 (_mm512_add_ps (LD (gx), LD (gh)));
-    __m512 z = sigmoid16 (_mm512_add_ps (LD (gx + H), LD (gh + H)));
-    __m512 n = tanh16 (
-        _mm512_add_ps (LD (gx + 2 * H), _mm512_mul_ps (r, LD (gh + 2 * H))));
-    __m512 hp = hprev ? LD (hprev) : _mm512_setzero_ps ();
-#undef LD
-    __m512 h = _mm512_add_ps (
-        _mm512_mul_ps (_mm512_sub_ps (one, z), n), _mm512_mul_ps (z, hp));
-    _mm512_mask_storeu_ps (hout + j, m, h);
-  }
-}
-
-/* Horizontal sum of 8 floats in a fixed order. */
-static ALWAYS_INLINE TARGET_AVX2 float
-hsum8 (__m256 v)
-{
-  __m128 s
-      = _mm_add_ps (_mm256_castps256_ps128 (v), _mm256_extractf128_ps (v, 1));
-  s = _mm_add_ps (s, _mm_movehl_ps (s, s));
-  s = _mm_add_ss (s, _mm_movehdup_ps (s));
-  return _mm_cvtss_f32 (s);
-}
-
-/* sc[t, nh] = h[t, H] u[nh, H]ᵀ; four heads at a time for independent
- * FMA chains (each score is the same sum either way). */
-static TARGET_AVX2 void
-attn_scores_avx2 (
-    const float *h, int t, int H, const float *u, int nh, float *sc)
-{
-  const __m256i lane = _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7);
-
-  for (int s = 0; s < t; s++) {
-    const float *hs = h + (gsize)s * H;
-    int k = 0;
-
-    for (; k + 4 <= nh; k += 4) {
-      const float *u0 = u + (gsize)k * H;
-      __m256 acc[4];
-
-      UNROLL for (int v = 0; v < 4; v++)
-      {
-        acc[v] = _mm256_setzero_ps ();
-      }
-      for (int c = 0; c < H; c += 8) {
-        const __m256i m = _mm256_cmpgt_epi32 (_mm256_set1_epi32 (H - c), lane);
-        const __m256 hv = _mm256_maskload_ps (hs + c, m);
-        UNROLL for (int v = 0; v < 4; v++)
-        {
-          acc[v] = _mm256_fmadd_ps (
-              hv, _mm256_maskload_ps (u0 + (gsize)v * H + c, m), acc[v]);
-        }
-      }
-      UNROLL for (int v = 0; v < 4; v++)
-      {
-        sc[s * nh + k + v] = hsum8 (acc[v]);
-      }
-    }
-    for (; k < nh; k++) {
-      __m256 acc = _mm256_setzero_ps ();
-      for (int c = 0; c < H; c += 8) {
-        const __m256i m = _mm256_cmpgt_epi32 (_mm256_set1_epi32 (H - c), lane);
-        acc = _mm256_fmadd_ps (_mm256_maskload_ps (hs + c, m),
-            _mm256_maskload_ps (u + (gsize)k * H + c, m), acc);
-      }
-      sc[s * nh + k] = hsum8 (acc);
-    }
-  }
-}
-
-/* g[nh, H] = p[t, nh]ᵀ h[t, H], 32 columns at a time. */
-static TARGET_AVX2 void
-attn_pool_avx2 (const float *p, const float *h, int t, int H, int nh, float *g)
-{
-  const __m256i lane = _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7);
-
-  for (int k = 0; k < nh; k++) {
-    for (int c = 0; c < H; c += 32) {
-      __m256i m[4];
-      __m256 acc[4];
-
-      UNROLL for (int v = 0; v < 4; v++)
-      {
-        m[v] = _mm256_cmpgt_epi32 (_mm256_set1_epi32 (H - c - 8 * v), lane);
-        acc[v] = _mm256_setzero_ps ();
-      }
-      for (int s = 0; s < t; s++) {
-        const __m256 pv = _mm256_broadcast_ss (p + s * nh + k);
-        UNROLL for (int v = 0; v < 4; v++)
-        {
-          acc[v] = _mm256_fmadd_ps (pv,
-              _mm256_maskload_ps (h + (gsize)s * H + c + 8 * v, m[v]), acc[v]);
-        }
-      }
-      UNROLL for (int v = 0; v < 4; v++)
-      {
-        _mm256_maskstore_ps (g + (gsize)k * H + c + 8 * v, m[v], acc[v]);
-      }
-    }
-  }
-}
-#endif /* FUSION_X86 */
-
-/* y[rows, n_out] (row stride @ldy) = x[rows, k] (row stride @ldx) Wᵀ + b. */
-static void
-lin_run (const Lin *l, const float *x, gsize ldx, int rows, float *y, int ldy)
-{
-  if (rows <= 0)
-    return;
-#if defined(FUSION_X86)
-  if (l->wp) {
-    /* The kernels write whole panels: straight into @y when n_out fills
-     * them, else through a copy. */
-    const int ldp = l->np * PANEL;
-    const gboolean direct = l->n_out == ldp;
-    const gsize n_tmp = (gsize)rows * ldp;
-    float *tmp = direct ? y : g_new (float, n_tmp);
-    const int ldt = direct ? ldy : ldp;
-
-    if (simd_level () == SIMD_AVX512)
-      packed_matmul_avx512 (x, ldx, rows, l->k, l->wp, l->bp, l->np, tmp, ldt);
-    else
-      packed_matmul_avx2 (x, ldx, rows, l->k, l->wp, l->bp, l->np, tmp, ldt);
-    if (!direct) {
-      for (int i = 0; i < rows; i++)
-        memcpy (y + (gsize)i * ldy, tmp + (gsize)i * ldt,
-            sizeof (float) * l->n_out);
-      g_free (tmp);
-    }
-    return;
-  }
-#endif
-  if (l->b)
-    for (int i = 0; i < rows; i++)
-      memcpy (y + (gsize)i * ldy, l->b, sizeof (float) * l->n_out);
-  if (l->ld_in == 1)
-    affect_sgemm (1, FALSE, TRUE, rows, l->n_out, l->k, 1.0f, x, (int)ldx, l->w,
-        (int)l->ld_out, l->b ? 1.0f : 0.0f, y, ldy);
-  else
-    affect_sgemm (1, FALSE, FALSE, rows, l->n_out, l->k, 1.0f, x, (int)ldx,
-        l->w, (int)l->ld_in, l->b ? 1.0f : 0.0f, y, ldy);
-}
-
-/* One GRU step for one row: gx = x W_ihᵀ + b_ih, gh = h W_hhᵀ + b_hh (gate
- * order r, z, n as in PyTorch); hprev NULL: the zero initial state. */
-static void
-gru_gates_c (
-    int H, const float *gx, const float *gh, const float *hprev, float *hout)
-{
-  for (int j = 0; j < H; j++) {
-    float r = sigmoidf (gx[j] + gh[j]);
-    float z = sigmoidf (gx[H + j] + gh[H + j]);
-    float n = tanhf (gx[2 * H + j] + r * gh[2 * H + j]);
-    float hp = hprev ? hprev[j] : 0.0f;
-    hout[j] = (1.0f - z) * n + z * hp;
-  }
-}
-
-/* hs[rows, t, H] = GRU outputs for gx[rows, t, 3H] = x W_ihᵀ + b_ih. */
-static void
-run_gru (const AffectFusionInfo *info, const Branch *b, int rows, int t,
-    const float *gx, float *hs)
-{
-  const int H = info->hidden, G = 3 * H;
-  const gsize ldh = (gsize)t * H;
-  const gsize n_gh = (gsize)rows * G;
-  float *gh = g_new (float, n_gh);
-
-  for (int s = 0; s < t; s++) {
-    const float *hprev = s > 0 ? hs + (gsize)(s - 1) * H : NULL;
-
-    /* gh = h_{s-1} W_hhᵀ + b_hh (b_hh alone at the first step). */
-    if (hprev)
-      lin_run (&b->hh, hprev, ldh, rows, gh, G);
-    else
-      for (int i = 0; i < rows; i++)
-        memcpy (gh + (gsize)i * G, b->b_hh, sizeof (float) * G);
-    for (int i = 0; i < rows; i++) {
-      const float *gxi = gx + ((gsize)i * t + s) * G;
-      const float *ghi = gh + (gsize)i * G;
-      const float *hpi = hprev ? hprev + (gsize)i * ldh : NULL;
-      float *ho = hs + (gsize)i * ldh + (gsize)s * H;
-#if defined(FUSION_X86)
-      const Simd simd = simd_level ();
-
-      if (simd == SIMD_AVX512)
-        gru_gates_avx512 (H, gxi, ghi, hpi, ho);
-      else if (simd == SIMD_AVX2)
-        gru_gates_avx2 (H, gxi, ghi, hpi, ho);
-      else
-#endif
-        gru_gates_c (H, gxi, ghi, hpi, ho);
-    }
-  }
-  g_free (gh);
-}
-
-/* Single-query multi-head attention over hs[rows, t, H]; att[rows, H] gets
- * the heads' outputs before out_proj. With q' = W_q q + b_q and, per head
- * k, the query slice q'_k and the key rows W_k,k:
- *   score_s,k = q'_k · (W_k,k h_s + b_k,k) / sqrt(dh)
- *             = u_k · h_s / sqrt(dh) + const,  u_k = W_k,kᵀ q'_k,
- * and the constant cancels in the softmax; since Σ_s p_s,k = 1,
- *   out_k = Σ_s p_s,k (W_v,k h_s + b_v,k) = W_v,k (Σ_s p_s,k h_s) + b_v,k.
- * No key or value is projected: per row 2 H² + 2 t nh H multiply-adds
- * instead of 2 t H². */
-static void
-run_attention (const AffectFusionInfo *info, const Branch *b, int rows, int t,
-    const float *q, const float *hs, float *att)
+/* Single-query multi-head attention of the query @q [R, 1, 1, H] over the
+ * GRU outputs @hs [R, 1, T, H]; returns out_proj of the heads' outputs.
+ * With q' = W_q q + b_q and, per head k, the query slice q'_k and the key
+ * rows W_k,k:
+ *   score_t,k = q'_k · (W_k,k h_t + b_k,k) / sqrt(dh)
+ *             = u_k · h_t / sqrt(dh) + const,  u_k = W_k,kᵀ q'_k,
+ * and the constant cancels in the softmax; since Σ_t p_t,k = 1,
+ *   out_k = Σ_t p_t,k (W_v,k h_t + b_v,k) = W_v,k (Σ_t p_t,k h_t) + b_v,k
+ * (b_v is folded into out_proj's bias at load time). No key or value is
+ * projected: per row 2 H² + 2 T nh H multiply-adds instead of 2 T H². */
+static AffectTensor *
+run_attention (const AffectFusionInfo *info, const Branch *b, AffectTensor *q,
+    AffectTensor *hs)
 {
   const int H = info->hidden, nh = info->heads, dh = H / nh;
-  const double scale = 1.0 / sqrt ((double)dh);
-  const gsize n_u = (gsize)rows * nh * H, n_qp = (gsize)rows * H;
-  const gsize n_sc = (gsize)t * nh;
-  float *qp = g_new (float, n_qp);
-  float *u = g_new (float, n_u);   /* [rows, nh, H] */
-  float *sc = g_new (float, n_sc); /* [t, nh] */
-  float *g = g_new (float, n_u);   /* [rows, nh, H] */
-  double *e = g_new (double, t);
+  const int R = hs->n, T = hs->w;
+  AffectTensor *qp, *u, *sc, *g, *att, *out = NULL;
+  AffectMatView va, vb, vy;
 
-  lin_run (&b->qp, q, H, rows, qp, H);
-  /* u[:, k, :] = qp[:, k-slice] W_k,k */
-  for (int k = 0; k < nh; k++)
-    lin_run (&b->key[k], qp + k * dh, H, rows, u + (gsize)k * H, nh * H);
-  for (int i = 0; i < rows; i++) {
-    const float *hi = hs + (gsize)i * t * H;
-    const float *ui = u + (gsize)i * nh * H;
-    float *gi = g + (gsize)i * nh * H;
+  qp = affect_linear_forward (b->qproj, q);
+  u = affect_tensor_new (q->backend, R, 1, nh, H);
+  sc = affect_tensor_new (q->backend, R, 1, nh, T);
+  g = affect_tensor_new (q->backend, nh, 1, R, H); /* head-major */
+  att = affect_tensor_new (q->backend, R, 1, 1, H);
+  if (!qp || !u || !sc || !g || !att)
+    goto out;
 
-    /* scores [t, nh] = h_i u_iᵀ, softmax over t per head, then
-     * g_i [nh, H] = pᵀ h_i. */
-#if defined(FUSION_X86)
-    if (simd_level () != SIMD_NONE)
-      attn_scores_avx2 (hi, t, H, ui, nh, sc);
-    else
-#endif
-      affect_sgemm (1, FALSE, TRUE, t, nh, H, 1.0f, hi, H, ui, H, 0.0f, sc, nh);
-    for (int k = 0; k < nh; k++) {
-      double mx = -INFINITY, sum = 0.0;
-      for (int s = 0; s < t; s++)
-        mx = MAX (mx, sc[s * nh + k] * scale);
-      for (int s = 0; s < t; s++) {
-        e[s] = exp (sc[s * nh + k] * scale - mx);
-        sum += e[s];
-      }
-      for (int s = 0; s < t; s++)
-        sc[s * nh + k] = (float)(e[s] / sum);
-    }
-#if defined(FUSION_X86)
-    if (simd_level () != SIMD_NONE)
-      attn_pool_avx2 (sc, hi, t, H, nh, gi);
-    else
-#endif
-      affect_sgemm (1, TRUE, FALSE, nh, H, t, 1.0f, sc, nh, hi, H, 0.0f, gi, H);
+  /* u[:, k, :] = q'[:, k-slice] W_k,k, a product per head */
+  va = mat_view (qp, 0, R, dh, H, dh);
+  vb = mat_view (b->w_k, 0, dh, H, H, (gsize)dh * H);
+  vy = mat_view (u, 0, R, H, nh * H, H);
+  if (!affect_matmul_strided (&va, FALSE, &vb, FALSE, &vy, nh, 1, 1.0f, 0.0f))
+    goto out;
+  /* scores [nh, T] = u_i h_iᵀ per clip, softmax over T */
+  va = mat_view (u, 0, nh, H, H, (gsize)nh * H);
+  vb = mat_view (hs, 0, T, H, H, (gsize)T * H);
+  vy = mat_view (sc, 0, nh, T, T, (gsize)nh * T);
+  if (!affect_matmul_strided (&va, FALSE, &vb, TRUE, &vy, R, 1, 1.0f, 0.0f))
+    goto out;
+  affect_softmax_masked_inplace (
+      sc, (float)(1.0 / sqrt ((double)dh)), NULL, -1);
+  /* g[:, i, :] [nh, H] = p h_i per clip (g head-major: [nh, R, H]) */
+  va = mat_view (sc, 0, nh, T, T, (gsize)nh * T);
+  vy = mat_view (g, 0, nh, H, R * H, H);
+  if (!affect_matmul_strided (&va, FALSE, &vb, FALSE, &vy, R, 1, 1.0f, 0.0f))
+    goto out;
+  /* att[:, k-slice] = g[k] W_v,kᵀ, a product per head */
+  va = mat_view (g, 0, R, H, H, (gsize)R * H);
+  vb = mat_view (b->w_vt, 0, H, dh, dh, (gsize)H * dh);
+  vy = mat_view (att, 0, R, dh, H, dh);
+  if (!affect_matmul_strided (&va, FALSE, &vb, FALSE, &vy, nh, 1, 1.0f, 0.0f))
+    goto out;
+  out = affect_linear_forward (b->out, att);
+
+out:
+  affect_tensor_free (qp);
+  affect_tensor_free (u);
+  affect_tensor_free (sc);
+  affect_tensor_free (g);
+  affect_tensor_free (att);
+  return out;
+}
+
+/* c [R, 1, 1, H] of one branch for R clips: image features @img
+ * [R, 1, 1, D_img], clips @x [R, 1, T, D]. */
+static AffectTensor *
+run_branch (const AffectFusionInfo *info, const Branch *b, AffectTensor *img,
+    AffectTensor *x)
+{
+  AffectTensor *hs, *q = NULL, *a = NULL, *f = NULL, *c = NULL;
+
+  /* GRU (gate order r, z, n as in PyTorch), zero initial state. */
+  hs = affect_gru_forward (b->gru, x, NULL);
+  if (!hs)
+    return NULL;
+  /* Query token, attention; u = LN1(q + a); c = LN2(u + FFN(u)). */
+  q = affect_linear_forward (b->query, img);
+  if (q)
+    a = run_attention (info, b, q, hs);
+  if (a) {
+    affect_binary_inplace (a, q, AFFECT_BINARY_ADD);
+    affect_layer_norm_inplace (a, b->ln1_w, b->ln1_b, LN_EPS);
+    f = affect_linear_forward (b->ffn1, a);
   }
-  /* att[:, k-slice] = g[:, k, :] W_v,kᵀ + b_v,k */
-  for (int k = 0; k < nh; k++)
-    lin_run (&b->val[k], g + (gsize)k * H, nh * H, rows, att + k * dh, H);
-
-  g_free (qp);
-  g_free (u);
-  g_free (sc);
-  g_free (g);
-  g_free (e);
-}
-
-/* Per-thread work buffer of run_branch(), kept between calls so that the
- * large GRU buffers do not cost fresh pages at every frame (up to
- * SCRATCH_KEEP floats; larger ones are freed after use). */
-#define SCRATCH_KEEP (4 << 20)
-
-typedef struct {
-  float *buf;
-  gsize n;
-} Scratch;
-
-static void
-scratch_free (gpointer data)
-{
-  Scratch *sc = data;
-
-  g_free (sc->buf);
-  g_free (sc);
-}
-
-static GPrivate scratch_key = G_PRIVATE_INIT (scratch_free);
-
-static float *
-scratch_get (gsize n)
-{
-  Scratch *sc = g_private_get (&scratch_key);
-
-  if (n > SCRATCH_KEEP)
-    return g_new (float, n);
-  if (!sc) {
-    sc = g_new0 (Scratch, 1);
-    g_private_set (&scratch_key, sc);
+  if (f) {
+    affect_activate_inplace (f, AFFECT_ACT_RELU);
+    c = affect_linear_forward (b->ffn2, f);
   }
-  if (sc->n < n) {
-    g_free (sc->buf);
-    sc->buf = g_new (float, n);
-    sc->n = n;
+  if (c) {
+    affect_binary_inplace (c, a, AFFECT_BINARY_ADD);
+    affect_layer_norm_inplace (c, b->ln2_w, b->ln2_b, LN_EPS);
   }
-  return sc->buf;
+  affect_tensor_free (hs);
+  affect_tensor_free (q);
+  affect_tensor_free (a);
+  affect_tensor_free (f);
+  return c;
 }
 
-static void
-scratch_release (float *p, gsize n)
+/* The caller's array @data as an [n, h, w, c] input tensor: on a backend
+ * whose tensors are host memory (the CPU backend), a tensor over the array
+ * itself (owning nothing, like a view; the ops only read it), else a copy
+ * on the backend. */
+static AffectTensor *
+input_tensor (AffectBackend *be, int n, int h, int w, int c, const float *data)
 {
-  if (n > SCRATCH_KEEP)
-    g_free (p);
+  AffectTensor *t;
+
+  if (!be->ops->host_memory)
+    return affect_tensor_new_from_data (be, n, h, w, c, data);
+  t = g_new0 (AffectTensor, 1);
+  t->n = n;
+  t->h = h;
+  t->w = w;
+  t->c = c;
+  t->data = (float *)data;
+  t->backend = affect_backend_ref (be);
+  t->owns_data = FALSE;
+  return t;
 }
 
-/* c [rows, H] for branch @b, for rows whose image feature is @img
- * [rows, d_img] and clip @x [rows, t, d]. */
-static void
-run_branch (const AffectFusionInfo *info, const Branch *b, int d, int rows,
-    int t, const float *img, const float *x, float *c)
+/* Rows @idx[0 .. rows) of @src [*, size] as a new [rows, 1, w, c] tensor
+ * (size = w c), written in place on a host-memory backend. */
+static AffectTensor *
+gather_input (
+    AffectBackend *be, const float *src, const int *idx, int rows, int w, int c)
 {
-  const int H = info->hidden;
-  const gsize RT = (gsize)rows * t;
-  const gsize n_work = RT * 4 * H + (gsize)rows * 7 * H;
-  float *work = scratch_get (n_work);
-  float *gx = work;            /* x W_ihᵀ + b_ih, all frames [rows, t, 3H] */
-  float *hs = gx + RT * 3 * H; /* GRU outputs [rows, t, H] */
-  float *q = hs + RT * H;
-  float *att = q + (gsize)rows * H;
-  float *a = att + (gsize)rows * H;
-  float *f1 = a + (gsize)rows * H; /* [rows, 4H] */
+  const gsize size = (gsize)w * c;
+  AffectTensor *t = affect_tensor_new (be, rows, 1, w, c);
+  float *dst = t ? affect_tensor_host_data (t) : NULL;
+  float *tmp = NULL;
 
-  /* GRU (gate order r, z, n as in PyTorch): the input projections of all
-   * frames of all rows in one product, then the recurrence. */
-  lin_run (&b->ih, x, d, (int)RT, gx, 3 * H);
-  run_gru (info, b, rows, t, gx, hs);
-
-  /* Query token and attention. */
-  lin_run (&b->q, img, info->d_img, rows, q, H);
-  run_attention (info, b, rows, t, q, hs, att);
-  lin_run (&b->out, att, H, rows, a, H);
-
-  /* u = LN1(q + a); c = LN2(u + FFN(u)). */
-  for (gsize j = 0; j < (gsize)rows * H; j++)
-    a[j] += q[j];
-  layer_norm (a, rows, H, b->n1_w, b->n1_b);
-  lin_run (&b->f1, a, H, rows, f1, 4 * H);
-  for (gsize j = 0; j < (gsize)rows * 4 * H; j++)
-    f1[j] = MAX (f1[j], 0.0f);
-  lin_run (&b->f2, f1, 4 * H, rows, c, H);
-  for (gsize j = 0; j < (gsize)rows * H; j++)
-    c[j] += a[j];
-  layer_norm (c, rows, H, b->n2_w, b->n2_b);
-
-  scratch_release (work, n_work);
-}
-
-/* ---- threads ----------------------------------------------------------- */
-
-/* A piece of work: rows [row0, row0 + rows) of the clips gathered for one
- * branch. Rows are independent in every kernel, so how the clips are cut
- * into jobs and spread over threads does not change any result. */
-typedef struct {
-  int branch, row0, rows;
-  double cost;
-} Job;
-
-typedef struct {
-  const AffectFusion *fusion;
-  int t;
-  const float *img[AFFECT_FUSION_N_BRANCHES]; /* [rows_m, d_img] */
-  const float *x[AFFECT_FUSION_N_BRANCHES];   /* [rows_m, t, d_m] */
-  float *c[AFFECT_FUSION_N_BRANCHES];         /* [rows_m, H] */
-} RunState;
-
-#define MAX_JOBS (AFFECT_FUSION_N_BRANCHES + AFFECT_FUSION_MAX_THREADS)
-
-/* Jobs shared by the caller and its helpers, largest first: each thread
- * takes the next one until none is left, so a helper that the system
- * schedules late (a busy machine) just finds less to do, and the caller
- * only waits for jobs already started. Reference-counted: a helper may
- * start after the call has returned (it then finds no job). */
-typedef struct {
-  gint ref;  /* atomic */
-  gint next; /* atomic: index of the next job to take */
-  int n_jobs;
-  Job jobs[MAX_JOBS];
-  RunState *st; /* only used while jobs remain */
-  GMutex lock;
-  GCond cond;
-  int done; /* jobs finished, under lock */
-} Sched;
-
-static void
-run_job (RunState *st, const Job *jb)
-{
-  const AffectFusionInfo *info = &st->fusion->info;
-  const int m = jb->branch, d = info->d_branch[m];
-
-  run_branch (info, &st->fusion->branch[m], d, jb->rows, st->t,
-      st->img[m] + (gsize)jb->row0 * info->d_img,
-      st->x[m] + (gsize)jb->row0 * st->t * d,
-      st->c[m] + (gsize)jb->row0 * info->hidden);
-}
-
-static void
-sched_unref (Sched *s)
-{
-  if (g_atomic_int_dec_and_test (&s->ref)) {
-    g_mutex_clear (&s->lock);
-    g_cond_clear (&s->cond);
-    g_free (s);
+  if (!t)
+    return NULL;
+  if (!dst)
+    dst = tmp = g_new (float, (gsize)rows *size);
+  for (int r = 0; r < rows; r++)
+    memcpy (dst + r * size, src + idx[r] * size, sizeof (float) * size);
+  if (tmp) {
+    affect_tensor_upload (t, tmp);
+    g_free (tmp);
   }
+  return t;
 }
 
-static void
-sched_work (Sched *s)
+/* The branch features of every clip, [n, 1, 1, H]: c of the clips that
+ * have the branch, the missing vector for the others. */
+static AffectTensor *
+branch_features (const AffectFusion *fusion, int m, int n, int t,
+    const float *img, const float *x, const guint8 *present,
+    AffectTensor *img_all)
 {
-  for (;;) {
-    const int j = g_atomic_int_add (&s->next, 1);
+  const AffectFusionInfo *info = &fusion->info;
+  const Branch *b = &fusion->branch[m];
+  const int H = info->hidden, d = info->d_branch[m];
+  AffectTensor *ti = NULL, *tx = NULL, *c = NULL, *table = NULL, *out = NULL;
+  AffectTensor *cv = NULL, *gathered = NULL;
+  gint32 *ids = g_new (gint32, n);
+  int *idx = g_new (int, n);
+  int rows = 0;
 
-    if (j >= s->n_jobs)
-      break;
-    run_job (s->st, &s->jobs[j]);
-    g_mutex_lock (&s->lock);
-    if (++s->done == s->n_jobs)
-      g_cond_signal (&s->cond);
-    g_mutex_unlock (&s->lock);
+  for (int i = 0; i < n; i++) {
+    ids[i] = present[i * 3 + m] ? 1 + rows : 0;
+    if (present[i * 3 + m])
+      idx[rows++] = i;
   }
-}
-
-static void
-pool_func (gpointer data, gpointer user_data)
-{
-  Sched *s = data;
-
-  (void)user_data;
-  sched_work (s);
-  sched_unref (s);
-}
-
-static GThreadPool *
-get_pool (void)
-{
-  static gsize once = 0;
-  static GThreadPool *pool = NULL;
-
-  if (g_once_init_enter (&once)) {
-    /* Shared by every model; grows with the callers that want threads. */
-    pool = g_thread_pool_new (pool_func, NULL, -1, FALSE, NULL);
-    g_once_init_leave (&once, 1);
+  if (rows == n) {
+    /* Every clip has it. */
+    tx = input_tensor (fusion->backend, n, 1, t, d, x);
+    if (tx)
+      out = run_branch (info, b, img_all, tx);
+    goto done;
   }
-  return pool;
-}
-
-static int
-cmp_job_cost (const void *a, const void *b)
-{
-  const Job *x = a, *y = b;
-  return (x->cost < y->cost) - (x->cost > y->cost);
-}
-
-/* Runs the branches' rows on up to @n_threads threads (the caller's and
- * helpers from the pool) and waits. */
-static void
-run_branches (RunState *st, const int *rows, int n_threads)
-{
-  const AffectFusionInfo *info = &st->fusion->info;
-  const double H = info->hidden;
-  Job jobs[MAX_JOBS];
-  Sched *s;
-  int n_jobs = 0, n_helpers;
-
-  /* One job per branch (each thread then streams a branch's weights once);
-   * while there are fewer jobs than threads, the largest is cut in two. */
-  for (int m = 0; m < AFFECT_FUSION_N_BRANCHES; m++) {
-    /* Multiply-adds per row: input projection and recurrence dominate. */
-    const double per_row = st->t * 3 * H * (info->d_branch[m] + H) + 10 * H * H;
-
-    if (rows[m] == 0)
-      continue;
-    jobs[n_jobs].branch = m;
-    jobs[n_jobs].row0 = 0;
-    jobs[n_jobs].rows = rows[m];
-    jobs[n_jobs].cost = per_row * rows[m];
-    n_jobs++;
+  if (rows > 0) {
+    /* The clips that have it as one batch. */
+    ti = gather_input (fusion->backend, img, idx, rows, 1, info->d_img);
+    tx = gather_input (fusion->backend, x, idx, rows, t, d);
+    if (!ti || !tx)
+      goto done;
+    c = run_branch (info, b, ti, tx);
+    if (!c)
+      goto done;
   }
-  while (n_jobs < n_threads) {
-    int big = -1;
-    for (int j = 0; j < n_jobs; j++)
-      if (jobs[j].rows >= 2 && (big < 0 || jobs[j].cost > jobs[big].cost))
-        big = j;
-    if (big < 0)
-      break;
-    jobs[n_jobs] = jobs[big];
-    jobs[big].rows /= 2;
-    jobs[big].cost /= 2;
-    jobs[n_jobs].row0 += jobs[big].rows;
-    jobs[n_jobs].rows -= jobs[big].rows;
-    jobs[n_jobs].cost = jobs[big].cost;
-    n_jobs++;
+  /* table = [missing; c], then row ids[i] for clip i. */
+  table = affect_tensor_new (fusion->backend, 1, 1, 1 + rows, H);
+  if (!table || !affect_append_rows (table, b->miss, 0))
+    goto done;
+  if (c) {
+    cv = affect_tensor_reshape (c, 1, 1, rows, H);
+    if (!cv || !affect_append_rows (table, cv, 1))
+      goto done;
   }
-  n_helpers = MIN (n_threads, n_jobs) - 1;
-  if (n_helpers < 1) {
-    for (int j = 0; j < n_jobs; j++)
-      run_job (st, &jobs[j]);
-    return;
+  gathered = affect_gather_rows (table, ids, n);
+  if (gathered) {
+    /* [1, 1, n, H] -> [n, 1, 1, H] */
+    out = affect_tensor_new (fusion->backend, n, 1, 1, H);
+    if (out)
+      affect_tensor_copy (out, gathered);
   }
 
-  s = g_new0 (Sched, 1);
-  qsort (jobs, n_jobs, sizeof (Job), cmp_job_cost);
-  memcpy (s->jobs, jobs, sizeof (Job) * n_jobs);
-  s->n_jobs = n_jobs;
-  s->st = st;
-  s->ref = 1 + n_helpers;
-  g_mutex_init (&s->lock);
-  g_cond_init (&s->cond);
-  for (int i = 0; i < n_helpers; i++)
-    g_thread_pool_push (get_pool (), s, NULL);
-  sched_work (s);
-  g_mutex_lock (&s->lock);
-  while (s->done < s->n_jobs)
-    g_cond_wait (&s->cond, &s->lock);
-  g_mutex_unlock (&s->lock);
-  sched_unref (s);
+done:
+  affect_tensor_free (gathered);
+  affect_tensor_free (cv);
+  affect_tensor_free (ti);
+  affect_tensor_free (tx);
+  affect_tensor_free (c);
+  affect_tensor_free (table);
+  g_free (ids);
+  g_free (idx);
+  return out;
 }
 
 gboolean
@@ -1631,14 +918,12 @@ affect_fusion_run (const AffectFusion *fusion, int n, int t, const float *img,
   const AffectFusionInfo *info;
   const float *xs[AFFECT_FUSION_N_BRANCHES] = { x_exp, x_spe, x_wrd };
   float *outs[AFFECT_FUSION_N_TASKS] = { au, expr, va };
-  int H, Z;
-  gsize n_z;
-  float *z;
+  AffectTensor *img_all = NULL, *z = NULL;
+  AffectTensor *c[AFFECT_FUSION_N_BRANCHES] = { NULL };
+  gboolean ok = FALSE;
 
   g_return_val_if_fail (fusion != NULL, FALSE);
   info = &fusion->info;
-  H = info->hidden;
-  Z = info->d_img + 3 * H;
 
   if (n < 0 || t < 1 || t > MAX_DIM) {
     g_set_error (error, AFFECT_FUSION_ERROR, AFFECT_FUSION_ERROR_INPUT,
@@ -1673,103 +958,60 @@ affect_fusion_run (const AffectFusion *fusion, int n, int t, const float *img,
     }
   }
 
-  n_z = (gsize)n * Z;
-  z = g_new (float, n_z);
-  for (int i = 0; i < n; i++)
-    memcpy (z + (gsize)i * Z, img + (gsize)i * info->d_img,
-        sizeof (float) * info->d_img);
+  /* z = [x_img, c_exp, c_spe, c_wrd] */
+  img_all = input_tensor (fusion->backend, n, 1, 1, info->d_img, img);
+  if (!img_all)
+    goto out;
+  z = img_all;
+  for (int m = 0; m < AFFECT_FUSION_N_BRANCHES; m++) {
+    AffectTensor *zz;
 
-  /* Per branch, the clips with it present are run as one batch (gathered
-   * when some clips lack it); absent ones take the missing vector. */
-  {
-    RunState st = { 0 };
-    int rows[AFFECT_FUSION_N_BRANCHES] = { 0 };
-    int *idx[AFFECT_FUSION_N_BRANCHES] = { NULL };
-    float *gathered[AFFECT_FUSION_N_BRANCHES][2] = { { NULL } };
-
-    st.fusion = fusion;
-    st.t = t;
-    for (int m = 0; m < AFFECT_FUSION_N_BRANCHES; m++) {
-      const Branch *b = &fusion->branch[m];
-      const gsize clip = (gsize)t * info->d_branch[m];
-
-      idx[m] = g_new (int, n);
-      for (int i = 0; i < n; i++) {
-        if (present[i * 3 + m])
-          idx[m][rows[m]++] = i;
-        else
-          memcpy (z + (gsize)i * Z + info->d_img + m * H, b->missing,
-              sizeof (float) * H);
-      }
-      if (rows[m] == 0)
-        continue;
-      if (rows[m] == n) {
-        st.img[m] = img;
-        st.x[m] = xs[m];
-      } else {
-        float *gi = g_new (float, (gsize)rows[m] * info->d_img);
-        float *gxm = g_new (float, (gsize)rows[m] * clip);
-        for (int r = 0; r < rows[m]; r++) {
-          memcpy (gi + (gsize)r * info->d_img,
-              img + (gsize)idx[m][r] * info->d_img,
-              sizeof (float) * info->d_img);
-          memcpy (gxm + (gsize)r * clip, xs[m] + (gsize)idx[m][r] * clip,
-              sizeof (float) * clip);
-        }
-        gathered[m][0] = gi;
-        gathered[m][1] = gxm;
-        st.img[m] = gi;
-        st.x[m] = gxm;
-      }
-      st.c[m] = g_new (float, (gsize)rows[m] * H);
-    }
-
-    run_branches (&st, rows, fusion->n_threads);
-
-    for (int m = 0; m < AFFECT_FUSION_N_BRANCHES; m++) {
-      for (int r = 0; r < rows[m]; r++)
-        memcpy (z + (gsize)idx[m][r] * Z + info->d_img + m * H,
-            st.c[m] + (gsize)r * H, sizeof (float) * H);
-      g_free (st.c[m]);
-      g_free (gathered[m][0]);
-      g_free (gathered[m][1]);
-      g_free (idx[m]);
-    }
+    c[m] = branch_features (fusion, m, n, t, img, xs[m], present, img_all);
+    if (!c[m])
+      goto out;
+    zz = affect_concat_channels (z, c[m]);
+    if (z != img_all)
+      affect_tensor_free (z);
+    z = zz;
+    if (!z)
+      goto out;
   }
 
+  /* The heads: Linear, ReLU, Linear, then sigmoid / softmax / tanh. */
   for (int k = 0; k < AFFECT_FUSION_N_TASKS; k++) {
     const Head *hd = &fusion->head[k];
-    const int no = info->n_out[k];
-    float *hid, *o;
+    AffectTensor *hid, *o;
 
     if (!info->has_task[k])
       continue;
-    hid = g_new (float, (gsize)n * info->mlp_hidden);
-    o = outs[k];
-    lin_run (&hd->l1, z, Z, n, hid, info->mlp_hidden);
-    for (gsize j = 0; j < (gsize)n * info->mlp_hidden; j++)
-      hid[j] = MAX (hid[j], 0.0f);
-    lin_run (&hd->l2, hid, info->mlp_hidden, n, o, no);
-    for (int i = 0; i < n; i++) {
-      float *r = o + (gsize)i * no;
-      if (k == AFFECT_FUSION_TASK_AU) {
-        for (int j = 0; j < no; j++)
-          r[j] = sigmoidf (r[j]);
-      } else if (k == AFFECT_FUSION_TASK_EXPR) {
-        double mx = -INFINITY, sum = 0.0;
-        for (int j = 0; j < no; j++)
-          mx = MAX (mx, r[j]);
-        for (int j = 0; j < no; j++)
-          sum += exp (r[j] - mx);
-        for (int j = 0; j < no; j++)
-          r[j] = (float)(exp (r[j] - mx) / sum);
-      } else {
-        for (int j = 0; j < no; j++)
-          r[j] = tanhf (r[j]);
-      }
-    }
-    g_free (hid);
+    hid = affect_linear_forward (hd->l1, z);
+    if (!hid)
+      goto out;
+    affect_activate_inplace (hid, AFFECT_ACT_RELU);
+    o = affect_linear_forward (hd->l2, hid);
+    affect_tensor_free (hid);
+    if (!o)
+      goto out;
+    if (k == AFFECT_FUSION_TASK_AU)
+      affect_sigmoid_inplace (o);
+    else if (k == AFFECT_FUSION_TASK_EXPR)
+      affect_softmax_inplace (o);
+    else
+      affect_tanh_inplace (o);
+    affect_tensor_download (o, outs[k]);
+    affect_tensor_free (o);
   }
-  g_free (z);
-  return TRUE;
+  ok = TRUE;
+
+out:
+  if (z != img_all)
+    affect_tensor_free (z);
+  affect_tensor_free (img_all);
+  for (int m = 0; m < AFFECT_FUSION_N_BRANCHES; m++)
+    affect_tensor_free (c[m]);
+  if (!ok)
+    g_set_error (error, AFFECT_FUSION_ERROR, AFFECT_FUSION_ERROR_INPUT,
+        "the backend could not run %d clips of %d frames (out of memory?)", n,
+        t);
+  return ok;
 }

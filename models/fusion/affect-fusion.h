@@ -19,10 +19,11 @@
  * labels, features) and every tensor's name, dtype and shape; unexpected
  * tensors are rejected too. Errors name the file and what is wrong.
  *
- * GLib + affect_sgemm() (models/cpu/affect-gemm.h) only, no GStreamer. An
- * AffectFusion is immutable after loading (except for
- * affect_fusion_set_n_threads(), to be called before sharing it);
- * affect_fusion_run() may be called from several threads at once.
+ * Inference runs on the engine's ops (affect-tensor.h) on a CPU backend the
+ * model owns; GLib only, no GStreamer. An AffectFusion is immutable after
+ * loading (except for affect_fusion_set_n_threads(), to be called before
+ * sharing it); affect_fusion_run() may be called from several threads at
+ * once (the ops of one model then take turns on its backend).
  */
 
 #ifndef __AFFECT_FUSION_H__
@@ -106,12 +107,11 @@ void affect_fusion_free (AffectFusion *fusion);
 const AffectFusionInfo *affect_fusion_get_info (const AffectFusion *fusion);
 
 /* Threads one affect_fusion_run() call may use (default 1: the calling
- * thread only; clamped to 1 .. AFFECT_FUSION_MAX_THREADS): the branches,
- * and the clips when there are more threads than branches, are spread over
- * the caller and a shared GThreadPool. Results do not depend on it (nor on
- * the batch): identical bits with the AVX2/AVX-512 kernels and with
- * oneDNN, within rounding (1e-6) with OpenBLAS. Set it before the model is
- * shared between threads. */
+ * thread only; clamped to 1 .. AFFECT_FUSION_MAX_THREADS): the thread count
+ * of the model's CPU backend, whose ops spread their work (GRU sequences or
+ * hidden units, rows and panels of the products) over the caller and the
+ * backend's pool. Results do not depend on it (nor on the batch): identical
+ * bits. Set it before the model is shared between threads. */
 #define AFFECT_FUSION_MAX_THREADS 64
 void affect_fusion_set_n_threads (AffectFusion *fusion, int n_threads);
 int affect_fusion_get_n_threads (const AffectFusion *fusion);

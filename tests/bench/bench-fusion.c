@@ -30,8 +30,9 @@
  *
  * (CPU time: the process's, all threads, from CLOCK_PROCESS_CPUTIME_ID; on
  * a shared machine it shows how much of the wall time was spent waiting.)
- * A first line "# kernels: ..." names the vector kernels the CPU allows and
- * the affect_sgemm() provider (used only without them).
+ * A first line "# kernels: ..." names the CPU backend's vector kernels for
+ * this CPU (AFFECT_CPU_SIMD included) and the affect_sgemm() provider
+ * (which the fusion network's ops do not reach).
  */
 
 #include <glib.h>
@@ -179,25 +180,28 @@ cpu_ms (void)
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* What affect-fusion.c picks (its AFFECT_FUSION_SIMD knob included). */
+/* What the CPU backend picks (models/cpu/cpu-simd.h, its AFFECT_CPU_SIMD
+ * knob and the older name AFFECT_FUSION_SIMD included). */
 static const gchar *
 kernels (void)
 {
-  const gchar *env = g_getenv ("AFFECT_FUSION_SIMD");
-  const gchar *level = "portable C + affect_sgemm";
+  const gchar *env = g_getenv ("AFFECT_CPU_SIMD");
+  const gchar *level = "generic";
 
+  if (!env)
+    env = g_getenv ("AFFECT_FUSION_SIMD");
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
   __builtin_cpu_init ();
   if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
-    level = __builtin_cpu_supports ("avx512f") ? "AVX-512" : "AVX2/FMA";
-  if (env && g_ascii_strcasecmp (env, "none") == 0)
-    level = "portable C + affect_sgemm";
+    level = __builtin_cpu_supports ("avx512f") ? "AVX-512" : "AVX2";
+#endif
+  if (env
+      && (g_ascii_strcasecmp (env, "none") == 0
+          || g_ascii_strcasecmp (env, "generic") == 0))
+    level = "generic";
   else if (env && g_ascii_strcasecmp (env, "avx2") == 0
            && g_str_equal (level, "AVX-512"))
-    level = "AVX2/FMA";
-#else
-  (void)env;
-#endif
+    level = "AVX2";
   return level;
 }
 
