@@ -744,7 +744,7 @@ small_mm_range (gpointer data, gsize start, gsize end, int tid)
       const int b_rows = j->tb ? j->n : j->k, b_cols = j->tb ? j->k : j->n;
 
       for (int r = 0; r < b_rows; r++)
-        for (int c = 0; c < b_cols; c += 16)
+        for (int c = 0; c < b_cols; c += 32)
           __builtin_prefetch (b1 + (gsize)r * j->b->ld + c, 0, 2);
     }
     if (j->tb)
