@@ -1397,7 +1397,10 @@ parse_tracks (const gchar *list, GError **error)
 int
 main (int argc, char **argv)
 {
-  gchar *output = NULL, *tracks = NULL, *title = NULL;
+  /* freed on every return, the early usage errors included */
+  g_autofree gchar *output = NULL;
+  g_autofree gchar *tracks = NULL;
+  g_autofree gchar *title = NULL;
   gint width = 1400;
   gdouble fps = 30;
   gboolean version = FALSE;
@@ -1494,8 +1497,5 @@ done:
   data_clear (&d);
   if (only)
     g_hash_table_destroy (only);
-  g_free (output);
-  g_free (tracks);
-  g_free (title);
   return status;
 }
