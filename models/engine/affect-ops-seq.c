@@ -15,28 +15,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "affect-backend.h"
-
-#define SHAPE_FMT "[%d, %d, %d, %d]"
-#define SHAPE_ARGS(t) (t)->n, (t)->h, (t)->w, (t)->c
-
-/* Serialises lazy preparation of GRU layers. */
-static GMutex gru_prepare_lock;
-
-static gboolean
-check_tensor (const AffectTensor *x, AffectOp op, const gchar *func)
-{
-  if (x == NULL || x->backend == NULL || x->data == NULL) {
-    g_critical ("%s: invalid (NULL or freed) tensor", func);
-    return FALSE;
-  }
-  if (!affect_backend_supports_op (x->backend, op)) {
-    g_critical ("%s: backend %s does not implement this op", func,
-        x->backend->ops->name);
-    return FALSE;
-  }
-  return TRUE;
-}
+#include "affect-ops-private.h"
 
 static gboolean
 check_same_backend (
@@ -127,8 +106,8 @@ affect_tensor_copy (AffectTensor *dst, const AffectTensor *src)
 {
   gsize count;
 
-  if (!check_tensor (dst, AFFECT_OP_COPY_ROWS, G_STRFUNC)
-      || !check_tensor (src, AFFECT_OP_COPY_ROWS, G_STRFUNC)
+  if (!affect_ops_check_tensor (dst, AFFECT_OP_COPY_ROWS, G_STRFUNC)
+      || !affect_ops_check_tensor (src, AFFECT_OP_COPY_ROWS, G_STRFUNC)
       || !check_same_backend (dst, src, G_STRFUNC))
     return;
   count = affect_tensor_n_elements (src);
@@ -260,9 +239,9 @@ affect_matmul_strided (const AffectMatView *a, gboolean trans_a,
   int m, n, k, kb;
 
   g_return_val_if_fail (a != NULL && b != NULL && y != NULL, FALSE);
-  if (!check_tensor (a->t, AFFECT_OP_MATMUL, G_STRFUNC)
-      || !check_tensor (b->t, AFFECT_OP_MATMUL, G_STRFUNC)
-      || !check_tensor (y->t, AFFECT_OP_MATMUL, G_STRFUNC)
+  if (!affect_ops_check_tensor (a->t, AFFECT_OP_MATMUL, G_STRFUNC)
+      || !affect_ops_check_tensor (b->t, AFFECT_OP_MATMUL, G_STRFUNC)
+      || !affect_ops_check_tensor (y->t, AFFECT_OP_MATMUL, G_STRFUNC)
       || !check_same_backend (a->t, b->t, G_STRFUNC)
       || !check_same_backend (a->t, y->t, G_STRFUNC))
     return FALSE;
@@ -309,8 +288,8 @@ affect_matmul (const AffectTensor *a, const AffectTensor *b, gboolean trans_a,
   AffectTensor *y;
   int m, n;
 
-  if (!check_tensor (a, AFFECT_OP_MATMUL, G_STRFUNC)
-      || !check_tensor (b, AFFECT_OP_MATMUL, G_STRFUNC)
+  if (!affect_ops_check_tensor (a, AFFECT_OP_MATMUL, G_STRFUNC)
+      || !affect_ops_check_tensor (b, AFFECT_OP_MATMUL, G_STRFUNC)
       || !check_same_backend (a, b, G_STRFUNC))
     return NULL;
   if (!((b->n == a->n && b->h == a->h) || (b->n == 1 && b->h == 1))) {
@@ -366,7 +345,7 @@ void
 affect_layer_norm_inplace (AffectTensor *x, const AffectTensor *gamma,
     const AffectTensor *beta, double eps)
 {
-  if (!check_tensor (x, AFFECT_OP_LAYER_NORM, G_STRFUNC)
+  if (!affect_ops_check_tensor (x, AFFECT_OP_LAYER_NORM, G_STRFUNC)
       || !check_param_vector (gamma, x, "gamma", G_STRFUNC)
       || !check_param_vector (beta, x, "beta", G_STRFUNC))
     return;
@@ -380,7 +359,7 @@ affect_layer_norm_inplace (AffectTensor *x, const AffectTensor *gamma,
 void
 affect_gelu_inplace (AffectTensor *x)
 {
-  if (!check_tensor (x, AFFECT_OP_GELU, G_STRFUNC))
+  if (!affect_ops_check_tensor (x, AFFECT_OP_GELU, G_STRFUNC))
     return;
   x->backend->ops->unary (x->backend, x, AFFECT_UNARY_GELU);
 }
@@ -389,7 +368,7 @@ void
 affect_softmax_masked_inplace (
     AffectTensor *x, float scale, const AffectTensor *mask, int causal_offset)
 {
-  if (!check_tensor (x, AFFECT_OP_SOFTMAX_MASKED, G_STRFUNC))
+  if (!affect_ops_check_tensor (x, AFFECT_OP_SOFTMAX_MASKED, G_STRFUNC))
     return;
   if (mask != NULL) {
     if (mask->data == NULL || !check_same_backend (x, mask, G_STRFUNC))
@@ -413,7 +392,7 @@ affect_gather_rows (const AffectTensor *table, const gint32 *ids, gsize n_ids)
   AffectTensor *y;
   gsize i, vocab;
 
-  if (!check_tensor (table, AFFECT_OP_GATHER_ROWS, G_STRFUNC))
+  if (!affect_ops_check_tensor (table, AFFECT_OP_GATHER_ROWS, G_STRFUNC))
     return NULL;
   g_return_val_if_fail (ids != NULL, NULL);
   if (n_ids == 0 || n_ids > G_MAXINT) {
@@ -440,8 +419,8 @@ void
 affect_binary_inplace (
     AffectTensor *a, const AffectTensor *b, AffectBinaryOp op)
 {
-  if (!check_tensor (a, AFFECT_OP_BINARY, G_STRFUNC)
-      || !check_tensor (b, AFFECT_OP_BINARY, G_STRFUNC)
+  if (!affect_ops_check_tensor (a, AFFECT_OP_BINARY, G_STRFUNC)
+      || !affect_ops_check_tensor (b, AFFECT_OP_BINARY, G_STRFUNC)
       || !check_same_backend (a, b, G_STRFUNC))
     return;
   if (op < AFFECT_BINARY_ADD || op > AFFECT_BINARY_MUL) {
@@ -459,7 +438,7 @@ affect_binary_inplace (
 void
 affect_scale_inplace (AffectTensor *x, float alpha, float beta)
 {
-  if (!check_tensor (x, AFFECT_OP_SCALE, G_STRFUNC))
+  if (!affect_ops_check_tensor (x, AFFECT_OP_SCALE, G_STRFUNC))
     return;
   x->backend->ops->scale (x->backend, x, alpha, beta);
 }
@@ -467,8 +446,8 @@ affect_scale_inplace (AffectTensor *x, float alpha, float beta)
 gboolean
 affect_append_rows (AffectTensor *cache, const AffectTensor *x, int row)
 {
-  if (!check_tensor (cache, AFFECT_OP_COPY_ROWS, G_STRFUNC)
-      || !check_tensor (x, AFFECT_OP_COPY_ROWS, G_STRFUNC)
+  if (!affect_ops_check_tensor (cache, AFFECT_OP_COPY_ROWS, G_STRFUNC)
+      || !affect_ops_check_tensor (x, AFFECT_OP_COPY_ROWS, G_STRFUNC)
       || !check_same_backend (cache, x, G_STRFUNC))
     return FALSE;
   if (x->n != cache->n || x->h != cache->h || x->c != cache->c || row < 0
@@ -546,7 +525,7 @@ affect_gru_forward (
   AffectTensor *y;
 
   g_return_val_if_fail (gru != NULL, NULL);
-  if (!check_tensor (x, AFFECT_OP_GRU, G_STRFUNC))
+  if (!affect_ops_check_tensor (x, AFFECT_OP_GRU, G_STRFUNC))
     return NULL;
   if (x->backend != gru->backend) {
     g_critical ("%s: input on backend %s, layer on backend %s", G_STRFUNC,
@@ -568,13 +547,13 @@ affect_gru_forward (
   }
   if (!g_atomic_int_get (&gru->prepared)) {
     gboolean ok = TRUE;
-    g_mutex_lock (&gru_prepare_lock);
+    g_mutex_lock (&affect_ops_prepare_lock);
     if (!gru->prepared) {
       ok = gru->backend->ops->gru_prepare (gru->backend, gru);
       if (ok)
         g_atomic_int_set (&gru->prepared, TRUE);
     }
-    g_mutex_unlock (&gru_prepare_lock);
+    g_mutex_unlock (&affect_ops_prepare_lock);
     if (!ok) {
       g_critical ("%s: backend %s could not prepare a %d -> %d GRU", G_STRFUNC,
           gru->backend->ops->name, gru->input_size, gru->hidden_size);

@@ -14,16 +14,12 @@
 #include <math.h>
 #include <string.h>
 
-#include "affect-backend.h"
+#include "affect-ops-private.h"
 
-#define SHAPE_FMT "[%d, %d, %d, %d]"
-#define SHAPE_ARGS(t) (t)->n, (t)->h, (t)->w, (t)->c
+GMutex affect_ops_prepare_lock;
 
-/* Serialises lazy preparation of layers. */
-static GMutex prepare_lock;
-
-static gboolean
-check_tensor (const AffectTensor *x, AffectOp op, const gchar *func)
+gboolean
+affect_ops_check_tensor (const AffectTensor *x, AffectOp op, const gchar *func)
 {
   if (x == NULL || x->backend == NULL || x->data == NULL) {
     g_critical ("%s: invalid (NULL or freed) tensor", func);
@@ -202,13 +198,13 @@ affect_conv_new_separable (AffectBackend *backend, int kh, int kw, int cin,
 static void
 conv_unprepare (AffectConv *conv)
 {
-  g_mutex_lock (&prepare_lock);
+  g_mutex_lock (&affect_ops_prepare_lock);
   if (conv->prepared) {
     conv->backend->ops->conv_free (conv->backend, conv);
     conv->priv = NULL;
     conv->prepared = FALSE;
   }
-  g_mutex_unlock (&prepare_lock);
+  g_mutex_unlock (&affect_ops_prepare_lock);
 }
 
 /* y' = y * scale[o] + shift[o] folded into the filter that produces output
@@ -328,7 +324,7 @@ affect_conv_forward (AffectConv *conv, const AffectTensor *x)
   int oh, ow, pt, pl;
 
   g_return_val_if_fail (conv != NULL, NULL);
-  if (!check_tensor (x, conv_kind_op[conv->kind], G_STRFUNC))
+  if (!affect_ops_check_tensor (x, conv_kind_op[conv->kind], G_STRFUNC))
     return NULL;
   if (x->backend != conv->backend) {
     g_critical ("%s: input on backend %s, layer on backend %s", G_STRFUNC,
@@ -357,13 +353,13 @@ affect_conv_forward (AffectConv *conv, const AffectTensor *x)
 
   if (!g_atomic_int_get (&conv->prepared)) {
     gboolean ok = TRUE;
-    g_mutex_lock (&prepare_lock);
+    g_mutex_lock (&affect_ops_prepare_lock);
     if (!conv->prepared) {
       ok = conv->backend->ops->conv_prepare (conv->backend, conv);
       if (ok)
         g_atomic_int_set (&conv->prepared, TRUE);
     }
-    g_mutex_unlock (&prepare_lock);
+    g_mutex_unlock (&affect_ops_prepare_lock);
     if (!ok) {
       g_critical ("%s: backend %s could not prepare a %d×%d %d -> %d layer",
           G_STRFUNC, conv->backend->ops->name, conv->kh, conv->kw, conv->cin,
@@ -446,7 +442,7 @@ affect_linear_forward (AffectLinear *lin, const AffectTensor *x)
   gsize rows;
 
   g_return_val_if_fail (lin != NULL, NULL);
-  if (!check_tensor (x, AFFECT_OP_LINEAR, G_STRFUNC))
+  if (!affect_ops_check_tensor (x, AFFECT_OP_LINEAR, G_STRFUNC))
     return NULL;
   if (x->backend != lin->backend) {
     g_critical ("%s: input on backend %s, layer on backend %s", G_STRFUNC,
@@ -467,13 +463,13 @@ affect_linear_forward (AffectLinear *lin, const AffectTensor *x)
   }
   if (!g_atomic_int_get (&lin->prepared)) {
     gboolean ok = TRUE;
-    g_mutex_lock (&prepare_lock);
+    g_mutex_lock (&affect_ops_prepare_lock);
     if (!lin->prepared) {
       ok = lin->backend->ops->linear_prepare (lin->backend, lin);
       if (ok)
         g_atomic_int_set (&lin->prepared, TRUE);
     }
-    g_mutex_unlock (&prepare_lock);
+    g_mutex_unlock (&affect_ops_prepare_lock);
     if (!ok) {
       g_critical ("%s: backend %s could not prepare a %d -> %d layer",
           G_STRFUNC, lin->backend->ops->name, lin->in, lin->out);
@@ -508,7 +504,7 @@ affect_pad (const AffectTensor *x, int top, int bottom, int left, int right)
   AffectTensor *y;
   gint64 oh, ow;
 
-  if (!check_tensor (x, AFFECT_OP_PAD, G_STRFUNC))
+  if (!affect_ops_check_tensor (x, AFFECT_OP_PAD, G_STRFUNC))
     return NULL;
   if (top < 0 || bottom < 0 || left < 0 || right < 0) {
     g_critical ("%s: negative padding (%d, %d, %d, %d) of " SHAPE_FMT,
@@ -536,7 +532,7 @@ pool (const AffectTensor *x, AffectPoolKind kind, int k, int stride,
   AffectTensor *y;
   int oh, ow, pt, pl;
 
-  if (!check_tensor (x,
+  if (!affect_ops_check_tensor (x,
           kind == AFFECT_POOL_MAX ? AFFECT_OP_MAX_POOL : AFFECT_OP_AVG_POOL,
           func))
     return NULL;
@@ -579,7 +575,7 @@ affect_global_mean (const AffectTensor *x)
 {
   AffectTensor *y;
 
-  if (!check_tensor (x, AFFECT_OP_GLOBAL_MEAN, G_STRFUNC))
+  if (!affect_ops_check_tensor (x, AFFECT_OP_GLOBAL_MEAN, G_STRFUNC))
     return NULL;
   y = affect_tensor_new (x->backend, x->n, 1, 1, x->c);
   if (y == NULL)
@@ -592,8 +588,8 @@ static gboolean
 check_same_shape (
     const AffectTensor *a, const AffectTensor *b, const gchar *func)
 {
-  if (!check_tensor (a, AFFECT_OP_ADD, func)
-      || !check_tensor (b, AFFECT_OP_ADD, func))
+  if (!affect_ops_check_tensor (a, AFFECT_OP_ADD, func)
+      || !affect_ops_check_tensor (b, AFFECT_OP_ADD, func))
     return FALSE;
   if (a->n != b->n || a->h != b->h || a->w != b->w || a->c != b->c) {
     g_critical ("%s: shapes differ: " SHAPE_FMT " vs " SHAPE_FMT, func,
@@ -652,7 +648,7 @@ affect_activate_inplace (AffectTensor *x, AffectActivation act)
       g_critical ("%s: invalid activation %d", G_STRFUNC, act);
       return;
   }
-  if (!check_tensor (x, AFFECT_OP_ACTIVATE, G_STRFUNC))
+  if (!affect_ops_check_tensor (x, AFFECT_OP_ACTIVATE, G_STRFUNC))
     return;
   x->backend->ops->unary (x->backend, x, op);
 }
@@ -660,7 +656,7 @@ affect_activate_inplace (AffectTensor *x, AffectActivation act)
 void
 affect_softmax_inplace (AffectTensor *x)
 {
-  if (!check_tensor (x, AFFECT_OP_SOFTMAX, G_STRFUNC))
+  if (!affect_ops_check_tensor (x, AFFECT_OP_SOFTMAX, G_STRFUNC))
     return;
   x->backend->ops->softmax (x->backend, x);
 }
@@ -668,7 +664,7 @@ affect_softmax_inplace (AffectTensor *x)
 void
 affect_sigmoid_inplace (AffectTensor *x)
 {
-  if (!check_tensor (x, AFFECT_OP_SIGMOID, G_STRFUNC))
+  if (!affect_ops_check_tensor (x, AFFECT_OP_SIGMOID, G_STRFUNC))
     return;
   x->backend->ops->unary (x->backend, x, AFFECT_UNARY_SIGMOID);
 }
@@ -676,7 +672,7 @@ affect_sigmoid_inplace (AffectTensor *x)
 void
 affect_tanh_inplace (AffectTensor *x)
 {
-  if (!check_tensor (x, AFFECT_OP_TANH, G_STRFUNC))
+  if (!affect_ops_check_tensor (x, AFFECT_OP_TANH, G_STRFUNC))
     return;
   x->backend->ops->unary (x->backend, x, AFFECT_UNARY_TANH);
 }
@@ -686,8 +682,8 @@ affect_concat_channels (const AffectTensor *a, const AffectTensor *b)
 {
   AffectTensor *y;
 
-  if (!check_tensor (a, AFFECT_OP_CONCAT_CHANNELS, G_STRFUNC)
-      || !check_tensor (b, AFFECT_OP_CONCAT_CHANNELS, G_STRFUNC))
+  if (!affect_ops_check_tensor (a, AFFECT_OP_CONCAT_CHANNELS, G_STRFUNC)
+      || !affect_ops_check_tensor (b, AFFECT_OP_CONCAT_CHANNELS, G_STRFUNC))
     return NULL;
   if (a->n != b->n || a->h != b->h || a->w != b->w) {
     g_critical ("%s: shapes " SHAPE_FMT " and " SHAPE_FMT " differ in "
@@ -716,7 +712,7 @@ affect_pad_channels (const AffectTensor *x, int c)
 {
   AffectTensor *y;
 
-  if (!check_tensor (x, AFFECT_OP_PAD_CHANNELS, G_STRFUNC))
+  if (!affect_ops_check_tensor (x, AFFECT_OP_PAD_CHANNELS, G_STRFUNC))
     return NULL;
   if (c < x->c) {
     g_critical ("%s: cannot pad " SHAPE_FMT " to fewer channels (%d)",
@@ -735,7 +731,7 @@ affect_resize_bilinear (const AffectTensor *x, int oh, int ow)
 {
   AffectTensor *y;
 
-  if (!check_tensor (x, AFFECT_OP_RESIZE_BILINEAR, G_STRFUNC))
+  if (!affect_ops_check_tensor (x, AFFECT_OP_RESIZE_BILINEAR, G_STRFUNC))
     return NULL;
   if (oh <= 0 || ow <= 0) {
     g_critical ("%s: invalid output size %d×%d for " SHAPE_FMT, G_STRFUNC, oh,
