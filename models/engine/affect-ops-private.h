@@ -22,9 +22,11 @@ G_BEGIN_DECLS
 gboolean affect_ops_check_tensor (
     const AffectTensor *x, AffectOp op, const gchar *func);
 
-/* Serialises lazy preparation of layers (convolutions, fully connected,
- * GRU). */
-extern GMutex affect_ops_prepare_lock;
+/* Serialise lazy preparation of layers (convolutions, fully connected,
+ * GRU). Functions, not an exported variable: the engine is a static library
+ * that can be linked twice into one process (a program and the plugin). */
+void affect_ops_prepare_lock (void);
+void affect_ops_prepare_unlock (void);
 
 G_END_DECLS
 

@@ -547,13 +547,13 @@ affect_gru_forward (
   }
   if (!g_atomic_int_get (&gru->prepared)) {
     gboolean ok = TRUE;
-    g_mutex_lock (&affect_ops_prepare_lock);
+    affect_ops_prepare_lock ();
     if (!gru->prepared) {
       ok = gru->backend->ops->gru_prepare (gru->backend, gru);
       if (ok)
         g_atomic_int_set (&gru->prepared, TRUE);
     }
-    g_mutex_unlock (&affect_ops_prepare_lock);
+    affect_ops_prepare_unlock ();
     if (!ok) {
       g_critical ("%s: backend %s could not prepare a %d -> %d GRU", G_STRFUNC,
           gru->backend->ops->name, gru->input_size, gru->hidden_size);

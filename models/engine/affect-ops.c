@@ -16,7 +16,19 @@
 
 #include "affect-ops-private.h"
 
-GMutex affect_ops_prepare_lock;
+static GMutex prepare_lock;
+
+void
+affect_ops_prepare_lock (void)
+{
+  g_mutex_lock (&prepare_lock);
+}
+
+void
+affect_ops_prepare_unlock (void)
+{
+  g_mutex_unlock (&prepare_lock);
+}
 
 gboolean
 affect_ops_check_tensor (const AffectTensor *x, AffectOp op, const gchar *func)
@@ -198,13 +210,13 @@ affect_conv_new_separable (AffectBackend *backend, int kh, int kw, int cin,
 static void
 conv_unprepare (AffectConv *conv)
 {
-  g_mutex_lock (&affect_ops_prepare_lock);
+  affect_ops_prepare_lock ();
   if (conv->prepared) {
     conv->backend->ops->conv_free (conv->backend, conv);
     conv->priv = NULL;
     conv->prepared = FALSE;
   }
-  g_mutex_unlock (&affect_ops_prepare_lock);
+  affect_ops_prepare_unlock ();
 }
 
 /* y' = y * scale[o] + shift[o] folded into the filter that produces output
@@ -353,13 +365,13 @@ affect_conv_forward (AffectConv *conv, const AffectTensor *x)
 
   if (!g_atomic_int_get (&conv->prepared)) {
     gboolean ok = TRUE;
-    g_mutex_lock (&affect_ops_prepare_lock);
+    affect_ops_prepare_lock ();
     if (!conv->prepared) {
       ok = conv->backend->ops->conv_prepare (conv->backend, conv);
       if (ok)
         g_atomic_int_set (&conv->prepared, TRUE);
     }
-    g_mutex_unlock (&affect_ops_prepare_lock);
+    affect_ops_prepare_unlock ();
     if (!ok) {
       g_critical ("%s: backend %s could not prepare a %d×%d %d -> %d layer",
           G_STRFUNC, conv->backend->ops->name, conv->kh, conv->kw, conv->cin,
@@ -463,13 +475,13 @@ affect_linear_forward (AffectLinear *lin, const AffectTensor *x)
   }
   if (!g_atomic_int_get (&lin->prepared)) {
     gboolean ok = TRUE;
-    g_mutex_lock (&affect_ops_prepare_lock);
+    affect_ops_prepare_lock ();
     if (!lin->prepared) {
       ok = lin->backend->ops->linear_prepare (lin->backend, lin);
       if (ok)
         g_atomic_int_set (&lin->prepared, TRUE);
     }
-    g_mutex_unlock (&affect_ops_prepare_lock);
+    affect_ops_prepare_unlock ();
     if (!ok) {
       g_critical ("%s: backend %s could not prepare a %d -> %d layer",
           G_STRFUNC, lin->backend->ops->name, lin->in, lin->out);
