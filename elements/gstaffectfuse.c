@@ -43,6 +43,13 @@
  * there is no latency. #GstAffectFuse:smoothing applies to the baseline
  * only.
  *
+ * The networks run on the element's backend (#GstAffectFuse:backend,
+ * #GstAffectFuse:n-threads). A custom query named "affect-engine" sent to
+ * either pad of a started element is answered with what they report:
+ * "backend" (string, the backend's name), "n-threads" (int, its thread
+ * count) and "shared" (boolean, TRUE when every network runs on the one
+ * backend the engine settings created).
+ *
  * With #GstAffectFuse:smoothing > 0 the probabilities of each track are
  * smoothed over time by an exponential moving average. The state of a track
  * is dropped when a frame comes without that track (no face and no features
@@ -185,7 +192,6 @@ struct _GstAffectFuse {
   GQueue held;                 /* held buffers, oldest first (centred) */
   gint64 next_in;              /* frame number of the next input buffer */
   gint64 next_out;             /* frame number of the oldest held buffer */
-  gint cur_n_threads;          /* threads the fusion networks were given */
   GstClockTime frame_duration; /* from the caps framerate, or NONE */
   GstClockTime latency;        /* hold × frame_duration, object lock */
   /* feature branches the loaded fusion networks read (0: none loaded),
@@ -195,6 +201,11 @@ struct _GstAffectFuse {
    * image feature, then the fusion branches (exp, spe, wrd); the baseline
    * uses the exp flag */
   gboolean warned_nonfinite[1 + AFFECT_FUSION_N_BRANCHES];
+  /* what the networks report about their backend, object lock; for the
+   * affect-engine query (NULL backend_name: not started) */
+  gchar *backend_name;
+  gint backend_threads;
+  gboolean backend_shared;
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE (
@@ -349,9 +360,8 @@ gst_affect_fuse_class_init (GstAffectFuseClass *klass)
    * GstAffectFuse:model-location: the engine settings shared with facecrop
    * and affectfeatures (affect-engine-settings.h). The expression baseline
    * runs its head (face_expression_model, found through model-location) on
-   * the backend; n-threads also sizes the fusion network's own threads
-   * (branches and tracks shared between them; the results do not depend on
-   * the number), which do not run on the backend yet. */
+   * the backend, and so do the fusion networks (model, valence-model,
+   * arousal-model). */
   affect_engine_settings_install (gobject_class, PROP_ENGINE);
 
   gst_type_mark_as_plugin_api (GST_TYPE_AFFECT_FUSE_MODE, 0);
@@ -406,6 +416,7 @@ gst_affect_fuse_finalize (GObject *object)
   g_free (self->features);
   g_free (self->va_model[0]);
   g_free (self->va_model[1]);
+  g_free (self->backend_name);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -653,24 +664,38 @@ gst_affect_fuse_forget (GstAffectFuse *self)
   g_hash_table_foreach_remove (self->windows, window_is_stale, &oldest);
 }
 
-/* Gives the backend and the fusion networks the n-threads value (0: all
- * cores) when it changed. */
+/* Records for the affect-engine query the backend the networks report
+ * (the fusion networks', else the engine's, which the expression head
+ * runs on). */
+static void
+gst_affect_fuse_note_backend (GstAffectFuse *self)
+{
+  AffectBackend *be = self->engine.backend;
+  gboolean shared = TRUE;
+  guint i;
+
+  if (self->fusion != NULL) {
+    be = affect_fusion_get_backend (self->fusion);
+    shared = be == self->engine.backend;
+    for (i = 0; i < 2; i++)
+      if (self->va_fusion[i] != NULL)
+        shared = shared && affect_fusion_get_backend (self->va_fusion[i]) == be;
+  }
+  GST_OBJECT_LOCK (self);
+  g_free (self->backend_name);
+  self->backend_name = g_strdup (affect_backend_get_name (be));
+  self->backend_threads = affect_backend_get_n_threads (be);
+  self->backend_shared = shared;
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* Gives the backend, which the fusion networks run on, the n-threads value
+ * (0: all cores) when it changed. */
 static void
 gst_affect_fuse_apply_threads (GstAffectFuse *self)
 {
-  gint n;
-  guint i;
-
-  affect_engine_settings_sync_threads (&self->engine, GST_ELEMENT (self));
-  n = affect_engine_settings_resolved_threads (&self->engine);
-  if (self->fusion == NULL || n == self->cur_n_threads)
-    return;
-  GST_DEBUG_OBJECT (self, "fusion threads %d -> %d", self->cur_n_threads, n);
-  affect_fusion_set_n_threads (self->fusion, n);
-  for (i = 0; i < 2; i++)
-    if (self->va_fusion[i] != NULL)
-      affect_fusion_set_n_threads (self->va_fusion[i], n);
-  self->cur_n_threads = n;
+  if (affect_engine_settings_sync_threads (&self->engine, GST_ELEMENT (self)))
+    gst_affect_fuse_note_backend (self);
 }
 
 /* Runs the network on the clips of every track of @buffer (frame @frame)
@@ -911,7 +936,7 @@ gst_affect_fuse_load_va (
 
   if (!gst_affect_fuse_check_path (self, path, names[which]))
     return FALSE;
-  net = affect_fusion_load (path, &error);
+  net = affect_fusion_new (self->engine.backend, path, &error);
   if (net != NULL && features != NULL
       && !affect_fusion_check_features (net, features, &error))
     g_clear_pointer (&net, affect_fusion_free);
@@ -984,7 +1009,7 @@ gst_affect_fuse_start_fusion (GstAffectFuse *self, const gchar *model,
 
   if (!gst_affect_fuse_check_path (self, model, "model"))
     return FALSE;
-  self->fusion = affect_fusion_load (model, &error);
+  self->fusion = affect_fusion_new (self->engine.backend, model, &error);
   if (self->fusion == NULL) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("Invalid fusion model: %s", error->message), ("%s", error->message));
@@ -1021,7 +1046,6 @@ gst_affect_fuse_start_fusion (GstAffectFuse *self, const gchar *model,
     }
   }
 
-  self->cur_n_threads = 1; /* affect_fusion_load()'s default */
   self->run_mode = mode;
   self->clip_len = info->clip_len;
   self->centre = info->clip_len / 2;
@@ -1098,7 +1122,9 @@ gst_affect_fuse_start (GstBaseTransform *trans)
   } else {
     ok = gst_affect_fuse_start_baseline (self);
   }
-  if (!ok)
+  if (ok)
+    gst_affect_fuse_note_backend (self);
+  else
     affect_engine_settings_stop (&self->engine);
 
   g_free (model);
@@ -1124,6 +1150,7 @@ gst_affect_fuse_stop (GstBaseTransform *trans)
   GST_OBJECT_LOCK (self);
   self->latency = 0;
   self->reads = 0;
+  g_clear_pointer (&self->backend_name, g_free);
   GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
@@ -1233,6 +1260,22 @@ gst_affect_fuse_query (
     affect_branches_query_add (query, GST_OBJECT (self), reads, why);
     /* FALSE on purpose: a tee then asks its other branches too */
     return FALSE;
+  }
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_CUSTOM
+      && gst_query_get_structure (query) != NULL
+      && gst_structure_has_name (
+          gst_query_get_structure (query), "affect-engine")) {
+    GstStructure *s = gst_query_writable_structure (query);
+
+    GST_OBJECT_LOCK (self);
+    res = self->backend_name != NULL;
+    if (res)
+      gst_structure_set (s, "backend", G_TYPE_STRING, self->backend_name,
+          "n-threads", G_TYPE_INT, self->backend_threads, "shared",
+          G_TYPE_BOOLEAN, self->backend_shared, NULL);
+    GST_OBJECT_UNLOCK (self);
+    return res;
   }
 
   res = GST_BASE_TRANSFORM_CLASS (parent_class)
@@ -1382,7 +1425,7 @@ gst_affect_fuse_transform_ip (GstBaseTransform *trans, GstBuffer *buffer)
     g_array_append_vals (feats, f_exp, N_FEAT);
   }
   probs = g_new (gfloat, (gsize)MAX (ids->len, 1) * N_EXPR);
-  affect_engine_settings_sync_threads (&self->engine, GST_ELEMENT (self));
+  gst_affect_fuse_apply_threads (self);
   if (!affect_expression_net_classify (
           self->head, (const gfloat *)feats->data, (int)ids->len, probs)) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("The expression head failed"),

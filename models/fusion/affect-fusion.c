@@ -9,10 +9,10 @@
  * layers (AffectLinear), strided batched products (affect_matmul_strided)
  * for the attention, a masked softmax, layer norms and elementwise ops; the
  * heads on the concatenated features; the missing-branch vectors gathered
- * in with affect_gather_rows. The model owns a CPU backend whose thread
- * count affect_fusion_set_n_threads () sets: the backend's kernels
- * (models/cpu/: packed weight panels, vector GRU gates) and its thread pool
- * do the work; nothing here is SIMD or threads.
+ * in with affect_gather_rows. The model runs on the backend it was loaded
+ * onto (affect_fusion_new (): the caller's, or a CPU backend of its own):
+ * the backend's kernels (models/cpu/: packed weight panels, vector GRU
+ * gates) and its thread pool do the work; nothing here is SIMD or threads.
  *
  * The single-query attention never projects keys or values (see
  * run_attention ()). The backend computes every row of a product, every
@@ -64,8 +64,7 @@ typedef struct {
 
 struct _AffectFusion {
   AffectFusionInfo info;
-  AffectBackend *backend; /* a CPU backend of n_threads threads */
-  int n_threads;
+  AffectBackend *backend; /* a reference: the caller's or our own */
   Branch branch[AFFECT_FUSION_N_BRANCHES];
   Head head[AFFECT_FUSION_N_TASKS];
 };
@@ -445,8 +444,50 @@ build_layers (AffectFusion *f)
   return ok;
 }
 
+/* Every op family run () and the layers use. */
+static const struct {
+  AffectOp op;
+  const gchar *what;
+} needed_ops[] = {
+  { AFFECT_OP_GRU, "GRU" },
+  { AFFECT_OP_LINEAR, "fully connected layers" },
+  { AFFECT_OP_MATMUL, "matrix products" },
+  { AFFECT_OP_SOFTMAX_MASKED, "masked softmax" },
+  { AFFECT_OP_LAYER_NORM, "layer norm" },
+  { AFFECT_OP_BINARY, "elementwise add/mul" },
+  { AFFECT_OP_SCALE, "scale" },
+  { AFFECT_OP_GATHER_ROWS, "row gather" },
+  { AFFECT_OP_COPY_ROWS, "row copies" },
+  { AFFECT_OP_CONCAT_CHANNELS, "concatenation" },
+  { AFFECT_OP_ACTIVATE, "ReLU" },
+  { AFFECT_OP_SIGMOID, "sigmoid" },
+  { AFFECT_OP_SOFTMAX, "softmax" },
+  { AFFECT_OP_TANH, "tanh" },
+};
+
+static gboolean
+check_backend (AffectBackend *be, const gchar *path, GError **error)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (needed_ops); i++) {
+    if (!affect_backend_supports_op (be, needed_ops[i].op)) {
+      g_set_error (error, AFFECT_FUSION_ERROR, AFFECT_FUSION_ERROR_BACKEND,
+          "%s: backend '%s' cannot run a fusion network (no %s)", path,
+          affect_backend_get_name (be), needed_ops[i].what);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 AffectFusion *
 affect_fusion_load_file (AffectStFile *file, GError **error)
+{
+  return affect_fusion_new_from_file (NULL, file, error);
+}
+
+AffectFusion *
+affect_fusion_new_from_file (
+    AffectBackend *backend, AffectStFile *file, GError **error)
 {
   AffectFusion *f;
   AffectFusionInfo *info;
@@ -547,8 +588,10 @@ affect_fusion_load_file (AffectStFile *file, GError **error)
   g_hash_table_unref (r.seen);
   if (!r.ok)
     goto fail;
-  f->backend = affect_backend_cpu_new (1);
-  f->n_threads = 1;
+  f->backend
+      = backend ? affect_backend_ref (backend) : affect_backend_cpu_new (1);
+  if (!check_backend (f->backend, path, error))
+    goto fail;
   if (!build_layers (f)) {
     g_set_error (error, AFFECT_FUSION_ERROR, AFFECT_FUSION_ERROR_TENSOR,
         "%s: out of memory for the layers of a fusion model", path);
@@ -564,6 +607,12 @@ fail:
 AffectFusion *
 affect_fusion_load (const gchar *path, GError **error)
 {
+  return affect_fusion_new (NULL, path, error);
+}
+
+AffectFusion *
+affect_fusion_new (AffectBackend *backend, const gchar *path, GError **error)
+{
   AffectStFile *file;
   AffectFusion *f;
 
@@ -571,7 +620,7 @@ affect_fusion_load (const gchar *path, GError **error)
   file = affect_st_open (path, error);
   if (!file)
     return NULL;
-  f = affect_fusion_load_file (file, error);
+  f = affect_fusion_new_from_file (backend, file, error);
   affect_st_close (file);
   return f;
 }
@@ -617,15 +666,22 @@ void
 affect_fusion_set_n_threads (AffectFusion *fusion, int n_threads)
 {
   g_return_if_fail (fusion != NULL);
-  fusion->n_threads = CLAMP (n_threads, 1, AFFECT_FUSION_MAX_THREADS);
-  affect_backend_set_n_threads (fusion->backend, fusion->n_threads);
+  affect_backend_set_n_threads (
+      fusion->backend, CLAMP (n_threads, 1, AFFECT_FUSION_MAX_THREADS));
 }
 
 int
 affect_fusion_get_n_threads (const AffectFusion *fusion)
 {
   g_return_val_if_fail (fusion != NULL, 1);
-  return fusion->n_threads;
+  return affect_backend_get_n_threads (fusion->backend);
+}
+
+AffectBackend *
+affect_fusion_get_backend (const AffectFusion *fusion)
+{
+  g_return_val_if_fail (fusion != NULL, NULL);
+  return fusion->backend;
 }
 
 gboolean

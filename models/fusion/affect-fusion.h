@@ -19,11 +19,13 @@
  * labels, features) and every tensor's name, dtype and shape; unexpected
  * tensors are rejected too. Errors name the file and what is wrong.
  *
- * Inference runs on the engine's ops (affect-tensor.h) on a CPU backend the
- * model owns; GLib only, no GStreamer. An AffectFusion is immutable after
- * loading (except for affect_fusion_set_n_threads(), to be called before
- * sharing it); affect_fusion_run() may be called from several threads at
- * once (the ops of one model then take turns on its backend).
+ * Inference runs on the engine's ops (affect-tensor.h) on the backend the
+ * model is loaded onto: the caller's (affect_fusion_new (), as the face
+ * networks and BERT take theirs) or a CPU backend of its own
+ * (affect_fusion_load ()); GLib only, no GStreamer. An AffectFusion is
+ * immutable after loading (except for affect_fusion_set_n_threads(), to be
+ * called before sharing it); affect_fusion_run() may be called from several
+ * threads at once (the ops of one backend take turns).
  */
 
 #ifndef __AFFECT_FUSION_H__
@@ -32,6 +34,7 @@
 #include <glib.h>
 
 #include "affect-safetensors.h"
+#include "affect-tensor.h"
 
 G_BEGIN_DECLS
 
@@ -42,7 +45,8 @@ typedef enum {
   AFFECT_FUSION_ERROR_METADATA, /* a metadata key missing or invalid */
   AFFECT_FUSION_ERROR_TENSOR,   /* a tensor missing, unexpected, bad shape */
   AFFECT_FUSION_ERROR_FEATURES, /* the inputs come from other extractors */
-  AFFECT_FUSION_ERROR_INPUT     /* run(): inputs do not fit the model */
+  AFFECT_FUSION_ERROR_INPUT,    /* run(): inputs do not fit the model */
+  AFFECT_FUSION_ERROR_BACKEND   /* the backend lacks an op the model needs */
 } AffectFusionError;
 
 /* Value of the "format" and "version" metadata keys. */
@@ -99,19 +103,34 @@ typedef struct _AffectFusion AffectFusion;
 const gchar *affect_fusion_branch_name (AffectFusionBranch branch);
 const gchar *affect_fusion_task_name (AffectFusionTask task);
 
-/* Load and validate. NULL with @error on any problem. */
+/* Load and validate onto @backend (a reference is kept; NULL: a CPU
+ * backend of the model's own with 1 thread), which then runs every
+ * affect_fusion_run (). NULL with @error on any problem;
+ * AFFECT_FUSION_ERROR_BACKEND when @backend does not support an op family
+ * the network needs. */
+AffectFusion *affect_fusion_new (
+    AffectBackend *backend, const gchar *path, GError **error);
+AffectFusion *affect_fusion_new_from_file (
+    AffectBackend *backend, AffectStFile *file, GError **error);
+/* The same with @backend NULL. */
 AffectFusion *affect_fusion_load (const gchar *path, GError **error);
 AffectFusion *affect_fusion_load_file (AffectStFile *file, GError **error);
 void affect_fusion_free (AffectFusion *fusion);
 
+/* The backend the model runs on (transfer none). */
+AffectBackend *affect_fusion_get_backend (const AffectFusion *fusion);
+
 const AffectFusionInfo *affect_fusion_get_info (const AffectFusion *fusion);
 
-/* Threads one affect_fusion_run() call may use (default 1: the calling
- * thread only; clamped to 1 .. AFFECT_FUSION_MAX_THREADS): the thread count
- * of the model's CPU backend, whose ops spread their work (GRU sequences or
+/* Threads one affect_fusion_run() call may use (clamped to
+ * 1 .. AFFECT_FUSION_MAX_THREADS): the thread count of the model's backend
+ * (affect_backend_set_n_threads (); on a backend shared with other networks
+ * this sets theirs too), whose ops spread their work (GRU sequences or
  * hidden units, rows and panels of the products) over the caller and the
- * backend's pool. Results do not depend on it (nor on the batch): identical
- * bits. Set it before the model is shared between threads. */
+ * backend's pool. get () returns the backend's count (1 for a model of
+ * affect_fusion_load () until set). On the CPU backend results do not
+ * depend on it (nor on the batch): identical bits. Set it before the model
+ * is shared between threads. */
 #define AFFECT_FUSION_MAX_THREADS 64
 void affect_fusion_set_n_threads (AffectFusion *fusion, int n_threads);
 int affect_fusion_get_n_threads (const AffectFusion *fusion);

@@ -12,6 +12,9 @@
  * expr [N, K] and va [N, 2] (F32) for the heads the model has, and the
  * model's labels in its metadata. NaN or infinite inputs that the network
  * would read are an error naming the clip and the tensor.
+ *
+ * --backend and --threads choose the backend the network runs on, as the
+ * elements' `backend` and `n-threads` properties do.
  */
 
 #include <glib.h>
@@ -27,6 +30,8 @@ static gchar *opt_output = NULL;
 static gchar *opt_features = NULL;
 static gboolean opt_any_length = FALSE;
 static gboolean opt_version = FALSE;
+static gchar *opt_backend = NULL;
+static gint opt_threads = 1;
 
 static GOptionEntry entries[] = {
   { "output", 'o', 0, G_OPTION_ARG_FILENAME, &opt_output,
@@ -37,6 +42,14 @@ static GOptionEntry entries[] = {
       "STR" },
   { "any-clip-length", 0, 0, G_OPTION_ARG_NONE, &opt_any_length,
       "Accept clips whose length differs from the model's clip_len", NULL },
+  { "backend", 0, 0, G_OPTION_ARG_STRING, &opt_backend,
+      "Inference backend: auto (the default: the best one available), cpu, "
+      "or another registered name (affect-info lists them)",
+      "NAME" },
+  { "threads", 0, 0, G_OPTION_ARG_INT, &opt_threads,
+      "Worker threads of the backend, 0 = all cores (default 1); the "
+      "results do not depend on it",
+      "N" },
   { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version, "Print the version",
       NULL },
   { NULL }
@@ -171,6 +184,7 @@ check_finite (const AffectFusion *fusion, const gchar *input_path, int n, int t,
 static gboolean
 run (const gchar *model_path, const gchar *input_path, GError **error)
 {
+  AffectBackend *backend;
   AffectFusion *fusion = NULL;
   const AffectFusionInfo *info;
   AffectStFile *in = NULL;
@@ -183,7 +197,11 @@ run (const gchar *model_path, const gchar *input_path, GError **error)
   int n, t = -1;
   gchar *tasks = NULL;
 
-  fusion = affect_fusion_load (model_path, error);
+  backend = affect_backend_new (opt_backend, opt_threads, error);
+  if (!backend)
+    return FALSE;
+  fusion = affect_fusion_new (backend, model_path, error);
+  affect_backend_unref (backend);
   if (!fusion)
     goto done;
   info = affect_fusion_get_info (fusion);
@@ -341,7 +359,7 @@ main (int argc, char **argv)
     g_print ("affect-fuse %s\n", AFFECT_VERSION);
     goto out;
   }
-  if (argc != 3 || !opt_output) {
+  if (argc != 3 || !opt_output || opt_threads < 0) {
     gchar *help = g_option_context_get_help (ctx, TRUE, NULL);
     g_printerr ("%s", help);
     g_free (help);
@@ -358,5 +376,6 @@ out:
   g_option_context_free (ctx);
   g_free (opt_output);
   g_free (opt_features);
+  g_free (opt_backend);
   return ret;
 }

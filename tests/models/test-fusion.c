@@ -19,6 +19,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "affect-backend.h"
 #include "affect-fusion.h"
 #include "affect-metrics.h"
 #include "affect-safetensors.h"
@@ -673,6 +674,189 @@ START_TEST (test_tool)
 
 END_TEST
 
+/* ---- the caller's backend --------------------------------------------- */
+
+/* Runs the golden inputs of @config through @fusion; the outputs per task
+ * (g_free each). */
+static void
+run_golden (AffectFusion *fusion, const Inputs *in, float **out)
+{
+  const AffectFusionInfo *info = affect_fusion_get_info (fusion);
+  GError *err = NULL;
+
+  for (int k = 0; k < AFFECT_FUSION_N_TASKS; k++)
+    out[k] = info->has_task[k] ? g_new (float, in->n * info->n_out[k]) : NULL;
+  ck_assert_msg (
+      affect_fusion_run (fusion, in->n, in->t, in->img, in->x[0], in->x[1],
+          in->x[2], in->present, out[0], out[1], out[2], &err),
+      "%s", err ? err->message : "");
+}
+
+/* A model loaded onto a backend the caller made runs on that backend (the
+ * model keeps a reference; its thread count is the backend's) and gives
+ * the same bits as a model on a backend of its own, within the golden
+ * bounds; two models can share one backend. */
+START_TEST (test_caller_backend)
+{
+  const gchar *config = configs[_i];
+  gchar *path = golden_file ("model", config);
+  gchar *other_path = golden_file ("model", _i == 0 ? "h32" : "all");
+  AffectBackend *be = affect_backend_new ("cpu", 3, NULL);
+  AffectFusion *own = affect_fusion_load (path, NULL);
+  GError *err = NULL;
+  AffectFusion *shared = affect_fusion_new (be, path, &err);
+  AffectFusion *other;
+  const AffectFusionInfo *info;
+  float *ref[AFFECT_FUSION_N_TASKS], *out[AFFECT_FUSION_N_TASKS];
+  Inputs in;
+
+  ck_assert (be != NULL);
+  ck_assert (own != NULL);
+  ck_assert_msg (shared != NULL, "%s", err ? err->message : "");
+  ck_assert_str_eq (
+      affect_backend_get_name (affect_fusion_get_backend (own)), "cpu");
+  ck_assert (affect_fusion_get_backend (own) != be);
+  ck_assert_int_eq (affect_fusion_get_n_threads (own), 1);
+  ck_assert (affect_fusion_get_backend (shared) == be);
+  ck_assert_int_eq (affect_fusion_get_n_threads (shared), 3);
+  other = affect_fusion_new (be, other_path, NULL);
+  ck_assert (other != NULL);
+  ck_assert (affect_fusion_get_backend (other) == be);
+  /* the models hold their references */
+  affect_backend_unref (be);
+
+  info = affect_fusion_get_info (shared);
+  inputs_load (&in, config);
+  run_golden (own, &in, ref);
+  run_golden (shared, &in, out);
+  ck_assert_msg (compare_outputs (config, info, out, in.n) <= PARITY_TOL,
+      "%s: on the caller's backend vs PyTorch beyond %g", config, PARITY_TOL);
+  for (int k = 0; k < AFFECT_FUSION_N_TASKS; k++) {
+    if (info->has_task[k])
+      ck_assert_msg (
+          memcmp (ref[k], out[k], sizeof (float) * in.n * info->n_out[k]) == 0,
+          "%s: head %s differs from the model's own backend", config,
+          affect_fusion_task_name (k));
+    g_free (out[k]);
+  }
+  /* The thread count set through one model is the shared backend's. */
+  affect_fusion_set_n_threads (other, 2);
+  ck_assert_int_eq (affect_fusion_get_n_threads (shared), 2);
+  run_golden (shared, &in, out);
+  for (int k = 0; k < AFFECT_FUSION_N_TASKS; k++) {
+    if (info->has_task[k])
+      ck_assert (
+          memcmp (ref[k], out[k], sizeof (float) * in.n * info->n_out[k]) == 0);
+    g_free (out[k]);
+    g_free (ref[k]);
+  }
+
+  inputs_clear (&in);
+  affect_fusion_free (other);
+  affect_fusion_free (shared);
+  affect_fusion_free (own);
+  g_free (other_path);
+  g_free (path);
+}
+
+END_TEST
+
+static gboolean
+no_gru_supports_op (AffectBackend *be, AffectOp op)
+{
+  return op != AFFECT_OP_GRU;
+}
+
+/* A backend without an op the network needs is refused at load, naming the
+ * backend and the op, before any layer is made on it. */
+START_TEST (test_backend_lacks_op)
+{
+  static const AffectBackendOps ops = {
+    .name = "no-gru", .host_memory = TRUE, .supports_op = no_gru_supports_op
+  };
+  AffectBackend *be = affect_backend_new_internal (&ops, 1, NULL);
+  gchar *path = golden_file ("model", "all");
+  GError *err = NULL;
+
+  ck_assert (affect_fusion_new (be, path, &err) == NULL);
+  ck_assert (err != NULL);
+  ck_assert (
+      g_error_matches (err, AFFECT_FUSION_ERROR, AFFECT_FUSION_ERROR_BACKEND));
+  ck_assert_msg (strstr (err->message, "'no-gru'") != NULL
+                     && strstr (err->message, "GRU") != NULL,
+      "%s", err->message);
+  ck_assert_int_eq (be->ref_count, 1);
+  g_clear_error (&err);
+  affect_backend_unref (be);
+  g_free (path);
+}
+
+END_TEST
+
+/* affect-fuse --backend / --threads: the same outputs on any thread count;
+ * an unknown backend is an error naming it. */
+START_TEST (test_tool_backend)
+{
+  gchar *dir, *out1, *out3, *model, *inputs, *stderr_text = NULL;
+  gchar *a = NULL, *b = NULL;
+  gsize na, nb;
+
+  if (!affect_fuse_path) {
+    g_print ("affect-fuse path not given: skipping the command test\n");
+    return;
+  }
+  dir = g_dir_make_tmp ("affect-fuse-XXXXXX", NULL);
+  ck_assert (dir != NULL);
+  out1 = g_build_filename (dir, "out1.safetensors", NULL);
+  out3 = g_build_filename (dir, "out3.safetensors", NULL);
+  model = golden_file ("model", "all");
+  inputs = golden_file ("inputs", "all");
+  {
+    const gchar *args1[] = { model, inputs, "-o", out1, NULL };
+    const gchar *args3[] = { "--backend", "cpu", "--threads", "3", model,
+      inputs, "-o", out3, NULL };
+    int rc = affect_test_run_tool (affect_fuse_path, args1, NULL, &stderr_text);
+    ck_assert_msg (rc == 0, "affect-fuse failed: %s", stderr_text);
+    g_free (stderr_text);
+    rc = affect_test_run_tool (affect_fuse_path, args3, NULL, &stderr_text);
+    ck_assert_msg (rc == 0, "affect-fuse --threads 3 failed: %s", stderr_text);
+    g_free (stderr_text);
+  }
+  ck_assert (g_file_get_contents (out1, &a, &na, NULL));
+  ck_assert (g_file_get_contents (out3, &b, &nb, NULL));
+  ck_assert_uint_eq (na, nb);
+  ck_assert_msg (memcmp (a, b, na) == 0, "--threads 3 changed the outputs");
+  {
+    const gchar *args[]
+        = { "--backend", "nosuchbackend", model, inputs, "-o", out1, NULL };
+    ck_assert_int_eq (
+        affect_test_run_tool (affect_fuse_path, args, NULL, &stderr_text), 1);
+    ck_assert_msg (
+        strstr (stderr_text, "nosuchbackend") != NULL, "%s", stderr_text);
+    g_free (stderr_text);
+  }
+  {
+    const gchar *args[]
+        = { "--threads", "-1", model, inputs, "-o", out1, NULL };
+    ck_assert_int_eq (
+        affect_test_run_tool (affect_fuse_path, args, NULL, &stderr_text), 2);
+    g_free (stderr_text);
+  }
+
+  g_free (a);
+  g_free (b);
+  g_unlink (out1);
+  g_unlink (out3);
+  g_rmdir (dir);
+  g_free (dir);
+  g_free (out1);
+  g_free (out3);
+  g_free (model);
+  g_free (inputs);
+}
+
+END_TEST
+
 /* ---- non-finite inputs (issue 14) ------------------------------------- */
 
 START_TEST (test_inputs_finite)
@@ -975,11 +1159,14 @@ fusion_suite (void)
   tcase_add_loop_test (tc, test_bad_models, 0, G_N_ELEMENTS (variants));
   tcase_add_test (tc, test_unchanged_variant_loads);
   tcase_add_test (tc, test_inputs_finite);
+  tcase_add_loop_test (tc, test_caller_backend, 0, G_N_ELEMENTS (configs));
+  tcase_add_test (tc, test_backend_lacks_op);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("tool");
   tcase_add_loop_test (tc, test_tool, 0, G_N_ELEMENTS (configs));
   tcase_add_test (tc, test_tool_nonfinite);
+  tcase_add_test (tc, test_tool_backend);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("metrics");

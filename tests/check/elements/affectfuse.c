@@ -1023,6 +1023,79 @@ GST_START_TEST (test_fusion_causal)
 
 GST_END_TEST;
 
+/* Sends the "affect-engine" query to @element's sink pad; on an answer,
+ * the backend name (g_free), thread count and "shared" flag. */
+static gboolean
+fn_query_engine (
+    GstElement *element, gchar **backend, gint *n_threads, gboolean *shared)
+{
+  GstQuery *q = gst_query_new_custom (
+      GST_QUERY_CUSTOM, gst_structure_new_empty ("affect-engine"));
+  GstPad *pad = gst_element_get_static_pad (element, "sink");
+  gboolean res = gst_pad_query (pad, q);
+
+  gst_object_unref (pad);
+  if (res) {
+    const GstStructure *s = gst_query_get_structure (q);
+
+    *backend = g_strdup (gst_structure_get_string (s, "backend"));
+    fail_unless (gst_structure_get_int (s, "n-threads", n_threads));
+    fail_unless (gst_structure_get_boolean (s, "shared", shared));
+  }
+  gst_query_unref (q);
+  return res;
+}
+
+/* The element's backend and n-threads reach the fusion networks: they run
+ * on the backend the engine settings made (the main and the valence
+ * network), with its thread count, which follows n-threads while playing;
+ * the predictions stay those of the one-thread reference. */
+GST_START_TEST (test_fusion_engine)
+{
+  gchar *path = fusion_model_path ("all");
+  AffectFusion *fusion = affect_fusion_load (path, NULL);
+  const AffectFusionInfo *info;
+  gchar *backend = NULL;
+  gint n_threads = -1;
+  gboolean shared = FALSE;
+  GstElement *e = gst_element_factory_make ("affectfuse", NULL);
+  GstHarness *h;
+  guint f;
+
+  fail_unless (fusion != NULL);
+  info = affect_fusion_get_info (fusion);
+  fail_unless (e != NULL);
+  gst_util_set_object_arg (G_OBJECT (e), "mode", "causal");
+  g_object_set (e, "model", path, "valence-model", path, "features",
+      FUSION_FEATURES, "backend", "cpu", "n-threads", 3, NULL);
+  /* not started: no answer */
+  fail_if (fn_query_engine (e, &backend, &n_threads, &shared));
+  h = gst_harness_new_with_element (e, "sink", "src");
+  gst_harness_set_src_caps_str (h, FCAPS);
+  for (f = 0; f < FN_FRAMES; f++) {
+    GstBuffer *buf;
+
+    if (f == 3)
+      g_object_set (e, "n-threads", 2, NULL);
+    fail_unless_equals_int (
+        gst_harness_push (h, fn_frame (info, f)), GST_FLOW_OK);
+    buf = gst_harness_pull (h);
+    fn_check_frame (fusion, FALSE, f + 1, buf, f);
+    gst_buffer_unref (buf);
+    fail_unless (fn_query_engine (e, &backend, &n_threads, &shared));
+    fail_unless_equals_string (backend, "cpu");
+    fail_unless_equals_int (n_threads, f < 3 ? 3 : 2);
+    fail_unless (shared);
+    g_clear_pointer (&backend, g_free);
+  }
+  gst_harness_teardown (h);
+  gst_object_unref (e);
+  affect_fusion_free (fusion);
+  g_free (path);
+}
+
+GST_END_TEST;
+
 /* A copy of @src whose va head output bias is shifted by @shift (so its
  * valence and arousal differ from the original's), written to @dst. */
 static void
@@ -1712,6 +1785,7 @@ affectfuse_suite (void)
   tcase_add_test (tc, test_pipeline);
   tcase_add_test (tc, test_fusion_centred);
   tcase_add_test (tc, test_fusion_causal);
+  tcase_add_test (tc, test_fusion_engine);
   tcase_add_test (tc, test_fusion_bad_models);
   tcase_add_test (tc, test_fusion_not_regular);
   tcase_add_test (tc, test_fusion_va_models);
