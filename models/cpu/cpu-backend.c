@@ -241,21 +241,20 @@ affect_backend_cpu_new (int n_threads)
   env = g_getenv ("AFFECT_CPU_DIRECT_CONV");
   if (env != NULL)
     cpu->direct_small_cin = g_ascii_strtoull (env, NULL, 10) != 0;
-  env = g_getenv ("AFFECT_CPU_WORKSPACE_FLOATS");
-
   /* Debug knob (used by the tests to exercise chunking on small layers). */
   cpu->ws_max = WORKSPACE_MAX_FLOATS;
+  env = g_getenv ("AFFECT_CPU_WORKSPACE_FLOATS");
+  if (env != NULL) {
+    guint64 v = g_ascii_strtoull (env, NULL, 10);
+    if (v > 0 && v < G_MAXSIZE / sizeof (float))
+      cpu->ws_max = (gsize)v;
+  }
   /* Debug knob: the work (multiply-adds) below which an op stays on the
    * calling thread. */
   cpu->min_chunk_work = CPU_MIN_CHUNK_WORK;
   env = g_getenv ("AFFECT_CPU_MIN_CHUNK_WORK");
   if (env != NULL)
     cpu->min_chunk_work = g_ascii_strtod (env, NULL);
-  if (env != NULL) {
-    guint64 v = g_ascii_strtoull (env, NULL, 10);
-    if (v > 0 && v < G_MAXSIZE / sizeof (float))
-      cpu->ws_max = (gsize)v;
-  }
   g_rec_mutex_init (&cpu->lock);
   g_mutex_init (&cpu->cache_lock);
   g_mutex_init (&cpu->pool_lock);
