@@ -670,6 +670,13 @@ cpu_gru_forward (AffectBackend *be, AffectGru *gru, const AffectTensor *x,
     j.tb = MIN (j.T, MAX (GRU_TIME_BLOCK / 2, GRU_PROJ_ROWS / j.chunk));
     j.ws_part = (gsize)j.chunk * ((gsize)j.tb * j.npw + j.npw + 2 * j.hpw);
   }
+  /* Which way the work is shared (the backend tests look for this line
+   * to check that their cases take both ways). */
+  if (j.parts > 1)
+    g_debug ("cpu backend: GRU of %d sequences x %d steps, %d units: %s, "
+             "%d parts",
+        j.B, j.T, j.H, j.split_units ? "split units" : "sequence chunks",
+        j.parts);
   /* 64-byte aligned pieces. */
   j.ws_part = (j.ws_part + 15) & ~(gsize)15;
   n_gx = (n_gx + 15) & ~(gsize)15;

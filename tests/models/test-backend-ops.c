@@ -2812,7 +2812,19 @@ END_TEST;
 typedef struct {
   int b, t, d, h;
   gboolean h0, b_ih, b_hh;
+  /* On the CPU backend with 2 threads, how cpu-gru.c shares the work
+   * (the mode its debug line names); NULL: not checked (one thread). */
+  const gchar *cpu_split;
 } GruCase;
+
+/* The debug lines of the CPU backend's GRU during a case. */
+static void
+gru_log (const gchar *domain, GLogLevelFlags level, const gchar *message,
+    gpointer data)
+{
+  if (g_str_has_prefix (message, "cpu backend: GRU of "))
+    g_ptr_array_add (data, g_strdup (message));
+}
 
 typedef struct {
   const GruCase *cs;
@@ -2914,6 +2926,15 @@ START_TEST (test_gru)
     { 8, 5, 3, 33, TRUE, TRUE, TRUE },
     { 3, 17, 12, 20, TRUE, TRUE, TRUE }, /* a clip of frames */
     { 1, 9, 64, 32, FALSE, TRUE, TRUE },
+    /* Big enough to run on several threads: few sequences, each thread a
+     * range of hidden blocks synchronised per step (H = 70: a last task of
+     * one block, units beyond H padded) ... */
+    { 1, 9, 64, 100, FALSE, TRUE, TRUE, "split units" },
+    { 2, 11, 33, 70, TRUE, TRUE, FALSE, "split units" },
+    /* ... or enough sequences for chunks that the threads take in turn
+     * (uneven chunks; H = 64: the state kept in the output itself). */
+    { 8, 12, 20, 40, FALSE, TRUE, TRUE, "sequence chunks" },
+    { 7, 10, 16, 64, TRUE, FALSE, TRUE, "sequence chunks" },
   };
 
   if (!ctx_begin (_i, T_GRU)) {
@@ -2932,6 +2953,11 @@ START_TEST (test_gru)
       rnd ((gsize)3 * cs->h * cs->h, -r, r),
       cs->b_ih ? rnd (3 * cs->h, -r, r) : NULL,
       cs->b_hh ? rnd (3 * cs->h, -r, r) : NULL };
+    const gboolean check_split = cs->cpu_split != NULL
+                                 && g_str_equal (ctx.cfg->backend, "cpu")
+                                 && ctx.cfg->n_threads >= 2;
+    GPtrArray *lines = g_ptr_array_new_with_free_func (g_free);
+    guint handler = 0;
     double *ref;
     gchar *desc;
 
@@ -2941,7 +2967,27 @@ START_TEST (test_gru)
     desc = g_strdup_printf ("B %d T %d D %d H %d%s%s%s", cs->b, cs->t, cs->d,
         cs->h, cs->h0 ? ", h0" : "", cs->b_ih ? ", b_ih" : "",
         cs->b_hh ? ", b_hh" : "");
+    if (check_split)
+      handler = g_log_set_handler (NULL, G_LOG_LEVEL_DEBUG, gru_log, lines);
     verify (desc, run_gru, &a, ref, (gsize)cs->b * cs->t * cs->h);
+    if (check_split) {
+      /* both forwards of run_gru () on ctx.be took the 2-thread path */
+      gchar *want = g_strdup_printf (
+          "cpu backend: GRU of %d sequences x %d steps, %d units: %s, 2 parts",
+          cs->b, cs->t, cs->h, cs->cpu_split);
+
+      g_log_remove_handler (NULL, handler);
+      if (!(cs->b * cs->t * cs->h > VALGRIND_MAX_OUTPUT && under_valgrind ())) {
+        ck_assert_msg (lines->len == 2, "[cpu, %d threads] %s: %u GRU lines",
+            ctx.cfg->n_threads, desc, lines->len);
+        for (guint l = 0; l < lines->len; l++)
+          ck_assert_msg (g_str_equal (lines->pdata[l], want),
+              "[cpu, %d threads] %s: '%s', expected '%s'", ctx.cfg->n_threads,
+              desc, (gchar *)lines->pdata[l], want);
+      }
+      g_free (want);
+    }
+    g_ptr_array_unref (lines);
     g_free (desc);
     g_free (ref);
     g_free (a.x);
