@@ -510,6 +510,20 @@ typedef struct {
   float alpha, beta; /* scale */
 } ArithJob;
 
+/* a[i] = a[i] OP b[i] for i < n: 8 at a time, then one by one (the same
+ * float operation either way). */
+#define BINARY_LOOP(OP)          \
+  do {                           \
+    for (; i + 8 <= n; i += 8) { \
+      LOAD8 (va, a + i);         \
+      LOAD8 (vb, b + i);         \
+      va = va OP vb;             \
+      STORE8 (a + i, va);        \
+    }                            \
+    for (; i < n; i++)           \
+      a[i] = a[i] OP b[i];       \
+  } while (0)
+
 /* a[i] = a[i] op b[i] for i < n. b may be a itself (each block is read
  * before it is written). */
 MULTIVERSION static void
@@ -520,37 +534,18 @@ binary_span (float *a, const float *b, gsize n, AffectBinaryOp op)
 
   switch (op) {
     case AFFECT_BINARY_ADD:
-      for (; i + 8 <= n; i += 8) {
-        LOAD8 (va, a + i);
-        LOAD8 (vb, b + i);
-        va += vb;
-        STORE8 (a + i, va);
-      }
-      for (; i < n; i++)
-        a[i] += b[i];
+      BINARY_LOOP (+);
       break;
     case AFFECT_BINARY_SUB:
-      for (; i + 8 <= n; i += 8) {
-        LOAD8 (va, a + i);
-        LOAD8 (vb, b + i);
-        va -= vb;
-        STORE8 (a + i, va);
-      }
-      for (; i < n; i++)
-        a[i] -= b[i];
+      BINARY_LOOP (-);
       break;
     case AFFECT_BINARY_MUL:
-      for (; i + 8 <= n; i += 8) {
-        LOAD8 (va, a + i);
-        LOAD8 (vb, b + i);
-        va *= vb;
-        STORE8 (a + i, va);
-      }
-      for (; i < n; i++)
-        a[i] *= b[i];
+      BINARY_LOOP (*);
       break;
   }
 }
+
+#undef BINARY_LOOP
 
 /* Elements [start, end) of a: the runs of b that fall there. */
 static void
