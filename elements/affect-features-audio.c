@@ -19,6 +19,7 @@
 #include <gst/audio/audio.h>
 
 #include "affect-features-audio.h"
+#include "affect-features-input.h"
 #include "gstaffectfeatures.h"
 
 GST_DEBUG_CATEGORY_EXTERN (gst_affect_features_debug);
@@ -38,10 +39,8 @@ typedef struct {
 } SpeechItem;
 
 struct _AffectFeaturesAudio {
-  GstAggregator *agg; /* the element (not a reference: it owns us) */
-
-  /* the request pad, the element's object lock */
-  GstAffectFeaturesPad *pad;
+  /* the element and the request pad (`audio`) */
+  AffectFeaturesInput input;
 
   /* streaming state, the aggregator's thread */
   GstAudioConverter *aconv;
@@ -61,7 +60,7 @@ affect_features_audio_new (GstAggregator *agg)
 {
   AffectFeaturesAudio *audio = g_new0 (AffectFeaturesAudio, 1);
 
-  audio->agg = agg;
+  affect_features_input_init (&audio->input, agg, "audio");
   audio->speech_items = g_array_new (FALSE, FALSE, sizeof (SpeechItem));
   audio->audio_next = GST_CLOCK_TIME_NONE;
   return audio;
@@ -104,68 +103,37 @@ GstPad *
 affect_features_audio_request_pad (
     AffectFeaturesAudio *audio, GstPadTemplate *templ)
 {
-  GstAffectFeaturesPad *pad;
+  GstPad *pad = affect_features_input_request_pad (&audio->input, templ);
   GstClockTime latency;
 
-  GST_OBJECT_LOCK (audio->agg);
-  if (audio->pad != NULL) {
-    GST_OBJECT_UNLOCK (audio->agg);
-    GST_WARNING_OBJECT (audio->agg, "there is already an audio pad");
+  if (pad == NULL)
     return NULL;
-  }
-  pad = g_object_new (GST_TYPE_AFFECT_FEATURES_PAD, "name", "audio",
-      "direction", GST_PAD_SINK, "template", templ, NULL);
-  audio->pad = pad;
-  GST_OBJECT_UNLOCK (audio->agg);
-
-  GST_PAD_SET_ACCEPT_TEMPLATE (pad);
-  gst_element_add_pad (GST_ELEMENT (audio->agg), GST_PAD (pad));
-
   latency = speech_latency ();
-  GST_DEBUG_OBJECT (audio->agg, "audio pad: latency %" GST_TIME_FORMAT,
+  GST_DEBUG_OBJECT (audio->input.agg, "audio pad: latency %" GST_TIME_FORMAT,
       GST_TIME_ARGS (latency));
-  gst_aggregator_set_latency (audio->agg, latency, latency);
-
-  return GST_PAD (pad);
+  gst_aggregator_set_latency (audio->input.agg, latency, latency);
+  return pad;
 }
 
 gboolean
 affect_features_audio_release_pad (AffectFeaturesAudio *audio, GstPad *pad)
 {
-  gboolean was_audio;
-
-  GST_OBJECT_LOCK (audio->agg);
-  was_audio = (pad == GST_PAD (audio->pad));
-  if (was_audio)
-    audio->pad = NULL;
-  GST_OBJECT_UNLOCK (audio->agg);
-
-  if (was_audio)
-    gst_aggregator_set_latency (audio->agg, 0, 0);
-  return was_audio;
+  if (!affect_features_input_release_pad (&audio->input, pad))
+    return FALSE;
+  gst_aggregator_set_latency (audio->input.agg, 0, 0);
+  return TRUE;
 }
 
 gboolean
 affect_features_audio_has_pad (AffectFeaturesAudio *audio, GstPad *pad)
 {
-  gboolean ret;
-
-  GST_OBJECT_LOCK (audio->agg);
-  ret = pad != NULL && pad == GST_PAD (audio->pad);
-  GST_OBJECT_UNLOCK (audio->agg);
-  return ret;
+  return affect_features_input_has_pad (&audio->input, pad);
 }
 
 GstAggregatorPad *
 affect_features_audio_ref_pad (AffectFeaturesAudio *audio)
 {
-  GstAggregatorPad *pad = NULL;
-
-  GST_OBJECT_LOCK (audio->agg);
-  if (audio->pad)
-    pad = gst_object_ref (GST_AGGREGATOR_PAD (audio->pad));
-  GST_OBJECT_UNLOCK (audio->agg);
-  return pad;
+  return affect_features_input_ref_pad (&audio->input);
 }
 
 /* ------------------------------------------------------------------ */
@@ -275,7 +243,7 @@ drain_converter (AffectFeaturesAudio *audio)
   pushed = convert_push (audio, in, n_in, missing);
   audio->aconv_in = aconv_in;
   if (pushed >= 0)
-    GST_LOG_OBJECT (audio->agg,
+    GST_LOG_OBJECT (audio->input.agg,
         "drained %" G_GINT64_FORMAT " samples of the resampler", pushed);
   g_free (in);
 }
@@ -326,7 +294,7 @@ affect_features_audio_start (AffectFeaturesAudio *audio)
 
   audio->speech = affect_speech_new (NULL, &error);
   if (audio->speech == NULL) {
-    GST_ELEMENT_ERROR (audio->agg, LIBRARY, INIT,
+    GST_ELEMENT_ERROR (audio->input.agg, LIBRARY, INIT,
         ("Cannot create the speech feature extractor"), ("%s", error->message));
     g_clear_error (&error);
     return FALSE;
@@ -379,7 +347,7 @@ affect_features_audio_set_caps (
   GstAudioConverter *conv;
 
   if (!gst_audio_info_from_caps (&info, caps)) {
-    GST_ELEMENT_ERROR (audio->agg, CORE, NEGOTIATION, (NULL),
+    GST_ELEMENT_ERROR (audio->input.agg, CORE, NEGOTIATION, (NULL),
         ("Invalid audio caps %" GST_PTR_FORMAT, caps));
     return FALSE;
   }
@@ -387,7 +355,7 @@ affect_features_audio_set_caps (
   conv = gst_audio_converter_new (
       GST_AUDIO_CONVERTER_FLAG_NONE, &info, &out, unpositioned_config (&info));
   if (conv == NULL) {
-    GST_ELEMENT_ERROR (audio->agg, CORE, NEGOTIATION, (NULL),
+    GST_ELEMENT_ERROR (audio->input.agg, CORE, NEGOTIATION, (NULL),
         ("Cannot convert %" GST_PTR_FORMAT " to 16 kHz mono", caps));
     return FALSE;
   }
@@ -421,7 +389,7 @@ push_audio (AffectFeaturesAudio *audio, GstAggregatorPad *apad, GstBuffer *buf)
   GST_OBJECT_UNLOCK (apad);
 
   if (!audio->have_info || audio->aconv == NULL) {
-    GST_ELEMENT_ERROR (audio->agg, CORE, NEGOTIATION, (NULL),
+    GST_ELEMENT_ERROR (audio->input.agg, CORE, NEGOTIATION, (NULL),
         ("Received an audio buffer before the caps"));
     return FALSE;
   }
@@ -432,8 +400,8 @@ push_audio (AffectFeaturesAudio *audio, GstAggregatorPad *apad, GstBuffer *buf)
     dur = GST_BUFFER_DURATION (buf);
   if (!GST_CLOCK_TIME_IS_VALID (start)) {
     if (!audio->audio_started || !GST_CLOCK_TIME_IS_VALID (audio->audio_next)) {
-      GST_LOG_OBJECT (
-          audio->agg, "dropping audio without time %" GST_PTR_FORMAT, buf);
+      GST_LOG_OBJECT (audio->input.agg,
+          "dropping audio without time %" GST_PTR_FORMAT, buf);
       return TRUE;
     }
     start = audio->audio_next;
@@ -446,8 +414,8 @@ push_audio (AffectFeaturesAudio *audio, GstAggregatorPad *apad, GstBuffer *buf)
           || (start > audio->audio_next ? start - audio->audio_next
                                         : audio->audio_next - start)
                  > GST_MSECOND)) {
-    GST_DEBUG_OBJECT (audio->agg, "audio discontinuity at %" GST_TIME_FORMAT,
-        GST_TIME_ARGS (start));
+    GST_DEBUG_OBJECT (audio->input.agg,
+        "audio discontinuity at %" GST_TIME_FORMAT, GST_TIME_ARGS (start));
     speech_restart (audio);
   }
   audio->audio_next = start + dur;
@@ -461,14 +429,14 @@ push_audio (AffectFeaturesAudio *audio, GstAggregatorPad *apad, GstBuffer *buf)
   }
 
   if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
-    GST_ELEMENT_ERROR (audio->agg, STREAM, FAILED, (NULL),
+    GST_ELEMENT_ERROR (audio->input.agg, STREAM, FAILED, (NULL),
         ("Cannot map the audio buffer %" GST_PTR_FORMAT, buf));
     return FALSE;
   }
   ok = convert_push (audio, map.data, n_in, G_MAXUINT64) >= 0;
   gst_buffer_unmap (buf, &map);
   if (!ok) {
-    GST_ELEMENT_ERROR (audio->agg, STREAM, FAILED, (NULL),
+    GST_ELEMENT_ERROR (audio->input.agg, STREAM, FAILED, (NULL),
         ("Cannot convert the audio to 16 kHz mono"));
     return FALSE;
   }

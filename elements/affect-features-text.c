@@ -19,6 +19,7 @@
 #include <pango/pango.h>
 
 #include "affect-features-text.h"
+#include "affect-features-input.h"
 #include "affect-text.h"
 #include "gstaffectfeatures.h"
 
@@ -37,10 +38,8 @@ typedef struct {
 } TextCue;
 
 struct _AffectFeaturesText {
-  GstAggregator *agg; /* the element (not a reference: it owns us) */
-
-  /* the request pad, the element's object lock */
-  GstAffectFeaturesPad *pad;
+  /* the element and the request pad (`text`) */
+  AffectFeaturesInput input;
 
   /* streaming state, the aggregator's thread: the markup flag of the
    * caps, the word model (loaded with the first cue unless explicit) and
@@ -66,7 +65,7 @@ affect_features_text_new (GstAggregator *agg)
 {
   AffectFeaturesText *text = g_new0 (AffectFeaturesText, 1);
 
-  text->agg = agg;
+  affect_features_input_init (&text->input, agg, "text");
   g_queue_init (&text->cues);
   return text;
 }
@@ -88,57 +87,25 @@ GstPad *
 affect_features_text_request_pad (
     AffectFeaturesText *text, GstPadTemplate *templ)
 {
-  GstAffectFeaturesPad *pad;
-
-  GST_OBJECT_LOCK (text->agg);
-  if (text->pad != NULL) {
-    GST_OBJECT_UNLOCK (text->agg);
-    GST_WARNING_OBJECT (text->agg, "there is already a text pad");
-    return NULL;
-  }
-  pad = g_object_new (GST_TYPE_AFFECT_FEATURES_PAD, "name", "text", "direction",
-      GST_PAD_SINK, "template", templ, NULL);
-  text->pad = pad;
-  GST_OBJECT_UNLOCK (text->agg);
-  GST_PAD_SET_ACCEPT_TEMPLATE (pad);
-  gst_element_add_pad (GST_ELEMENT (text->agg), GST_PAD (pad));
-  return GST_PAD (pad);
+  return affect_features_input_request_pad (&text->input, templ);
 }
 
 gboolean
 affect_features_text_release_pad (AffectFeaturesText *text, GstPad *pad)
 {
-  gboolean was_text;
-
-  GST_OBJECT_LOCK (text->agg);
-  was_text = (pad == GST_PAD (text->pad));
-  if (was_text)
-    text->pad = NULL;
-  GST_OBJECT_UNLOCK (text->agg);
-  return was_text;
+  return affect_features_input_release_pad (&text->input, pad);
 }
 
 gboolean
 affect_features_text_has_pad (AffectFeaturesText *text, GstPad *pad)
 {
-  gboolean ret;
-
-  GST_OBJECT_LOCK (text->agg);
-  ret = pad != NULL && pad == GST_PAD (text->pad);
-  GST_OBJECT_UNLOCK (text->agg);
-  return ret;
+  return affect_features_input_has_pad (&text->input, pad);
 }
 
 GstAggregatorPad *
 affect_features_text_ref_pad (AffectFeaturesText *text)
 {
-  GstAggregatorPad *pad = NULL;
-
-  GST_OBJECT_LOCK (text->agg);
-  if (text->pad)
-    pad = gst_object_ref (GST_AGGREGATOR_PAD (text->pad));
-  GST_OBJECT_UNLOCK (text->agg);
-  return pad;
+  return affect_features_input_ref_pad (&text->input);
 }
 
 /* ------------------------------------------------------------------ */
@@ -165,7 +132,7 @@ affect_features_text_start (
     g_free (dir);
     text->bert_tried = TRUE;
     if (text->bert == NULL) {
-      GST_ELEMENT_ERROR (text->agg, RESOURCE, OPEN_READ,
+      GST_ELEMENT_ERROR (text->input.agg, RESOURCE, OPEN_READ,
           ("Cannot load the word model \"%s\"", text->word_model),
           ("%s", error ? error->message : "unknown error"));
       g_clear_error (&error);
@@ -218,13 +185,13 @@ load_bert (AffectFeaturesText *text)
   if (dir != NULL)
     text->bert = affect_bert_new (text->backend, dir, &error);
   if (text->bert == NULL) {
-    GST_ELEMENT_WARNING (text->agg, RESOURCE, NOT_FOUND,
+    GST_ELEMENT_WARNING (text->input.agg, RESOURCE, NOT_FOUND,
         ("No word model: the word branch is absent; install it with "
          "affect-fetch-word-model"),
         ("%s", error ? error->message : "unknown error"));
     g_clear_error (&error);
   } else {
-    GST_INFO_OBJECT (text->agg, "word model %s", dir);
+    GST_INFO_OBJECT (text->input.agg, "word model %s", dir);
   }
   g_free (dir);
 }
@@ -251,7 +218,7 @@ push_text (AffectFeaturesText *text, GstAggregatorPad *tpad, GstBuffer *buf)
   if (!GST_CLOCK_TIME_IS_VALID (start)) {
     /* e.g. the final hypothesis of Debian's pocketsphinx 0.8 element */
     if (!text->untimed_text_warned)
-      GST_ELEMENT_WARNING (text->agg, STREAM, FORMAT,
+      GST_ELEMENT_WARNING (text->input.agg, STREAM, FORMAT,
           ("Ignoring text without time stamps: it cannot be aligned with "
            "the video"),
           ("text buffer %" GST_PTR_FORMAT " (further ones are ignored "
@@ -264,7 +231,7 @@ push_text (AffectFeaturesText *text, GstAggregatorPad *tpad, GstBuffer *buf)
   if (!gst_buffer_map (buf, &map, GST_MAP_READ))
     return;
   if (!g_utf8_validate ((const gchar *)map.data, map.size, NULL)) {
-    GST_ELEMENT_WARNING (text->agg, STREAM, DECODE,
+    GST_ELEMENT_WARNING (text->input.agg, STREAM, DECODE,
         ("Skipping a text cue that is not valid UTF-8"),
         ("cue at %" GST_TIME_FORMAT ", %" G_GSIZE_FORMAT " bytes",
             GST_TIME_ARGS (GST_BUFFER_PTS (buf)), map.size));
@@ -274,7 +241,7 @@ push_text (AffectFeaturesText *text, GstAggregatorPad *tpad, GstBuffer *buf)
   if (text->markup) {
     if (!pango_parse_markup (
             (const gchar *)map.data, map.size, 0, NULL, &plain, NULL, &error)) {
-      GST_ELEMENT_WARNING (text->agg, STREAM, DECODE,
+      GST_ELEMENT_WARNING (text->input.agg, STREAM, DECODE,
           ("Skipping a text cue with invalid markup"), ("%s", error->message));
       g_clear_error (&error);
       gst_buffer_unmap (buf, &map);
@@ -293,7 +260,7 @@ push_text (AffectFeaturesText *text, GstAggregatorPad *tpad, GstBuffer *buf)
   t = affect_bert_embed_text (text->bert, plain, -1, &error);
   g_free (plain);
   if (t == NULL) {
-    GST_ELEMENT_WARNING (text->agg, STREAM, FAILED,
+    GST_ELEMENT_WARNING (text->input.agg, STREAM, FAILED,
         ("Could not embed a text cue"), ("%s", error->message));
     g_clear_error (&error);
     return;
@@ -331,7 +298,7 @@ push_text (AffectFeaturesText *text, GstAggregatorPad *tpad, GstBuffer *buf)
   }
   cue->n_words = n;
   affect_bert_text_free (t);
-  GST_DEBUG_OBJECT (text->agg,
+  GST_DEBUG_OBJECT (text->input.agg,
       "cue %" GST_TIME_FORMAT "-%" GST_TIME_FORMAT ": %u words",
       GST_TIME_ARGS (cue->start), GST_TIME_ARGS (cue->end), n);
   g_queue_push_tail (&text->cues, cue);
@@ -364,8 +331,8 @@ affect_features_text_collect (AffectFeaturesText *text, GstAggregatorPad *tpad,
     if (embed)
       push_text (text, tpad, tbuf);
     else
-      GST_LOG_OBJECT (
-          text->agg, "nothing reads f_wrd: dropping %" GST_PTR_FORMAT, tbuf);
+      GST_LOG_OBJECT (text->input.agg,
+          "nothing reads f_wrd: dropping %" GST_PTR_FORMAT, tbuf);
     gst_buffer_unref (tbuf);
   }
 }
