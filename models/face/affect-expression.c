@@ -29,48 +29,15 @@ static AffectExpressionNet *
 expression_net_load (AffectBackend *backend, const gchar *safetensors_path,
     gboolean head_only, GError **error)
 {
-  AffectExpressionNet *net;
-  AffectStFile *file;
-  gfloat *w = NULL, *b = NULL;
+  AffectExpressionNet *net = g_new0 (AffectExpressionNet, 1);
 
-  g_return_val_if_fail (backend != NULL, NULL);
-  g_return_val_if_fail (safetensors_path != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  file = affect_st_open (safetensors_path, error);
-  if (file == NULL)
+  if (!affect_facefeat_load_net (backend, safetensors_path, head_only,
+          AFFECT_EXPRESSION_N_LABELS, &net->feat, &net->fc, error)) {
+    g_free (net);
     return NULL;
-
-  net = g_new0 (AffectExpressionNet, 1);
-  net->backend = affect_backend_ref (backend);
-  if (!head_only) {
-    net->feat = affect_facefeat_new (backend, file, error);
-    if (net->feat == NULL)
-      goto fail;
   }
-
-  w = affect_facefeat_get_weights (file, "fc/weights", error,
-      AFFECT_FACEFEAT_N_FEATURES, AFFECT_EXPRESSION_N_LABELS, 0);
-  if (w == NULL)
-    goto fail;
-  b = affect_facefeat_get_weights (
-      file, "fc/bias", error, AFFECT_EXPRESSION_N_LABELS, 0);
-  if (b == NULL)
-    goto fail;
-  net->fc = affect_linear_new (backend, AFFECT_FACEFEAT_N_FEATURES,
-      AFFECT_EXPRESSION_N_LABELS, w, FALSE, b);
-
-  g_free (w);
-  g_free (b);
-  affect_st_close (file);
+  net->backend = affect_backend_ref (backend);
   return net;
-
-fail:
-  g_free (w);
-  g_free (b);
-  affect_st_close (file);
-  affect_expression_net_free (net);
-  return NULL;
 }
 
 AffectExpressionNet *

@@ -149,6 +149,45 @@ affect_facefeat_free (AffectFaceFeat *feat)
   g_free (feat);
 }
 
+gboolean
+affect_facefeat_load_net (AffectBackend *backend, const gchar *path,
+    gboolean head_only, int n_out, AffectFaceFeat **feat, AffectLinear **fc,
+    GError **error)
+{
+  AffectStFile *file;
+  gfloat *w = NULL, *b = NULL;
+
+  g_return_val_if_fail (backend != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  *feat = NULL;
+  *fc = NULL;
+  file = affect_st_open (path, error);
+  if (file == NULL)
+    return FALSE;
+  if (!head_only) {
+    *feat = affect_facefeat_new (backend, file, error);
+    if (*feat == NULL)
+      goto out;
+  }
+  w = affect_facefeat_get_weights (
+      file, "fc/weights", error, AFFECT_FACEFEAT_N_FEATURES, n_out, 0);
+  if (w != NULL)
+    b = affect_facefeat_get_weights (file, "fc/bias", error, n_out, 0);
+  if (b != NULL)
+    *fc = affect_linear_new (
+        backend, AFFECT_FACEFEAT_N_FEATURES, n_out, w, FALSE, b);
+  else
+    g_clear_pointer (feat, affect_facefeat_free);
+
+out:
+  g_free (w);
+  g_free (b);
+  affect_st_close (file);
+  return b != NULL;
+}
+
 static AffectTensor *
 dense_block (AffectConv *const conv[N_CONVS], const AffectTensor *x)
 {

@@ -43,6 +43,16 @@ void affect_facefeat_free (AffectFaceFeat *feat);
 AffectTensor *affect_facefeat_forward (
     AffectFaceFeat *feat, const AffectTensor *input);
 
+/* Loads a network made of the extractor and a fully connected head of
+ * @n_out outputs (fc/weights [256, n_out], fc/bias [n_out]) from the
+ * safetensors file @path onto @backend: the landmark and expression nets.
+ * With @head_only the extractor is not built (*@feat = NULL). FALSE with
+ * @error, and nothing built, when the file or a tensor is missing or of
+ * the wrong shape. */
+gboolean affect_facefeat_load_net (AffectBackend *backend, const gchar *path,
+    gboolean head_only, int n_out, AffectFaceFeat **feat, AffectLinear **fc,
+    GError **error);
+
 /* Helper shared by the networks: an F32 tensor of @file with the given
  * shape (a 0-terminated list of sizes), as a newly allocated copy, or NULL
  * with @error naming the file and tensor. */

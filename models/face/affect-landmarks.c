@@ -27,45 +27,15 @@ AffectLandmarkNet *
 affect_landmark_net_new (
     AffectBackend *backend, const gchar *safetensors_path, GError **error)
 {
-  AffectLandmarkNet *net;
-  AffectStFile *file;
-  gfloat *w = NULL, *b = NULL;
+  AffectLandmarkNet *net = g_new0 (AffectLandmarkNet, 1);
 
-  g_return_val_if_fail (backend != NULL, NULL);
-  g_return_val_if_fail (safetensors_path != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  file = affect_st_open (safetensors_path, error);
-  if (file == NULL)
+  if (!affect_facefeat_load_net (backend, safetensors_path, FALSE, N_OUT,
+          &net->feat, &net->fc, error)) {
+    g_free (net);
     return NULL;
-
-  net = g_new0 (AffectLandmarkNet, 1);
+  }
   net->backend = affect_backend_ref (backend);
-  net->feat = affect_facefeat_new (backend, file, error);
-  if (net->feat == NULL)
-    goto fail;
-
-  w = affect_facefeat_get_weights (
-      file, "fc/weights", error, AFFECT_FACEFEAT_N_FEATURES, N_OUT, 0);
-  if (w == NULL)
-    goto fail;
-  b = affect_facefeat_get_weights (file, "fc/bias", error, N_OUT, 0);
-  if (b == NULL)
-    goto fail;
-  net->fc = affect_linear_new (
-      backend, AFFECT_FACEFEAT_N_FEATURES, N_OUT, w, FALSE, b);
-
-  g_free (w);
-  g_free (b);
-  affect_st_close (file);
   return net;
-
-fail:
-  g_free (w);
-  g_free (b);
-  affect_st_close (file);
-  affect_landmark_net_free (net);
-  return NULL;
 }
 
 void
