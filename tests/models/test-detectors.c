@@ -29,15 +29,16 @@
 #include "affect-safetensors.h"
 #include "affect-ssd.h"
 #include "affect-tinyface.h"
+#include "test-tools.h"
 
 #define N_SAMPLES 6
 #define MAX_DETS 128
 #define MIN_IOU 0.99
 #define MAX_SCORE_DIFF 1e-3
 
-#define FETCH_HINT                                         \
+#define FETCH_HINT                                              \
   "run affect-fetch-models (models/face/fetch-face-models.sh) " \
-  "to fetch and convert the face-api models, then "        \
+  "to fetch and convert the face-api models, then "             \
   "tests/golden/face-api/prepare.sh for the test PNGs"
 
 /* ---- locating models, inputs and golden files ------------------------- */
@@ -646,9 +647,7 @@ START_TEST (test_golden)
   if (!have_files ("golden inputs", paths) || !models_load (&m))
     goto out;
 
-  parser = json_parser_new ();
-  ck_assert_msg (json_parser_load_from_file (parser, paths[1], &err), "%s",
-      err ? err->message : "?");
+  parser = affect_test_load_json (paths[1]);
   root = json_node_get_object (json_parser_get_root (parser));
 
   ck_assert_msg (affect_image_load_png (paths[0], &rgb, &w, &h, &err), "%s",
@@ -751,8 +750,7 @@ START_TEST (test_input_parity)
   if (!have_files ("golden inputs", paths))
     goto out;
 
-  parser = json_parser_new ();
-  ck_assert (json_parser_load_from_file (parser, paths[1], &err));
+  parser = affect_test_load_json (paths[1]);
   root = json_node_get_object (json_parser_get_root (parser));
   ck_assert (affect_image_load_png (paths[0], &rgb, &w, &h, &err));
   img.width = w;

@@ -34,16 +34,6 @@ static const gchar *const expr_header
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static gchar *
-golden_path (const gchar *name)
-{
-  const gchar *src = g_getenv ("AFFECT_TEST_SRCDIR");
-  if (src)
-    return g_build_filename (src, "golden", "evaluate", name, NULL);
-  return g_build_filename (
-      FUSION_TEST_SRCDIR, "..", "golden", "evaluate", name, NULL);
-}
-
 static void
 write_file (const gchar *dir, const gchar *rel, const gchar *contents)
 {
@@ -80,13 +70,9 @@ remove_tree (const gchar *path)
 static JsonNode *
 load_json (const gchar *path)
 {
-  JsonParser *parser = json_parser_new ();
-  GError *error = NULL;
-  JsonNode *root;
+  JsonParser *parser = affect_test_load_json (path);
+  JsonNode *root = json_node_copy (json_parser_get_root (parser));
 
-  ck_assert_msg (json_parser_load_from_file (parser, path, &error), "%s: %s",
-      path, error ? error->message : "");
-  root = json_node_copy (json_parser_get_root (parser));
   g_object_unref (parser);
   return root;
 }
@@ -186,10 +172,12 @@ video_track (JsonObject *task, const gchar *video)
 
 START_TEST (test_golden)
 {
-  gchar *pred = golden_path ("pred"), *au = golden_path ("ann/AU");
-  gchar *expr = golden_path ("ann/EXPR"), *va = golden_path ("ann/VA");
-  gchar *map = golden_path ("map.txt"),
-        *exp_path = golden_path ("expected.json");
+  gchar *pred = affect_test_golden_path ("evaluate", "pred"),
+        *au = affect_test_golden_path ("evaluate", "ann/AU");
+  gchar *expr = affect_test_golden_path ("evaluate", "ann/EXPR"),
+        *va = affect_test_golden_path ("evaluate", "ann/VA");
+  gchar *map = affect_test_golden_path ("evaluate", "map.txt"),
+        *exp_path = affect_test_golden_path ("evaluate", "expected.json");
   gchar *dir = g_dir_make_tmp ("affect-evaluate-XXXXXX", NULL);
   gchar *json = g_build_filename (dir, "scores.json", NULL);
   gchar *out = NULL, *err = NULL, *total;
@@ -242,7 +230,8 @@ END_TEST
  * most valid expression frames), with a warning. */
 START_TEST (test_one_task)
 {
-  gchar *pred = golden_path ("pred"), *expr = golden_path ("ann/EXPR");
+  gchar *pred = affect_test_golden_path ("evaluate", "pred"),
+        *expr = affect_test_golden_path ("evaluate", "ann/EXPR");
   gchar *out = NULL, *err = NULL;
   const gchar *args[] = { "--pred", pred, "--expr", expr, "--json", "-", NULL };
   JsonParser *parser = json_parser_new ();

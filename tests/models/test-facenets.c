@@ -42,6 +42,7 @@
 #include "affect-modelpath.h"
 #include "affect-recognition.h"
 #include "affect-safetensors.h"
+#include "test-tools.h"
 
 #define LANDMARK_TOL_PX 0.05
 #define PROB_TOL 1e-4
@@ -64,9 +65,9 @@ require (gboolean present, const gchar *what)
       "%s is missing and AFFECT_REQUIRE_MODELS=1: fetch the models and "
       "test inputs with affect-fetch-models (models/face/fetch-face-models.sh)",
       what);
-  g_printerr (
-      "SKIP: %s is missing; run affect-fetch-models "
-      "(models/face/fetch-face-models.sh) to fetch the models and test inputs\n",
+  g_printerr ("SKIP: %s is missing; run affect-fetch-models "
+              "(models/face/fetch-face-models.sh) to fetch the models and test "
+              "inputs\n",
       what);
   return FALSE;
 }
@@ -81,20 +82,6 @@ model_path (const gchar *name)
     g_printerr ("%s\n", err->message);
     g_error_free (err);
   }
-  return path;
-}
-
-static gchar *
-golden_path (const gchar *file)
-{
-  const gchar *src = g_getenv ("AFFECT_TEST_SRCDIR");
-  gchar *dir, *path;
-
-  if (src)
-    return g_build_filename (src, "golden", "face-api", file, NULL);
-  dir = g_path_get_dirname (__FILE__);
-  path = g_build_filename (dir, "..", "golden", "face-api", file, NULL);
-  g_free (dir);
   return path;
 }
 
@@ -204,7 +191,7 @@ static gboolean
 sample_load (Sample *s, int index)
 {
   gchar *json = g_strdup_printf ("sample%d.json", index);
-  gchar *gpath = golden_path (json);
+  gchar *gpath = affect_test_golden_path ("face-api", json);
   gchar *ipath = input_path (index);
   GError *err = NULL;
   JsonArray *ssd;
@@ -221,9 +208,7 @@ sample_load (Sample *s, int index)
     return FALSE;
   }
 
-  s->parser = json_parser_new ();
-  ck_assert_msg (json_parser_load_from_file (s->parser, gpath, &err),
-      "golden fixture %s: %s", gpath, err ? err->message : "?");
+  s->parser = affect_test_load_json (gpath);
   s->root = json_node_get_object (json_parser_get_root (s->parser));
   s->faces = json_object_get_array_member (s->root, "faces");
   ssd = json_object_get_array_member (s->root, "ssd");
@@ -1039,10 +1024,9 @@ START_TEST (test_golden_inputs)
     { "expression_input", "expression_crop", 112 },
     { "recognition_input", "descriptor_crop", 150 },
   };
-  gchar *tpath = golden_path ("tensors-sample1.json");
+  gchar *tpath = affect_test_golden_path ("face-api", "tensors-sample1.json");
   JsonParser *parser;
   JsonObject *root;
-  GError *err = NULL;
   Sample s;
   guint k;
 
@@ -1050,9 +1034,7 @@ START_TEST (test_golden_inputs)
     g_free (tpath);
     return;
   }
-  parser = json_parser_new ();
-  ck_assert_msg (json_parser_load_from_file (parser, tpath, &err),
-      "golden fixture %s: %s", tpath, err ? err->message : "?");
+  parser = affect_test_load_json (tpath);
   root = json_node_get_object (json_parser_get_root (parser));
 
   for (k = 0; k < G_N_ELEMENTS (nets); k++) {

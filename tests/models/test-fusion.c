@@ -33,20 +33,10 @@ static const gchar *const configs[] = { "all", "subset", "h32", "clip8" };
 /* ---- helpers ---------------------------------------------------------- */
 
 static gchar *
-golden_path (const gchar *name)
-{
-  const gchar *src = g_getenv ("AFFECT_TEST_SRCDIR");
-  if (src)
-    return g_build_filename (src, "golden", "fusion", name, NULL);
-  return g_build_filename (
-      FUSION_TEST_SRCDIR, "..", "golden", "fusion", name, NULL);
-}
-
-static gchar *
 golden_file (const gchar *kind, const gchar *config)
 {
   gchar *name = g_strdup_printf ("%s-%s.safetensors", kind, config);
-  gchar *path = golden_path (name);
+  gchar *path = affect_test_golden_path ("fusion", name);
   g_free (name);
   return path;
 }
@@ -1051,17 +1041,14 @@ json_floats (JsonObject *o, const gchar *name, float *out, gsize n)
 
 START_TEST (test_metrics_sklearn)
 {
-  gchar *path = golden_path ("metrics.json");
-  JsonParser *parser = json_parser_new ();
-  GError *err = NULL;
+  gchar *path = affect_test_golden_path ("fusion", "metrics.json");
+  JsonParser *parser = affect_test_load_json (path);
   JsonObject *o, *e;
   JsonArray *per;
   int n, n_au, k, *au_l, *ex_l, *ex_p;
   float *au_p, *va_l, *va_p;
   double per_au[12], per_cls[16], au_f1, ex_f1, v, a, mean;
 
-  ck_assert_msg (json_parser_load_from_file (parser, path, &err), "%s",
-      err ? err->message : "");
   o = json_node_get_object (json_parser_get_root (parser));
   e = json_object_get_object_member (o, "expected");
   n = json_object_get_int_member (o, "n");

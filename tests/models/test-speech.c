@@ -28,20 +28,11 @@ static const gchar *affect_audio_path = NULL;
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static gchar *
-golden_dir (void)
-{
-  const gchar *src = g_getenv ("AFFECT_TEST_SRCDIR");
-  if (src)
-    return g_build_filename (src, "golden", "speech", NULL);
-  return g_build_filename (SPEECH_TEST_SRCDIR, "..", "golden", "speech", NULL);
-}
-
 /* Reads the 16-bit mono golden WAV through libsndfile as int16 values. */
 static double *
 read_golden_wav (gsize *n)
 {
-  gchar *dir = golden_dir ();
+  gchar *dir = affect_test_golden_path ("speech", NULL);
   gchar *path = g_build_filename (dir, "austen-0930.wav", NULL);
   SF_INFO info = { 0 };
   SNDFILE *sf = sf_open (path, SFM_READ, &info);
@@ -70,12 +61,9 @@ static JsonObject *
 golden (void)
 {
   if (golden_parser == NULL) {
-    gchar *dir = golden_dir ();
+    gchar *dir = affect_test_golden_path ("speech", NULL);
     gchar *path = g_build_filename (dir, "austen-0930.json", NULL);
-    GError *err = NULL;
-    golden_parser = json_parser_new ();
-    ck_assert_msg (json_parser_load_from_file (golden_parser, path, &err),
-        "cannot load %s: %s", path, err ? err->message : "?");
+    golden_parser = affect_test_load_json (path);
     g_free (path);
     g_free (dir);
   }
@@ -418,7 +406,7 @@ check_mfcc_case (const gchar *name)
 
 START_TEST (test_golden_audio_sha256)
 {
-  gchar *dir = golden_dir ();
+  gchar *dir = affect_test_golden_path ("speech", NULL);
   gchar *path = g_build_filename (dir, "austen-0930.wav", NULL);
   gchar *data = NULL, *sum;
   gsize len;
@@ -952,7 +940,7 @@ tool_rows (const gchar *file)
 
 START_TEST (test_tool_golden)
 {
-  gchar *dir = golden_dir ();
+  gchar *dir = affect_test_golden_path ("speech", NULL);
   gchar *wav = g_build_filename (dir, "austen-0930.wav", NULL);
   gchar *tmp = g_dir_make_tmp ("affect-speech-XXXXXX", NULL);
   gchar *csv = g_build_filename (tmp, "out.csv", NULL);
@@ -1021,7 +1009,7 @@ START_TEST (test_tool_formats)
   double *x;
   float *xf;
   GPtrArray *ref;
-  gchar *dir = golden_dir ();
+  gchar *dir = affect_test_golden_path ("speech", NULL);
   gchar *wav = g_build_filename (dir, "austen-0930.wav", NULL);
 
   if (affect_audio_path == NULL) {

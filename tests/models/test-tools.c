@@ -8,6 +8,29 @@
 
 #include <check.h>
 
+gchar *
+affect_test_golden_path (const gchar *set, const gchar *name)
+{
+  const gchar *src = g_getenv ("AFFECT_TEST_SRCDIR");
+
+  if (src != NULL)
+    return g_build_filename (src, "golden", set, name, NULL);
+  /* tests/models/meson.build defines it for every program built with this
+   * file: this source folder */
+  return g_build_filename (FUSION_TEST_SRCDIR, "..", "golden", set, name, NULL);
+}
+
+JsonParser *
+affect_test_load_json (const gchar *path)
+{
+  JsonParser *parser = json_parser_new ();
+  GError *err = NULL;
+
+  ck_assert_msg (json_parser_load_from_file (parser, path, &err),
+      "cannot load %s: %s", path, err ? err->message : "?");
+  return parser;
+}
+
 int
 affect_test_run_tool (
     const gchar *tool, const gchar *const *args, gchar **out, gchar **err)

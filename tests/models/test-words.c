@@ -24,6 +24,7 @@
 #include "affect-bert.h"
 #include "affect-safetensors.h"
 #include "affect-tokenizer.h"
+#include "test-tools.h"
 
 #define HIDDEN_TOL 1e-4
 
@@ -33,20 +34,6 @@
       (err) ? (err)->message : "no error")
 
 /* ---- helpers ----------------------------------------------------------- */
-
-static gchar *
-golden_path (const gchar *file)
-{
-  const gchar *src = g_getenv ("AFFECT_TEST_SRCDIR");
-  gchar *dir, *path;
-
-  if (src)
-    return g_build_filename (src, "golden", "words", file, NULL);
-  dir = g_path_get_dirname (__FILE__);
-  path = g_build_filename (dir, "..", "golden", "words", file, NULL);
-  g_free (dir);
-  return path;
-}
 
 /* The installed MiniLM folder, or NULL (skip) / failure when
  * AFFECT_REQUIRE_MODELS=1. */
@@ -824,12 +811,9 @@ END_TEST
 static JsonParser *
 load_golden (const gchar *file)
 {
-  gchar *path = golden_path (file);
-  JsonParser *p = json_parser_new ();
-  GError *err = NULL;
+  gchar *path = affect_test_golden_path ("words", file);
+  JsonParser *p = affect_test_load_json (path);
 
-  ck_assert_msg (json_parser_load_from_file (p, path, &err), "golden %s: %s",
-      path, err ? err->message : "?");
   g_free (path);
   return p;
 }
