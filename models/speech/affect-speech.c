@@ -279,24 +279,30 @@ reserve_samples (AffectSpeech *s, gsize m)
   return &g_array_index (s->buf, double, old);
 }
 
+/* Appends @n samples, read from @f (float) or else @d (double). */
+static inline void
+push_samples (AffectSpeech *s, const float *f, const double *d, gsize n)
+{
+  if (s->finished) {
+    g_warning ("affect_speech_push after affect_speech_finish: ignored");
+    return;
+  }
+  for (gsize done = 0; done < n;) {
+    const gsize m = MIN (n - done, AFFECT_SPEECH_MAX_BACKLOG);
+    double *dst = reserve_samples (s, m);
+    for (gsize i = 0; i < m; i++)
+      dst[i] = clean_sample (s, f ? (double)f[done + i] : d[done + i]);
+    done += m;
+    s->total += m;
+  }
+}
+
 void
 affect_speech_push (AffectSpeech *s, const float *samples, gsize n)
 {
   g_return_if_fail (s != NULL);
   g_return_if_fail (samples != NULL || n == 0);
-  if (s->finished) {
-    g_warning ("affect_speech_push after affect_speech_finish: ignored");
-    return;
-  }
-  while (n > 0) {
-    const gsize m = MIN (n, AFFECT_SPEECH_MAX_BACKLOG);
-    double *dst = reserve_samples (s, m);
-    for (gsize i = 0; i < m; i++)
-      dst[i] = clean_sample (s, samples[i]);
-    samples += m;
-    n -= m;
-    s->total += m;
-  }
+  push_samples (s, samples, NULL, n);
 }
 
 void
@@ -304,19 +310,7 @@ affect_speech_push_double (AffectSpeech *s, const double *samples, gsize n)
 {
   g_return_if_fail (s != NULL);
   g_return_if_fail (samples != NULL || n == 0);
-  if (s->finished) {
-    g_warning ("affect_speech_push after affect_speech_finish: ignored");
-    return;
-  }
-  while (n > 0) {
-    const gsize m = MIN (n, AFFECT_SPEECH_MAX_BACKLOG);
-    double *dst = reserve_samples (s, m);
-    for (gsize i = 0; i < m; i++)
-      dst[i] = clean_sample (s, samples[i]);
-    samples += m;
-    n -= m;
-    s->total += m;
-  }
+  push_samples (s, NULL, samples, n);
 }
 
 void
