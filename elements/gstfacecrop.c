@@ -80,6 +80,7 @@
 #include "affect-face.h"
 #include "affect-engine.h"
 #include "affect-engine-settings.h"
+#include "affect-misconfig.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_face_crop_debug);
 #define GST_CAT_DEFAULT gst_face_crop_debug
@@ -915,6 +916,20 @@ gst_face_crop_finalize (GObject *object)
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
+/* Answers the "affect-upstream" query of the elements downstream
+ * (affect-misconfig.h): a face source is here. */
+static gboolean
+gst_face_crop_query (
+    GstBaseTransform *trans, GstPadDirection direction, GstQuery *query)
+{
+  if (direction == GST_PAD_SRC && affect_upstream_query_is (query)) {
+    affect_upstream_query_add (query, "facecrop", GST_OBJECT (trans));
+    return TRUE;
+  }
+  return GST_BASE_TRANSFORM_CLASS (parent_class)
+      ->query (trans, direction, query);
+}
+
 static void
 gst_face_crop_class_init (GstFaceCropClass *klass)
 {
@@ -1088,6 +1103,7 @@ gst_face_crop_class_init (GstFaceCropClass *klass)
   trans_class->transform_meta
       = GST_DEBUG_FUNCPTR (gst_face_crop_transform_meta);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_face_crop_sink_event);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_face_crop_query);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_face_crop_set_info);
   filter_class->transform_frame
       = GST_DEBUG_FUNCPTR (gst_face_crop_transform_frame);
