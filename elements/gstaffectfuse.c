@@ -111,6 +111,7 @@ enum {
   PROP_FEATURES,
   PROP_VALENCE_MODEL,
   PROP_AROUSAL_MODEL,
+  PROP_FEATURE_EXTRACTORS,
   /* backend, n-threads, model-location (affect-engine-settings.h) */
   PROP_ENGINE,
 };
@@ -309,19 +310,33 @@ gst_affect_fuse_class_init (GstAffectFuseClass *klass)
               | GST_PARAM_MUTABLE_READY));
 
   /**
-   * GstAffectFuse:features:
+   * GstAffectFuse:feature-extractors:
    *
    * The identifier of the feature extractors upstream; the model's
    * `features` metadata must equal it (a model trained on other features is
    * refused at start). The default names the plugin's own extractors, the
    * value models/fusion/export.py writes by default. %NULL skips the check.
    */
-  g_object_class_install_property (gobject_class, PROP_FEATURES,
-      g_param_spec_string ("features", "Features",
+  g_object_class_install_property (gobject_class, PROP_FEATURE_EXTRACTORS,
+      g_param_spec_string ("feature-extractors", "Feature extractors",
           "Identifier of the upstream feature extractors the model must have "
           "been trained on (its 'features' metadata); NULL = no check",
           DEFAULT_FEATURES,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstAffectFuse:features:
+   *
+   * Deprecated alias of #GstAffectFuse:feature-extractors (renamed so that
+   * `features` means one thing in the plugin: affectsink's switch that
+   * writes the feature vectors). Setting it still works and logs a
+   * warning.
+   */
+  g_object_class_install_property (gobject_class, PROP_FEATURES,
+      g_param_spec_string ("features", "Features (deprecated)",
+          "Deprecated alias of feature-extractors", DEFAULT_FEATURES,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_DEPRECATED
               | GST_PARAM_MUTABLE_READY));
 
   /**
@@ -446,6 +461,10 @@ gst_affect_fuse_set_property (
       self->mode = g_value_get_enum (value);
       break;
     case PROP_FEATURES:
+      GST_WARNING_OBJECT (self,
+          "the 'features' property is deprecated: use 'feature-extractors'");
+      /* fall through */
+    case PROP_FEATURE_EXTRACTORS:
       g_free (self->features);
       self->features = g_value_dup_string (value);
       break;
@@ -484,6 +503,7 @@ gst_affect_fuse_get_property (
       g_value_set_enum (value, self->mode);
       break;
     case PROP_FEATURES:
+    case PROP_FEATURE_EXTRACTORS:
       g_value_set_string (value, self->features);
       break;
     case PROP_VALENCE_MODEL:
