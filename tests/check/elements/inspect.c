@@ -27,6 +27,15 @@
 #include "affect-image.h"
 #include "affect-modelpath.h"
 
+/* a build with AddressSanitizer (GCC's macro, clang's feature) */
+#if defined(__SANITIZE_ADDRESS__)
+#define AFFECT_ASAN_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define AFFECT_ASAN_BUILD 1
+#endif
+#endif
+
 static const gchar *const elements[] = { "facecrop", "affectfeatures",
   "affectfuse", "affectoverlay", "affectsink", NULL };
 static const gchar *const inference_elements[]
@@ -89,6 +98,13 @@ GST_START_TEST (test_gst_inspect_text)
   GRegex *value_line;
   guint i;
 
+#ifdef AFFECT_ASAN_BUILD
+  /* the uninstrumented gst-inspect-1.0 cannot load the instrumented plugin
+   * (the GObject checks below run in every build) */
+  g_print ("SKIP test_gst_inspect_text: AddressSanitizer build\n");
+  g_free (prog);
+  return;
+#endif
   if (prog == NULL) {
     fail_if (g_strcmp0 (g_getenv ("AFFECT_REQUIRE_MODELS"), "1") == 0,
         "gst-inspect-1.0 not found (gstreamer1.0-tools)");
