@@ -223,8 +223,8 @@ struct _GstAffectFeatures {
   AffectFeaturesText *text;
 
   /* the misconfiguration watch (affect-misconfig.h), aggregator thread;
-   * reset at start and on flush: video frames seen, and whether it is
-   * decided (a face came, or the warning went) */
+   * reset at start, on flush and stream-start: video frames seen, and
+   * whether it is decided (a face came, or the warning went) */
   guint64 mc_frames;
   gboolean mc_done;
 };
@@ -696,6 +696,11 @@ gst_affect_features_sink_event (
   }
 
   switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_STREAM_START:
+      /* a new stream: the misconfiguration watch starts afresh */
+      self->mc_frames = 0;
+      self->mc_done = FALSE;
+      break;
     case GST_EVENT_CAPS: {
       GstCaps *caps;
 

@@ -205,8 +205,9 @@ struct _GstAffectFuse {
   gboolean warned_nonfinite[1 + AFFECT_FUSION_N_BRANCHES];
 
   /* the misconfiguration watch (affect-misconfig.h), streaming thread;
-   * reset at start and on flush: frames seen, with a face meta, with a
-   * features meta; done once the needed branch came or the warning went */
+   * reset at start, on flush and stream-start: frames seen, with a face
+   * meta, with a features meta; done once the needed branch came or the
+   * warning went */
   guint64 mc_frames, mc_face_frames, mc_feature_frames;
   gboolean mc_done, mc_upstream_checked;
 };
@@ -904,7 +905,7 @@ gst_affect_fuse_reset (GstAffectFuse *self)
   self->next_out = 0;
 }
 
-/* Starts the misconfiguration watch afresh (start, flush). */
+/* Starts the misconfiguration watch afresh (start, flush, stream-start). */
 static void
 gst_affect_fuse_watch_reset (GstAffectFuse *self)
 {
@@ -1286,10 +1287,12 @@ gst_affect_fuse_sink_event (GstBaseTransform *trans, GstEvent *event)
 {
   GstAffectFuse *self = GST_AFFECT_FUSE (trans);
 
-  /* the misconfiguration watch: decided at EOS, afresh after a flush */
+  /* the misconfiguration watch: decided at EOS, afresh after a flush or
+   * with a new stream */
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
     gst_affect_fuse_watch_decide (self, TRUE);
-  else if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP)
+  else if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP
+           || GST_EVENT_TYPE (event) == GST_EVENT_STREAM_START)
     gst_affect_fuse_watch_reset (self);
 
   if (self->fusion != NULL) {

@@ -281,6 +281,23 @@ GST_START_TEST (test_fuse_no_features)
   fail_unless_equals_string (seen.reason, "no-features");
   fail_unless_equals_uint64 (seen.frames, 3);
   fail_unless_equals_int (seen.n_other_warnings, 0);
+  teardown (h, bus, &seen);
+
+  /* a new stream (STREAM_START) is watched afresh too */
+  bus = gst_bus_new ();
+  h = fuse_harness (bus, NULL);
+  push_frames (h, 0, WATCH_FRAMES, TRUE, 0);
+  collect (bus, &seen);
+  fail_unless_equals_int (seen.n_messages, 1);
+  fail_unless (
+      gst_harness_push_event (h, gst_event_new_stream_start ("second")));
+  push_frames (h, 0, WATCH_FRAMES - 1, TRUE, 0);
+  collect (bus, &seen);
+  fail_unless_equals_int (seen.n_messages, 1);
+  push_frames (h, WATCH_FRAMES - 1, 1, TRUE, 0);
+  collect (bus, &seen);
+  fail_unless_equals_int (seen.n_messages, 2);
+  fail_unless_equals_int (seen.n_warnings, 2);
 
   teardown (h, bus, &seen);
 }
