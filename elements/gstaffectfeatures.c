@@ -85,6 +85,11 @@
  * segment and caps, allocation and seeking queries are answered by the
  * elements up- and downstream.
  *
+ * When no face meta comes on 30 frames (or before EOS) and no facecrop is
+ * upstream (affectfeatures before facecrop, or none), it posts one warning
+ * and one "affect-misconfiguration" element message per stream
+ * (elements/affect-misconfig.h, docs/elements/affectfeatures.md).
+ *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 filesrc location=talk.mp4 ! decodebin ! videoconvert !
@@ -116,6 +121,7 @@
 #include "affect-branches.h"
 #include "affect-engine.h"
 #include "affect-engine-settings.h"
+#include "affect-misconfig.h"
 #include "affect-features-audio.h"
 #include "affect-features-text.h"
 #include "affect-video.h"
@@ -215,6 +221,12 @@ struct _GstAffectFeatures {
    * (affect-features-audio.c, affect-features-text.c). */
   AffectFeaturesAudio *audio;
   AffectFeaturesText *text;
+
+  /* the misconfiguration watch (affect-misconfig.h), aggregator thread;
+   * reset at start, on flush and stream-start: video frames seen, and
+   * whether it is decided (a face came, or the warning went) */
+  guint64 mc_frames;
+  gboolean mc_done;
 };
 
 static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE (
@@ -588,6 +600,8 @@ gst_affect_features_start (GstAggregator *agg)
     return FALSE;
   }
   self->backend = self->engine.backend;
+  self->mc_frames = 0;
+  self->mc_done = FALSE;
 
   /* only the networks of the branches something reads are loaded now;
    * another one is loaded when its branch is first asked for */
@@ -682,6 +696,11 @@ gst_affect_features_sink_event (
   }
 
   switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_STREAM_START:
+      /* a new stream: the misconfiguration watch starts afresh */
+      self->mc_frames = 0;
+      self->mc_done = FALSE;
+      break;
     case GST_EVENT_CAPS: {
       GstCaps *caps;
 
@@ -775,6 +794,13 @@ gst_affect_features_src_query (GstAggregator *agg, GstQuery *query)
       gst_caps_unref (templ);
       return TRUE;
     }
+    case GST_QUERY_CUSTOM:
+      if (affect_upstream_query_is (query)) {
+        /* who is upstream (affect-misconfig.h): us, then the video side */
+        affect_upstream_query_add (query, "affectfeatures", GST_OBJECT (self));
+        return gst_pad_peer_query (GST_PAD (self->video_pad), query);
+      }
+      break;
     default:
       break;
   }
@@ -820,6 +846,8 @@ gst_affect_features_flush (GstAggregator *agg)
 
   affect_features_audio_flush (self->audio);
   affect_features_text_flush (self->text);
+  self->mc_frames = 0;
+  self->mc_done = FALSE;
   if (GST_AGGREGATOR_CLASS (parent_class)->flush)
     return GST_AGGREGATOR_CLASS (parent_class)->flush (agg);
   return GST_FLOW_OK;
@@ -1141,6 +1169,46 @@ gst_affect_features_attach (GstAffectFeatures *self, GstBuffer *buffer,
   g_free (tracks);
 }
 
+/* The misconfiguration watch (affect-misconfig.h): after
+ * AFFECT_MISCONFIG_FRAMES video frames without a single face meta, or at
+ * @eos after fewer, a pipeline without facecrop upstream gets one warning;
+ * behind a facecrop, frames without faces are a legitimate stream. */
+static void
+gst_affect_features_watch_decide (GstAffectFeatures *self, gboolean eos)
+{
+  gchar *text;
+
+  if (self->mc_done || self->mc_frames < (eos ? 1 : AFFECT_MISCONFIG_FRAMES))
+    return;
+  self->mc_done = TRUE;
+  if (affect_upstream_has_facecrop (GST_PAD (self->video_pad), NULL)) {
+    GST_DEBUG_OBJECT (self, "no faces yet, but a facecrop is upstream");
+    return;
+  }
+  text = g_strdup_printf ("No faces reach affectfeatures (%" G_GUINT64_FORMAT
+                          " frame(s) without a face meta) and there is no "
+                          "facecrop upstream, so it computes no features.",
+      self->mc_frames);
+  affect_misconfig_post (GST_ELEMENT (self), AFFECT_MISCONFIG_REASON_NO_FACES,
+      NULL, self->mc_frames, text,
+      "Put facecrop before affectfeatures "
+      "(facecrop ! affectfeatures ! affectfuse).");
+  g_free (text);
+}
+
+static void
+gst_affect_features_watch (GstAffectFeatures *self, GstBuffer *buffer)
+{
+  if (self->mc_done)
+    return;
+  self->mc_frames++;
+  if (gst_buffer_get_n_affect_faces (buffer) > 0) {
+    self->mc_done = TRUE;
+    return;
+  }
+  gst_affect_features_watch_decide (self, FALSE);
+}
+
 static GstFlowReturn
 gst_affect_features_aggregate (GstAggregator *agg, gboolean timeout)
 {
@@ -1162,6 +1230,7 @@ gst_affect_features_aggregate (GstAggregator *agg, gboolean timeout)
   if (buffer == NULL) {
     if (gst_aggregator_pad_is_eos (vpad)) {
       GST_DEBUG_OBJECT (self, "video pad is EOS");
+      gst_affect_features_watch_decide (self, TRUE);
       return GST_FLOW_EOS;
     }
     return GST_AGGREGATOR_FLOW_NEED_DATA;
@@ -1239,6 +1308,8 @@ gst_affect_features_aggregate (GstAggregator *agg, gboolean timeout)
     g_clear_object (&tpad);
     return GST_FLOW_OK;
   }
+
+  gst_affect_features_watch (self, buffer);
 
   GST_OBJECT_LOCK (self->video_pad);
   have_info = self->video_pad->have_info;

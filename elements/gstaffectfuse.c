@@ -55,6 +55,12 @@
  * is dropped when a frame comes without that track (no face and no features
  * meta with its id), and all state is dropped on flush and on a new stream.
  *
+ * A pipeline that can never give predictions (faces but no features: no
+ * affectfeatures upstream; features without the branch the baseline or the
+ * network needs; no faces and no facecrop upstream) posts one warning and
+ * one "affect-misconfiguration" element message per stream, naming the cause
+ * and the fix (elements/affect-misconfig.h, docs/elements/affectfuse.md).
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 filesrc location=talk.mp4 ! decodebin ! videoconvert !
@@ -84,6 +90,7 @@
 #include "affect-safetensors.h"
 #include "affect-engine.h"
 #include "affect-engine-settings.h"
+#include "affect-misconfig.h"
 #include "gstaffectfuse.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_affect_fuse_debug);
@@ -111,6 +118,7 @@ enum {
   PROP_FEATURES,
   PROP_VALENCE_MODEL,
   PROP_AROUSAL_MODEL,
+  PROP_FEATURE_EXTRACTORS,
   /* backend, n-threads, model-location (affect-engine-settings.h) */
   PROP_ENGINE,
 };
@@ -206,6 +214,13 @@ struct _GstAffectFuse {
   gchar *backend_name;
   gint backend_threads;
   gboolean backend_shared;
+
+  /* the misconfiguration watch (affect-misconfig.h), streaming thread;
+   * reset at start, on flush and stream-start: frames seen, with a face
+   * meta, with a features meta; done once the needed branch came or the
+   * warning went */
+  guint64 mc_frames, mc_face_frames, mc_feature_frames;
+  gboolean mc_done, mc_upstream_checked;
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE (
@@ -307,19 +322,33 @@ gst_affect_fuse_class_init (GstAffectFuseClass *klass)
               | GST_PARAM_MUTABLE_READY));
 
   /**
-   * GstAffectFuse:features:
+   * GstAffectFuse:feature-extractors:
    *
    * The identifier of the feature extractors upstream; the model's
    * `features` metadata must equal it (a model trained on other features is
    * refused at start). The default names the plugin's own extractors, the
    * value models/fusion/export.py writes by default. %NULL skips the check.
    */
-  g_object_class_install_property (gobject_class, PROP_FEATURES,
-      g_param_spec_string ("features", "Features",
+  g_object_class_install_property (gobject_class, PROP_FEATURE_EXTRACTORS,
+      g_param_spec_string ("feature-extractors", "Feature extractors",
           "Identifier of the upstream feature extractors the model must have "
           "been trained on (its 'features' metadata); NULL = no check",
           DEFAULT_FEATURES,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstAffectFuse:features:
+   *
+   * Deprecated alias of #GstAffectFuse:feature-extractors (renamed so that
+   * `features` means one thing in the plugin: affectsink's switch that
+   * writes the feature vectors). Setting it still works and logs a
+   * warning.
+   */
+  g_object_class_install_property (gobject_class, PROP_FEATURES,
+      g_param_spec_string ("features", "Features (deprecated)",
+          "Deprecated alias of feature-extractors", DEFAULT_FEATURES,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_DEPRECATED
               | GST_PARAM_MUTABLE_READY));
 
   /**
@@ -444,6 +473,10 @@ gst_affect_fuse_set_property (
       self->mode = g_value_get_enum (value);
       break;
     case PROP_FEATURES:
+      GST_WARNING_OBJECT (self,
+          "the 'features' property is deprecated: use 'feature-extractors'");
+      /* fall through */
+    case PROP_FEATURE_EXTRACTORS:
       g_free (self->features);
       self->features = g_value_dup_string (value);
       break;
@@ -482,6 +515,7 @@ gst_affect_fuse_get_property (
       g_value_set_enum (value, self->mode);
       break;
     case PROP_FEATURES:
+    case PROP_FEATURE_EXTRACTORS:
       g_value_set_string (value, self->features);
       break;
     case PROP_VALENCE_MODEL:
@@ -896,6 +930,125 @@ gst_affect_fuse_reset (GstAffectFuse *self)
   self->next_out = 0;
 }
 
+/* Starts the misconfiguration watch afresh (start, flush, stream-start). */
+static void
+gst_affect_fuse_watch_reset (GstAffectFuse *self)
+{
+  self->mc_frames = self->mc_face_frames = self->mc_feature_frames = 0;
+  self->mc_done = FALSE;
+  self->mc_upstream_checked = FALSE;
+}
+
+/* Decides whether the stream so far shows a pipeline that can never give
+ * predictions (after AFFECT_MISCONFIG_FRAMES frames, or at @eos after any
+ * frame), and then posts the warning once (affect-misconfig.h). */
+static void
+gst_affect_fuse_watch_decide (GstAffectFuse *self, gboolean eos)
+{
+  const guint64 need = eos ? 1 : AFFECT_MISCONFIG_FRAMES;
+  const gboolean fusion = self->fusion != NULL;
+  GstPad *sinkpad = GST_BASE_TRANSFORM_SINK_PAD (self);
+  gboolean facecrop, features = FALSE;
+  gchar *text;
+
+  if (self->mc_done || self->mc_frames < need)
+    return;
+
+  if (self->mc_face_frames >= need && self->mc_feature_frames == 0) {
+    /* faces but never features: is there an affectfeatures at all? */
+    affect_upstream_has_facecrop (sinkpad, &features);
+    self->mc_done = TRUE;
+    if (!features) {
+      text = g_strdup_printf ("affectfuse got faces on %" G_GUINT64_FORMAT
+                              " frame(s) but never the features of "
+                              "affectfeatures, so it cannot predict anything.",
+          self->mc_face_frames);
+      affect_misconfig_post (GST_ELEMENT (self),
+          AFFECT_MISCONFIG_REASON_NO_FEATURES, NULL, self->mc_frames, text,
+          "Insert affectfeatures between facecrop and affectfuse "
+          "(facecrop ! affectfeatures ! affectfuse).");
+      g_free (text);
+      return;
+    }
+    /* else: affectfeatures is there but attaches nothing we read */
+  } else if (self->mc_feature_frames < need) {
+    if (self->mc_face_frames == 0 && self->mc_feature_frames == 0
+        && !self->mc_upstream_checked) {
+      /* nothing at all: a stream without faces behind a facecrop is fine */
+      self->mc_upstream_checked = TRUE;
+      facecrop = affect_upstream_has_facecrop (sinkpad, &features);
+      if (!facecrop && !features) {
+        self->mc_done = TRUE;
+        text = g_strdup_printf ("No faces reach affectfuse (%" G_GUINT64_FORMAT
+                                " frame(s) without a face meta) and there is "
+                                "no facecrop upstream, so it cannot predict "
+                                "anything.",
+            self->mc_frames);
+        affect_misconfig_post (GST_ELEMENT (self),
+            AFFECT_MISCONFIG_REASON_NO_FACES, NULL, self->mc_frames, text,
+            "Put facecrop and affectfeatures before affectfuse "
+            "(facecrop ! affectfeatures ! affectfuse).");
+        g_free (text);
+      }
+      /* with affectfeatures upstream, it warns about the faces itself */
+    }
+    return;
+  }
+
+  /* features (or an affectfeatures) but never the branch we need */
+  self->mc_done = TRUE;
+  text = g_strdup_printf (
+      "The %s needs the %s feature (%s), which never came in %" G_GUINT64_FORMAT
+      " frame(s) with faces or features, so no face gets predictions.",
+      fusion ? "fusion network" : "expression baseline",
+      fusion ? "image" : "expression", fusion ? "f_img" : "f_exp",
+      MAX (self->mc_feature_frames, self->mc_face_frames));
+  affect_misconfig_post (GST_ELEMENT (self),
+      AFFECT_MISCONFIG_REASON_MISSING_BRANCH, fusion ? "image" : "expression",
+      self->mc_frames, text,
+      fusion ? "Let affectfeatures compute the image branch: leave its "
+               "branches property unset, or include image in it "
+               "(branches=image+expression)."
+             : "Let affectfeatures compute the expression branch: leave its "
+               "branches property unset, or include expression in it.");
+  g_free (text);
+}
+
+/* Counts what @buffer carries for the misconfiguration watch. */
+static void
+gst_affect_fuse_watch (GstAffectFuse *self, GstBuffer *buffer)
+{
+  const GstAffectBranch branch = self->fusion != NULL
+                                     ? GST_AFFECT_BRANCH_IMAGE
+                                     : GST_AFFECT_BRANCH_EXPRESSION;
+  GstAffectFeaturesMeta *feat;
+  gpointer state = NULL;
+  gboolean has_features = FALSE;
+
+  if (self->mc_done)
+    return;
+  if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_GAP)
+      && gst_buffer_get_size (buffer) == 0)
+    return;
+  self->mc_frames++;
+  if (gst_buffer_get_n_affect_faces (buffer) > 0)
+    self->mc_face_frames++;
+  while ((feat = gst_buffer_iterate_affect_features_meta (buffer, &state))) {
+    guint size = 0;
+
+    has_features = TRUE;
+    if (gst_affect_features_meta_get (feat, branch, &size) != NULL) {
+      /* what we need comes: a working pipeline */
+      GST_DEBUG_OBJECT (self, "the needed features came");
+      self->mc_done = TRUE;
+      return;
+    }
+  }
+  if (has_features)
+    self->mc_feature_frames++;
+  gst_affect_fuse_watch_decide (self, FALSE);
+}
+
 /* TRUE when @path (of property @prop) is a regular file; else posts the
  * error: RESOURCE/NOT_FOUND "... not found" when nothing is there,
  * RESOURCE/OPEN_READ saying what is wrong with it otherwise (a folder,
@@ -1108,6 +1261,7 @@ gst_affect_fuse_start (GstBaseTransform *trans)
 
   self->frame_duration = GST_CLOCK_TIME_NONE;
   memset (self->warned_nonfinite, 0, sizeof (self->warned_nonfinite));
+  gst_affect_fuse_watch_reset (self);
   /* the backend in every mode: a bad backend is an error whatever runs */
   if (!affect_engine_settings_start (&self->engine, GST_ELEMENT (self))) {
     ok = FALSE;
@@ -1159,6 +1313,14 @@ static gboolean
 gst_affect_fuse_sink_event (GstBaseTransform *trans, GstEvent *event)
 {
   GstAffectFuse *self = GST_AFFECT_FUSE (trans);
+
+  /* the misconfiguration watch: decided at EOS, afresh after a flush or
+   * with a new stream */
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
+    gst_affect_fuse_watch_decide (self, TRUE);
+  else if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP
+           || GST_EVENT_TYPE (event) == GST_EVENT_STREAM_START)
+    gst_affect_fuse_watch_reset (self);
 
   if (self->fusion != NULL) {
     GstFlowReturn ret;
@@ -1312,6 +1474,7 @@ gst_affect_fuse_submit_input_buffer (
   GstFlowReturn ret;
   GstBuffer *buf;
 
+  gst_affect_fuse_watch (self, input);
   ret = GST_BASE_TRANSFORM_CLASS (parent_class)
             ->submit_input_buffer (trans, is_discont, input);
   if (ret != GST_FLOW_OK || self->fusion == NULL

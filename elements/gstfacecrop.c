@@ -80,6 +80,7 @@
 #include "affect-face.h"
 #include "affect-engine.h"
 #include "affect-engine-settings.h"
+#include "affect-misconfig.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_face_crop_debug);
 #define GST_CAT_DEFAULT gst_face_crop_debug
@@ -95,6 +96,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_face_crop_debug);
 #define DEFAULT_OUTPUT GST_FACE_CROP_OUTPUT_META
 #define DEFAULT_CROP_TRACK -1
 #define DEFAULT_ATTACH_CROPS FALSE
+/* The tiny detector's input side: what it was trained at, and the size
+ * every frame was resized to before the property existed. */
+#define DEFAULT_DETECTOR_SIZE AFFECT_TINY_FACE_DEFAULT_INPUT_SIZE
+#define DETECTOR_SIZE_STEP 32
 
 #define MAX_FACES_LIMIT 64
 #define MIN_CROP_SIZE 16
@@ -119,6 +124,7 @@ enum {
   PROP_OUTPUT,
   PROP_CROP_TRACK,
   PROP_ATTACH_CROPS,
+  PROP_DETECTOR_SIZE,
   /* backend, n-threads, model-location (affect-engine-settings.h) */
   PROP_ENGINE,
 };
@@ -135,6 +141,7 @@ typedef struct {
   gdouble margin;
   gint crop_track;
   gboolean attach_crops;
+  gint detector_size;
 } Settings;
 
 struct _GstFaceCrop {
@@ -152,6 +159,7 @@ struct _GstFaceCrop {
   GstFaceCropOutput output;
   gint crop_track;
   gboolean attach_crops;
+  gint detector_size;
   /* backend, n-threads, model-location and the backend in use */
   AffectEngineSettings engine;
 
@@ -483,6 +491,7 @@ read_settings (GstFaceCrop *self, Settings *s)
   s->margin = self->margin;
   s->crop_track = self->crop_track;
   s->attach_crops = self->attach_crops;
+  s->detector_size = self->detector_size;
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -530,9 +539,8 @@ detect_faces (GstFaceCrop *self, const Settings *s, const AffectImage *img,
   }
 
   if (s->detector == GST_FACE_CROP_DETECTOR_TINY)
-    n_raw = affect_tiny_face_detect (self->tiny, img,
-        AFFECT_TINY_FACE_DEFAULT_INPUT_SIZE, s->threshold, self->dets,
-        MAX_DETECTIONS, &error);
+    n_raw = affect_tiny_face_detect (self->tiny, img, s->detector_size,
+        s->threshold, self->dets, MAX_DETECTIONS, &error);
   else
     n_raw = affect_ssd_detect (self->ssd, img, s->threshold, MAX_DETECTIONS,
         self->dets, MAX_DETECTIONS, &error);
@@ -843,6 +851,18 @@ gst_face_crop_set_property (
     case PROP_ATTACH_CROPS:
       self->attach_crops = g_value_get_boolean (value);
       break;
+    case PROP_DETECTOR_SIZE: {
+      gint size = g_value_get_int (value);
+
+      /* the network's stride: a multiple of 32 */
+      self->detector_size = MAX (
+          DETECTOR_SIZE_STEP, size / DETECTOR_SIZE_STEP * DETECTOR_SIZE_STEP);
+      if (self->detector_size != size)
+        GST_WARNING_OBJECT (self,
+            "detector-size %d is not a multiple of %d: using %d", size,
+            DETECTOR_SIZE_STEP, self->detector_size);
+      break;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -898,6 +918,9 @@ gst_face_crop_get_property (
     case PROP_ATTACH_CROPS:
       g_value_set_boolean (value, self->attach_crops);
       break;
+    case PROP_DETECTOR_SIZE:
+      g_value_set_int (value, self->detector_size);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -913,6 +936,20 @@ gst_face_crop_finalize (GObject *object)
   affect_engine_settings_clear (&self->engine);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+/* Answers the "affect-upstream" query of the elements downstream
+ * (affect-misconfig.h): a face source is here. */
+static gboolean
+gst_face_crop_query (
+    GstBaseTransform *trans, GstPadDirection direction, GstQuery *query)
+{
+  if (direction == GST_PAD_SRC && affect_upstream_query_is (query)) {
+    affect_upstream_query_add (query, "facecrop", GST_OBJECT (trans));
+    return TRUE;
+  }
+  return GST_BASE_TRANSFORM_CLASS (parent_class)
+      ->query (trans, direction, query);
 }
 
 static void
@@ -1066,6 +1103,27 @@ gst_face_crop_class_init (GstFaceCropClass *klass)
           "output=crops)",
           DEFAULT_ATTACH_CROPS, rw | GST_PARAM_MUTABLE_PLAYING));
 
+  /**
+   * GstFaceCrop:detector-size:
+   *
+   * Side of the square network input of the tiny detector: the frame is
+   * padded to a square and resized to this size before detection, so the
+   * smallest face found grows with the frame size (a 1920×1080 frame is
+   * shrunk 4.6 times at 416). Larger values find smaller faces, at a
+   * cost that grows with the square of the size. A multiple of 32 (another
+   * value is rounded down to one); the default, 416, is the size the
+   * network was trained at and what every frame was resized to before the
+   * property existed. The ssd detector has a fixed input of 512 and
+   * ignores it. May be changed while playing.
+   */
+  g_object_class_install_property (gobject_class, PROP_DETECTOR_SIZE,
+      g_param_spec_int ("detector-size", "Detector input size",
+          "Side of the square the frame is resized to for detector=tiny (a "
+          "multiple of 32; larger finds smaller faces, slower); detector=ssd "
+          "always uses 512",
+          DETECTOR_SIZE_STEP, AFFECT_DETECTOR_MAX_INPUT_SIZE,
+          DEFAULT_DETECTOR_SIZE, rw | GST_PARAM_MUTABLE_PLAYING));
+
   /* GstFaceCrop:backend, GstFaceCrop:n-threads, GstFaceCrop:model-location:
    * the engine settings shared with affectfeatures and affectfuse
    * (affect-engine-settings.h). n-threads also sizes the colour
@@ -1088,6 +1146,7 @@ gst_face_crop_class_init (GstFaceCropClass *klass)
   trans_class->transform_meta
       = GST_DEBUG_FUNCPTR (gst_face_crop_transform_meta);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_face_crop_sink_event);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_face_crop_query);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_face_crop_set_info);
   filter_class->transform_frame
       = GST_DEBUG_FUNCPTR (gst_face_crop_transform_frame);
@@ -1112,6 +1171,7 @@ gst_face_crop_init (GstFaceCrop *self)
   self->output = DEFAULT_OUTPUT;
   self->crop_track = DEFAULT_CROP_TRACK;
   self->attach_crops = DEFAULT_ATTACH_CROPS;
+  self->detector_size = DEFAULT_DETECTOR_SIZE;
   affect_engine_settings_init (&self->engine);
 
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
