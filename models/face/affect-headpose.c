@@ -28,9 +28,9 @@
  * face width at the tragi about 140 mm, intercanthal width about 32 mm,
  * eye fissure about 30 mm, mouth width about 50 mm, nose width about
  * 30 mm, lower face height about 70 mm). The jaw line (points 0-16) is a
- * half ellipse from ear to ear through the chin, 140 mm wide and 88 mm
- * deep below its ends, its depth running from 95 mm behind the nose tip
- * at the ears to 20 mm at the chin. The shape is symmetric: point i and
+ * half ellipse from ear to ear through the chin, 144 mm wide, its ends
+ * 32 mm above the nose tip and the chin 74 mm below it, its depth running
+ * from 95 mm behind the nose tip at the ears to 20 mm at the chin. The shape is symmetric: point i and
  * its mirror in the iBUG order have opposite X and the same Y and Z. It is
  * a generic shape, not a fitted mean of a face database: poses of real
  * faces come out with a bias of a few degrees that depends on the face. */
@@ -39,60 +39,60 @@ static gsize face_model_once = 0;
 
 static const float brow[5][3] = {
   /* 17..21: the right brow (image left), outer to inner */
-  { -55.0f, 46.0f, -45.0f },
-  { -45.0f, 52.0f, -33.0f },
-  { -34.0f, 55.0f, -26.0f },
-  { -23.0f, 54.0f, -22.0f },
-  { -12.0f, 51.0f, -20.0f },
+  { -57.0f, 54.0f, -45.0f },
+  { -47.0f, 60.0f, -33.0f },
+  { -36.0f, 62.0f, -26.0f },
+  { -25.0f, 61.0f, -22.0f },
+  { -14.0f, 58.0f, -20.0f },
 };
 
 static const float nose[9][3] = {
   /* 27..30: the bridge, nasion to tip */
-  { 0.0f, 38.0f, -20.0f },
-  { 0.0f, 26.0f, -13.0f },
+  { 0.0f, 40.0f, -20.0f },
+  { 0.0f, 27.0f, -13.0f },
   { 0.0f, 13.0f, -6.0f },
   { 0.0f, 0.0f, 0.0f },
   /* 31..35: the lower edge, right wing to left wing */
-  { -13.0f, -10.0f, -16.0f },
-  { -7.0f, -12.0f, -12.0f },
-  { 0.0f, -13.0f, -10.0f },
-  { 7.0f, -12.0f, -12.0f },
-  { 13.0f, -10.0f, -16.0f },
+  { -13.0f, -6.0f, -16.0f },
+  { -7.0f, -8.0f, -12.0f },
+  { 0.0f, -9.0f, -10.0f },
+  { 7.0f, -8.0f, -12.0f },
+  { 13.0f, -6.0f, -16.0f },
 };
 
 static const float right_eye[6][3] = {
   /* 36..41: outer corner, upper lid (2), inner corner, lower lid (2) */
-  { -45.0f, 34.0f, -27.0f },
-  { -37.0f, 39.0f, -23.0f },
-  { -27.0f, 39.0f, -22.0f },
-  { -16.0f, 34.0f, -24.0f },
-  { -27.0f, 31.0f, -22.0f },
-  { -37.0f, 31.0f, -23.0f },
+  { -45.0f, 38.0f, -27.0f },
+  { -37.0f, 42.0f, -23.0f },
+  { -27.0f, 42.0f, -22.0f },
+  { -17.0f, 37.0f, -24.0f },
+  { -27.0f, 34.0f, -22.0f },
+  { -37.0f, 34.0f, -23.0f },
 };
 
 static const float mouth[20][3] = {
   /* 48..59: outer lip contour from the right corner, upper lip first */
-  { -30.0f, -30.0f, -25.0f },
-  { -18.0f, -25.0f, -15.0f },
-  { -7.0f, -22.0f, -11.0f },
-  { 0.0f, -23.0f, -10.0f },
-  { 7.0f, -22.0f, -11.0f },
-  { 18.0f, -25.0f, -15.0f },
-  { 30.0f, -30.0f, -25.0f },
-  { 18.0f, -38.0f, -16.0f },
-  { 8.0f, -41.0f, -12.0f },
-  { 0.0f, -42.0f, -11.0f },
-  { -8.0f, -41.0f, -12.0f },
-  { -18.0f, -38.0f, -16.0f },
+  { -28.0f, -27.0f, -25.0f },
+  { -18.0f, -22.0f, -15.0f },
+  { -7.0f, -19.0f, -11.0f },
+  { 0.0f, -20.0f, -10.0f },
+  { 7.0f, -19.0f, -11.0f },
+  { 18.0f, -22.0f, -15.0f },
+  { 28.0f, -27.0f, -25.0f },
+  { 18.0f, -36.0f, -16.0f },
+  { 8.0f, -40.0f, -12.0f },
+  { 0.0f, -41.0f, -11.0f },
+  { -8.0f, -40.0f, -12.0f },
+  { -18.0f, -36.0f, -16.0f },
   /* 60..67: inner lip contour from the right corner */
-  { -25.0f, -30.0f, -21.0f },
-  { -7.0f, -29.0f, -13.0f },
-  { 0.0f, -29.0f, -12.0f },
-  { 7.0f, -29.0f, -13.0f },
-  { 25.0f, -30.0f, -21.0f },
-  { 7.0f, -32.0f, -13.0f },
-  { 0.0f, -32.0f, -12.0f },
-  { -7.0f, -32.0f, -13.0f },
+  { -24.0f, -27.0f, -21.0f },
+  { -7.0f, -25.0f, -13.0f },
+  { 0.0f, -25.0f, -12.0f },
+  { 7.0f, -25.0f, -13.0f },
+  { 24.0f, -27.0f, -21.0f },
+  { 7.0f, -30.0f, -13.0f },
+  { 0.0f, -30.0f, -12.0f },
+  { -7.0f, -30.0f, -13.0f },
 };
 
 static void
@@ -105,8 +105,8 @@ build_model (void)
   for (i = 0; i <= 16; i++) {
     double t = G_PI * i / 16.0;
 
-    face_model[i][0] = (float)(-70.0 * cos (t));
-    face_model[i][1] = (float)(20.0 - 88.0 * sin (t));
+    face_model[i][0] = (float)(-72.0 * cos (t));
+    face_model[i][1] = (float)(32.0 - 106.0 * sin (t));
     face_model[i][2] = (float)(-20.0 - 75.0 * fabs (cos (t)));
   }
   /* 17..26: brows; 22..26 mirror 21..17. */
