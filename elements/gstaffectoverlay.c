@@ -17,6 +17,11 @@
  *
  * - the face box, and a tag with the track id on its top-left corner;
  * - optionally the 68 landmarks, as dots;
+ * - optionally (the `pose` flag of #GstAffectOverlay:draw) the head pose
+ *   that `facecrop` fitted, as three axes from the nose tip (landmark 30):
+ *   red towards the face's left, green up, blue out of the face, each
+ *   0.4 times the box size long when it lies in the image plane
+ *   (orthographic view of the rotation);
  * - a panel beside the box with, for the #GstAffectPredictionsMeta of the
  *   same track:
  *   - the most probable expression and its probability, and a bar per
@@ -99,6 +104,7 @@
 #include <pango/pangocairo.h>
 
 #include "affect-branches.h"
+#include "affect-headpose.h"
 #include "gstaffectoverlay.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_affect_overlay_debug);
@@ -119,6 +125,11 @@ GST_DEBUG_CATEGORY_STATIC (gst_affect_overlay_debug);
 
 /* Background of the prediction panels (ARGB). */
 #define PANEL_COLOR 0xb0101418
+
+/* The head pose axes (ARGB): the face's left, up and forward directions. */
+#define POSE_X_COLOR 0xffff2020
+#define POSE_Y_COLOR 0xff20e020
+#define POSE_Z_COLOR 0xff2080ff
 
 /* The track colours: saturated hues in an order where neighbours differ
  * most, all light enough to show on dark video and with dark text on the
@@ -248,6 +259,14 @@ typedef struct {
   gdouble lm_radius;
   gdouble lm_x0, lm_y0, lm_x1, lm_y1;
 
+  /* head pose axes: from (pose_x, pose_y) to pose_end[axis], drawn in
+   * pose_order (farthest first); bounds including the line width */
+  gboolean has_pose;
+  gdouble pose_x, pose_y;
+  gdouble pose_end[3][2];
+  guint pose_order[3];
+  gdouble pose_x0, pose_y0, pose_x1, pose_y1;
+
   /* the full panel: its sections and size */
   gboolean can_full;
   gboolean has_expr, has_au, has_va;
@@ -361,6 +380,10 @@ gst_affect_overlay_draw_get_type (void)
         "One-line headline instead of the panel: top expression and "
         "valence/arousal",
         "compact" },
+    { GST_AFFECT_OVERLAY_DRAW_POSE,
+        "Head pose axes from the nose tip (red: face's left, green: up, "
+        "blue: forward)",
+        "pose" },
     { 0, NULL, NULL },
   };
 
@@ -433,7 +456,8 @@ gst_affect_overlay_class_init (GstAffectOverlayClass *klass)
    *
    * What to draw for each face. A part whose data is absent is never drawn,
    * whatever this property says. With `compact`, the expression and VA
-   * parts are drawn as a one-line headline instead of the panel.
+   * parts are drawn as a one-line headline instead of the panel. `pose`
+   * (not in the default) adds the head-pose axes of faces that have a pose.
    */
   g_object_class_install_property (gobject_class, PROP_DRAW,
       g_param_spec_flags ("draw", "Draw",
@@ -1310,6 +1334,65 @@ clamp_coord (gdouble v, gint size)
   return CLAMP (v, -FAR_OUT * size, (FAR_OUT + 1) * size);
 }
 
+/* The head pose axes of @f: from the nose tip (landmark 30, or the box
+ * centre without landmarks), the columns of the pose's rotation seen
+ * orthographically (camera x right, y down, as the image), 0.4 times the
+ * smaller box side long. FALSE when there is nothing to draw. */
+static gboolean
+layout_pose (const GstAffectFaceMeta *f, const Metrics *m, gint width,
+    gint height, FaceLayout *fl)
+{
+  float r[3][3];
+  gdouble len, pad;
+  guint k, a, b;
+
+  if (!isfinite (f->yaw) || !isfinite (f->pitch) || !isfinite (f->roll))
+    return FALSE;
+  if (f->has_landmarks && isfinite (f->landmarks[30][0])
+      && isfinite (f->landmarks[30][1])) {
+    fl->pose_x = f->landmarks[30][0];
+    fl->pose_y = f->landmarks[30][1];
+  } else {
+    fl->pose_x = (gdouble)f->x + f->width / 2.0;
+    fl->pose_y = (gdouble)f->y + f->height / 2.0;
+  }
+  fl->pose_x = clamp_coord (fl->pose_x, width);
+  fl->pose_y = clamp_coord (fl->pose_y, height);
+  len = 0.4 * MIN (f->width, f->height);
+  if (!(len >= 1.0))
+    return FALSE;
+  len = MIN (len, 4.0 * MAX (width, height));
+
+  affect_head_pose_rotation (f->yaw, f->pitch, f->roll, r);
+  pad = m->lw + 1.0;
+  fl->pose_x0 = fl->pose_x1 = fl->pose_x;
+  fl->pose_y0 = fl->pose_y1 = fl->pose_y;
+  for (k = 0; k < 3; k++) {
+    /* the face's Y axis is up: (0, 1, 0) in the face frame */
+    fl->pose_end[k][0] = fl->pose_x + len * r[0][k];
+    fl->pose_end[k][1] = fl->pose_y + len * r[1][k];
+    fl->pose_x0 = MIN (fl->pose_x0, fl->pose_end[k][0]);
+    fl->pose_y0 = MIN (fl->pose_y0, fl->pose_end[k][1]);
+    fl->pose_x1 = MAX (fl->pose_x1, fl->pose_end[k][0]);
+    fl->pose_y1 = MAX (fl->pose_y1, fl->pose_end[k][1]);
+    fl->pose_order[k] = k;
+  }
+  fl->pose_x0 -= pad;
+  fl->pose_y0 -= pad;
+  fl->pose_x1 += pad;
+  fl->pose_y1 += pad;
+  /* farthest axis (largest camera z) first, the nearest drawn on top */
+  for (a = 0; a < 3; a++)
+    for (b = a + 1; b < 3; b++)
+      if (r[2][fl->pose_order[b]] > r[2][fl->pose_order[a]]) {
+        guint t = fl->pose_order[a];
+
+        fl->pose_order[a] = fl->pose_order[b];
+        fl->pose_order[b] = t;
+      }
+  return TRUE;
+}
+
 /* Computes the geometry of one face: box, tag, landmarks and the sizes of
  * both forms of its panel (placed later, by place_panels()); FALSE when
  * nothing is to be drawn. */
@@ -1399,6 +1482,16 @@ layout_face (GstAffectOverlay *self, const Settings *s, gint width, gint height,
     if (!any)
       fl->has_landmarks = FALSE;
   }
+
+  fl->has_pose = (s->draw & GST_AFFECT_OVERLAY_DRAW_POSE) && f->has_pose
+                 && layout_pose (f, m, width, height, fl);
+  if (fl->has_pose) {
+    /* panels keep clear of the axes too */
+    bx0 = MIN (bx0, fl->pose_x0);
+    by0 = MIN (by0, fl->pose_y0);
+    bx1 = MAX (bx1, fl->pose_x1);
+    by1 = MAX (by1, fl->pose_y1);
+  }
   fl->kx0 = bx0;
   fl->ky0 = by0;
   fl->kx1 = bx1;
@@ -1439,7 +1532,8 @@ layout_face (GstAffectOverlay *self, const Settings *s, gint width, gint height,
   fl->can_compact = p != NULL && compact_size (self, s, fl);
   fl->has_panel = fl->can_full || fl->can_compact;
 
-  return fl->has_box || fl->has_tag || fl->has_landmarks || fl->has_panel;
+  return fl->has_box || fl->has_tag || fl->has_landmarks || fl->has_pose
+         || fl->has_panel;
 }
 
 /* Candidate places of a panel of @w × @h around the face: right, left,
@@ -1883,6 +1977,7 @@ draw_compact (GstAffectOverlay *self, cairo_t *cr, const Settings *s,
 typedef enum {
   PART_BOX,
   PART_LANDMARKS,
+  PART_POSE,
   PART_TAG,
   PART_PANEL,
 } Part;
@@ -1923,6 +2018,24 @@ draw_part (GstAffectOverlay *self, cairo_t *cr, const Settings *s,
             fl->lm_radius, 0, 2 * G_PI);
       }
       cairo_fill (cr);
+      break;
+    }
+    case PART_POSE: {
+      static const guint32 axis_color[3]
+          = { POSE_X_COLOR, POSE_Y_COLOR, POSE_Z_COLOR };
+      guint k;
+
+      cairo_set_line_width (cr, m->lw);
+      cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
+      for (k = 0; k < 3; k++) {
+        guint a = fl->pose_order[k];
+
+        set_color (cr, axis_color[a], 1.0);
+        cairo_move_to (cr, fl->pose_x, fl->pose_y);
+        cairo_line_to (cr, fl->pose_end[a][0], fl->pose_end[a][1]);
+        cairo_stroke (cr);
+      }
+      cairo_set_line_cap (cr, CAIRO_LINE_CAP_BUTT);
       break;
     }
     case PART_TAG:
@@ -2050,6 +2163,9 @@ render_face (GstAffectOverlay *self, const Settings *s, const FaceLayout *fl,
     render_part (self, s, fl, PART_LANDMARKS, fl->lm_x0 - fl->lm_radius - 1,
         fl->lm_y0 - fl->lm_radius - 1, fl->lm_x1 + fl->lm_radius + 1,
         fl->lm_y1 + fl->lm_radius + 1, width, height, comp);
+  if (fl->has_pose)
+    render_part (self, s, fl, PART_POSE, fl->pose_x0, fl->pose_y0, fl->pose_x1,
+        fl->pose_y1, width, height, comp);
   if (fl->has_tag)
     render_part (self, s, fl, PART_TAG, fl->tag_x, fl->tag_y,
         fl->tag_x + fl->tag_w, fl->tag_y + fl->tag_h, width, height, comp);

@@ -27,9 +27,12 @@ G_BEGIN_DECLS
  * @GST_AFFECT_OVERLAY_DRAW_VA: valence and arousal, as a dot on a disc
  * @GST_AFFECT_OVERLAY_DRAW_COMPACT: the predictions as a one-line headline
  *   (the top expression, and valence/arousal) instead of the full panel
+ * @GST_AFFECT_OVERLAY_DRAW_POSE: the head pose, as three axes from the nose
+ *   tip: the face's left (red), up (green) and forward (blue) directions
  *
  * What affectoverlay draws for each face. A part whose data is absent
- * (no landmarks, or a prediction task missing) is not drawn.
+ * (no landmarks, no head pose, or a prediction task missing) is not
+ * drawn.
  */
 typedef enum {
   GST_AFFECT_OVERLAY_DRAW_BOXES = (1 << 0),
@@ -38,7 +41,8 @@ typedef enum {
   GST_AFFECT_OVERLAY_DRAW_EXPRESSION = (1 << 3),
   GST_AFFECT_OVERLAY_DRAW_AU = (1 << 4),
   GST_AFFECT_OVERLAY_DRAW_VA = (1 << 5),
-  GST_AFFECT_OVERLAY_DRAW_COMPACT = (1 << 6)
+  GST_AFFECT_OVERLAY_DRAW_COMPACT = (1 << 6),
+  GST_AFFECT_OVERLAY_DRAW_POSE = (1 << 7)
 } GstAffectOverlayDraw;
 
 /**

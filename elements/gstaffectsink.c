@@ -34,6 +34,12 @@
  * object per face and frame with the same keys, so that
  * `pandas.read_json (path, lines=True)` gives a table.
  *
+ * The head pose of a face (`facecrop` fits it to the landmarks) is written
+ * in degrees: `yaw,pitch,roll` csv columns after `score` (present when the
+ * first frame with faces has a pose), a `"pose":{"yaw":…,"pitch":…,
+ * "roll":…}` object in jsonl, `yaw`, `pitch` and `roll` keys in flat jsonl.
+ * Conventions: docs/metadata.md, "Head pose".
+ *
  * Faces are the #GstAffectFaceMeta of the buffer; features and predictions
  * are joined to them by track id. A predictions (or, with
  * #GstAffectSink:features, a features) meta whose track has no face meta on
@@ -183,6 +189,7 @@ struct _GstAffectSink {
   GPtrArray *csv_expr_labels; /* interned strings */
   GPtrArray *csv_au_labels;   /* interned strings */
   gboolean csv_va;
+  gboolean csv_pose; /* yaw,pitch,roll columns */
   guint csv_feat_sizes[GST_AFFECT_N_BRANCHES];
 
   /* abaw */
@@ -816,6 +823,15 @@ jsonl_append_frame (
         }
         g_string_append_c (s, ']');
       }
+      if (f->has_pose) {
+        g_string_append (s, ",\"pose\":{\"yaw\":");
+        append_float (s, f->yaw, "null");
+        g_string_append (s, ",\"pitch\":");
+        append_float (s, f->pitch, "null");
+        g_string_append (s, ",\"roll\":");
+        append_float (s, f->roll, "null");
+        g_string_append_c (s, '}');
+      }
     }
 
     if (has_expression (e)) {
@@ -919,6 +935,11 @@ jsonl_append_flat (
       append_json_member_float (s, NULL, "w", e->face->width);
       append_json_member_float (s, NULL, "h", e->face->height);
       append_json_member_float (s, NULL, "score", e->face->score);
+      if (e->face->has_pose) {
+        append_json_member_float (s, NULL, "yaw", e->face->yaw);
+        append_json_member_float (s, NULL, "pitch", e->face->pitch);
+        append_json_member_float (s, NULL, "roll", e->face->roll);
+      }
     }
 
     if (has_expression (e)) {
@@ -991,6 +1012,8 @@ csv_decide_columns (GstAffectSink *self)
     }
     if (has_task (e, GST_AFFECT_TASK_VA))
       self->csv_va = TRUE;
+    if (e->face && e->face->has_pose)
+      self->csv_pose = TRUE;
     if (self->cur_features) {
       for (b = 0; b < GST_AFFECT_N_BRANCHES; b++) {
         guint size;
@@ -1011,6 +1034,8 @@ csv_append_header (GstAffectSink *self, GString *s)
     g_string_append (s, "pts,frame,timestamp,id,success,x,y,w,h,score");
   else
     g_string_append (s, "pts,frame,id,x,y,w,h,score");
+  if (self->csv_pose)
+    g_string_append (s, ",yaw,pitch,roll");
   if (self->cur_tidy && self->csv_expr_labels->len > 0)
     g_string_append (s, ",expression");
   for (i = 0; i < self->csv_expr_labels->len; i++) {
@@ -1080,6 +1105,18 @@ csv_append_rows (
       append_float (s, e->face->score, "");
     } else {
       g_string_append (s, ",,,,,");
+    }
+    if (self->csv_pose) {
+      if (e->face && e->face->has_pose) {
+        g_string_append_c (s, ',');
+        append_float (s, e->face->yaw, "");
+        g_string_append_c (s, ',');
+        append_float (s, e->face->pitch, "");
+        g_string_append_c (s, ',');
+        append_float (s, e->face->roll, "");
+      } else {
+        g_string_append (s, ",,,");
+      }
     }
 
     if (n_expr_cols > 0 && self->cur_tidy) {
@@ -1552,6 +1589,7 @@ gst_affect_sink_start (GstBaseSink *sink)
   g_ptr_array_set_size (self->csv_expr_labels, 0);
   g_ptr_array_set_size (self->csv_au_labels, 0);
   self->csv_va = FALSE;
+  self->csv_pose = FALSE;
   for (b = 0; b < GST_AFFECT_N_BRANCHES; b++)
     self->csv_feat_sizes[b] = 0;
   self->abaw_files[ABAW_AU] = task == GST_AFFECT_SINK_ABAW_TASK_AU

@@ -562,6 +562,26 @@ detect_faces (GstFaceCrop *self, const Settings *s, const AffectImage *img,
   return n;
 }
 
+/* Head pose of the track from its landmarks (models/face/affect-headpose.h);
+ * a failed fit (NaN angles) leaves the face without pose. */
+static void
+set_head_pose (GstFaceCrop *self, GstBuffer *buf, GstAffectFaceMeta *meta,
+    const AffectTrack *t)
+{
+  AffectHeadPose pose;
+
+  if (affect_head_pose_estimate (
+          (const float (*)[2])t->landmarks, self->width, self->height, &pose)) {
+    gst_affect_face_meta_set_pose (meta, buf, pose.yaw, pose.pitch, pose.roll);
+    GST_LOG_OBJECT (self,
+        "track %u pose yaw %.1f pitch %.1f roll %.1f (fit error %.2f px)",
+        t->id, pose.yaw, pose.pitch, pose.roll, pose.rms_error);
+  } else {
+    gst_affect_face_meta_clear_pose (meta, buf);
+    GST_DEBUG_OBJECT (self, "track %u: no head pose from its landmarks", t->id);
+  }
+}
+
 static gboolean
 run_landmarks (GstFaceCrop *self, const AffectImage *img, gint n)
 {
@@ -761,6 +781,7 @@ gst_face_crop_process (GstFaceCrop *self, GstVideoFrame *in,
       continue;
     gst_affect_face_meta_set_landmarks (
         meta, &t->landmarks[0][0], GST_AFFECT_N_LANDMARKS);
+    set_head_pose (self, meta_buf, meta, t);
     /* the aligned crops cost about a tenth of the pipeline: made only when
      * asked for (attach-crops) or shown (output=crops) */
     if (!s.attach_crops && out == NULL)

@@ -323,6 +323,10 @@ face_set_meta (GstAffectFace *face, const GstAffectFaceMeta *meta)
     face->landmarks[2 * i + 1]
         = meta->has_landmarks ? meta->landmarks[i][1] : 0;
   }
+  face->has_pose = meta->has_pose;
+  face->yaw = meta->has_pose ? meta->yaw : 0.0f;
+  face->pitch = meta->has_pose ? meta->pitch : 0.0f;
+  face->roll = meta->has_pose ? meta->roll : 0.0f;
 }
 
 static void

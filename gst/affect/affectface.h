@@ -51,6 +51,14 @@ G_BEGIN_DECLS
  * @valence: valence in [-1, 1] (0 when absent: check @has_va)
  * @arousal: arousal in [-1, 1] (0 when absent: check @has_va)
  * @modalities: the branches that contributed to the predictions
+ * @has_pose: whether @yaw, @pitch and @roll are present (a face meta with a
+ *   head pose: `facecrop` fits it when the face has landmarks)
+ * @yaw: head yaw in degrees, positive when the face turns to its own left
+ *   (the nose moves to the image right); 0 when absent
+ * @pitch: head pitch in degrees, positive when the face looks up; 0 when
+ *   absent
+ * @roll: head roll in degrees, positive when the face tilts clockwise in
+ *   the image; 0 when absent
  *
  * One face of one buffer as a value: what its #GstAffectFaceMeta and
  * #GstAffectPredictionsMeta say, copied, so that it stays valid after the
@@ -82,6 +90,9 @@ typedef struct {
   gfloat arousal;
 
   GstAffectModalities modalities;
+
+  gboolean has_pose;
+  gfloat yaw, pitch, roll;
 
   /*< private >*/
   gfloat landmarks[2 * GST_AFFECT_N_LANDMARKS];

@@ -111,6 +111,8 @@ gst_affect_face_meta_init (GstMeta *meta, gpointer params, GstBuffer *buffer)
   fmeta->crop = NULL;
   fmeta->crop_size = 0;
   fmeta->roi_id = -1;
+  fmeta->has_pose = FALSE;
+  fmeta->yaw = fmeta->pitch = fmeta->roll = 0.0f;
 
   return TRUE;
 }
@@ -147,6 +149,12 @@ face_meta_copy_scaled (GstAffectFaceMeta *dest, const GstAffectFaceMeta *src,
     gst_buffer_replace (&dest->crop, src->crop);
   dest->crop_size = src->crop ? src->crop_size : 0;
   dest->roi_id = src->roi_id;
+  /* angles do not change with the frame size (a non-uniform scale skews
+   * the face a little; the pose is kept as it was fitted) */
+  dest->has_pose = src->has_pose;
+  dest->yaw = src->yaw;
+  dest->pitch = src->pitch;
+  dest->roll = src->roll;
 }
 
 static gboolean
@@ -290,6 +298,18 @@ roi_replace_param (GstVideoRegionOfInterestMeta *roi, GstStructure *s)
   gst_video_region_of_interest_meta_add_param (roi, s);
 }
 
+/* Puts the head pose of @meta into @s as "yaw", "pitch" and "roll"
+ * (gfloat, degrees), or removes them when @meta has no pose. */
+static void
+structure_set_pose (GstStructure *s, const GstAffectFaceMeta *meta)
+{
+  if (meta != NULL && meta->has_pose)
+    gst_structure_set (s, "yaw", G_TYPE_FLOAT, meta->yaw, "pitch", G_TYPE_FLOAT,
+        meta->pitch, "roll", G_TYPE_FLOAT, meta->roll, NULL);
+  else
+    gst_structure_remove_fields (s, "yaw", "pitch", "roll", NULL);
+}
+
 static void
 face_update_roi (GstBuffer *buffer, GstAffectFaceMeta *meta)
 {
@@ -323,9 +343,14 @@ face_update_roi (GstBuffer *buffer, GstAffectFaceMeta *meta)
     roi->h = y1 - y0;
   }
 
-  roi_replace_param (roi, gst_structure_new (GST_AFFECT_ROI_FACE_PARAM_NAME,
-                              "track-id", G_TYPE_UINT, meta->track_id, "score",
-                              G_TYPE_FLOAT, meta->score, NULL));
+  {
+    GstStructure *s = gst_structure_new (GST_AFFECT_ROI_FACE_PARAM_NAME,
+        "track-id", G_TYPE_UINT, meta->track_id, "score", G_TYPE_FLOAT,
+        meta->score, NULL);
+
+    structure_set_pose (s, meta);
+    roi_replace_param (roi, s);
+  }
 }
 
 /**
@@ -523,6 +548,118 @@ gst_affect_face_meta_get_landmark (
   if (y)
     *y = meta->landmarks[index][1];
   return TRUE;
+}
+
+/* The ROI of @meta on @buffer, NULL when none. */
+static GstVideoRegionOfInterestMeta *
+face_roi (GstBuffer *buffer, const GstAffectFaceMeta *meta)
+{
+  if (buffer == NULL || meta->roi_id < 0)
+    return NULL;
+  return gst_buffer_get_video_region_of_interest_meta_id (buffer, meta->roi_id);
+}
+
+/* Mirrors the pose of @meta into the "affect-face" and "affect" params of
+ * its ROI on @buffer (when there are such params). */
+static void
+face_update_roi_pose (GstBuffer *buffer, const GstAffectFaceMeta *meta)
+{
+  GstVideoRegionOfInterestMeta *roi = face_roi (buffer, meta);
+  GstStructure *s;
+
+  if (roi == NULL)
+    return;
+  s = gst_video_region_of_interest_meta_get_param (
+      roi, GST_AFFECT_ROI_FACE_PARAM_NAME);
+  if (s != NULL)
+    structure_set_pose (s, meta);
+  s = gst_video_region_of_interest_meta_get_param (
+      roi, GST_AFFECT_ROI_PARAM_NAME);
+  if (s != NULL)
+    structure_set_pose (s, meta);
+}
+
+/**
+ * gst_affect_face_meta_set_pose:
+ * @meta: a #GstAffectFaceMeta
+ * @buffer: (nullable): the writable buffer that holds @meta, to update the
+ *   params of the face's ROI too, or %NULL
+ * @yaw: yaw in degrees, positive when the face turns to its own left (the
+ *   nose moves to the image right)
+ * @pitch: pitch in degrees, positive when the face looks up
+ * @roll: roll in degrees, positive when the face tilts clockwise in the
+ *   image
+ *
+ * Stores the head pose of the face (conventions in docs/metadata.md, "Head
+ * pose"). With @buffer, the "affect-face" param structure of the face's
+ * #GstVideoRegionOfInterestMeta (and its "affect" structure when there is
+ * one) gets the fields "yaw", "pitch" and "roll" (gfloat, degrees). An
+ * angle that is not finite (NaN: the head-pose fit failed) clears the pose
+ * instead, as gst_affect_face_meta_clear_pose() does.
+ */
+void
+gst_affect_face_meta_set_pose (GstAffectFaceMeta *meta, GstBuffer *buffer,
+    gfloat yaw, gfloat pitch, gfloat roll)
+{
+  g_return_if_fail (meta != NULL);
+  g_return_if_fail (buffer == NULL || GST_IS_BUFFER (buffer));
+  g_return_if_fail (buffer == NULL || gst_buffer_is_writable (buffer));
+
+  if (!isfinite (yaw) || !isfinite (pitch) || !isfinite (roll)) {
+    gst_affect_face_meta_clear_pose (meta, buffer);
+    return;
+  }
+  meta->has_pose = TRUE;
+  meta->yaw = yaw;
+  meta->pitch = pitch;
+  meta->roll = roll;
+  face_update_roi_pose (buffer, meta);
+}
+
+/**
+ * gst_affect_face_meta_clear_pose:
+ * @meta: a #GstAffectFaceMeta
+ * @buffer: (nullable): the writable buffer that holds @meta, to remove the
+ *   pose from the params of the face's ROI too, or %NULL
+ *
+ * Marks @meta as having no head pose (angles set to 0).
+ */
+void
+gst_affect_face_meta_clear_pose (GstAffectFaceMeta *meta, GstBuffer *buffer)
+{
+  g_return_if_fail (meta != NULL);
+  g_return_if_fail (buffer == NULL || GST_IS_BUFFER (buffer));
+  g_return_if_fail (buffer == NULL || gst_buffer_is_writable (buffer));
+
+  meta->has_pose = FALSE;
+  meta->yaw = meta->pitch = meta->roll = 0.0f;
+  face_update_roi_pose (buffer, meta);
+}
+
+/**
+ * gst_affect_face_meta_get_pose:
+ * @meta: a #GstAffectFaceMeta
+ * @yaw: (out) (optional): yaw in degrees
+ * @pitch: (out) (optional): pitch in degrees
+ * @roll: (out) (optional): roll in degrees
+ *
+ * Reads the head pose of the face (see gst_affect_face_meta_set_pose()).
+ *
+ * Returns: %TRUE if @meta has a pose; without one the angles are set to 0.
+ */
+gboolean
+gst_affect_face_meta_get_pose (
+    const GstAffectFaceMeta *meta, gfloat *yaw, gfloat *pitch, gfloat *roll)
+{
+  g_return_val_if_fail (meta != NULL, FALSE);
+
+  if (yaw)
+    *yaw = meta->has_pose ? meta->yaw : 0.0f;
+  if (pitch)
+    *pitch = meta->has_pose ? meta->pitch : 0.0f;
+  if (roll)
+    *roll = meta->has_pose ? meta->roll : 0.0f;
+  return meta->has_pose;
 }
 
 /**
@@ -1318,7 +1455,8 @@ restore_roi_params (GstBuffer *dest, GstBuffer *src, guint track_id)
  * #GstVideoRegionOfInterestMeta (found through the face meta's roi_id, or,
  * without a face meta, the ROI of type "face" whose id is @track_id) as a
  * param structure named "affect" (see gst_affect_predictions_to_structure(),
- * plus a "track-id" field), replacing an earlier "affect" structure. Without
+ * plus a "track-id" field, and "yaw", "pitch" and "roll" when the face
+ * meta has a head pose), replacing an earlier "affect" structure. Without
  * such an ROI nothing is mirrored.
  *
  * Returns: (transfer none) (nullable): the predictions meta, or %NULL if
@@ -1329,6 +1467,7 @@ gst_buffer_add_affect_predictions_meta (
     GstBuffer *buffer, guint track_id, const GstAffectPredictions *predictions)
 {
   GstAffectPredictionsMeta *meta;
+  GstAffectFaceMeta *face;
   GstVideoRegionOfInterestMeta *roi;
 
   g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
@@ -1341,12 +1480,13 @@ gst_buffer_add_affect_predictions_meta (
   if (meta == NULL)
     return NULL;
 
-  roi = find_face_roi (buffer,
-      gst_buffer_get_affect_face_meta_by_track (buffer, track_id), track_id);
+  face = gst_buffer_get_affect_face_meta_by_track (buffer, track_id);
+  roi = find_face_roi (buffer, face, track_id);
   if (roi != NULL) {
     GstStructure *s = gst_affect_predictions_to_structure (&meta->predictions);
 
     gst_structure_set (s, "track-id", G_TYPE_UINT, track_id, NULL);
+    structure_set_pose (s, face);
     roi_replace_param (roi, s);
   } else {
     GST_LOG ("no ROI for track %u, predictions not mirrored", track_id);

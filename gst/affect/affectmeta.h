@@ -155,10 +155,21 @@ typedef enum {
  * @crop_size: side of @crop in pixels (0 when there is no crop)
  * @roi_id: id of the #GstVideoRegionOfInterestMeta of type "face" that
  *   carries the same box, or -1
+ * @has_pose: whether @yaw, @pitch and @roll are valid
+ * @yaw: head yaw in degrees, positive when the face turns to its own left
+ *   (the nose moves to the image right); 0 without pose
+ * @pitch: head pitch in degrees, positive when the face looks up; 0
+ *   without pose
+ * @roll: head roll in degrees, positive when the face tilts clockwise in
+ *   the image; 0 without pose
  *
  * One detected face on one video frame. Box and landmarks follow a
  * `videoscale` (the meta has the "size" tag and a scale transform); the crop
- * does not depend on the frame size and is kept as is.
+ * does not depend on the frame size and is kept as is, and so is the head
+ * pose. The pose angles are those of docs/metadata.md ("Head pose"): the
+ * rotation R = Rz(-roll) Ry(yaw) Rx(-pitch) about axes fixed to the viewer
+ * (x right, y up, z towards the viewer) that takes the upright frontal face
+ * to the observed one; `facecrop` fits them to the landmarks.
  */
 typedef struct {
   GstMeta meta;
@@ -171,6 +182,9 @@ typedef struct {
   GstBuffer *crop;
   guint crop_size;
   gint roi_id;
+
+  gboolean has_pose;
+  gfloat yaw, pitch, roll;
 } GstAffectFaceMeta;
 
 GST_AFFECT_API
@@ -201,6 +215,18 @@ void gst_affect_face_meta_set_crop (
 GST_AFFECT_API
 gboolean gst_affect_face_meta_get_landmark (
     const GstAffectFaceMeta *meta, guint index, gfloat *x, gfloat *y);
+
+GST_AFFECT_API
+void gst_affect_face_meta_set_pose (GstAffectFaceMeta *meta, GstBuffer *buffer,
+    gfloat yaw, gfloat pitch, gfloat roll);
+
+GST_AFFECT_API
+void gst_affect_face_meta_clear_pose (
+    GstAffectFaceMeta *meta, GstBuffer *buffer);
+
+GST_AFFECT_API
+gboolean gst_affect_face_meta_get_pose (
+    const GstAffectFaceMeta *meta, gfloat *yaw, gfloat *pitch, gfloat *roll);
 
 GST_AFFECT_API
 GstAffectFaceMeta *gst_buffer_iterate_affect_face_meta (

@@ -4,7 +4,7 @@
  *
  * The face part's header: images and boxes, the face detectors (TinyFace,
  * SSD), the 68-landmark, expression and recognition networks and the image
- * feature network built on them.
+ * feature network built on them, and the head pose from the landmarks.
  */
 
 #ifndef __AFFECT_FACE_H__
@@ -19,5 +19,6 @@
 #include "affect-expression.h"
 #include "affect-recognition.h"
 #include "affect-facefeat.h"
+#include "affect-headpose.h"
 
 #endif /* __AFFECT_FACE_H__ */

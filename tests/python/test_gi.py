@@ -249,6 +249,38 @@ class FaceMeta(unittest.TestCase):
         self.assertIsNone(GstAffect.buffer_get_affect_face_meta_by_track(buf,
                                                                           4))
 
+    def test_head_pose(self):
+        buf = Gst.Buffer.new()
+        m = GstAffect.buffer_add_affect_face_meta(buf, 6, 10, 20, 64, 64, 0.9)
+        self.assertFalse(m.has_pose)
+        self.assertEqual(m.get_pose(), (False, 0.0, 0.0, 0.0))
+        # a probe's buffer is not writable from Python: the pose goes on the
+        # meta alone (buffer None), or on a writable buffer with its ROI
+        m.set_pose(None, 12.5, -8.0, 3.25)
+        self.assertTrue(m.has_pose)
+        self.assertEqual((m.yaw, m.pitch, m.roll), (12.5, -8.0, 3.25))
+        self.assertEqual(m.get_pose(), (True, 12.5, -8.0, 3.25))
+        roi = GstAffect.buffer_get_rois(buf, GstAffect.ROI_TYPE)[0]
+        face_param = roi.get_param(GstAffect.ROI_FACE_PARAM_NAME)
+        self.assertFalse(face_param.has_field("yaw"))
+        m.set_pose(buf, -20.0, 5.0, -1.5)
+        face_param = roi.get_param(GstAffect.ROI_FACE_PARAM_NAME)
+        self.assertEqual(face_param.get_value("yaw"), -20.0)
+        self.assertEqual(face_param.get_value("pitch"), 5.0)
+        self.assertEqual(face_param.get_value("roll"), -1.5)
+        f = GstAffect.buffer_get_face(buf, 6)
+        self.assertTrue(f.has_pose)
+        self.assertEqual((f.yaw, f.pitch, f.roll), (-20.0, 5.0, -1.5))
+        # NaN (a failed fit) clears the pose, and so does clear_pose
+        m.set_pose(buf, math.nan, 0.0, 0.0)
+        self.assertFalse(m.has_pose)
+        m.set_pose(buf, 1.0, 2.0, 3.0)
+        m.clear_pose(buf)
+        self.assertFalse(m.has_pose)
+        self.assertFalse(roi.get_param(
+            GstAffect.ROI_FACE_PARAM_NAME).has_field("roll"))
+        self.assertFalse(GstAffect.buffer_get_face(buf, 6).has_pose)
+
     def test_iterate_advances(self):
         buf = Gst.Buffer.new()
         for t in (5, 2, 8):
@@ -516,10 +548,16 @@ class Pipelines(unittest.TestCase):
             # the expression baseline predicts no AU and no VA, and says so
             self.assertFalse(f.has_au)
             self.assertFalse(f.has_va)
+            # facecrop fits the head pose to the landmarks
+            self.assertTrue(f.has_pose)
+            for v in (f.yaw, f.pitch, f.roll):
+                self.assertTrue(math.isfinite(v) and abs(v) < 90, v)
         for s in params[1]:
             self.assertIsNotNone(s)
             self.assertFalse(s.has_field("valence"))
             self.assertTrue(s.has_field("expression"))
+            for field in ("yaw", "pitch", "roll"):
+                self.assertTrue(s.has_field(field), field)
             ok, p = GstAffect.Predictions.from_structure(s)
             self.assertTrue(ok)
             self.assertEqual(p.expr_labels[p.expr_index],

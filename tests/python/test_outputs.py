@@ -10,13 +10,14 @@
 1. write-sample (a small C program) pushes known frames with faces through
    affectsink tidy=true, as CSV and as flat JSON Lines; pandas.read_csv and
    pandas.read_json(lines=True) must give the expected columns, dtypes and
-   values (absent values NaN, the top expression a string column).
+   values (absent values NaN, the top expression a string column), also
+   with head-pose columns (write-sample's "pose" argument).
 2. When the face models and the demo photo are installed, the real
    elements run with gst-launch-1.0 (facecrop ! affectfeatures !
    affectfuse, the expression baseline) into both formats, which must load
-   to tables with the landmarks of every face and no AU or VA columns
-   (the baseline predicts neither). Without them this part is skipped,
-   unless AFFECT_REQUIRE_MODELS=1 (then it fails).
+   to tables with the landmarks and head pose of every face and no AU or
+   VA columns (the baseline predicts neither). Without them this part is
+   skipped, unless AFFECT_REQUIRE_MODELS=1 (then it fails).
 """
 
 import os
@@ -35,6 +36,7 @@ ABAW_AU = ["AU1", "AU2", "AU4", "AU6", "AU7", "AU10", "AU12", "AU15", "AU23",
 LANDMARKS = ["x_%d" % i for i in range(68)] + ["y_%d" % i for i in range(68)]
 FIXED = ["pts", "frame", "timestamp", "id", "success", "x", "y", "w", "h",
          "score"]
+POSE = ["yaw", "pitch", "roll"]
 PREDICTIONS = (["expression"] + ["expr_" + e for e in ABAW_EXPR]
                + ["expr_index"] + ABAW_AU + ["valence", "arousal"])
 
@@ -65,11 +67,11 @@ class Tmp(unittest.TestCase):
 class Sample(Tmp):
     """The known frames of write-sample."""
 
-    def write(self, fmt):
+    def write(self, fmt, *extra):
         exe = os.environ.get("AFFECT_WRITE_SAMPLE")
         self.assertTrue(exe, "AFFECT_WRITE_SAMPLE is not set")
         path = os.path.join(self.tmp, "out." + fmt)
-        subprocess.run([exe, fmt, path, "tidy"], check=True)
+        subprocess.run([exe, fmt, path, "tidy"] + list(extra), check=True)
         return path
 
     def check_table(self, df, csv):
@@ -125,6 +127,29 @@ class Sample(Tmp):
             df[csv.columns], csv, check_dtype=False, check_exact=False,
             rtol=1e-6)
 
+    def check_pose(self, df):
+        # yaw, pitch, roll in degrees: track 1 on frames 0 and 1, NaN
+        # elsewhere (no pose on frame 3, none for the box-only track 2 and
+        # the face-less track 3)
+        self.check_table(df, True)
+        self.assert_dtype(df, POSE, "f")
+        np.testing.assert_allclose(df["yaw"][:3], [10, np.nan, 11])
+        np.testing.assert_allclose(df["pitch"][:3], [-5, np.nan, -5])
+        np.testing.assert_allclose(df["roll"][:3], [2.5, np.nan, 2.5])
+        self.assertTrue(df[POSE][3:].isna().all().all())
+
+    def test_pose_csv(self):
+        df = pd.read_csv(self.write("csv", "pose"))
+        self.assertEqual(list(df.columns),
+                         FIXED + POSE + PREDICTIONS + LANDMARKS)
+        self.check_pose(df)
+
+    def test_pose_jsonl_flat(self):
+        df = pd.read_json(self.write("jsonl", "pose"), lines=True)
+        self.assertEqual(sorted(df.columns),
+                         sorted(FIXED + POSE + PREDICTIONS + LANDMARKS))
+        self.check_pose(df)
+
 
 class RealElements(Tmp):
     """facecrop ! affectfeatures ! affectfuse on a demo photo."""
@@ -161,6 +186,10 @@ class RealElements(Tmp):
         self.assert_dtype(df, ["expression"], "O")
         self.assertTrue((df["success"] == 1).all())
         self.assertFalse(df[LANDMARKS].isna().any().any())
+        # the head pose of every face, in degrees
+        self.assert_dtype(df, POSE, "f")
+        self.assertFalse(df[POSE].isna().any().any())
+        self.assertTrue((df[POSE].abs() < 90).all().all())
         np.testing.assert_allclose(sorted(set(df["timestamp"])),
                                    [0, 0.04, 0.08])
         labels = [c[5:] for c in df.columns if c.startswith("expr_")

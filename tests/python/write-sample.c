@@ -3,10 +3,10 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
-/* write-sample FORMAT LOCATION [tidy]
+/* write-sample FORMAT LOCATION [tidy] [pose]
  *
  * Pushes a fixed set of frames with face metadata through affectsink
- * format=FORMAT (tidy=true with the third argument "tidy") into LOCATION,
+ * format=FORMAT (tidy=true with the argument "tidy") into LOCATION,
  * for test_outputs.py, which loads the file in pandas. The frames (25 fps,
  * the values are the ones test_outputs.py expects):
  *
@@ -16,6 +16,9 @@
  *   frame 1, 0.04 s: track 1 complete, track 3 VA without a face
  *   frame 2, 0.08 s: no face
  *   frame 3, 0.12 s: track 1 complete with a NaN valence
+ *
+ * With the argument "pose", track 1 also has a head pose on frames 0 and 1
+ * (yaw 10 + frame, pitch -5, roll 2.5 degrees), none on frame 3.
  */
 
 #include <math.h>
@@ -26,7 +29,7 @@
 #include <gst/affect/affect.h>
 
 static void
-add_track1 (GstBuffer *buf, guint frame, gboolean nan_valence)
+add_track1 (GstBuffer *buf, guint frame, gboolean nan_valence, gboolean pose)
 {
   GstAffectFaceMeta *face;
   GstAffectPredictions p;
@@ -41,6 +44,8 @@ add_track1 (GstBuffer *buf, guint frame, gboolean nan_valence)
     pts[2 * i + 1] = 60.0f + 0.5f * i;
   }
   gst_affect_face_meta_set_landmarks (face, pts, GST_AFFECT_N_LANDMARKS);
+  if (pose && frame < 2)
+    gst_affect_face_meta_set_pose (face, buf, 10.0f + frame, -5.0f, 2.5f);
 
   gst_affect_predictions_init (&p);
   labels = gst_affect_abaw_expression_labels (&n);
@@ -63,10 +68,22 @@ main (int argc, char **argv)
   GstBuffer *buf;
   GstAffectPredictions p;
   guint frame;
+  gboolean tidy = FALSE, pose = FALSE;
+  gint i;
 
-  if (argc < 3 || argc > 4) {
-    fprintf (stderr, "usage: write-sample csv|jsonl LOCATION [tidy]\n");
+  if (argc < 3 || argc > 5) {
+    fprintf (stderr, "usage: write-sample csv|jsonl LOCATION [tidy] [pose]\n");
     return 2;
+  }
+  for (i = 3; i < argc; i++) {
+    if (g_str_equal (argv[i], "tidy"))
+      tidy = TRUE;
+    else if (g_str_equal (argv[i], "pose"))
+      pose = TRUE;
+    else {
+      fprintf (stderr, "write-sample: unknown argument %s\n", argv[i]);
+      return 2;
+    }
   }
   gst_init (NULL, NULL);
   sink = gst_element_factory_make ("affectsink", NULL);
@@ -75,8 +92,7 @@ main (int argc, char **argv)
     return 1;
   }
   gst_util_set_object_arg (G_OBJECT (sink), "format", argv[1]);
-  g_object_set (sink, "location", argv[2], "tidy",
-      argc == 4 && g_str_equal (argv[3], "tidy"), NULL);
+  g_object_set (sink, "location", argv[2], "tidy", tidy, NULL);
   h = gst_harness_new_with_element (sink, "sink", NULL);
   gst_object_unref (sink);
   gst_harness_set_src_caps_str (
@@ -87,7 +103,7 @@ main (int argc, char **argv)
     GST_BUFFER_PTS (buf) = frame * 40 * GST_MSECOND;
     GST_BUFFER_DURATION (buf) = 40 * GST_MSECOND;
     if (frame != 2)
-      add_track1 (buf, frame, frame == 3);
+      add_track1 (buf, frame, frame == 3, pose);
     if (frame == 0)
       gst_buffer_add_affect_face_meta (buf, 2, 10, 20, 30, 40, 0.5f);
     if (frame == 1) {

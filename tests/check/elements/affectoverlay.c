@@ -1475,6 +1475,125 @@ rgb_at (const Pixels *p, gint x, gint y)
   return ((guint32)v[1] << 16) | ((guint32)v[2] << 8) | v[3];
 }
 
+/* ------------------------------------------------------------------ */
+/* Head pose axes                                                      */
+/* ------------------------------------------------------------------ */
+
+#define POSE_RED 0xff2020
+#define POSE_GREEN 0x20e020
+#define POSE_BLUE 0x2080ff
+
+typedef struct {
+  gboolean has_pose;
+  gfloat yaw, pitch, roll;
+} PoseCase;
+
+/* One 100 × 100 face at (110, 70), its nose tip (landmark 30) at the box
+ * centre (160, 120). */
+static void
+add_pose_face (GstBuffer *buf, gpointer data)
+{
+  const PoseCase *c = data;
+  GstAffectFaceMeta *m;
+
+  add_face (buf, 1, 110, 70, 100, 100, 0, FALSE);
+  m = gst_buffer_get_affect_face_meta_by_track (buf, 1);
+  m->landmarks[30][0] = 160.0f;
+  m->landmarks[30][1] = 120.0f;
+  if (c->has_pose)
+    gst_affect_face_meta_set_pose (m, buf, c->yaw, c->pitch, c->roll);
+}
+
+/* The colour of the pixel at @d pixels from the nose tip in the direction
+ * (@dx, @dy). */
+static guint32
+pose_pixel (const Pixels *px, gdouble dx, gdouble dy, gdouble d)
+{
+  return rgb_at (px, (gint)lround (160 + d * dx), (gint)lround (120 + d * dy));
+}
+
+/* draw=pose: three axes from the nose tip, 40 px long (0.4 × the box),
+ * red to the face's left, green up, blue out of the face; rotated with the
+ * pose; nothing without a pose or without the flag. */
+GST_START_TEST (test_pose_axes)
+{
+  PoseCase frontal = { TRUE, 0, 0, 0 }, rolled = { TRUE, 0, 0, 90 };
+  PoseCase turned = { TRUE, 90, 0, 0 }, none = { FALSE, 0, 0, 0 };
+  Pixels px, ref, boxes;
+  gint d;
+
+  render (&ref, "BGRx", 320, 240, "", add_pose_face, &frontal);
+
+  /* frontal: red to the image right, green up; blue points at the viewer
+   * (no length) */
+  render (&px, "BGRx", 320, 240, "pose", add_pose_face, &frontal);
+  for (d = 5; d <= 36; d += 4) {
+    fail_unless_equals_int (pose_pixel (&px, 1, 0, d), POSE_RED);
+    fail_unless_equals_int (pose_pixel (&px, 0, -1, d), POSE_GREEN);
+  }
+  /* nothing to the left, below or beyond the axes' ends */
+  fail_unless (rgb_at (&px, 160 - 20, 120) == rgb_at (&ref, 160 - 20, 120));
+  fail_unless (rgb_at (&px, 160, 120 + 20) == rgb_at (&ref, 160, 120 + 20));
+  fail_unless (rgb_at (&px, 160 + 46, 120) == rgb_at (&ref, 160 + 46, 120));
+  fail_unless (rgb_at (&px, 160, 120 - 46) == rgb_at (&ref, 160, 120 - 46));
+  /* only near the axes: the rest of the frame is untouched */
+  fail_unless (count_changed (&px, &ref, NULL) < 2 * 45 * 8);
+  pixels_clear (&px);
+
+  /* roll 90 (clockwise): the face's left points down, its up to the right */
+  render (&px, "BGRx", 320, 240, "pose", add_pose_face, &rolled);
+  for (d = 5; d <= 36; d += 4) {
+    fail_unless_equals_int (pose_pixel (&px, 0, 1, d), POSE_RED);
+    fail_unless_equals_int (pose_pixel (&px, 1, 0, d), POSE_GREEN);
+  }
+  pixels_clear (&px);
+
+  /* yaw 90 (turned to its left): forward points to the image right, its
+   * left away from the viewer (no length), up stays up */
+  render (&px, "BGRx", 320, 240, "pose", add_pose_face, &turned);
+  for (d = 5; d <= 36; d += 4) {
+    fail_unless_equals_int (pose_pixel (&px, 1, 0, d), POSE_BLUE);
+    fail_unless_equals_int (pose_pixel (&px, 0, -1, d), POSE_GREEN);
+  }
+  pixels_clear (&px);
+
+  /* no pose, or the flag off: the same frame as drawing nothing */
+  render (&px, "BGRx", 320, 240, "pose", add_pose_face, &none);
+  fail_unless_equals_int (count_changed (&px, &ref, NULL), 0);
+  pixels_clear (&px);
+  render (&boxes, "BGRx", 320, 240, "boxes", add_pose_face, &none);
+  render (&px, "BGRx", 320, 240, "boxes", add_pose_face, &frontal);
+  fail_unless_equals_int (count_changed (&px, &boxes, NULL), 0);
+  pixels_clear (&px);
+  pixels_clear (&boxes);
+  pixels_clear (&ref);
+}
+
+GST_END_TEST;
+
+/* The axes are a part the panels keep clear of, and the logged layout
+ * still covers every drawn pixel. */
+GST_START_TEST (test_pose_axes_layout)
+{
+  PoseCase frontal = { TRUE, 0, 0, 0 };
+  Pixels px, ref;
+
+  render (&ref, "BGRx", 320, 240, "", add_pose_face, &frontal);
+  log_start ();
+  render (&px, "BGRx", 320, 240, "boxes+ids+pose", add_pose_face, &frontal);
+  fail_unless_equals_int (log_faces->len, 1);
+  /* the axes reach 40 px from (160, 120), inside the box: the kept area
+   * is the box outline (and tag) */
+  fail_unless (
+      logged_face (0)->keep[0] <= 110 && logged_face (0)->keep[2] >= 210);
+  check_log_matches_pixels (&px, &ref);
+  log_stop ();
+  pixels_clear (&px);
+  pixels_clear (&ref);
+}
+
+GST_END_TEST;
+
 /* Every track its own colour (box and tag), also for ids equal modulo the
  * palette size, kept from frame to frame; a new track takes a colour no
  * visible one has; color-mode=single paints every face in box-color. */
@@ -1978,6 +2097,8 @@ affectoverlay_suite (void)
   tcase_add_test (tc, test_events);
   tcase_add_test (tc, test_sample_png);
   tcase_add_test (tc, test_track_colors);
+  tcase_add_test (tc, test_pose_axes);
+  tcase_add_test (tc, test_pose_axes_layout);
   tcase_add_test (tc, test_crowded_no_overlap);
   tcase_add_test (tc, test_compact_mode);
   tcase_add_test (tc, test_scaling);

@@ -675,6 +675,153 @@ GST_START_TEST (test_csv_no_faces)
 GST_END_TEST;
 
 /* ------------------------------------------------------------------ */
+/* Head pose                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Frame 0: track 1 with a pose, track 2 without (box only); frame 1: track
+ * 1 with another pose. */
+static void
+push_pose_frames (GstHarness *h)
+{
+  GstBuffer *buf = new_frame (0);
+  GstAffectFaceMeta *m;
+
+  m = add_face (buf, 1, TRUE);
+  gst_affect_face_meta_set_pose (m, buf, 12.5f, -7.25f, 3.0f);
+  add_face (buf, 2, FALSE);
+  fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+
+  buf = new_frame (40 * GST_MSECOND);
+  m = add_face (buf, 1, TRUE);
+  gst_affect_face_meta_set_pose (m, buf, -30.0f, 15.5f, -45.0f);
+  fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+}
+
+GST_START_TEST (test_head_pose_csv)
+{
+  gchar *dir = make_tmp_dir ();
+  gchar *path = g_build_filename (dir, "out.csv", NULL);
+  gboolean tidy;
+
+  for (tidy = FALSE; tidy <= TRUE; tidy++) {
+    GstElement *sink = make_sink ("csv", path, FALSE);
+    GstHarness *h;
+    gchar **lines, **cols;
+    guint n, c;
+
+    g_object_set (sink, "tidy", tidy, NULL);
+    h = make_harness (sink);
+    push_pose_frames (h);
+    lines = read_lines (path, &n);
+    fail_unless_equals_int (n, 1 + 3);
+    /* the pose columns follow the box and score */
+    if (tidy)
+      fail_unless (g_str_has_prefix (lines[0],
+          "pts,frame,timestamp,id,success,x,y,w,h,score,yaw,pitch,roll,"));
+    else
+      fail_unless_equals_string (
+          lines[0], "pts,frame,id,x,y,w,h,score,yaw,pitch,roll");
+    c = tidy ? 10 : 8;
+    cols = g_strsplit (lines[1], ",", -1);
+    check_csv_float (cols[c], 12.5f);
+    check_csv_float (cols[c + 1], -7.25f);
+    check_csv_float (cols[c + 2], 3.0f);
+    g_strfreev (cols);
+    /* no pose: empty cells */
+    cols = g_strsplit (lines[2], ",", -1);
+    fail_unless_equals_string (cols[tidy ? 3 : 2], "2");
+    fail_unless_equals_string (cols[c], "");
+    fail_unless_equals_string (cols[c + 1], "");
+    fail_unless_equals_string (cols[c + 2], "");
+    g_strfreev (cols);
+    cols = g_strsplit (lines[3], ",", -1);
+    check_csv_float (cols[c], -30.0f);
+    check_csv_float (cols[c + 1], 15.5f);
+    check_csv_float (cols[c + 2], -45.0f);
+    g_strfreev (cols);
+    g_strfreev (lines);
+    gst_harness_teardown (h);
+    g_unlink (path);
+  }
+
+  remove_tree (dir);
+  g_free (path);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_head_pose_jsonl)
+{
+  gchar *dir = make_tmp_dir ();
+  gchar *path = g_build_filename (dir, "out.jsonl", NULL);
+  JsonParser *parser = json_parser_new ();
+  gboolean tidy;
+
+  for (tidy = FALSE; tidy <= TRUE; tidy++) {
+    GstElement *sink = make_sink ("jsonl", path, FALSE);
+    GstHarness *h;
+    gchar **lines;
+    JsonObject *o, *f, *pose;
+    guint n;
+
+    g_object_set (sink, "tidy", tidy, NULL);
+    h = make_harness (sink);
+    push_pose_frames (h);
+    lines = read_lines (path, &n);
+    if (!tidy) {
+      /* nested: a "pose" object, absent without pose */
+      fail_unless_equals_int (n, 2);
+      o = parse_line (parser, lines[0]);
+      f = face_by_id (json_object_get_array_member (o, "faces"), 1);
+      pose = json_object_get_object_member (f, "pose");
+      fail_unless (pose != NULL);
+      fail_unless_equals_int (json_object_get_size (pose), 3);
+      fail_unless (
+          (gfloat)json_object_get_double_member (pose, "yaw") == 12.5f);
+      fail_unless (
+          (gfloat)json_object_get_double_member (pose, "pitch") == -7.25f);
+      fail_unless (
+          (gfloat)json_object_get_double_member (pose, "roll") == 3.0f);
+      f = face_by_id (json_object_get_array_member (o, "faces"), 2);
+      fail_if (json_object_has_member (f, "pose"));
+      o = parse_line (parser, lines[1]);
+      f = face_by_id (json_object_get_array_member (o, "faces"), 1);
+      pose = json_object_get_object_member (f, "pose");
+      fail_unless (
+          (gfloat)json_object_get_double_member (pose, "roll") == -45.0f);
+    } else {
+      /* flat: yaw, pitch and roll keys, absent without pose */
+      fail_unless_equals_int (n, 3);
+      o = parse_line (parser, lines[0]);
+      fail_unless_equals_int (json_object_get_int_member (o, "id"), 1);
+      fail_unless ((gfloat)json_object_get_double_member (o, "yaw") == 12.5f);
+      fail_unless (
+          (gfloat)json_object_get_double_member (o, "pitch") == -7.25f);
+      fail_unless ((gfloat)json_object_get_double_member (o, "roll") == 3.0f);
+      o = parse_line (parser, lines[1]);
+      fail_unless_equals_int (json_object_get_int_member (o, "id"), 2);
+      fail_if (json_object_has_member (o, "yaw"));
+      fail_if (json_object_has_member (o, "pitch"));
+      fail_if (json_object_has_member (o, "roll"));
+      o = parse_line (parser, lines[2]);
+      fail_unless ((gfloat)json_object_get_double_member (o, "yaw") == -30.0f);
+    }
+    g_strfreev (lines);
+    gst_harness_teardown (h);
+    g_unlink (path);
+  }
+
+  g_object_unref (parser);
+  remove_tree (dir);
+  g_free (path);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------ */
 /* ABAW                                                                */
 /* ------------------------------------------------------------------ */
 
@@ -1238,6 +1385,8 @@ affectsink_suite (void)
   tcase_add_test (tc, test_jsonl_escaping);
   tcase_add_test (tc, test_csv);
   tcase_add_test (tc, test_csv_no_faces);
+  tcase_add_test (tc, test_head_pose_csv);
+  tcase_add_test (tc, test_head_pose_jsonl);
   tcase_add_test (tc, test_abaw);
   tcase_add_test (tc, test_abaw_task_and_offsets);
   tcase_add_test (tc, test_abaw_many_tracks);

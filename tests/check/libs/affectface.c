@@ -200,6 +200,44 @@ GST_START_TEST (test_faces)
 
 GST_END_TEST;
 
+GST_START_TEST (test_face_pose)
+{
+  GstBuffer *buf = make_buffer ();
+  GstAffectFace *f, *copy;
+
+  /* track 4 has no pose yet, track 9 gets one */
+  gst_affect_face_meta_set_pose (
+      gst_buffer_get_affect_face_meta_by_track (buf, 9), buf, -15.0f, 7.5f,
+      2.25f);
+  f = gst_affect_buffer_get_face (buf, 4);
+  fail_unless (f != NULL);
+  fail_if (f->has_pose);
+  fail_unless (f->yaw == 0.0f && f->pitch == 0.0f && f->roll == 0.0f);
+  gst_affect_face_free (f);
+
+  f = gst_affect_buffer_get_face (buf, 9);
+  fail_unless (f != NULL);
+  fail_unless (f->has_pose);
+  fail_unless_equals_float (f->yaw, -15.0f);
+  fail_unless_equals_float (f->pitch, 7.5f);
+  fail_unless_equals_float (f->roll, 2.25f);
+  copy = gst_affect_face_copy (f);
+  gst_affect_face_free (f);
+  fail_unless (copy->has_pose);
+  fail_unless_equals_float (copy->roll, 2.25f);
+  gst_affect_face_free (copy);
+
+  /* a prediction-only track has no face meta and no pose */
+  f = gst_affect_buffer_get_face (buf, 12);
+  fail_unless (f != NULL);
+  fail_if (f->has_pose);
+  gst_affect_face_free (f);
+
+  gst_buffer_unref (buf);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_face_by_track)
 {
   GstBuffer *buf = make_buffer ();
@@ -401,6 +439,7 @@ affectface_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_faces);
   tcase_add_test (tc, test_face_by_track);
+  tcase_add_test (tc, test_face_pose);
   tcase_add_test (tc, test_rois);
   tcase_add_test (tc, test_structure_absent_values);
   tcase_add_test (tc, test_probe_set_buffer);

@@ -681,6 +681,123 @@ GST_START_TEST (test_scale_transform)
 
 GST_END_TEST;
 
+static void
+check_pose_fields (const GstStructure *s, gboolean present, gfloat yaw,
+    gfloat pitch, gfloat roll)
+{
+  gfloat v;
+
+  fail_unless (s != NULL);
+  if (!present) {
+    fail_if (gst_structure_has_field (s, "yaw"));
+    fail_if (gst_structure_has_field (s, "pitch"));
+    fail_if (gst_structure_has_field (s, "roll"));
+    return;
+  }
+  fail_unless (gst_structure_get (s, "yaw", G_TYPE_FLOAT, &v, NULL));
+  fail_unless_equals_float (v, yaw);
+  fail_unless (gst_structure_get (s, "pitch", G_TYPE_FLOAT, &v, NULL));
+  fail_unless_equals_float (v, pitch);
+  fail_unless (gst_structure_get (s, "roll", G_TYPE_FLOAT, &v, NULL));
+  fail_unless_equals_float (v, roll);
+}
+
+GST_START_TEST (test_head_pose)
+{
+  GstBuffer *buf = gst_buffer_new (), *copy, *out;
+  GstAffectFaceMeta *m, *c;
+  GstVideoRegionOfInterestMeta *roi;
+  GstAffectPredictions p;
+  gfloat yaw = 1, pitch = 1, roll = 1;
+
+  m = gst_buffer_add_affect_face_meta (buf, 3, 10, 20, 64, 64, 0.9f);
+  /* no pose at first: FALSE, angles 0, no fields in the ROI */
+  fail_if (m->has_pose);
+  fail_if (gst_affect_face_meta_get_pose (m, &yaw, &pitch, &roll));
+  fail_unless (yaw == 0.0f && pitch == 0.0f && roll == 0.0f);
+  roi = gst_buffer_get_video_region_of_interest_meta_id (buf, m->roi_id);
+  check_pose_fields (gst_video_region_of_interest_meta_get_param (
+                         roi, GST_AFFECT_ROI_FACE_PARAM_NAME),
+      FALSE, 0, 0, 0);
+
+  /* set: the meta, the "affect-face" param */
+  gst_affect_face_meta_set_pose (m, buf, 12.5f, -8.0f, 33.0f);
+  fail_unless (gst_affect_face_meta_get_pose (m, &yaw, &pitch, &roll));
+  fail_unless_equals_float (yaw, 12.5f);
+  fail_unless_equals_float (pitch, -8.0f);
+  fail_unless_equals_float (roll, 33.0f);
+  fail_unless (gst_affect_face_meta_get_pose (m, NULL, NULL, NULL));
+  check_pose_fields (gst_video_region_of_interest_meta_get_param (
+                         roi, GST_AFFECT_ROI_FACE_PARAM_NAME),
+      TRUE, 12.5f, -8.0f, 33.0f);
+
+  /* predictions mirrored afterwards carry the pose in "affect" */
+  gst_affect_predictions_init (&p);
+  gst_affect_predictions_set_va (&p, 0.5f, 0.25f);
+  fail_unless (gst_buffer_add_affect_predictions_meta (buf, 3, &p) != NULL);
+  check_pose_fields (gst_video_region_of_interest_meta_get_param (
+                         roi, GST_AFFECT_ROI_PARAM_NAME),
+      TRUE, 12.5f, -8.0f, 33.0f);
+
+  /* a new pose updates both params; updating the box keeps the pose */
+  gst_affect_face_meta_set_pose (m, buf, -20.0f, 5.0f, -1.0f);
+  check_pose_fields (gst_video_region_of_interest_meta_get_param (
+                         roi, GST_AFFECT_ROI_PARAM_NAME),
+      TRUE, -20.0f, 5.0f, -1.0f);
+  m = gst_buffer_add_affect_face_meta (buf, 3, 11, 21, 64, 64, 0.8f);
+  fail_unless (m->has_pose);
+  check_pose_fields (gst_video_region_of_interest_meta_get_param (
+                         roi, GST_AFFECT_ROI_FACE_PARAM_NAME),
+      TRUE, -20.0f, 5.0f, -1.0f);
+
+  /* copies and videoscale keep the pose (angles do not scale) */
+  copy = gst_buffer_copy (buf);
+  c = gst_buffer_get_affect_face_meta_by_track (copy, 3);
+  fail_unless (c != NULL && c->has_pose);
+  fail_unless_equals_float (c->yaw, -20.0f);
+  gst_buffer_unref (copy);
+  out = transform_like_videoscale (buf, 640, 480, 320, 240);
+  c = gst_buffer_get_affect_face_meta_by_track (out, 3);
+  fail_unless (c != NULL && c->has_pose);
+  fail_unless_equals_float (c->pitch, 5.0f);
+  check_pose_fields (
+      gst_video_region_of_interest_meta_get_param (
+          gst_buffer_get_video_region_of_interest_meta_id (out, c->roi_id),
+          GST_AFFECT_ROI_FACE_PARAM_NAME),
+      TRUE, -20.0f, 5.0f, -1.0f);
+  gst_buffer_unref (out);
+
+  /* a failed fit (NaN) clears it, and so does clear_pose */
+  gst_affect_face_meta_set_pose (m, buf, NAN, 0.0f, 0.0f);
+  fail_if (m->has_pose);
+  fail_if (gst_affect_face_meta_get_pose (m, &yaw, NULL, NULL));
+  fail_unless (yaw == 0.0f);
+  check_pose_fields (gst_video_region_of_interest_meta_get_param (
+                         roi, GST_AFFECT_ROI_FACE_PARAM_NAME),
+      FALSE, 0, 0, 0);
+  check_pose_fields (gst_video_region_of_interest_meta_get_param (
+                         roi, GST_AFFECT_ROI_PARAM_NAME),
+      FALSE, 0, 0, 0);
+  gst_affect_face_meta_set_pose (m, buf, 1.0f, 2.0f, 3.0f);
+  fail_unless (m->has_pose);
+  gst_affect_face_meta_clear_pose (m, buf);
+  fail_if (m->has_pose);
+  check_pose_fields (gst_video_region_of_interest_meta_get_param (
+                         roi, GST_AFFECT_ROI_FACE_PARAM_NAME),
+      FALSE, 0, 0, 0);
+
+  /* without a buffer only the meta changes */
+  gst_affect_face_meta_set_pose (m, NULL, 4.0f, 5.0f, 6.0f);
+  fail_unless (m->has_pose);
+  check_pose_fields (gst_video_region_of_interest_meta_get_param (
+                         roi, GST_AFFECT_ROI_FACE_PARAM_NAME),
+      FALSE, 0, 0, 0);
+
+  gst_buffer_unref (buf);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_other_transform)
 {
   GstBuffer *buf = make_full_buffer (NULL);
@@ -1279,6 +1396,7 @@ affectmeta_suite (void)
   tcase_add_test (tc, test_landmarks_and_crop);
   tcase_add_test (tc, test_copy);
   tcase_add_test (tc, test_scale_transform);
+  tcase_add_test (tc, test_head_pose);
   tcase_add_test (tc, test_other_transform);
   tcase_add_test (tc, test_videoscale_pipeline);
   tcase_add_test (tc, test_pool);
