@@ -36,15 +36,16 @@ Recipe:
 Past one machine (docs/scale-out.md):
 - under torchrun (`torchrun --nproc_per_node N train.py ...`): data
   parallel with DistributedDataParallel (gloo on CPUs, NCCL with
-  --device cuda). --batch stays the global batch: every rank draws the same
-  permutation and modality-dropout masks, takes every N-th sample of each
-  global batch, and the outputs are gathered so that the loss (with its
-  masked means and the batch CCC) is that of the whole global batch; its
-  gradient through the rank's own outputs, times N, averaged by DDP, is the
-  single-process gradient. So with the same seed the steps match the
-  single-process run (CPU: losses equal within rounding, ~1e-6). Validation
-  is split over the ranks and the predictions gathered; rank 0 alone writes
-  the checkpoints, model files and summary.json.
+  --device cuda). --batch stays the global batch: every rank draws the
+  same permutation and modality-dropout masks, takes every N-th sample of
+  each global batch (a DistributedSampler over the batch), and the outputs
+  are gathered so that the loss (with its masked means and the batch CCC)
+  is that of the whole global batch; its gradient through the rank's own
+  outputs, times N, averaged by DDP, is the single-process gradient. So
+  with the same seed the steps match the single-process run (CPU: losses
+  equal within rounding, ~1e-6). Validation is split over the ranks and
+  the predictions gathered; rank 0 alone writes the checkpoints, model
+  files and summary.json.
 - --fold all --ray ADDRESS: one Ray task per fold (per model with
   --va-mode separate), each with --threads CPUs; the driver collects the
   weights and scores and writes the files and summary.json (the cluster
@@ -62,6 +63,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
+from torch.utils.data.distributed import DistributedSampler
 from safetensors import safe_open
 
 import metrics
@@ -248,15 +250,14 @@ def init_world(device):
     return World(size, rank, local_rank, dev)
 
 
-def shard(idx, world):
-    """The rank's samples of a global batch `idx` (positions rank, rank +
-    N, ...), padded with the batch's first sample to ceil(len / N) rows so
-    that every rank runs (and gathers) the same number of rows."""
-    m = -(-len(idx) // world.size)
-    mine = idx[world.rank::world.size]
-    if len(mine) < m:
-        mine = torch.cat([mine, idx[:1].expand(m - len(mine))])
-    return mine
+def shard(n, world):
+    """Positions of this rank's samples in a global batch of n: a
+    DistributedSampler over the batch (positions rank, rank + N, ...,
+    padded to ceil(n / N) with positions from the start, whose outputs
+    gather_outputs() drops), so every rank runs the same number of rows."""
+    sampler = DistributedSampler(range(n), num_replicas=world.size,
+                                 rank=world.rank, shuffle=False)
+    return torch.tensor(list(sampler), dtype=torch.long)
 
 
 def gather_outputs(out, n, world):
@@ -367,7 +368,7 @@ def train_one(args, train, val, tasks, va_dims=(0, 1), log_prefix="",
                     b["present"] = b["present"] * keep
                 lab = b
             else:
-                pos = shard(torch.arange(len(idx)), world)
+                pos = shard(len(idx), world)
                 b = subset(train, idx[pos])
                 if keep is not None:
                     b["present"] = b["present"] * keep[pos]
