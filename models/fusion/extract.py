@@ -28,6 +28,10 @@ deleted (--keep-jsonl keeps it as `FEATURE_DIR/<video>/features.jsonl`).
   default: the cores divided by N).
 - A video that fails is reported (its log is kept in FEATURE_DIR/.logs/) and
   the others continue; the exit status is 1 when any video failed.
+  --retries N tries it again N times first.
+- --ray ADDRESS runs one Ray task per video on a cluster instead of -j
+  (extract_ray.py, docs/scale-out.md): same files, markers and resuming;
+  FEATURE_DIR and the videos must be on a folder every node sees.
 - Progress on stderr: videos done, frames, frames/s, ETA (by input bytes);
   one line per finished video when stderr is not a terminal.
 

@@ -82,7 +82,7 @@ def _apply_env(env):
 def connect(address, threads, gpus):
     """ray.init() for --ray ADDRESS. Returns a text saying where."""
     runtime_env = {"working_dir": HERE,
-                   "excludes": ["*.c", "*.h", "__pycache__", "*.pt",
+                   "excludes": ["*.c", "*.h", "*.pt",
                                 "*.safetensors"]}
     if address.startswith("local:"):
         try:

@@ -573,7 +573,7 @@ def train_on_ray(args, data, jobs):
                          "models/fusion/setup-train-env.sh --ray VENV)")
     here = os.path.dirname(os.path.abspath(__file__))
     env = {"working_dir": here,
-           "excludes": ["*.c", "*.h", "__pycache__", "*.pt",
+           "excludes": ["*.c", "*.h", "*.pt",
                         "*.safetensors"]}
     if args.ray.startswith("local:"):
         n = int(args.ray[6:])
