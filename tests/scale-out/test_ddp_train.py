@@ -33,8 +33,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("AFFECT_TEST_SOURCE_ROOT",
                      os.path.normpath(os.path.join(HERE, "..", "..")))
 TRAIN = os.path.join(SRC, "models", "fusion", "train.py")
-# 260 clips, fold 0 of 5 for validation: about 208 training clips, so the
-# global batch of 30 ends with a partial one (split 2 + 1 ... over ranks)
+# 260 clips, fold 0 of 5 for validation: 205 training clips, so each epoch
+# is 6 global batches of 30 and one of 25 (step 7), split 13 + 12 over two
+# ranks (the second one runs a padding row)
 SMALL = ["--synthetic", "260", "--hidden", "16", "--heads", "2",
          "--mlp-hidden", "16", "--batch", "30", "--threads", "1",
          "--seed", "3"]
@@ -77,8 +78,8 @@ class TestScaleOutTraining(unittest.TestCase):
             self.p("two.jsonl"))
         self.assertEqual(len(one), 9)
         self.assertEqual([r["step"] for r in two], [r["step"] for r in one])
-        # the epoch boundary (about 7 batches of 30, the last partial) is
-        # inside the 9 steps
+        # the odd last batch (step 7) and the epoch boundary are inside the
+        # 9 steps
         for a, b in zip(one, two):
             self.assertEqual(sorted(a), sorted(b))
             for k in a:
