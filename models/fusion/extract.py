@@ -28,6 +28,10 @@ deleted (--keep-jsonl keeps it as `FEATURE_DIR/<video>/features.jsonl`).
   default: the cores divided by N).
 - A video that fails is reported (its log is kept in FEATURE_DIR/.logs/) and
   the others continue; the exit status is 1 when any video failed.
+  --retries N tries it again N times first.
+- --ray ADDRESS runs one Ray task per video on a cluster instead of -j
+  (extract_ray.py, docs/scale-out.md): same files, markers and resuming;
+  FEATURE_DIR and the videos must be on a folder every node sees.
 - Progress on stderr: videos done, frames, frames/s, ETA (by input bytes);
   one line per finished video when stderr is not a terminal.
 
@@ -267,6 +271,8 @@ class Extractor:
         self.stop = threading.Event()
         self.procs = set()
         self.lock = threading.Lock()
+        # run in each gst-launch-1.0 child before exec (extract_ray.py)
+        self.preexec = None
 
     def _run_gst(self, tokens, log_path, jsonl, video):
         """Runs gst-launch-1.0; counts the dump's lines for the progress.
@@ -275,7 +281,8 @@ class Extractor:
             p = subprocess.Popen([self.args.gst_launch] + tokens, stdout=log,
                                  stderr=subprocess.STDOUT,
                                  stdin=subprocess.DEVNULL,
-                                 start_new_session=True)
+                                 start_new_session=True,
+                                 preexec_fn=self.preexec)
         with self.lock:
             self.procs.add(p)
         t0 = time.monotonic()
@@ -431,7 +438,7 @@ def parse_args(argv):
                     help="videos processed at once (default 1)")
     ap.add_argument("--threads", type=int, default=0,
                     help="threads of each pipeline's networks (default: "
-                    "cores / jobs)")
+                    "cores / jobs; with --ray: 1), the CPUs of a Ray task")
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--audio", dest="audio", action="store_true",
                    default=None,
@@ -466,11 +473,30 @@ def parse_args(argv):
                     help="redo finished videos")
     ap.add_argument("-n", "--dry-run", action="store_true",
                     help="list what would be done and the pipeline")
+    g = ap.add_argument_group(
+        "Ray cluster (docs/scale-out.md; needs the ray package)")
+    g.add_argument("--ray", metavar="ADDRESS",
+                   help="one Ray task per video instead of -j: 'auto' (the "
+                   "cluster of this machine), 'local:N' (a local instance "
+                   "running N videos at once) or the head's address; "
+                   "FEATURE_DIR and the videos must be on a folder every "
+                   "node sees")
+    g.add_argument("--retries", type=int, default=None,
+                   help="times a failed video is tried again (default: 1 "
+                   "with --ray, 0 without)")
+    g.add_argument("--gpus-per-task", type=float, default=0.0,
+                   help="GPU share requested by each video's task (for "
+                   "pipelines on a GPU backend; default 0)")
     args = ap.parse_args(argv)
     if args.jobs < 1:
         ap.error("-j must be >= 1")
+    if args.retries is None:
+        args.retries = 1 if args.ray else 0
+    if args.retries < 0:
+        ap.error("--retries must be >= 0")
     if args.threads <= 0:
-        args.threads = max(1, (os.cpu_count() or 1) // args.jobs)
+        args.threads = 1 if args.ray else max(
+            1, (os.cpu_count() or 1) // args.jobs)
     return args
 
 
@@ -503,10 +529,19 @@ def main(argv=None):
         print("pipeline: gst-launch-1.0 " + " ".join(toks))
         return 0
 
-    if shutil.which(args.gst_launch) is None:
+    if args.ray is None and shutil.which(args.gst_launch) is None:
         print(f"extract.py: {args.gst_launch} not found (install "
               "gstreamer1.0-tools)", file=sys.stderr)
         return 1
+    if args.ray is not None:
+        try:
+            import extract_ray
+        except ImportError as e:
+            print(f"extract.py: --ray needs the ray package ({e}; "
+                  "bash models/fusion/setup-train-env.sh --ray VENV)",
+                  file=sys.stderr)
+            return 1
+        args.output = os.path.abspath(args.output)
     os.makedirs(args.output, exist_ok=True)
     lock = open(os.path.join(args.output, ".extract.lock"), "w")
     try:
@@ -521,6 +556,16 @@ def main(argv=None):
 
     signal.signal(signal.SIGTERM, on_term)
     progress = Progress(videos)
+    if args.ray is not None:
+        try:
+            extract_ray.run(args, videos, progress, sys.modules[__name__])
+        except extract_ray.RayError as e:
+            progress.message(f"extract.py: {e}")
+            return 1
+        except KeyboardInterrupt:
+            progress.message("extract.py: interrupted")
+            return 130
+        return summary(args, progress)
     ex = Extractor(args, progress)
     todo = list(videos)
     qlock = threading.Lock()
@@ -533,7 +578,13 @@ def main(argv=None):
                 v = todo.pop(0)
             with progress.lock:
                 progress.running[v.name] = 0
-            state, msg = ex.process(v)
+            for attempt in range(args.retries + 1):
+                state, msg = ex.process(v)
+                if state != "failed" or ex.stop.is_set() or \
+                        attempt == args.retries:
+                    break
+                progress.message(f"retry {attempt + 1}/{args.retries} "
+                                 f"{v.name}: {msg}")
             with progress.lock:
                 progress.running.pop(v.name, None)
                 if state == "done":
@@ -567,6 +618,10 @@ def main(argv=None):
             t.join()
         progress.message("extract.py: interrupted")
         return 130
+    return summary(args, progress)
+
+
+def summary(args, progress):
     progress.finish()
     print(f"extract.py: {progress.done} extracted, {progress.skipped} "
           f"already done, {progress.failed} failed -> {args.output}",

@@ -44,7 +44,7 @@ import sys
 
 import numpy as np
 from safetensors import safe_open
-from safetensors.numpy import save_file
+from safetensors.numpy import save
 
 BRANCHES = ("img", "exp", "spe", "wrd")
 N_LANDMARKS = 68
@@ -234,8 +234,23 @@ def write_track(path, track, meta):
     (values converted to strings)."""
     m = {"format": FORMAT, "version": VERSION}
     m.update({k: str(v) for k, v in meta.items() if v is not None})
-    save_file({k: np.ascontiguousarray(v) for k, v in track.items()}, path,
-              metadata=m)
+    blob = save({k: np.ascontiguousarray(v) for k, v in track.items()},
+                metadata=m)
+    with open(path, "wb") as f:
+        f.write(canonical_safetensors(blob))
+
+
+def canonical_safetensors(blob):
+    """The same safetensors file with its header written in one order
+    (keys sorted, no spaces): safetensors keeps __metadata__ in a hash map
+    whose order changes from process to process, and the same track must
+    give the same bytes wherever it is extracted (extract.py --ray)."""
+    n = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8:8 + n])
+    text = json.dumps(header, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode()
+    text += b" " * (-len(text) % 8)
+    return len(text).to_bytes(8, "little") + text + blob[8 + n:]
 
 
 def write_tracks(dump, folder, meta):

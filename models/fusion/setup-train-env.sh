@@ -2,11 +2,16 @@
 # gst-affect: create the Python environment of the fusion trainer
 # (models/fusion/train.py, export.py) and of the end-to-end test.
 #
-#   bash models/fusion/setup-train-env.sh VENV_DIR
+#   bash models/fusion/setup-train-env.sh [--ray] VENV_DIR
 #
 # Creates a virtual environment at VENV_DIR with PyTorch and the trainer's
 # dependencies, and prints the path of its python on stdout (the last line;
 # progress goes to stderr). The trainer runs on the CPU.
+#
+# --ray also installs Ray (ray==2.60.0 and its pinned dependencies: a 79 MB
+# wheel, about 240 MB installed, 25-45 s here), for extract.py --ray and
+# train.py --ray (docs/scale-out.md) and their tests (tests/scale-out);
+# added to an existing environment that lacks it.
 #
 # PyPI has no CPU-only PyTorch for Linux x86-64: its torch wheel is built
 # with CUDA and libtorch is linked against the CUDA runtime libraries, so
@@ -33,6 +38,11 @@ die() {
   exit 1
 }
 
+with_ray=0
+if [ "${1:-}" = --ray ]; then
+  with_ray=1
+  shift
+fi
 case "${1:-}" in
   -h | --help) usage; exit 0 ;;
   "") usage >&2; exit 2 ;;
@@ -72,6 +82,38 @@ CUDA_LIBS=(
   nvidia-nvshmem-cu13==3.7.2
 )
 
+# Ray (--ray) and the versions of its dependencies it was tested with (the
+# CPU build: no extras; ray[default] would add the dashboard's packages).
+RAY=(
+  ray==2.60.0
+  click==8.5.1
+  jsonschema==4.26.0
+  jsonschema-specifications==2025.9.1
+  referencing==0.37.0
+  rpds-py==2026.9.1
+  attrs==26.1.0
+  msgpack==1.2.4
+  packaging==26.4
+  protobuf==7.36.2
+  PyYAML==6.0.4
+  requests==2.34.2
+  certifi==2026.10.19.post1
+  charset-normalizer==3.5.3
+  idna==3.21
+  urllib3==2.8.0
+)
+
+check_ray() {
+  "$venv/bin/python" -c 'import ray, ray.util.scheduling_strategies' 2>/dev/null
+}
+
+install_ray() {
+  echo "setup-train-env.sh: installing ${RAY[0]} (a 79 MB wheel)" >&2
+  "$venv/bin/python" -m pip --disable-pip-version-check --quiet install \
+    "${RAY[@]}" >&2 || die "pip could not install ${RAY[*]}"
+  check_ray || die "$venv/bin/python cannot import ray after the installation"
+}
+
 check() {
   "$venv/bin/python" - <<'EOF' 2>/dev/null
 import numpy, safetensors, torch
@@ -84,6 +126,9 @@ EOF
 
 if [ -x "$venv/bin/python" ] && check; then
   echo "setup-train-env.sh: $venv already has torch" >&2
+  if [ $with_ray = 1 ] && ! check_ray; then
+    install_ray
+  fi
   echo "$venv/bin/python"
   exit 0
 fi
@@ -103,5 +148,8 @@ echo "setup-train-env.sh: installing the CUDA libraries libtorch is linked again
 "${pip[@]}" install --no-deps "${CUDA_LIBS[@]}" >&2 ||
   die "pip could not install ${CUDA_LIBS[*]}"
 check || die "$venv/bin/python cannot import and run torch after the installation (run it: $venv/bin/python -c 'import torch')"
+if [ $with_ray = 1 ]; then
+  install_ray
+fi
 echo "setup-train-env.sh: done" >&2
 echo "$venv/bin/python"

@@ -32,17 +32,38 @@ Recipe:
   absent with probability P, so the missing-branch vectors learn;
 - --va-mode separate: valence and arousal trained as two models (as the
   paper did), each with 1 - CCC of its own dimension; two model files.
+
+Past one machine (docs/scale-out.md):
+- under torchrun (`torchrun --nproc_per_node N train.py ...`): data
+  parallel with DistributedDataParallel (gloo on CPUs, NCCL with
+  --device cuda). --batch stays the global batch: every rank draws the
+  same permutation and modality-dropout masks, takes every N-th sample of
+  each global batch (a DistributedSampler over the batch), and the outputs
+  are gathered so that the loss (with its masked means and the batch CCC)
+  is that of the whole global batch; its gradient through the rank's own
+  outputs, times N, averaged by DDP, is the single-process gradient. So
+  with the same seed the steps match the single-process run (CPU: losses
+  equal within rounding, ~1e-6). Validation is split over the ranks and
+  the predictions gathered; rank 0 alone writes the checkpoints, model
+  files and summary.json.
+- --fold all --ray ADDRESS: one Ray task per fold (per model with
+  --va-mode separate), each with --threads CPUs; the driver collects the
+  weights and scores and writes the files and summary.json (the cluster
+  needs no shared folder).
 """
 
 import argparse
 import json
 import math
 import os
+import re
 import sys
 
 import numpy as np
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
+from torch.utils.data.distributed import DistributedSampler
 from safetensors import safe_open
 
 import metrics
@@ -192,6 +213,75 @@ def subset(data, idx):
     return {k: v[idx] for k, v in data.items()}
 
 
+# ---- distributed ----------------------------------------------------------
+
+class World:
+    """This process' place under torchrun (size 1, rank 0 without)."""
+
+    def __init__(self, size=1, rank=0, local_rank=0, device="cpu"):
+        self.size, self.rank, self.local_rank = size, rank, local_rank
+        self.device = torch.device(device)
+
+    @property
+    def main(self):
+        return self.rank == 0
+
+
+SINGLE = World()
+
+
+def init_world(device):
+    """Joins the torchrun job described by the environment (WORLD_SIZE,
+    RANK, LOCAL_RANK, MASTER_ADDR, MASTER_PORT), if any: gloo on the CPU,
+    NCCL with --device cuda (one GPU per local rank)."""
+    size = int(os.environ.get("WORLD_SIZE", "1"))
+    if device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: no GPU visible to PyTorch")
+    if size <= 1:
+        return World(device="cuda" if device == "cuda" else "cpu")
+    rank = int(os.environ["RANK"])
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if device == "cuda":
+        torch.cuda.set_device(local_rank)
+        dev = f"cuda:{local_rank}"
+    else:
+        dev = "cpu"
+    dist.init_process_group("nccl" if device == "cuda" else "gloo")
+    return World(size, rank, local_rank, dev)
+
+
+def shard(n, world):
+    """Positions of this rank's samples in a global batch of n: a
+    DistributedSampler over the batch (positions rank, rank + N, ...,
+    padded to ceil(n / N) with positions from the start, whose outputs
+    gather_outputs() drops), so every rank runs the same number of rows."""
+    sampler = DistributedSampler(range(n), num_replicas=world.size,
+                                 rank=world.rank, shuffle=False)
+    return torch.tensor(list(sampler), dtype=torch.long)
+
+
+def gather_outputs(out, n, world):
+    """{task: [m, C] outputs of this rank} -> {task: [n, C] outputs of the
+    whole global batch, in its order}; only this rank's rows carry a
+    gradient."""
+    if world.size == 1:
+        return out
+    res = {}
+    for t, v in out.items():
+        parts = [torch.empty_like(v) for _ in range(world.size)]
+        dist.all_gather(parts, v.detach().contiguous())
+        parts[world.rank] = v
+        g = torch.stack(parts, dim=1)  # [m, N, C]: position j * N + rank
+        res[t] = g.reshape((-1,) + tuple(v.shape[1:]))[:n]
+    return res
+
+
+def to_device(batch, device):
+    if device.type == "cpu":
+        return batch
+    return {k: v.to(device) for k, v in batch.items()}
+
+
 # ---- training -------------------------------------------------------------
 
 def run_model(model, batch):
@@ -200,16 +290,31 @@ def run_model(model, batch):
 
 
 @torch.no_grad()
-def evaluate(model, data, batch_size=256):
+def evaluate(model, data, batch_size=256, world=SINGLE):
+    """Metrics on `data`; under torchrun each rank predicts every N-th
+    sample and the predictions are gathered (every rank gets the metrics)."""
     model.eval()
     n = data["img"].shape[0]
+    mine = list(range(world.rank, n, world.size))
     outs = {t: [] for t in model.tasks}
-    for i in range(0, n, batch_size):
-        b = subset(data, range(i, min(n, i + batch_size)))
+    for i in range(0, len(mine), batch_size):
+        b = to_device(subset(data, mine[i:i + batch_size]), world.device)
         o = FusionNet.activate(run_model(model, b))
         for t in model.tasks:
-            outs[t].append(o[t])
-    outs = {t: torch.cat(v).numpy() for t, v in outs.items()}
+            outs[t].append(o[t].cpu())
+    outs = {t: (torch.cat(v) if v else torch.zeros(0)).numpy()
+            for t, v in outs.items()}
+    if world.size > 1:
+        parts = [None] * world.size
+        dist.all_gather_object(parts, outs)
+        full = {}
+        for t in model.tasks:
+            rows = [None] * n
+            for r, p in enumerate(parts):
+                for j, row in enumerate(p[t]):
+                    rows[r + j * world.size] = row
+            full[t] = np.stack(rows)
+        outs = full
     labels = {}
     for t, key in (("au", "au_label"), ("expr", "expr_label"),
                    ("va", "va_label")):
@@ -218,7 +323,8 @@ def evaluate(model, data, batch_size=256):
     return metrics.evaluate(labels, outs, model.n_out["expr"])
 
 
-def train_one(args, train, val, tasks, va_dims=(0, 1), log_prefix=""):
+def train_one(args, train, val, tasks, va_dims=(0, 1), log_prefix="",
+              world=SINGLE, loss_log=None):
     torch.manual_seed(args.seed)
     dims = {k: train[k].shape[-1] for k in ("img", "exp", "spe", "wrd")}
     n_expr = args.n_expr
@@ -227,7 +333,13 @@ def train_one(args, train, val, tasks, va_dims=(0, 1), log_prefix=""):
                       hidden=args.hidden, heads=args.heads,
                       mlp_hidden=args.mlp_hidden,
                       clip_len=train["exp"].shape[1], tasks=tasks,
-                      n_expr=n_expr)
+                      n_expr=n_expr).to(world.device)
+    net = model
+    if world.size > 1:
+        net = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=([world.local_rank]
+                               if world.device.type == "cuda" else None))
+    labels = {k: train[k] for k in LABELS if k in train}
     opt = torch.optim.SGD(model.parameters(), lr=args.lr,
                           momentum=args.momentum,
                           weight_decay=args.weight_decay)
@@ -244,33 +356,53 @@ def train_one(args, train, val, tasks, va_dims=(0, 1), log_prefix=""):
         perm = torch.randperm(n, generator=g)
         run = 0.0
         for i in range(0, n, args.batch):
-            b = subset(train, perm[i:i + args.batch])
+            idx = perm[i:i + args.batch]
+            # drawn for the whole global batch on every rank (same g)
+            keep = None
             if args.modality_dropout > 0:
-                drop = torch.rand(b["present"].shape, generator=g)
-                b["present"] = b["present"] * (
-                    drop >= args.modality_dropout).float()
-            out = run_model(model, b)
-            loss, parts = multitask_loss(out, b, va_dims)
+                drop = torch.rand((len(idx), 3), generator=g)
+                keep = (drop >= args.modality_dropout).float()
+            if world.size == 1:
+                b = subset(train, idx)
+                if keep is not None:
+                    b["present"] = b["present"] * keep
+                lab = b
+            else:
+                pos = shard(len(idx), world)
+                b = subset(train, idx[pos])
+                if keep is not None:
+                    b["present"] = b["present"] * keep[pos]
+                lab = {k: v[idx] for k, v in labels.items()}
+            out = run_model(net, to_device(b, world.device))
+            out = gather_outputs(out, len(idx), world)
+            loss, parts = multitask_loss(out, to_device(lab, world.device),
+                                         va_dims)
             if loss is None:
                 continue
             opt.zero_grad()
-            loss.backward()
+            # DDP averages the ranks' gradients: each holds the gradient
+            # through its own rows only, so N x that is the full gradient
+            (loss * world.size if world.size > 1 else loss).backward()
             opt.step()
             sched.step()
             step += 1
             run += float(loss.detach())
+            if loss_log is not None:
+                loss_log.write(json.dumps({"step": step, "loss": float(
+                    loss.detach()), **parts}) + "\n")
             if args.max_steps and step >= args.max_steps:
                 break
         rec = {"epoch": epoch + 1, "steps": step,
                "loss": run / steps_per_epoch}
         if val is not None and val["img"].shape[0] > 0:
             rec.update({"val_" + k: v for k, v in
-                        evaluate(model, val).items()})
+                        evaluate(model, val, world=world).items()})
         history.append(rec)
-        print(log_prefix + json.dumps(rec), file=sys.stderr)
+        if world.main:
+            print(log_prefix + json.dumps(rec), file=sys.stderr)
         if args.max_steps and step >= args.max_steps:
             break
-    return model, history
+    return model.cpu(), history
 
 
 def main(argv=None):
@@ -303,9 +435,22 @@ def main(argv=None):
                     default="joint")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                    help="cuda: under torchrun one GPU per local rank, NCCL")
+    ap.add_argument("--loss-log", metavar="FILE",
+                    help="JSON Lines: the loss of every step (rank 0)")
+    ap.add_argument("--ray", metavar="ADDRESS",
+                    help="one Ray task per fold (--fold all) or model: "
+                    "'auto', 'local:N' or the head's address; each task "
+                    "uses --threads CPUs (docs/scale-out.md)")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    world = init_world(args.device)
+    if args.ray and world.size > 1:
+        raise SystemExit("--ray and torchrun: one or the other")
+    if args.ray and args.device != "cpu":
+        raise SystemExit("--ray: CPU tasks only (use torchrun for GPUs)")
 
     if args.data:
         data, meta = load_clips(args.data)
@@ -316,7 +461,8 @@ def main(argv=None):
     tasks = tuple(t for t in args.tasks.split(",") if t)
     if not tasks or any(t not in TASKS for t in tasks):
         raise SystemExit(f"--tasks: a subset of {','.join(TASKS)}")
-    os.makedirs(args.output, exist_ok=True)
+    if world.main:
+        os.makedirs(args.output, exist_ok=True)
 
     if args.fold == "none":
         splits = [("all", np.arange(data["img"].shape[0]), None)]
@@ -331,30 +477,133 @@ def main(argv=None):
             tr = np.concatenate([f for j, f in enumerate(folds) if j != i])
             splits.append((f"fold{i}", tr, folds[i]))
 
-    summary = {}
+    jobs = []  # (name, train indices, validation indices, tasks, va dims)
     for name, tr_idx, va_idx in splits:
-        train = subset(data, tr_idx)
-        val = subset(data, va_idx) if va_idx is not None else None
-        jobs = [(name, tasks, (0, 1))]
         if args.va_mode == "separate" and "va" in tasks:
             rest = tuple(t for t in tasks if t != "va")
-            jobs = ([(name, rest, (0, 1))] if rest else [])
-            jobs += [(name + "-valence", ("va",), (0,)),
-                     (name + "-arousal", ("va",), (1,))]
-        for jname, jtasks, va_dims in jobs:
-            model, hist = train_one(args, train, val, jtasks, va_dims,
-                                    log_prefix=f"[{jname}] ")
-            torch.save({"config": model.config(),
-                        "state_dict": model.state_dict(),
-                        "features": features, "history": hist},
-                       os.path.join(args.output, jname + ".pt"))
-            save_model(model, os.path.join(args.output,
-                                           jname + ".safetensors"),
-                       features=features)
-            summary[jname] = hist[-1] if hist else {}
-    with open(os.path.join(args.output, "summary.json"), "w") as f:
-        json.dump(summary, f, indent=1)
-    print(json.dumps(summary), file=sys.stderr)
+            if rest:
+                jobs.append((name, tr_idx, va_idx, rest, (0, 1)))
+            jobs += [(name + "-valence", tr_idx, va_idx, ("va",), (0,)),
+                     (name + "-arousal", tr_idx, va_idx, ("va",), (1,))]
+        else:
+            jobs.append((name, tr_idx, va_idx, tasks, (0, 1)))
+
+    def write(jname, model, hist):
+        torch.save({"config": model.config(),
+                    "state_dict": model.state_dict(),
+                    "features": features, "history": hist},
+                   os.path.join(args.output, jname + ".pt"))
+        save_model(model, os.path.join(args.output, jname + ".safetensors"),
+                   features=features)
+        summary[jname] = hist[-1] if hist else {}
+
+    summary = {}
+    if args.ray:
+        for jname, model, hist in train_on_ray(args, data, jobs):
+            write(jname, model, hist)
+    else:
+        loss_log = (open(args.loss_log, "w") if args.loss_log and world.main
+                    else None)
+        for jname, tr_idx, va_idx, jtasks, va_dims in jobs:
+            model, hist = train_job(args, data, tr_idx, va_idx, jtasks,
+                                    va_dims, f"[{jname}] ", world, loss_log)
+            if world.main:
+                write(jname, model, hist)
+        if loss_log is not None:
+            loss_log.close()
+    if world.main:
+        order = [j[0] for j in jobs]  # Ray jobs end in any order
+        summary = {k: summary[k] for k in order if k in summary}
+        summary.update(fold_means(summary))
+        with open(os.path.join(args.output, "summary.json"), "w") as f:
+            json.dump(summary, f, indent=1)
+        print(json.dumps(summary), file=sys.stderr)
+    if world.size > 1:
+        dist.barrier()
+        dist.destroy_process_group()
+
+
+def train_job(args, data, tr_idx, va_idx, tasks, va_dims, log_prefix="",
+              world=SINGLE, loss_log=None):
+    train = subset(data, tr_idx)
+    val = subset(data, va_idx) if va_idx is not None else None
+    return train_one(args, train, val, tasks, va_dims, log_prefix=log_prefix,
+                     world=world, loss_log=loss_log)
+
+
+def fold_means(summary):
+    """{"mean<suffix>": mean of each metric over fold<i><suffix>} when
+    there are several folds."""
+    groups = {}
+    for name, rec in summary.items():
+        m = re.fullmatch(r"fold\d+(.*)", name)
+        if m:
+            groups.setdefault(m.group(1), []).append(rec)
+    out = {}
+    for suffix, recs in groups.items():
+        if len(recs) < 2:
+            continue
+        keys = [k for k in recs[0] if k.startswith("val_")
+                and all(isinstance(r.get(k), (int, float)) for r in recs)]
+        out["mean" + suffix] = {k: float(np.mean([r[k] for r in recs]))
+                                for k in keys}
+        out["mean" + suffix]["folds"] = len(recs)
+    return out
+
+
+def _remote_job(args, data, job):
+    """One fold on a Ray worker (train.py is in the job's working_dir)."""
+    import train as tr
+    jname, tr_idx, va_idx, jtasks, va_dims = job
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    model, hist = tr.train_job(args, data, tr_idx, va_idx, jtasks, va_dims,
+                               f"[{jname}] ")
+    return jname, model.config(), model.state_dict(), hist
+
+
+def train_on_ray(args, data, jobs):
+    """--ray: one task per job; yields (name, model, history) as they end.
+    The data goes once into the object store; the driver writes the
+    files, so the workers need no shared folder."""
+    try:
+        import ray
+    except ImportError as e:
+        raise SystemExit(f"--ray needs the ray package ({e}; bash "
+                         "models/fusion/setup-train-env.sh --ray VENV)")
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = {"working_dir": here,
+           "excludes": ["*.c", "*.h", "*.pt",
+                        "*.safetensors"]}
+    if args.ray.startswith("local:"):
+        n = int(args.ray[6:])
+        ray.init(address="local", num_cpus=n * max(1, args.threads),
+                 include_dashboard=False, runtime_env=env,
+                 log_to_driver=False, logging_level="WARNING")
+    else:
+        ray.init(address=args.ray, runtime_env=env, log_to_driver=False,
+                 logging_level="WARNING")
+    try:
+        task = ray.remote(_remote_job).options(
+            num_cpus=max(1, args.threads),
+            num_gpus=0, max_retries=3)
+        data_ref = ray.put(data)
+        refs = {task.remote(args, data_ref, job): job[0] for job in jobs}
+        print(f"train.py: {len(refs)} jobs on Ray "
+              f"({ray.cluster_resources().get('CPU', 0):g} CPUs)",
+              file=sys.stderr)
+        while refs:
+            ready, _ = ray.wait(list(refs), num_returns=1)
+            for ref in ready:
+                refs.pop(ref)
+                jname, config, state, hist = ray.get(ref)
+                model = FusionNet(**config)
+                model.load_state_dict(state)
+                print(f"train.py: {jname} done: "
+                      + json.dumps(hist[-1] if hist else {}), file=sys.stderr)
+                yield jname, model, hist
+    finally:
+        ray.shutdown()
 
 
 if __name__ == "__main__":
