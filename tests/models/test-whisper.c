@@ -26,6 +26,7 @@
 #include "affect-whisper-decoder.h"
 #include "affect-whisper-encoder.h"
 #include "affect-whisper-mel.h"
+#include "affect-whisper-tokenizer.h"
 
 /* ctranslate2's float32 logits vs ours (golden rounded to 1e-4) */
 #define LOGITS_TOL 5e-4
@@ -271,6 +272,118 @@ START_TEST (test_decoder_logits)
 }
 END_TEST
 
+/* ---- the tokenizer -------------------------------------------------------- */
+
+START_TEST (test_tokenizer)
+{
+  GError *err = NULL;
+  gchar *dir = require_tiny ();
+  AffectWhisperTokenizer *tok;
+  const AffectWhisperSpecials *sp;
+  JsonParser *p;
+  JsonArray *recs;
+  const gint32 *ids;
+  gsize n, nb;
+  const guint8 *b;
+  guint r, s;
+  gchar *text;
+
+  if (!dir)
+    return;
+  ck_assert (affect_whisper_tokenizer_new ("/nonexistent", &err) == NULL);
+  ck_assert (err != NULL);
+  g_clear_error (&err);
+
+  tok = affect_whisper_tokenizer_new (dir, &err);
+  ck_assert_msg (tok != NULL, "%s", err ? err->message : "?");
+  sp = affect_whisper_tokenizer_get_specials (tok);
+  ck_assert_int_eq (affect_whisper_tokenizer_get_vocab_size (tok), 51864);
+  ck_assert (!affect_whisper_tokenizer_is_multilingual (tok));
+  ck_assert_int_eq (sp->eot, 50256);
+  ck_assert_int_eq (sp->sot, 50257);
+  ck_assert_int_eq (sp->translate, 50357);
+  ck_assert_int_eq (sp->transcribe, 50358);
+  ck_assert_int_eq (sp->sot_lm, 50359);
+  ck_assert_int_eq (sp->sot_prev, 50360);
+  ck_assert_int_eq (sp->no_speech, 50361); /* <|nocaptions|> in tiny.en */
+  ck_assert_int_eq (sp->no_timestamps, 50362);
+  ck_assert_int_eq (sp->timestamp_begin, 50363);
+  ck_assert_int_eq (sp->timestamp_end, 51863);
+  ck_assert_str_eq (
+      affect_whisper_tokenizer_get_token (tok, 50363), "<|0.00|>");
+  ck_assert_str_eq (
+      affect_whisper_tokenizer_get_token (tok, 51863), "<|30.00|>");
+  ck_assert (affect_whisper_tokenizer_get_token (tok, 51864) == NULL);
+  ck_assert (affect_whisper_tokenizer_get_token (tok, -1) == NULL);
+  ck_assert (fabs (affect_whisper_tokenizer_timestamp (tok, 50363 + 151) - 3.02)
+             < 1e-9);
+  ck_assert (affect_whisper_tokenizer_timestamp (tok, 383) < 0);
+  ck_assert_int_eq (
+      affect_whisper_tokenizer_lookup (tok, "<|notimestamps|>"), 50362);
+  ck_assert_int_eq (affect_whisper_tokenizer_lookup (tok, "no such token"), -1);
+  /* byte-level BPE: "Ġ" is a space, "Ċ" a newline, "!" itself */
+  b = affect_whisper_tokenizer_get_bytes (tok, 220, &nb);
+  ck_assert (b != NULL && nb == 1 && b[0] == ' ');
+  b = affect_whisper_tokenizer_get_bytes (tok, 198, &nb);
+  ck_assert (b != NULL && nb == 1 && b[0] == '\n');
+  b = affect_whisper_tokenizer_get_bytes (tok, 0, &nb);
+  ck_assert (b != NULL && nb == 1 && b[0] == '!');
+  ck_assert (affect_whisper_tokenizer_get_bytes (tok, sp->eot, &nb) == NULL);
+  /* specials and timestamps are left out of the text */
+  {
+    const gint32 seq[] = { 50257, 50363, 383, 2068, 50256, 50400 };
+
+    text = affect_whisper_tokenizer_decode (tok, seq, G_N_ELEMENTS (seq));
+    ck_assert_str_eq (text, " The quick");
+    g_free (text);
+  }
+  /* a byte sequence cut inside a character becomes U+FFFD, never invalid */
+  {
+    gint32 id = -1, i;
+
+    for (i = 0; i < sp->eot && id < 0; i++) {
+      b = affect_whisper_tokenizer_get_bytes (tok, i, &nb);
+      if (b && nb == 1 && b[0] >= 0xc2 && b[0] < 0xf0)
+        id = i; /* a lone lead byte */
+    }
+    ck_assert_int_ge (id, 0);
+    text = affect_whisper_tokenizer_decode (tok, &id, 1);
+    ck_assert (g_utf8_validate (text, -1, NULL));
+    ck_assert_str_eq (text, "\xef\xbf\xbd");
+    g_free (text);
+  }
+  ids = affect_whisper_tokenizer_get_suppress_ids_begin (tok, &n);
+  ck_assert_uint_eq (n, 2);
+  ck_assert_int_eq (ids[0], 220);
+  ck_assert_int_eq (ids[1], 50256);
+  affect_whisper_tokenizer_get_alignment_heads (tok, &n);
+  ck_assert_uint_eq (n, 8);
+
+  /* every golden segment's tokens decode to its text */
+  p = load_golden ();
+  recs = json_object_get_array_member (golden_root (p), "recordings");
+  for (r = 0; r < json_array_get_length (recs); r++) {
+    JsonArray *segs = json_object_get_array_member (
+        json_array_get_object_element (recs, r), "segments");
+
+    for (s = 0; s < json_array_get_length (segs); s++) {
+      JsonObject *so = json_array_get_object_element (segs, s);
+      guint nt;
+      gint32 *t = int_array (json_object_get_array_member (so, "tokens"), &nt);
+
+      text = affect_whisper_tokenizer_decode (tok, t, nt);
+      ck_assert_str_eq (text, json_object_get_string_member (so, "text"));
+      g_free (text);
+      g_free (t);
+    }
+  }
+  affect_whisper_tokenizer_free (tok);
+
+  g_object_unref (p);
+  g_free (dir);
+}
+END_TEST
+
 static Suite *
 whisper_suite (void)
 {
@@ -279,6 +392,7 @@ whisper_suite (void)
 
   tcase_set_timeout (td, 600);
   tcase_add_test (td, test_decoder_logits);
+  tcase_add_test (td, test_tokenizer);
   suite_add_tcase (s, td);
   return s;
 }
