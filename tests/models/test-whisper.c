@@ -26,7 +26,7 @@
 #include "affect-whisper-decoder.h"
 #include "affect-whisper-encoder.h"
 #include "affect-whisper-mel.h"
-#include "affect-whisper-tokenizer.h"
+#include "affect-whisper.h"
 
 /* ctranslate2's float32 logits vs ours (golden rounded to 1e-4) */
 #define LOGITS_TOL 5e-4
@@ -281,11 +281,13 @@ START_TEST (test_tokenizer)
   AffectWhisperTokenizer *tok;
   const AffectWhisperSpecials *sp;
   JsonParser *p;
-  JsonArray *recs;
+  JsonArray *recs, *sup;
+  AffectBackend *be;
+  AffectWhisper *w;
   const gint32 *ids;
   gsize n, nb;
   const guint8 *b;
-  guint r, s;
+  guint r, s, k;
   gchar *text;
 
   if (!dir)
@@ -379,8 +381,209 @@ START_TEST (test_tokenizer)
   }
   affect_whisper_tokenizer_free (tok);
 
+  /* the suppressed tokens are the reference's */
+  be = affect_backend_cpu_new (2);
+  w = affect_whisper_new (be, dir, &err);
+  ck_assert_msg (w != NULL, "%s", err ? err->message : "?");
+  sup = json_object_get_array_member (golden_root (p), "suppress_tokens");
+  ids = affect_whisper_get_suppress_tokens (w, &n);
+  ck_assert_uint_eq (n, json_array_get_length (sup));
+  for (k = 0; k < n; k++)
+    ck_assert_int_eq (ids[k], json_array_get_int_element (sup, k));
+  affect_whisper_free (w);
+  affect_backend_unref (be);
   g_object_unref (p);
   g_free (dir);
+}
+END_TEST
+
+/* ---- transcription -------------------------------------------------------- */
+
+/* the recording @rec of the golden file: a committed clip, the 3-s silence
+ * or the long one (as make-golden-decode.py's long_recording()) */
+static gfloat *
+recording (JsonObject *rec, gsize *n)
+{
+  const gchar *name = json_object_get_string_member (rec, "name");
+  gfloat *x;
+
+  if (json_object_get_string_member (rec, "file")) {
+    x = read_wav (json_object_get_string_member (rec, "file"), n);
+  } else if (g_str_equal (name, "silence-3s")) {
+    *n = 48000;
+    x = g_new0 (gfloat, *n);
+  } else {
+    static const gchar *const order[] = { "espeak-fox.wav", "espeak-asr.wav",
+      "../speech/austen-0930.wav", "espeak-stella.wav" };
+    GArray *a = g_array_new (FALSE, TRUE, sizeof (gfloat));
+    guint rep, i;
+
+    ck_assert_str_eq (name, "long");
+    for (rep = 0; rep < 2; rep++)
+      for (i = 0; i < G_N_ELEMENTS (order); i++) {
+        gsize m;
+        gfloat *c = read_wav (order[i], &m);
+
+        g_array_append_vals (a, c, (guint)m);
+        g_array_set_size (a, a->len + 16000);
+        g_free (c);
+      }
+    *n = a->len;
+    x = (gfloat *)g_array_free (a, FALSE);
+  }
+  ck_assert_uint_eq (*n, json_object_get_int_member (rec, "n_samples"));
+  return x;
+}
+
+static void
+progress_cb (double done, double total, gpointer user_data)
+{
+  double *last = user_data;
+
+  ck_assert (done >= last[0] && done <= total + 1e-9);
+  last[0] = done;
+  last[1] += 1;
+}
+
+static void
+check_transcriptions (gboolean words)
+{
+  GError *err = NULL;
+  gchar *dir = require_tiny ();
+  JsonParser *p;
+  JsonArray *recs;
+  AffectBackend *be;
+  AffectWhisper *w;
+  AffectWhisperOptions opt;
+  guint r, s, k;
+  double worst_word = 0.0, worst_lp = 0.0;
+
+  if (!dir)
+    return;
+  be = affect_backend_cpu_new (2);
+  w = affect_whisper_new (be, dir, &err);
+  ck_assert_msg (w != NULL, "%s", err ? err->message : "?");
+  affect_whisper_options_init (&opt);
+  opt.word_timestamps = words;
+  p = load_golden ();
+  recs = json_object_get_array_member (golden_root (p), "recordings");
+  ck_assert_uint_ge (json_array_get_length (recs), 6);
+  for (r = 0; r < json_array_get_length (recs); r++) {
+    JsonObject *rec = json_array_get_object_element (recs, r);
+    const gchar *name = json_object_get_string_member (rec, "name");
+    JsonArray *segs = json_object_get_array_member (
+        rec, words ? "segments_words" : "segments");
+    gsize n;
+    gfloat *x = recording (rec, &n);
+    double prog[2] = { 0.0, 0.0 };
+    GPtrArray *got
+        = affect_whisper_transcribe (w, x, n, &opt, progress_cb, prog, &err);
+
+    ck_assert_msg (got != NULL, "%s", err ? err->message : "?");
+    ck_assert_msg (got->len == json_array_get_length (segs),
+        "%s: %u segments, reference %u", name, got->len,
+        json_array_get_length (segs));
+    ck_assert (prog[1] >= 1);
+    ck_assert (fabs (prog[0] - (n / 160) / 100.0) < 1e-9);
+    for (s = 0; s < got->len; s++) {
+      AffectWhisperSegment *g = g_ptr_array_index (got, s);
+      JsonObject *so = json_array_get_object_element (segs, s);
+      guint nt;
+      gint32 *t = int_array (json_object_get_array_member (so, "tokens"), &nt);
+
+      g_print ("%s%s [%.2f-%.2f]%s\n", name, words ? " (words)" : "", g->start,
+          g->end, g->text);
+      ck_assert_str_eq (g->text, json_object_get_string_member (so, "text"));
+      ck_assert_uint_eq (g->n_tokens, nt);
+      for (k = 0; k < nt; k++)
+        ck_assert_int_eq (g->tokens[k], t[k]);
+      ck_assert_uint_eq (g->seek, json_object_get_int_member (so, "seek"));
+      ck_assert_msg (
+          fabs (g->start - json_object_get_double_member (so, "start")) < 1e-3
+              && fabs (g->end - json_object_get_double_member (so, "end"))
+                     < 1e-3,
+          "%s segment %u: %.3f-%.3f, reference %.3f-%.3f", name, s, g->start,
+          g->end, json_object_get_double_member (so, "start"),
+          json_object_get_double_member (so, "end"));
+      ck_assert (fabs (g->no_speech_prob
+                       - json_object_get_double_member (so, "no_speech_prob"))
+                 < 1e-3);
+      worst_lp = MAX (
+          worst_lp, fabs (g->avg_logprob
+                          - json_object_get_double_member (so, "avg_logprob")));
+      if (words) {
+        JsonArray *wa = json_object_get_array_member (so, "words");
+
+        ck_assert_uint_eq (g->n_words, json_array_get_length (wa));
+        for (k = 0; k < g->n_words; k++) {
+          JsonObject *wo = json_array_get_object_element (wa, k);
+          double ds = fabs (
+              g->words[k].start - json_object_get_double_member (wo, "start"));
+          double de = fabs (
+              g->words[k].end - json_object_get_double_member (wo, "end"));
+
+          ck_assert_str_eq (
+              g->words[k].word, json_object_get_string_member (wo, "word"));
+          ck_assert_msg (ds <= 0.02 + 1e-6 && de <= 0.02 + 1e-6,
+              "%s word %u \"%s\": %.2f-%.2f, reference %.2f-%.2f", name, k,
+              g->words[k].word, g->words[k].start, g->words[k].end,
+              json_object_get_double_member (wo, "start"),
+              json_object_get_double_member (wo, "end"));
+          ck_assert (fabs (g->words[k].probability
+                           - json_object_get_double_member (wo, "probability"))
+                     < 1e-2);
+          worst_word = MAX (worst_word, MAX (ds, de));
+        }
+      } else {
+        ck_assert (g->words == NULL && g->n_words == 0);
+      }
+      g_free (t);
+    }
+    g_ptr_array_unref (got);
+    g_free (x);
+  }
+  g_print ("transcription%s: avg_logprob max |diff| %.2e",
+      words ? " (words)" : "", worst_lp);
+  if (words)
+    g_print (", word times max |diff| %.3f s", worst_word);
+  g_print ("\n");
+  ck_assert (worst_lp < 1e-2);
+  affect_whisper_free (w);
+  affect_backend_unref (be);
+  g_object_unref (p);
+  g_free (dir);
+}
+
+START_TEST (test_transcribe)
+{
+  check_transcriptions (FALSE);
+}
+END_TEST
+
+START_TEST (test_word_timestamps)
+{
+  check_transcriptions (TRUE);
+}
+END_TEST
+
+START_TEST (test_dtw)
+{
+  /* a diagonal of 3 rows over 5 columns; the path the reference's
+   * algorithm takes (a diagonal move only where it is strictly cheaper, so
+   * a staircase here), from (0, 0) to (2, 4) */
+  const gfloat x[15] = { 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1 };
+  gint *rows, *cols;
+  gsize len = affect_whisper_dtw (x, 3, 5, &rows, &cols), k;
+  const gint want_r[] = { 0, 0, 1, 1, 2, 2, 2 },
+             want_c[] = { 0, 1, 1, 2, 2, 3, 4 };
+
+  ck_assert_uint_eq (len, 7);
+  for (k = 0; k < len; k++) {
+    ck_assert_int_eq (rows[k], want_r[k]);
+    ck_assert_int_eq (cols[k], want_c[k]);
+  }
+  g_free (rows);
+  g_free (cols);
 }
 END_TEST
 
@@ -388,12 +591,18 @@ static Suite *
 whisper_suite (void)
 {
   Suite *s = suite_create ("whisper");
-  TCase *td = tcase_create ("decoder");
+  TCase *td = tcase_create ("decoder"), *tt;
 
   tcase_set_timeout (td, 600);
   tcase_add_test (td, test_decoder_logits);
   tcase_add_test (td, test_tokenizer);
+  tcase_add_test (td, test_dtw);
   suite_add_tcase (s, td);
+  tt = tcase_create ("transcribe");
+  tcase_set_timeout (tt, 900);
+  tcase_add_test (tt, test_transcribe);
+  tcase_add_test (tt, test_word_timestamps);
+  suite_add_tcase (s, tt);
   return s;
 }
 
