@@ -17,6 +17,7 @@
 
 #include <check.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <sndfile.h>
@@ -27,9 +28,13 @@
 #include "affect-whisper-encoder.h"
 #include "affect-whisper-mel.h"
 #include "affect-whisper.h"
+#include "test-tools.h"
 
 /* ctranslate2's float32 logits vs ours (golden rounded to 1e-4) */
 #define LOGITS_TOL 5e-4
+
+/* the affect-transcribe program (argument 1) */
+static const gchar *transcribe_tool = NULL;
 
 static gchar *
 golden_path (const gchar *file)
@@ -587,6 +592,233 @@ START_TEST (test_dtw)
 }
 END_TEST
 
+/* ---- affect-transcribe ---------------------------------------------------- */
+
+static void
+write_wav (const gchar *path, const gfloat *x, gsize n, int rate, int channels)
+{
+  SF_INFO info = { 0 };
+  SNDFILE *sf;
+
+  info.samplerate = rate;
+  info.channels = channels;
+  info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
+  sf = sf_open (path, SFM_WRITE, &info);
+  ck_assert_msg (sf != NULL, "%s: %s", path, sf_strerror (NULL));
+  ck_assert_int_eq (sf_writef_float (sf, x, (sf_count_t)n), (sf_count_t)n);
+  sf_close (sf);
+}
+
+static JsonObject *
+golden_recording (JsonParser *p, const gchar *name)
+{
+  JsonArray *recs
+      = json_object_get_array_member (golden_root (p), "recordings");
+  guint r;
+
+  for (r = 0; r < json_array_get_length (recs); r++) {
+    JsonObject *rec = json_array_get_object_element (recs, r);
+
+    if (g_str_equal (json_object_get_string_member (rec, "name"), name))
+      return rec;
+  }
+  ck_abort_msg ("no golden recording %s", name);
+  return NULL;
+}
+
+/* the JSON output's segments against the golden "segments_words" */
+static void
+check_tool_json (const gchar *path, JsonObject *rec)
+{
+  GError *err = NULL;
+  JsonParser *jp = json_parser_new ();
+  JsonArray *got, *want;
+  guint s, k;
+
+  ck_assert_msg (json_parser_load_from_file (jp, path, &err), "%s: %s", path,
+      err ? err->message : "?");
+  got = json_object_get_array_member (
+      json_node_get_object (json_parser_get_root (jp)), "segments");
+  want = json_object_get_array_member (rec, "segments_words");
+  ck_assert_uint_eq (json_array_get_length (got), json_array_get_length (want));
+  for (s = 0; s < json_array_get_length (got); s++) {
+    JsonObject *g = json_array_get_object_element (got, s);
+    JsonObject *o = json_array_get_object_element (want, s);
+    JsonArray *gw = json_object_get_array_member (g, "words");
+    JsonArray *ow = json_object_get_array_member (o, "words");
+
+    ck_assert_str_eq (json_object_get_string_member (g, "text"),
+        json_object_get_string_member (o, "text"));
+    ck_assert (fabs (json_object_get_double_member (g, "start")
+                     - json_object_get_double_member (o, "start"))
+               < 1e-3);
+    ck_assert (fabs (json_object_get_double_member (g, "end")
+                     - json_object_get_double_member (o, "end"))
+               < 1e-3);
+    ck_assert_uint_eq (json_array_get_length (gw), json_array_get_length (ow));
+    for (k = 0; k < json_array_get_length (gw); k++) {
+      JsonObject *a = json_array_get_object_element (gw, k);
+      JsonObject *b = json_array_get_object_element (ow, k);
+
+      ck_assert_str_eq (json_object_get_string_member (a, "word"),
+          json_object_get_string_member (b, "word"));
+      ck_assert (fabs (json_object_get_double_member (a, "start")
+                       - json_object_get_double_member (b, "start"))
+                 <= 0.02 + 1e-6);
+      ck_assert (fabs (json_object_get_double_member (a, "end")
+                       - json_object_get_double_member (b, "end"))
+                 <= 0.02 + 1e-6);
+    }
+  }
+  g_object_unref (jp);
+}
+
+START_TEST (test_tool)
+{
+  gchar *dir = require_tiny (), *tmp, *wav, *srt, *vtt, *json, *out = NULL,
+        *errs = NULL, *text;
+  JsonParser *p;
+  gsize n;
+  gfloat *x;
+
+  if (!dir)
+    return;
+  ck_assert_msg (transcribe_tool != NULL, "no affect-transcribe path given");
+  p = load_golden ();
+  tmp = g_dir_make_tmp ("test-transcribe-XXXXXX", NULL);
+  ck_assert (tmp != NULL);
+  wav = golden_path ("espeak-fox.wav");
+  srt = g_build_filename (tmp, "fox.srt", NULL);
+  vtt = g_build_filename (tmp, "fox.vtt", NULL);
+  json = g_build_filename (tmp, "fox.json", NULL);
+
+  /* SubRip, WebVTT, JSON and text by the output's extension or --format */
+  {
+    const gchar *a1[] = { wav, "-t", "2", "-o", srt, NULL };
+    const gchar *a2[] = { wav, "-t", "2", "-o", vtt, NULL };
+    const gchar *a3[] = { wav, "-t", "2", "-o", json, NULL };
+    const gchar *a4[] = { wav, "-t", "2", "--no-words", NULL };
+
+    ck_assert_int_eq (
+        affect_test_run_tool (transcribe_tool, a1, NULL, NULL), 0);
+    ck_assert (g_file_get_contents (srt, &text, NULL, NULL));
+    ck_assert_str_eq (text, "1\n00:00:00,000 --> 00:00:03,040\n"
+                            "The quick round-fark jump over the lazy dog.\n\n");
+    g_free (text);
+    ck_assert_int_eq (
+        affect_test_run_tool (transcribe_tool, a2, NULL, NULL), 0);
+    ck_assert (g_file_get_contents (vtt, &text, NULL, NULL));
+    ck_assert_str_eq (text, "WEBVTT\n\n00:00:00.000 --> 00:00:03.040\n"
+                            "The quick round-fark jump over the lazy dog.\n\n");
+    g_free (text);
+    ck_assert_int_eq (
+        affect_test_run_tool (transcribe_tool, a3, &out, &errs), 0);
+    /* a short file: no progress line */
+    ck_assert_msg (strstr (errs, "progress") == NULL, "%s", errs);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&errs, g_free);
+    check_tool_json (json, golden_recording (p, "espeak-fox"));
+    /* segments only: the times of the decoding, not of the words */
+    ck_assert_int_eq (
+        affect_test_run_tool (transcribe_tool, a4, &out, NULL), 0);
+    ck_assert_str_eq (
+        out, "[0.00 --> 3.20] The quick round-fark jump over the lazy dog.\n");
+    g_clear_pointer (&out, g_free);
+  }
+
+  /* 44.1 kHz stereo: mixed down and resampled, the same words come out */
+  x = read_wav ("espeak-fox.wav", &n);
+  {
+    gsize m = n * 441 / 160, i;
+    gfloat *st = g_new (gfloat, 2 * m);
+    gchar *path = g_build_filename (tmp, "fox-44k.wav", NULL);
+    const gchar *a[] = { path, "-t", "2", "--no-words", NULL };
+
+    /* linear interpolation is enough for this */
+    for (i = 0; i < m; i++) {
+      double pos = i * 160.0 / 441.0;
+      gsize j = (gsize)pos;
+      double f = pos - j;
+      gfloat v = (gfloat)(j + 1 < n ? x[j] * (1 - f) + x[j + 1] * f : x[n - 1]);
+
+      st[2 * i] = st[2 * i + 1] = v;
+    }
+    write_wav (path, st, m, 44100, 2);
+    ck_assert_int_eq (affect_test_run_tool (transcribe_tool, a, &out, NULL), 0);
+    ck_assert_msg (strstr (out, "lazy dog") != NULL, "%s", out);
+    g_clear_pointer (&out, g_free);
+    g_free (st);
+    g_free (path);
+  }
+  g_free (x);
+
+  /* a recording over 30 s: a progress line, and the reference's result */
+  {
+    JsonObject *rec = golden_recording (p, "long");
+    gchar *path = g_build_filename (tmp, "long.wav", NULL);
+    gchar *lj = g_build_filename (tmp, "long.json", NULL);
+    const gchar *a[] = { path, "-t", "2", "-o", lj, NULL };
+
+    x = recording (rec, &n);
+    write_wav (path, x, n, 16000, 1);
+    ck_assert_int_eq (
+        affect_test_run_tool (transcribe_tool, a, NULL, &errs), 0);
+    ck_assert_msg (strstr (errs, "progress") != NULL, "%s", errs);
+    ck_assert_msg (strstr (errs, "(100%)") != NULL, "%s", errs);
+    g_clear_pointer (&errs, g_free);
+    check_tool_json (lj, rec);
+    g_free (x);
+    g_unlink (path);
+    g_unlink (lj);
+    g_free (path);
+    g_free (lj);
+  }
+
+  /* errors: a status and a message, no output */
+  {
+    const gchar *a1[] = { "/nonexistent.wav", NULL };
+    const gchar *a2[] = { wav, "-o", "out.xyz", NULL };
+    const gchar *a3[] = { wav, "--model-dir", "/nonexistent", NULL };
+    const gchar *a4[] = { NULL };
+
+    ck_assert_int_ne (
+        affect_test_run_tool (transcribe_tool, a1, &out, &errs), 0);
+    ck_assert_msg (strstr (errs, "cannot read") != NULL, "%s", errs);
+    ck_assert_str_eq (out, "");
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&errs, g_free);
+    ck_assert_int_ne (
+        affect_test_run_tool (transcribe_tool, a2, NULL, &errs), 0);
+    ck_assert_msg (strstr (errs, "format") != NULL, "%s", errs);
+    g_clear_pointer (&errs, g_free);
+    ck_assert_int_ne (
+        affect_test_run_tool (transcribe_tool, a3, NULL, &errs), 0);
+    ck_assert_msg (strstr (errs, "/nonexistent") != NULL, "%s", errs);
+    g_clear_pointer (&errs, g_free);
+    ck_assert_int_ne (
+        affect_test_run_tool (transcribe_tool, a4, NULL, NULL), 0);
+  }
+
+  g_unlink (srt);
+  g_unlink (vtt);
+  g_unlink (json);
+  {
+    gchar *f = g_build_filename (tmp, "fox-44k.wav", NULL);
+
+    g_unlink (f);
+    g_free (f);
+  }
+  g_rmdir (tmp);
+  g_free (srt);
+  g_free (vtt);
+  g_free (json);
+  g_free (wav);
+  g_free (tmp);
+  g_object_unref (p);
+  g_free (dir);
+}
+END_TEST
+
 static Suite *
 whisper_suite (void)
 {
@@ -602,17 +834,20 @@ whisper_suite (void)
   tcase_set_timeout (tt, 900);
   tcase_add_test (tt, test_transcribe);
   tcase_add_test (tt, test_word_timestamps);
+  tcase_add_test (tt, test_tool);
   suite_add_tcase (s, tt);
   return s;
 }
 
 int
-main (void)
+main (int argc, char **argv)
 {
-  Suite *s = whisper_suite ();
-  SRunner *sr = srunner_create (s);
+  SRunner *sr;
   int failed;
 
+  if (argc > 1)
+    transcribe_tool = argv[1];
+  sr = srunner_create (whisper_suite ());
   srunner_run_all (sr, CK_NORMAL);
   failed = srunner_ntests_failed (sr);
   srunner_free (sr);
