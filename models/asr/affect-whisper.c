@@ -607,6 +607,15 @@ split_words (AffectWhisper *w, const gint32 *tok, gsize n)
   return words;
 }
 
+static gsize
+affect_whisper_alignment_heads (AffectWhisper *w)
+{
+  gsize n;
+
+  affect_whisper_tokenizer_get_alignment_heads (w->tok, &n);
+  return n;
+}
+
 /* find_alignment: per word (eot excluded) its tokens, start, end and mean
  * token probability, in window-relative seconds. */
 static GArray *
@@ -614,9 +623,7 @@ find_alignment (AffectWhisper *w, const gint32 *sot_seq, int n_sot,
     const gint32 *text, gsize n_text, gsize num_frames, GError **error)
 {
   const int V = w->vocab;
-  gsize n_heads;
-  const int *heads_unused
-      = affect_whisper_tokenizer_get_alignment_heads (w->tok, &n_heads);
+  gsize n_heads = affect_whisper_alignment_heads (w);
   const gsize n_in = n_sot + 1 + n_text + 1;
   const gsize T = 1500; /* encoder frames of a window */
   gsize frames = MIN (num_frames / 2, T);
@@ -630,7 +637,6 @@ find_alignment (AffectWhisper *w, const gint32 *sot_seq, int n_sot,
   double *jump_times;
   gsize n_jumps;
 
-  (void)heads_unused;
   if (n_text == 0 || n_heads == 0 || frames == 0)
     goto empty;
   memcpy (in, sot_seq, n_sot * sizeof (gint32));
