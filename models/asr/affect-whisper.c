@@ -236,10 +236,22 @@ generate (AffectWhisper *w, const gint32 *prompt, int n_prompt,
   g->sum_logprob = 0.0;
   g->no_speech_prob = 0.0;
   affect_whisper_decoder_reset (w->dec);
-  if (!affect_whisper_decoder_forward (
-          w->dec, prompt, n_prompt, FALSE, logits, NULL, error)) {
-    g_free (logits);
-    return FALSE;
+  {
+    /* every row of the prompt: the no-speech probability is read at the
+     * <|startoftranscript|> position (row 0: no previous text here), as
+     * CTranslate2 does; the last row starts the decoding */
+    gfloat *rows = g_new (gfloat, (gsize)n_prompt * V);
+
+    if (!affect_whisper_decoder_forward (
+            w->dec, prompt, n_prompt, TRUE, rows, NULL, error)) {
+      g_free (rows);
+      g_free (logits);
+      g_array_unref (g->tokens);
+      return FALSE;
+    }
+    g->no_speech_prob = exp (rows[sp->no_speech] - logsumexp (rows, 0, V));
+    memcpy (logits, rows + (gsize)(n_prompt - 1) * V, V * sizeof (gfloat));
+    g_free (rows);
   }
   for (step = 0; step < max_steps; step++) {
     const gint32 *seq = (const gint32 *)g->tokens->data;
@@ -247,10 +259,6 @@ generate (AffectWhisper *w, const gint32 *prompt, int n_prompt,
     gint32 best = 0, i;
     double lse;
     gsize k, n;
-
-    if (step == 0)
-      g->no_speech_prob
-          = exp (logits[sp->no_speech] - logsumexp (logits, 0, V));
 
     /* suppressed tokens, blanks at the start */
     for (k = 0; k < w->suppress->len; k++)

@@ -22,10 +22,10 @@
  *    only if no second one), never decreasing, and a timestamp whenever the
  *    summed probability of the timestamps passes that of every text token;
  *    at most 224 tokens;
- *  - the no-speech probability (softmax of the first step's raw logits at
- *    <|nospeech|>); a window whose no-speech probability passes
- *    no_speech_threshold (0.6) is skipped unless its average log
- *    probability passes log_prob_threshold (-1.0);
+ *  - the no-speech probability (softmax of the raw logits predicted at the
+ *    <|startoftranscript|> position, at <|nospeech|>); a window whose
+ *    no-speech probability passes no_speech_threshold (0.6) is skipped
+ *    unless its average log probability passes log_prob_threshold (-1.0);
  *  - segments from the timestamp pairs; the next window starts after the
  *    last complete segment (or after the window when the output ends with a
  *    single timestamp or has none);

@@ -6,6 +6,8 @@
 #
 # Run by hand, outside the build, in the venv with faster-whisper (README.md):
 #   python make-golden-decode.py [--model DIR] > whisper-decode-golden.json
+#   python make-golden-decode.py --base [--model BASE_DIR] > whisper-base-golden.json
+# (the second: the multilingual base model, three clips, language "en")
 # and, once, to make the two extra espeak-ng clips (needs espeak-ng):
 #   python make-golden-decode.py --make-clips
 #
@@ -150,14 +152,45 @@ def transcribe(model, x, word_timestamps):
     return out
 
 
+def base_golden(model_dir):
+    import ctranslate2
+    import faster_whisper
+    from faster_whisper import WhisperModel
+
+    model = WhisperModel(model_dir, device="cpu", compute_type="float32",
+                         cpu_threads=2)
+    out = {
+        "reference": "faster-whisper %s, ctranslate2 %s, whisper base, "
+                     "compute_type float32, beam_size 1, temperature 0, no "
+                     "VAD, condition_on_previous_text False, language en"
+                     % (faster_whisper.__version__, ctranslate2.__version__),
+        "recordings": [],
+    }
+    for name, rel in (CLIPS[0], CLIPS[1], CLIPS[3]):
+        x = read_wav(os.path.join(HERE, rel))
+        out["recordings"].append({
+            "name": name, "file": rel, "n_samples": int(len(x)),
+            "segments": transcribe(model, x, False),
+            "segments_words": transcribe(model, x, True),
+        })
+    json.dump(out, sys.stdout, indent=1, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=os.path.expanduser(
         "~/.cache/gst-affect/models/whisper-tiny.en"))
     ap.add_argument("--make-clips", action="store_true")
+    ap.add_argument("--base", action="store_true")
     args = ap.parse_args()
     if args.make_clips:
         make_clips()
+        return
+    if args.base:
+        base_golden(args.model if args.model != ap.get_default("model")
+                    else os.path.expanduser(
+                        "~/.cache/gst-affect/models/whisper-base"))
         return
 
     import ctranslate2
