@@ -218,7 +218,7 @@ logsumexp (const gfloat *x, gint32 from, gint32 to)
 }
 
 static gboolean
-generate (AffectWhisper *w, const gint32 *prompt, int n_prompt,
+generate (AffectWhisper *w, const gint32 *prompt, int n_prompt, int sot_index,
     const AffectWhisperOptions *opt, Generation *g, GError **error)
 {
   const AffectWhisperSpecials *sp = w->sp;
@@ -236,23 +236,18 @@ generate (AffectWhisper *w, const gint32 *prompt, int n_prompt,
   g->sum_logprob = 0.0;
   g->no_speech_prob = 0.0;
   affect_whisper_decoder_reset (w->dec);
-  {
-    /* every row of the prompt: the no-speech probability is read at the
-     * <|startoftranscript|> position (row 0: no previous text here), as
-     * CTranslate2 does; the last row starts the decoding */
-    gfloat *rows = g_new (gfloat, (gsize)n_prompt * V);
-
-    if (!affect_whisper_decoder_forward (
-            w->dec, prompt, n_prompt, TRUE, rows, NULL, error)) {
-      g_free (rows);
-      g_free (logits);
-      g_array_unref (g->tokens);
-      return FALSE;
-    }
-    g->no_speech_prob = exp (rows[sp->no_speech] - logsumexp (rows, 0, V));
-    memcpy (logits, rows + (gsize)(n_prompt - 1) * V, V * sizeof (gfloat));
-    g_free (rows);
-  }
+  /* the prompt up to <|startoftranscript|> (the previous text before it,
+   * if any): the no-speech probability is read from the logits predicted
+   * there, as CTranslate2 does; then the rest of the start sequence, whose
+   * last logits start the decoding */
+  if (!affect_whisper_decoder_forward (
+          w->dec, prompt, sot_index + 1, FALSE, logits, NULL, error))
+    goto fail;
+  g->no_speech_prob = exp (logits[sp->no_speech] - logsumexp (logits, 0, V));
+  if (sot_index + 1 < n_prompt
+      && !affect_whisper_decoder_forward (w->dec, prompt + sot_index + 1,
+          n_prompt - sot_index - 1, FALSE, logits, NULL, error))
+    goto fail;
   for (step = 0; step < max_steps; step++) {
     const gint32 *seq = (const gint32 *)g->tokens->data;
     gboolean check = FALSE;
@@ -330,6 +325,11 @@ generate (AffectWhisper *w, const gint32 *prompt, int n_prompt,
   if (!ok)
     g_array_unref (g->tokens);
   return ok;
+
+fail:
+  g_free (logits);
+  g_array_unref (g->tokens);
+  return FALSE;
 }
 
 /* ---- segments ----------------------------------------------------------- */
@@ -1028,6 +1028,7 @@ affect_whisper_transcribe (AffectWhisper *w, const gfloat *samples,
   GPtrArray *out;
   gint32 sot_seq[3];
   int n_sot = 0;
+  GArray *all_tokens, *prompt;
   gsize n_frames, content, seek = 0;
   gfloat *mel, *win;
   const guint n_mels = affect_whisper_mel_get_n_mels (w->mel);
@@ -1052,6 +1053,8 @@ affect_whisper_transcribe (AffectWhisper *w, const gfloat *samples,
     sot_seq[n_sot++] = lang;
     sot_seq[n_sot++] = w->sp->transcribe;
   }
+  all_tokens = g_array_new (FALSE, FALSE, sizeof (gint32));
+  prompt = g_array_new (FALSE, FALSE, sizeof (gint32));
 
   out = g_ptr_array_new_with_free_func (
       (GDestroyNotify)affect_whisper_segment_free);
@@ -1077,7 +1080,20 @@ affect_whisper_transcribe (AffectWhisper *w, const gfloat *samples,
     enc = affect_whisper_encoder_forward (w->enc, win);
     affect_whisper_decoder_set_audio (w->dec, enc);
     affect_tensor_free (enc);
-    if (!generate (w, sot_seq, n_sot, &opt, &g, error))
+    /* get_prompt: the previous text (at most 223 tokens) after
+     * <|startofprev|>, then the start sequence */
+    g_array_set_size (prompt, 0);
+    if (opt.condition_on_previous_text && all_tokens->len > 0
+        && w->sp->sot_prev >= 0) {
+      const guint keep = MIN (all_tokens->len, MAX_LENGTH / 2 - 1);
+
+      g_array_append_val (prompt, w->sp->sot_prev);
+      g_array_append_vals (prompt,
+          &g_array_index (all_tokens, gint32, all_tokens->len - keep), keep);
+    }
+    g_array_append_vals (prompt, sot_seq, n_sot);
+    if (!generate (w, (const gint32 *)prompt->data, (int)prompt->len,
+            (int)prompt->len - n_sot, &opt, &g, error))
       goto fail;
 
     if (opt.no_speech_threshold >= 0) {
@@ -1140,6 +1156,7 @@ affect_whisper_transcribe (AffectWhisper *w, const gfloat *samples,
         sub->words = g_array_new (FALSE, FALSE, sizeof (AffectWhisperWord));
       }
       g_ptr_array_add (out, seg);
+      g_array_append_vals (all_tokens, seg->tokens, (guint)seg->n_tokens);
     }
     g_array_unref (subs);
     g_array_unref (g.tokens);
@@ -1153,11 +1170,15 @@ affect_whisper_transcribe (AffectWhisper *w, const gfloat *samples,
   }
   g_free (win);
   g_free (mel);
+  g_array_unref (all_tokens);
+  g_array_unref (prompt);
   return out;
 
 fail:
   g_free (win);
   g_free (mel);
+  g_array_unref (all_tokens);
+  g_array_unref (prompt);
   g_ptr_array_unref (out);
   return NULL;
 }

@@ -6,7 +6,7 @@
  * decoder and the vocabulary of one CTranslate2 Whisper folder, and
  * transcription as faster-whisper's WhisperModel.transcribe() does it with
  * beam_size=1, temperature 0, no VAD, without_timestamps=False and
- * condition_on_previous_text=False:
+ * condition_on_previous_text False (default) or True:
  *
  *  - the log-mel of the whole recording (affect-whisper-mel.h), cut into
  *    consecutive 30-s windows; a window starts at "seek" (a frame) and holds
@@ -37,7 +37,7 @@
  *    window then starts at the end of the last word.
  *
  * Not done: temperature fallback (the reference's default list of
- * temperatures: only temperature 0 here), condition_on_previous_text=True,
+ * temperatures: only temperature 0 here, so the prompt is never reset),
  * initial prompts, language detection (the language is given), VAD.
  */
 
@@ -62,6 +62,10 @@ typedef struct {
   gboolean suppress_blank;
   /* a language code ("en") for a multilingual model; ignored otherwise */
   const gchar *language;
+  /* the text of the previous windows (its last 223 tokens, timestamps
+   * included) as a prompt after <|startofprev|>, as the reference's
+   * condition_on_previous_text=True (its default; FALSE here) */
+  gboolean condition_on_previous_text;
 } AffectWhisperOptions;
 
 /* faster-whisper's defaults (0.6, -1.0, 1.0 s, suppress_blank, "en"), no

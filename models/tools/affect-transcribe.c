@@ -177,7 +177,7 @@ main (int argc, char **argv)
   gchar *output = NULL, *model = NULL, *model_dir = NULL, *backend_name = NULL,
         *format = NULL, *language = NULL;
   gint threads = 0;
-  gboolean no_words = FALSE, quiet = FALSE;
+  gboolean no_words = FALSE, quiet = FALSE, previous_text = FALSE;
   GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
         "Write to OUT (.srt, .vtt or .json; default: text on stdout)", "OUT" },
@@ -198,6 +198,8 @@ main (int argc, char **argv)
         "CPU threads (0 = all cores)", "N" },
     { "no-words", 0, 0, G_OPTION_ARG_NONE, &no_words,
         "No word timestamps (segments only)", NULL },
+    { "condition-on-previous-text", 0, 0, G_OPTION_ARG_NONE, &previous_text,
+        "Prompt each 30-s window with the text so far", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress line", NULL },
     { NULL }
   };
@@ -282,6 +284,7 @@ main (int argc, char **argv)
   }
   affect_whisper_options_init (&opt);
   opt.word_timestamps = !no_words;
+  opt.condition_on_previous_text = previous_text;
   if (language)
     opt.language = language;
   prog.tty = isatty (fileno (stderr));

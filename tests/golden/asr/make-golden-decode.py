@@ -7,7 +7,9 @@
 # Run by hand, outside the build, in the venv with faster-whisper (README.md):
 #   python make-golden-decode.py [--model DIR] > whisper-decode-golden.json
 #   python make-golden-decode.py --base [--model BASE_DIR] > whisper-base-golden.json
-# (the second: the multilingual base model, three clips, language "en")
+#   python make-golden-decode.py --previous-text > whisper-prevtext-golden.json
+# (the second: the multilingual base model, three clips, language "en"; the
+# third: the long recording with condition_on_previous_text=True)
 # and, once, to make the two extra espeak-ng clips (needs espeak-ng):
 #   python make-golden-decode.py --make-clips
 #
@@ -130,10 +132,10 @@ def logits_golden(model_dir, fe):
     }
 
 
-def transcribe(model, x, word_timestamps):
+def transcribe(model, x, word_timestamps, previous_text=False):
     segments, info = model.transcribe(
         x, beam_size=1, best_of=1, temperature=0.0, vad_filter=False,
-        condition_on_previous_text=False, without_timestamps=False,
+        condition_on_previous_text=previous_text, without_timestamps=False,
         word_timestamps=word_timestamps, language="en")
     out = []
     for s in segments:
@@ -150,6 +152,29 @@ def transcribe(model, x, word_timestamps):
                             for w in s.words]
         out.append(seg)
     return out
+
+
+def previous_text_golden(model_dir):
+    import ctranslate2
+    import faster_whisper
+    from faster_whisper import WhisperModel
+
+    model = WhisperModel(model_dir, device="cpu", compute_type="float32",
+                         cpu_threads=2)
+    x = long_recording()
+    out = {
+        "reference": "faster-whisper %s, ctranslate2 %s, compute_type "
+                     "float32, beam_size 1, temperature 0, no VAD, "
+                     "condition_on_previous_text True"
+                     % (faster_whisper.__version__, ctranslate2.__version__),
+        "recordings": [{
+            "name": "long", "file": None, "n_samples": int(len(x)),
+            "segments": transcribe(model, x, False, True),
+            "segments_words": transcribe(model, x, True, True),
+        }],
+    }
+    json.dump(out, sys.stdout, indent=1, ensure_ascii=False)
+    sys.stdout.write("\n")
 
 
 def base_golden(model_dir):
@@ -183,7 +208,11 @@ def main():
         "~/.cache/gst-affect/models/whisper-tiny.en"))
     ap.add_argument("--make-clips", action="store_true")
     ap.add_argument("--base", action="store_true")
+    ap.add_argument("--previous-text", action="store_true")
     args = ap.parse_args()
+    if args.previous_text:
+        previous_text_golden(args.model)
+        return
     if args.make_clips:
         make_clips()
         return
