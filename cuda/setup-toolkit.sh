@@ -62,7 +62,6 @@ if ! check_prefix; then
       ln -s "$so" "$prefix/lib/lib$l.so"
     fi
   done
-  # The wheels' nvcc looks for its helpers next to itself: nvvm/ and crt/.
   touch "$dir/.complete"
   if ! check_prefix; then
     log "error: the installed wheels do not form a usable prefix in $prefix"
