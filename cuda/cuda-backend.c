@@ -340,6 +340,7 @@ cuda_probe (GPtrArray *devices, GError **error)
   for (i = 0; i < n; i++) {
     struct cudaDeviceProp prop;
 
+    memset (&prop, 0, sizeof (prop));
     err = cudaGetDeviceProperties (&prop, i);
     if (err == cudaSuccess)
       err = cudaSetDevice (i);
@@ -350,8 +351,8 @@ cuda_probe (GPtrArray *devices, GError **error)
     if (err != cudaSuccess) {
       reason = g_strdup_printf ("CUDA device %d (%s, sm_%d%d) cannot run this "
                                 "module's code (" CUDA_TARGETS "): %s",
-          i, err == cudaErrorInvalidDevice ? "?" : prop.name, prop.major,
-          prop.minor, cudaGetErrorString (err));
+          i, prop.name[0] != '\0' ? prop.name : "?", prop.major, prop.minor,
+          cudaGetErrorString (err));
       ok = probe_fail (error, reason);
       g_free (reason);
       return ok;
