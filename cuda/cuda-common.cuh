@@ -13,7 +13,27 @@
 
 #include "cuda-kernels.h"
 
+#ifdef CK_EMULATE
+/* The host emulation used by the tests (cuda/emu/ck-emu.h). */
+#include "emu/ck-emu.h"
+#endif
+
 #define CK_THREADS 256
+
+/* Kernel launches on stream s. CK_LAUNCH_WARPS is for kernels whose
+ * threads cooperate within a warp (shuffles): the host emulation runs their
+ * threads concurrently, the others one after the other. */
+#ifdef CK_EMULATE
+#define CK_LAUNCH(k, blocks, threads, s, ...) \
+  ((void)(blocks), (void)(s), ck_emu_launch (threads, [=] { k (__VA_ARGS__); }))
+#define CK_LAUNCH_WARPS(k, blocks, threads, s, ...) \
+  ((void)(blocks), (void)(s),                       \
+      ck_emu_launch_warps (threads, [=] { k (__VA_ARGS__); }))
+#else
+#define CK_LAUNCH(k, blocks, threads, s, ...) \
+  k<<<blocks, threads, 0, s>>> (__VA_ARGS__)
+#define CK_LAUNCH_WARPS CK_LAUNCH
+#endif
 
 /* Blocks for a grid-stride loop over @n items (at most 65535·16 blocks:
  * every kernel loops). */

@@ -52,8 +52,8 @@ ck_conv_direct (cudaStream_t s, const float *x, const float *filter,
 {
   const size_t total = (size_t)n * oh * ow * cout;
 
-  conv_direct_kernel<<<ck_blocks (total), CK_THREADS, 0, s>>> (x, filter, bias,
-      y, h, w, cin, oh, ow, cout, kh, kw, stride, pad_top, pad_left, act,
+  CK_LAUNCH (conv_direct_kernel, ck_blocks (total), CK_THREADS, s, x, filter,
+      bias, y, h, w, cin, oh, ow, cout, kh, kw, stride, pad_top, pad_left, act,
       total);
   return cudaGetLastError ();
 }
@@ -98,7 +98,7 @@ ck_conv_depthwise (cudaStream_t s, const float *x, const float *filter,
 {
   const size_t total = (size_t)n * oh * ow * c;
 
-  conv_depthwise_kernel<<<ck_blocks (total), CK_THREADS, 0, s>>> (x, filter,
+  CK_LAUNCH (conv_depthwise_kernel, ck_blocks (total), CK_THREADS, s, x, filter,
       bias, y, h, w, c, oh, ow, kh, kw, stride, pad_top, pad_left, act, total);
   return cudaGetLastError ();
 }
@@ -134,8 +134,8 @@ ck_im2col (cudaStream_t s, const float *x, float *col, size_t p0, size_t np,
 {
   const size_t total = np * (size_t)kh * kw * cin;
 
-  im2col_kernel<<<ck_blocks (total), CK_THREADS, 0, s>>> (
-      x, col, p0, h, w, cin, oh, ow, kh, kw, stride, pad_top, pad_left, total);
+  CK_LAUNCH (im2col_kernel, ck_blocks (total), CK_THREADS, s, x, col, p0, h, w,
+      cin, oh, ow, kh, kw, stride, pad_top, pad_left, total);
   return cudaGetLastError ();
 }
 
@@ -178,8 +178,8 @@ ck_pool (cudaStream_t s, int kind, const float *x, float *y, int n, int h,
 {
   const size_t total = (size_t)n * oh * ow * c;
 
-  pool_kernel<<<ck_blocks (total), CK_THREADS, 0, s>>> (
-      kind, x, y, h, w, c, oh, ow, k, stride, pad_top, pad_left, total);
+  CK_LAUNCH (pool_kernel, ck_blocks (total), CK_THREADS, s, kind, x, y, h, w, c,
+      oh, ow, k, stride, pad_top, pad_left, total);
   return cudaGetLastError ();
 }
 
@@ -204,8 +204,8 @@ ck_global_mean (cudaStream_t s, const float *x, float *y, int n, int hw, int c)
 {
   const size_t total = (size_t)n * c;
 
-  global_mean_kernel<<<ck_blocks (total), CK_THREADS, 0, s>>> (
-      x, y, hw, c, total);
+  CK_LAUNCH (
+      global_mean_kernel, ck_blocks (total), CK_THREADS, s, x, y, hw, c, total);
   return cudaGetLastError ();
 }
 
@@ -245,7 +245,7 @@ ck_resize_bilinear (cudaStream_t s, const float *x, float *y, int n, int h,
 {
   const size_t total = (size_t)n * oh * ow * c;
 
-  resize_kernel<<<ck_blocks (total), CK_THREADS, 0, s>>> (
-      x, y, h, w, c, oh, ow, total);
+  CK_LAUNCH (resize_kernel, ck_blocks (total), CK_THREADS, s, x, y, h, w, c, oh,
+      ow, total);
   return cudaGetLastError ();
 }

@@ -16,7 +16,7 @@ probe_kernel (void)
 extern "C" cudaError_t
 ck_probe (cudaStream_t s)
 {
-  probe_kernel<<<1, 1, 0, s>>> ();
+  CK_LAUNCH (probe_kernel, 1, 1, s, );
   return cudaGetLastError ();
 }
 
@@ -30,7 +30,7 @@ add_kernel (const float *a, const float *b, float *y, size_t n)
 extern "C" cudaError_t
 ck_add (cudaStream_t s, const float *a, const float *b, float *y, size_t n)
 {
-  add_kernel<<<ck_blocks (n), CK_THREADS, 0, s>>> (a, b, y, n);
+  CK_LAUNCH (add_kernel, ck_blocks (n), CK_THREADS, s, a, b, y, n);
   return cudaGetLastError ();
 }
 
@@ -44,7 +44,7 @@ unary_kernel (float *x, size_t n, int act)
 extern "C" cudaError_t
 ck_unary (cudaStream_t s, float *x, size_t n, int act)
 {
-  unary_kernel<<<ck_blocks (n), CK_THREADS, 0, s>>> (x, n, act);
+  CK_LAUNCH (unary_kernel, ck_blocks (n), CK_THREADS, s, x, n, act);
   return cudaGetLastError ();
 }
 
@@ -73,7 +73,7 @@ extern "C" cudaError_t
 ck_binary (
     cudaStream_t s, float *a, const float *b, size_t n, size_t nb, int op)
 {
-  binary_kernel<<<ck_blocks (n), CK_THREADS, 0, s>>> (a, b, n, nb, op);
+  CK_LAUNCH (binary_kernel, ck_blocks (n), CK_THREADS, s, a, b, n, nb, op);
   return cudaGetLastError ();
 }
 
@@ -88,7 +88,7 @@ scale_kernel (float *x, size_t n, float alpha, float beta)
 extern "C" cudaError_t
 ck_scale (cudaStream_t s, float *x, size_t n, float alpha, float beta)
 {
-  scale_kernel<<<ck_blocks (n), CK_THREADS, 0, s>>> (x, n, alpha, beta);
+  CK_LAUNCH (scale_kernel, ck_blocks (n), CK_THREADS, s, x, n, alpha, beta);
   return cudaGetLastError ();
 }
 
@@ -113,7 +113,7 @@ ck_bias_act (
 
   if (bias == NULL && act == CK_ACT_NONE)
     return cudaSuccess;
-  bias_act_kernel<<<ck_blocks (n), CK_THREADS, 0, s>>> (y, bias, n, c, act);
+  CK_LAUNCH (bias_act_kernel, ck_blocks (n), CK_THREADS, s, y, bias, n, c, act);
   return cudaGetLastError ();
 }
 
@@ -142,8 +142,8 @@ ck_pad (cudaStream_t s, const float *x, float *y, int n, int h, int w, int c,
 {
   const size_t total = (size_t)n * oh * ow * c;
 
-  pad_kernel<<<ck_blocks (total), CK_THREADS, 0, s>>> (
-      x, y, h, w, c, oh, ow, top, left, total);
+  CK_LAUNCH (pad_kernel, ck_blocks (total), CK_THREADS, s, x, y, h, w, c, oh,
+      ow, top, left, total);
   return cudaGetLastError ();
 }
 
@@ -168,8 +168,8 @@ ck_concat_channels (cudaStream_t s, const float *a, const float *b, float *y,
 {
   const size_t total = pixels * (size_t)(ca + cb);
 
-  concat_kernel<<<ck_blocks (total), CK_THREADS, 0, s>>> (
-      a, b, y, total, ca, cb);
+  CK_LAUNCH (
+      concat_kernel, ck_blocks (total), CK_THREADS, s, a, b, y, total, ca, cb);
   return cudaGetLastError ();
 }
 
@@ -191,8 +191,8 @@ ck_pad_channels (
 {
   const size_t total = pixels * (size_t)cy;
 
-  pad_channels_kernel<<<ck_blocks (total), CK_THREADS, 0, s>>> (
-      x, y, total, cx, cy);
+  CK_LAUNCH (pad_channels_kernel, ck_blocks (total), CK_THREADS, s, x, y, total,
+      cx, cy);
   return cudaGetLastError ();
 }
 
@@ -220,8 +220,8 @@ ck_copy_rows (cudaStream_t s, const float *src, size_t src_ld,
 {
   const size_t total = (size_t)batch * rows * cols;
 
-  copy_rows_kernel<<<ck_blocks (total), CK_THREADS, 0, s>>> (
-      src, src_ld, src_stride, dst, dst_ld, dst_stride, rows, cols, total);
+  CK_LAUNCH (copy_rows_kernel, ck_blocks (total), CK_THREADS, s, src, src_ld,
+      src_stride, dst, dst_ld, dst_stride, rows, cols, total);
   return cudaGetLastError ();
 }
 
@@ -244,7 +244,7 @@ ck_gather_rows (cudaStream_t s, const float *table, const int *ids,
 {
   const size_t total = n_ids * (size_t)c;
 
-  gather_kernel<<<ck_blocks (total), CK_THREADS, 0, s>>> (
-      table, ids, c, y, total);
+  CK_LAUNCH (
+      gather_kernel, ck_blocks (total), CK_THREADS, s, table, ids, c, y, total);
   return cudaGetLastError ();
 }

@@ -38,7 +38,7 @@ ck_gru_step (cudaStream_t s, const float *gx, const float *gh, float *h,
 {
   const size_t total = (size_t)B * H;
 
-  gru_step_kernel<<<ck_blocks (total), CK_THREADS, 0, s>>> (
-      gx, gh, h, y, T, t, H, total);
+  CK_LAUNCH (gru_step_kernel, ck_blocks (total), CK_THREADS, s, gx, gh, h, y, T,
+      t, H, total);
   return cudaGetLastError ();
 }

@@ -64,7 +64,8 @@ softmax_kernel (float *x, size_t rows, int c)
 extern "C" cudaError_t
 ck_softmax (cudaStream_t s, float *x, size_t rows, int c)
 {
-  softmax_kernel<<<row_blocks (rows), CK_THREADS, 0, s>>> (x, rows, c);
+  CK_LAUNCH_WARPS (
+      softmax_kernel, row_blocks (rows), CK_THREADS, s, x, rows, c);
   return cudaGetLastError ();
 }
 
@@ -116,8 +117,8 @@ extern "C" cudaError_t
 ck_softmax_masked (cudaStream_t s, float *x, size_t rows, size_t rows_per_image,
     int w, int c, float scale, const float *mask, int mask_n, int causal_offset)
 {
-  softmax_masked_kernel<<<row_blocks (rows), CK_THREADS, 0, s>>> (
-      x, rows, rows_per_image, w, c, scale, mask, mask_n, causal_offset);
+  CK_LAUNCH_WARPS (softmax_masked_kernel, row_blocks (rows), CK_THREADS, s, x,
+      rows, rows_per_image, w, c, scale, mask, mask_n, causal_offset);
   return cudaGetLastError ();
 }
 
@@ -157,7 +158,7 @@ extern "C" cudaError_t
 ck_layer_norm (cudaStream_t s, float *x, size_t rows, int c, const float *gamma,
     const float *beta, double eps)
 {
-  layer_norm_kernel<<<row_blocks (rows), CK_THREADS, 0, s>>> (
-      x, rows, c, gamma, beta, eps);
+  CK_LAUNCH_WARPS (layer_norm_kernel, row_blocks (rows), CK_THREADS, s, x, rows,
+      c, gamma, beta, eps);
   return cudaGetLastError ();
 }
