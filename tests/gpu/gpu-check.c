@@ -9,6 +9,7 @@
  *
  *   gpu-check [--models DIR] [--bert DIR] [--fusion FILE]
  *             [--batches 1,8,32,128] [--seconds S] [--threads N]
+ *             [--parity-only]
  *
  * Lines (tab-separated, for run-bundle.sh):
  *   BACKEND <name> <available 0/1> <device or reason>
@@ -67,6 +68,7 @@ typedef struct {
 static gchar *opt_models, *opt_bert, *opt_fusion, *opt_batches;
 static double opt_seconds = 2.0;
 static int opt_threads = 0;
+static gboolean opt_parity_only;
 
 static gboolean
 engine_load (Engine *e, AffectBackend *be, GError **error)
@@ -502,6 +504,8 @@ main (int argc, char **argv)
         "time per rate (default 2)", "S" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &opt_threads,
         "CPU threads (default all cores)", "N" },
+    { "parity-only", 0, 0, G_OPTION_ARG_NONE, &opt_parity_only,
+        "only the parity lines (e.g. on the emulated module)", NULL },
     { NULL } };
   GOptionContext *ctx = g_option_context_new ("- GPU parity and throughput");
   GError *error = NULL;
@@ -558,7 +562,8 @@ main (int argc, char **argv)
       status = 1;
     } else {
       parity (&cpu, &gpu);
-      rates (&gpu, "cuda", batches);
+      if (!opt_parity_only)
+        rates (&gpu, "cuda", batches);
       engine_clear (&gpu);
     }
   } else {
@@ -567,8 +572,10 @@ main (int argc, char **argv)
     printf ("PARITY\tbert\t-\tno device\tno device\n");
     printf ("RATE\t-\tcuda\t-\t-\tno device\n");
   }
-  rates (&cpu, "cpu", batches);
-  fusion_rate ();
+  if (!opt_parity_only) {
+    rates (&cpu, "cpu", batches);
+    fusion_rate ();
+  }
   engine_clear (&cpu);
   affect_backend_unref (cpu_be);
   if (gpu_be)
