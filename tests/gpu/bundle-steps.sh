@@ -2,9 +2,10 @@
 # gst-affect: the steps of the GPU check bundle, run from the unpacked
 # bundle by run-bundle.sh (see tests/gpu/make-bundle.sh). Each step has a
 # time limit so that the whole run stays under 8 minutes:
-#   1. the registry test with the real CUDA module (60 s)
-#   2. the op test on cpu and cuda, every op family (150 s)
-#   3. gpu-check: network parity and C throughput (180 s)
+#   1. the registry test with the real CUDA module (30 s)
+#   2. the op test on cpu and cuda, every op family (120 s)
+#   3. gpu-check: network parity and CUDA throughput (120 s), then CPU
+#      throughput (100 s)
 #   4. torch_gpu.py: PyTorch throughput on the same GPU (90 s)
 # then prints the parity and throughput tables. PYTHON selects the Python
 # (default python3; it needs numpy, and PyTorch for step 4).
@@ -82,7 +83,7 @@ PY
 fi
 
 log "1. The CUDA module in the registry"
-timeout 60 env CK_FORK=no "${run[@]}" "$B/bin/test-models-registry-cuda" "$B/backends" 2>&1 | tee "$out/registry.txt" | tail -n 5
+timeout 30 env CK_FORK=no CK_DEFAULT_TIMEOUT=60 "${run[@]}" "$B/bin/test-models-registry-cuda" "$B/backends" 2>&1 | tee "$out/registry.txt" | tail -n 5
 
 # The op test takes cuda only when the registry test found a device (a
 # backend it cannot create fails the whole run).
@@ -92,7 +93,7 @@ else
   backends=
 fi
 log "2. The op test (AFFECT_TEST_BACKENDS=${backends:-none: no CUDA device, cpu only})"
-timeout 150 env AFFECT_TEST_BACKENDS=$backends "${run[@]}" "$B/bin/test-models-backend-ops" > "$out/ops.txt" 2>&1
+timeout 120 env CK_DEFAULT_TIMEOUT=60 AFFECT_TEST_BACKENDS=$backends "${run[@]}" "$B/bin/test-models-backend-ops" > "$out/ops.txt" 2>&1
 echo "exit status $?"
 grep -E "^cuda|skipping|:F:|:E:|Checks" "$out/ops.txt" | tail -n 80
 [ -n "$backends" ] || grep -E "^cpu \(2" "$out/ops.txt" | cut -c1-100
@@ -100,10 +101,18 @@ grep -E "^cuda|skipping|:F:|:E:|Checks" "$out/ops.txt" | tail -n 80
 log "3. gpu-check: parity and throughput (C engine)"
 fusion_arg=
 [ -f "$B/models/fusion.safetensors" ] && fusion_arg="--fusion $B/models/fusion.safetensors"
-timeout 180 "${run[@]}" "$B/bin/gpu-check" --models "$B/models" --bert "$bert" \
-  $fusion_arg --seconds "${GPU_CHECK_SECONDS:-1.5}" --batches "${GPU_CHECK_BATCHES:-1,8,32,128}" > "$out/gpu-check.txt" 2> "$out/gpu-check.err"
-echo "exit status $?"
-tail -n 3 "$out/gpu-check.err"
+# Two processes, so that a slow part cannot take the other's lines with it.
+for part in cuda cpu; do
+  limit=120
+  [ "$part" = cpu ] && limit=100
+  timeout $limit "${run[@]}" "$B/bin/gpu-check" --part $part --models "$B/models" \
+    --bert "$bert" $fusion_arg --seconds "${GPU_CHECK_SECONDS:-1.5}" \
+    --batches "${GPU_CHECK_BATCHES:-1,8,32,128}" \
+    > "$out/gpu-check-$part.txt" 2> "$out/gpu-check-$part.err"
+  rc=$?
+  echo "$part: exit status $rc$([ $rc = 124 ] && echo ": stopped at its $limit s limit")"
+  tail -n 3 "$out/gpu-check-$part.err"
+done
 
 log "4. PyTorch on the same GPU"
 timeout 90 "$py" "$B/py/torch_gpu.py" --models "$B/models" --bert "$bert" \
@@ -112,7 +121,7 @@ echo "exit status $?"
 tail -n 3 "$out/torch.err"
 
 log "Tables"
-"$py" - "$out/gpu-check.txt" "$out/torch.txt" <<'PY'
+"$py" - "$out/gpu-check-cuda.txt" "$out/gpu-check-cpu.txt" "$out/torch.txt" <<'PY'
 import sys
 rows, parity, backends, missing = {}, [], {}, {}
 for path in sys.argv[1:]:

@@ -9,7 +9,7 @@
  *
  *   gpu-check [--models DIR] [--bert DIR] [--fusion FILE]
  *             [--batches 1,8,32,128] [--seconds S] [--threads N]
- *             [--parity-only]
+ *             [--part cuda|cpu|all] [--parity-only]
  *
  * Lines (tab-separated, for run-bundle.sh):
  *   BACKEND <name> <available 0/1> <device or reason>
@@ -69,6 +69,7 @@ static gchar *opt_models, *opt_bert, *opt_fusion, *opt_batches;
 static double opt_seconds = 2.0;
 static int opt_threads = 0;
 static gboolean opt_parity_only;
+static gchar *opt_part;
 
 static gboolean
 engine_load (Engine *e, AffectBackend *be, GError **error)
@@ -504,6 +505,9 @@ main (int argc, char **argv)
         "time per rate (default 2)", "S" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &opt_threads,
         "CPU threads (default all cores)", "N" },
+    { "part", 0, 0, G_OPTION_ARG_STRING, &opt_part,
+        "cuda (parity and CUDA rates), cpu (CPU rates) or all (default)",
+        "PART" },
     { "parity-only", 0, 0, G_OPTION_ARG_NONE, &opt_parity_only,
         "only the parity lines (e.g. on the emulated module)", NULL },
     { NULL } };
@@ -514,6 +518,7 @@ main (int argc, char **argv)
   Engine cpu, gpu;
   gchar **parts;
   int i, status = 0;
+  gboolean do_cuda, do_cpu;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
@@ -529,12 +534,16 @@ main (int argc, char **argv)
   }
   g_strfreev (parts);
 
+  do_cuda = g_strcmp0 (opt_part, "cpu") != 0;
+  do_cpu = g_strcmp0 (opt_part, "cuda") != 0 && !opt_parity_only;
   cpu_be = affect_backend_new ("cpu", opt_threads, &error);
   g_assert_no_error (error);
   printf (
       "BACKEND\tcpu\t1\t%d threads\n", affect_backend_get_n_threads (cpu_be));
-  gpu_be = affect_backend_new ("cuda", 1, &error);
-  if (gpu_be == NULL) {
+  gpu_be = do_cuda ? affect_backend_new ("cuda", 1, &error) : NULL;
+  if (!do_cuda) {
+    /* the other part reports the CUDA backend */
+  } else if (gpu_be == NULL) {
     printf ("BACKEND\tcuda\t0\t%s\n", error->message);
     g_clear_error (&error);
   } else {
@@ -566,13 +575,13 @@ main (int argc, char **argv)
         rates (&gpu, "cuda", batches);
       engine_clear (&gpu);
     }
-  } else {
+  } else if (do_cuda) {
     for (i = 0; i < N_NETS; i++)
       printf ("PARITY\t%s\t-\tno device\tno device\n", net_info[i].name);
     printf ("PARITY\tbert\t-\tno device\tno device\n");
     printf ("RATE\t-\tcuda\t-\t-\tno device\n");
   }
-  if (!opt_parity_only) {
+  if (do_cpu) {
     rates (&cpu, "cpu", batches);
     fusion_rate ();
   }
