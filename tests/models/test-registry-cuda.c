@@ -17,6 +17,7 @@
  */
 
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <affect-backend.h>
