@@ -227,6 +227,12 @@ struct _GstAffectFeatures {
    * whether it is decided (a face came, or the warning went) */
   guint64 mc_frames;
   gboolean mc_done;
+
+  /* The seqnum of the flushing seek sent upstream and not yet completed
+   * (object lock): the flush events it causes get it on every sink pad
+   * (see gst_affect_features_fix_flush_seqnum ()). */
+  guint32 seek_seqnum;
+  gboolean seeking;
 };
 
 static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE (
@@ -265,6 +271,8 @@ static gboolean gst_affect_features_sink_query (
 static gboolean gst_affect_features_src_query (
     GstAggregator *agg, GstQuery *query);
 static GstFlowReturn gst_affect_features_flush (GstAggregator *agg);
+static gboolean gst_affect_features_src_event (
+    GstAggregator *agg, GstEvent *event);
 static GstClockTime gst_affect_features_get_next_time (GstAggregator *agg);
 static gboolean gst_affect_features_negotiate (GstAggregator *agg);
 static GstFlowReturn gst_affect_features_update_src_caps (
@@ -370,6 +378,7 @@ gst_affect_features_class_init (GstAffectFeaturesClass *klass)
   agg_class->negotiate = GST_DEBUG_FUNCPTR (gst_affect_features_negotiate);
   agg_class->aggregate = GST_DEBUG_FUNCPTR (gst_affect_features_aggregate);
   agg_class->flush = GST_DEBUG_FUNCPTR (gst_affect_features_flush);
+  agg_class->src_event = GST_DEBUG_FUNCPTR (gst_affect_features_src_event);
   agg_class->get_next_time
       = GST_DEBUG_FUNCPTR (gst_affect_features_get_next_time);
 
@@ -629,6 +638,7 @@ gst_affect_features_stop (GstAggregator *agg)
   GST_OBJECT_LOCK (self);
   self->negotiated = DEFAULT_BRANCHES;
   self->have_chosen = FALSE;
+  self->seeking = FALSE;
   GST_OBJECT_UNLOCK (self);
   affect_features_audio_stop (self->audio);
   affect_features_text_stop (self->text);
@@ -669,6 +679,68 @@ gst_affect_features_set_video_caps (
   return TRUE;
 }
 
+/* A flushing seek from downstream: remember its seqnum until the flush is
+ * over (gst_affect_features_flush ()). */
+static gboolean
+gst_affect_features_src_event (GstAggregator *agg, GstEvent *event)
+{
+  GstAffectFeatures *self = GST_AFFECT_FEATURES (agg);
+  gboolean flushing_seek = FALSE, ret;
+  guint32 seqnum = gst_event_get_seqnum (event);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK) {
+    GstSeekFlags flags;
+
+    gst_event_parse_seek (event, NULL, NULL, &flags, NULL, NULL, NULL, NULL);
+    if (flags & GST_SEEK_FLAG_FLUSH) {
+      flushing_seek = TRUE;
+      GST_OBJECT_LOCK (self);
+      self->seek_seqnum = seqnum;
+      self->seeking = TRUE;
+      GST_OBJECT_UNLOCK (self);
+    }
+  }
+  ret = GST_AGGREGATOR_CLASS (parent_class)->src_event (agg, event);
+  if (flushing_seek && !ret) {
+    /* no flush to wait for: GstAggregator ended it itself */
+    GST_OBJECT_LOCK (self);
+    if (self->seek_seqnum == seqnum)
+      self->seeking = FALSE;
+    GST_OBJECT_UNLOCK (self);
+  }
+  return ret;
+}
+
+/* GstAggregator ends a flushing seek (forwards FLUSH_STOP and restarts its
+ * streaming task) only when every sink pad has had a FLUSH_STOP with the
+ * seek's seqnum. Some upstream elements send the seek on as a new event
+ * with a seqnum of its own (subparse turns the TIME seek into a BYTES seek
+ * to 0), so the flush events on their pad carry another seqnum and the
+ * element would stay stopped for good: the hang of issue 14 item 6 (see
+ * tests/torture/README.md). While our flushing seek is under way, flush
+ * events with another seqnum are given the seek's. */
+static GstEvent *
+gst_affect_features_fix_flush_seqnum (
+    GstAffectFeatures *self, GstAggregatorPad *aggpad, GstEvent *event)
+{
+  guint32 seqnum = gst_event_get_seqnum (event);
+  guint32 want;
+  gboolean seeking;
+
+  GST_OBJECT_LOCK (self);
+  seeking = self->seeking;
+  want = self->seek_seqnum;
+  GST_OBJECT_UNLOCK (self);
+  if (!seeking || seqnum == want)
+    return event;
+  GST_DEBUG_OBJECT (aggpad,
+      "%s with seqnum %u during our flushing seek %u: given the seek's",
+      GST_EVENT_TYPE_NAME (event), seqnum, want);
+  event = gst_event_make_writable (event);
+  gst_event_set_seqnum (event, want);
+  return event;
+}
+
 /* Called in the streaming thread, in order with the buffers. */
 static gboolean
 gst_affect_features_sink_event (
@@ -676,6 +748,10 @@ gst_affect_features_sink_event (
 {
   GstAffectFeatures *self = GST_AFFECT_FEATURES (agg);
   gboolean ret;
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START
+      || GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP)
+    event = gst_affect_features_fix_flush_seqnum (self, aggpad, event);
 
   if (aggpad != GST_AGGREGATOR_PAD (self->video_pad)) {
     /* the audio or the text pad */
@@ -838,11 +914,16 @@ gst_affect_features_get_next_time (GstAggregator *agg)
   return GST_CLOCK_TIME_IS_VALID (t) ? t : 0;
 }
 
-/* A flushing seek: the queued speech frames belong to the old position. */
+/* A flushing seek: the queued speech frames belong to the old position.
+ * Called once every sink pad has had its FLUSH_STOP: the seek is over. */
 static GstFlowReturn
 gst_affect_features_flush (GstAggregator *agg)
 {
   GstAffectFeatures *self = GST_AFFECT_FEATURES (agg);
+
+  GST_OBJECT_LOCK (self);
+  self->seeking = FALSE;
+  GST_OBJECT_UNLOCK (self);
 
   affect_features_audio_flush (self->audio);
   affect_features_text_flush (self->text);
