@@ -44,7 +44,7 @@ if [ "${AFFECT_SKIP_APT:-0}" != 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get 
     gstreamer1.0-plugins-ugly \
     python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 python3-pandas \
     gobject-introspection libgirepository1.0-dev \
-    check valgrind clang-format openssl python3-venv espeak-ng
+    check valgrind gdb clang-format openssl python3-venv espeak-ng
   if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
     apt-get install -y -q --no-install-recommends nodejs npm
   fi
