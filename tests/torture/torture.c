@@ -11,7 +11,9 @@
  * prints the step, the last GStreamer log lines, the stacks of all threads
  * (gdb "thread apply all bt" when gdb is installed, else the kernel's
  * /proc/self/task/\*\/{comm,wchan,stack}) and a dot graph of the pipeline,
- * then ends the process with status 3 (the test fails).
+ * then ends the process with status 3 (the test fails). A single step
+ * lasting more than three times the stall limit counts as a stall too
+ * (buffers flowing in one branch must not hide a blocked state change).
  *
  * Pipelines (one test case each):
  *   full:    filesrc (an 8-s raw clip of a demo photo, made at test time)
@@ -27,7 +29,7 @@
  *
  * Environment:
  *   AFFECT_TORTURE_SEED     the PRNG seed (default: a random one; printed)
- *   AFFECT_TORTURE_STEPS    steps per pipeline (default 30; video 20)
+ *   AFFECT_TORTURE_STEPS    steps per pipeline (default 20; video 13)
  *   AFFECT_TORTURE_STALL_S  seconds without progress that count as a stall
  *                           (default 60)
  *   AFFECT_TORTURE_DUMP_DIR where the dot graph of a stall goes (default:
@@ -71,7 +73,7 @@
 #include "affect-check.h"
 #include "random-fusion-model.h"
 
-#define DEFAULT_STEPS 30
+#define DEFAULT_STEPS 20
 #define DEFAULT_STALL_S 60
 #define LOG_RING 1000
 /* seeks go to [0, SEEK_RANGE) */
@@ -88,6 +90,7 @@ static gint speech_buffers; /* ... that used the speech branch */
 static gint words_buffers;  /* ... that used the word branch */
 static GMutex step_lock;
 static gchar *step_text;     /* what the driver is doing */
+static gint64 step_start;    /* since when (monotonic), step_lock */
 static GstElement *dump_bin; /* the pipeline, for the dot graph */
 
 static GMutex log_lock;
@@ -118,6 +121,7 @@ set_step (const gchar *fmt, ...)
   g_mutex_lock (&step_lock);
   g_free (step_text);
   step_text = s;
+  step_start = g_get_monotonic_time ();
   g_mutex_unlock (&step_lock);
 }
 
@@ -298,11 +302,22 @@ watchdog_func (gpointer data)
     gint now_p = g_atomic_int_get (&progress);
     gint64 now = g_get_monotonic_time ();
 
+    gint64 started;
+
+    g_mutex_lock (&step_lock);
+    started = step_start;
+    g_mutex_unlock (&step_lock);
     if (now_p != last) {
       last = now_p;
       since = now;
     } else if (now - since > (gint64)stall_s * G_USEC_PER_SEC) {
       gchar *what = g_strdup_printf ("no progress for %u s", stall_s);
+      report_stall (what);
+    }
+    /* buffers flowing in one branch do not hide a step that never ends */
+    if (started && now - started > 3 * (gint64)stall_s * G_USEC_PER_SEC) {
+      gchar *what
+          = g_strdup_printf ("one step has lasted more than %u s", 3 * stall_s);
       report_stall (what);
     }
     g_usleep (G_USEC_PER_SEC / 4);
@@ -663,6 +678,9 @@ run_torture (PipeKind kind)
   g_atomic_int_set (&speech_buffers, 0);
   g_atomic_int_set (&words_buffers, 0);
   g_atomic_int_set (&watchdog_stop, 0);
+  g_mutex_lock (&step_lock);
+  step_start = 0;
+  g_mutex_unlock (&step_lock);
   watchdog = g_thread_new ("torture-watchdog", watchdog_func, NULL);
 
   d.state = GST_STATE_NULL;
