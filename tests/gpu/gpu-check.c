@@ -18,7 +18,7 @@
  * <what>: tiny, landmarks, expression, recognition (images/s), chain (the
  * tiny detector on each frame, then landmarks, expression and recognition
  * on one face per frame: face-frames/s), bert (sentences of 32 tokens/s),
- * fusion (clips/s; CPU only: models/fusion owns a CPU backend).
+ * fusion (parity CUDA vs CPU, clips/s on each).
  * A backend that is not available gets "RATE <what> <backend> - no device".
  *
  * Inputs are random (seeded), the same for every backend. Each rate is the
@@ -365,8 +365,6 @@ parity (Engine *cpu, Engine *gpu)
   } else {
     printf ("PARITY\tbert\t8\tno model\tno model\n");
   }
-  printf ("PARITY\tfusion\t-\tn/a\tn/a (models/fusion runs on its own CPU "
-          "backend)\n");
   fflush (stdout);
 }
 
@@ -433,62 +431,106 @@ fusion_call (gpointer data)
       c->present, c->au, c->expr, c->va, NULL);
 }
 
-static void
-fusion_rate (void)
+/* One fusion model on a backend, with a call of 64 random clips (same
+ * inputs on every backend: seed 5). */
+static gboolean
+fusion_call_init (FusionCall *c, AffectBackend *be, GError **error)
 {
-  GError *error = NULL;
-  AffectFusion *f;
   const AffectFusionInfo *info;
-  FusionCall c;
   GRand *r;
   gsize i;
   int b;
+
+  memset (c, 0, sizeof (*c));
+  if (opt_fusion == NULL) {
+    g_set_error_literal (
+        error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "no model given");
+    return FALSE;
+  }
+  if ((c->f = affect_fusion_new (be, opt_fusion, error)) == NULL)
+    return FALSE;
+  info = affect_fusion_get_info (c->f);
+  c->n = 64;
+  c->t = info->clip_len;
+  r = g_rand_new_with_seed (5);
+  c->img = g_new (float, (gsize)c->n * info->d_img);
+  for (i = 0; i < (gsize)c->n * info->d_img; i++)
+    c->img[i] = (float)g_rand_double_range (r, -1, 1);
+  for (b = 0; b < 3; b++) {
+    const gsize n = (gsize)c->n * c->t * info->d_branch[b];
+
+    c->x[b] = g_new (float, n);
+    for (i = 0; i < n; i++)
+      c->x[b][i] = (float)g_rand_double_range (r, -1, 1);
+  }
+  g_rand_free (r);
+  c->present = g_new (guint8, c->n * 3);
+  memset (c->present, 1, c->n * 3);
+  /* au, expr, va side by side, for the parity line */
+  c->au = g_new0 (float, c->n *(12 + 8 + 2));
+  c->expr = c->au + c->n * 12;
+  c->va = c->expr + c->n * 8;
+  return TRUE;
+}
+
+static void
+fusion_call_clear (FusionCall *c)
+{
+  int b;
+
+  g_free (c->img);
+  for (b = 0; b < 3; b++)
+    g_free (c->x[b]);
+  g_free (c->present);
+  g_free (c->au);
+  if (c->f)
+    affect_fusion_free (c->f);
+}
+
+/* The fusion network on the CPU and, when there is one, on the CUDA
+ * backend: parity of the outputs (AU, EXPR, VA) and clips/s. */
+static void
+fusion_check (AffectBackend *cpu_be, AffectBackend *gpu_be, gboolean do_cpu,
+    gboolean do_cuda)
+{
+  GError *error = NULL;
+  FusionCall c, g;
+  gboolean have_c, have_g = FALSE;
   double ms;
 
-  if (opt_fusion == NULL
-      || (f = affect_fusion_load (opt_fusion, &error)) == NULL) {
-    printf ("RATE\tfusion\tcpu\t64\t-\t%s\n",
-        error ? error->message : "no model given");
+  have_c = fusion_call_init (&c, cpu_be, &error);
+  if (!have_c) {
+    printf ("PARITY\tfusion\t64\t%s\t-\n", error->message);
+    printf ("RATE\tfusion\tcpu\t64\t-\t%s\n", error->message);
     g_clear_error (&error);
+    fusion_call_clear (&c);
+    fflush (stdout);
     return;
   }
-  info = affect_fusion_get_info (f);
-  affect_fusion_set_n_threads (
-      f, opt_threads > 0 ? opt_threads : (int)g_get_num_processors ());
-  memset (&c, 0, sizeof (c));
-  c.f = f;
-  c.n = 64;
-  c.t = info->clip_len;
-  r = g_rand_new_with_seed (5);
-  c.img = g_new (float, (gsize)c.n * info->d_img);
-  for (i = 0; i < (gsize)c.n * info->d_img; i++)
-    c.img[i] = (float)g_rand_double_range (r, -1, 1);
-  for (b = 0; b < 3; b++) {
-    const gsize n = (gsize)c.n * c.t * info->d_branch[b];
-
-    c.x[b] = g_new (float, n);
-    for (i = 0; i < n; i++)
-      c.x[b][i] = (float)g_rand_double_range (r, -1, 1);
+  if (do_cuda && gpu_be == NULL) {
+    printf ("PARITY\tfusion\t-\tno device\tno device\n");
+  } else if (do_cuda) {
+    have_g = fusion_call_init (&g, gpu_be, &error);
+    if (!have_g) {
+      printf ("PARITY\tfusion\t64\tfailed\t%s\n", error->message);
+      g_clear_error (&error);
+    } else if (fusion_call (&c) && fusion_call (&g)) {
+      report_parity ("fusion", 64, c.au, g.au, (gsize)c.n * (12 + 8 + 2));
+    } else {
+      printf ("PARITY\tfusion\t64\tfailed\tfailed\n");
+    }
+    if (have_g && !opt_parity_only) {
+      ms = time_calls (fusion_call, &g);
+      printf ("RATE\tfusion\tcuda\t64\t%.1f\t%.3f\n", g.n * 1000.0 / ms, ms);
+    }
+    fusion_call_clear (&g);
   }
-  c.present = g_new (guint8, c.n * 3);
-  memset (c.present, 1, c.n * 3);
-  c.au = g_new (float, c.n * 12);
-  c.expr = g_new (float, c.n *MAX (1, info->n_out[AFFECT_FUSION_TASK_EXPR]));
-  c.va = g_new (float, c.n * 2);
-  ms = time_calls (fusion_call, &c);
-  printf ("RATE\tfusion\tcpu\t64\t%.1f\t%.3f\n", c.n * 1000.0 / ms, ms);
-  printf ("RATE\tfusion\tcuda\t64\t-\tn/a (models/fusion runs on its own CPU "
-          "backend)\n");
+  if (do_cpu) {
+    ms = time_calls (fusion_call, &c);
+    printf ("RATE\tfusion\tcpu\t64\t%.1f\t%.3f\n", c.n * 1000.0 / ms, ms);
+  }
   fflush (stdout);
-  g_rand_free (r);
-  g_free (c.img);
-  for (b = 0; b < 3; b++)
-    g_free (c.x[b]);
-  g_free (c.present);
-  g_free (c.au);
-  g_free (c.expr);
-  g_free (c.va);
-  affect_fusion_free (f);
+  fusion_call_clear (&c);
 }
 
 int
@@ -581,10 +623,9 @@ main (int argc, char **argv)
     printf ("PARITY\tbert\t-\tno device\tno device\n");
     printf ("RATE\t-\tcuda\t-\t-\tno device\n");
   }
-  if (do_cpu) {
+  if (do_cpu)
     rates (&cpu, "cpu", batches);
-    fusion_rate ();
-  }
+  fusion_check (cpu_be, gpu_be, do_cpu, do_cuda);
   engine_clear (&cpu);
   affect_backend_unref (cpu_be);
   if (gpu_be)
