@@ -146,7 +146,7 @@ gst_affect_transcribe_granularity_get_type (void)
 
 static GstFlowReturn
 push_text (GstAffectTranscribe *self, const gchar *text, GstClockTime window,
-    double start, double end)
+    double start, double end, GstClockTime *text_end)
 {
   gchar *t = g_strstrip (g_strdup (text));
   gsize len = strlen (t);
@@ -162,20 +162,25 @@ push_text (GstAffectTranscribe *self, const gchar *text, GstClockTime window,
   buf = gst_buffer_new_wrapped (t, len);
   GST_BUFFER_PTS (buf) = s;
   GST_BUFFER_DURATION (buf) = e - s;
+  *text_end = MAX (*text_end, e);
   GST_LOG_OBJECT (self, "'%s' at %" GST_TIME_FORMAT " + %" GST_TIME_FORMAT, t,
       GST_TIME_ARGS (s), GST_TIME_ARGS (e - s));
   return gst_pad_push (self->srcpad, buf);
 }
 
 /* Transcribes the first @n samples of the window and pushes the text; they
- * leave the window (window_pts moves past them). */
+ * leave the window (window_pts moves past them). The time of the window
+ * after the last text goes out as a GAP event, so that a downstream
+ * aggregator (affectfeatures' text pad) knows there is no more text before
+ * the window's end; a quiet window dropped unseen is one GAP. */
 static GstFlowReturn
 transcribe (GstAffectTranscribe *self, guint n)
 {
   GstFlowReturn ret = GST_FLOW_OK;
   GstClockTime pts = self->window_pts;
   AffectWhisperOptions opt;
-  GstAffectTranscribeGranularity granularity;
+  GstAffectTranscribeGranularity granularity = DEFAULT_GRANULARITY;
+  GstClockTime end, text_end = pts;
   GPtrArray *segs = NULL;
   GError *error = NULL;
   guint i;
@@ -215,18 +220,25 @@ transcribe (GstAffectTranscribe *self, guint n)
   if (GST_CLOCK_TIME_IS_VALID (pts))
     self->window_pts = pts + gst_util_uint64_scale_int (n, GST_SECOND, RATE);
 
-  if (segs == NULL || !GST_CLOCK_TIME_IS_VALID (pts))
+  if (ret != GST_FLOW_OK || !GST_CLOCK_TIME_IS_VALID (pts))
     goto done;
-  for (i = 0; i < segs->len && ret == GST_FLOW_OK; i++) {
+  for (i = 0; segs && i < segs->len && ret == GST_FLOW_OK; i++) {
     AffectWhisperSegment *seg = g_ptr_array_index (segs, i);
 
     if (granularity == GST_AFFECT_TRANSCRIBE_GRANULARITY_SEGMENT) {
-      ret = push_text (self, seg->text, pts, seg->start, seg->end);
+      ret = push_text (self, seg->text, pts, seg->start, seg->end, &text_end);
       continue;
     }
     for (k = 0; k < seg->n_words && ret == GST_FLOW_OK; k++)
       ret = push_text (self, seg->words[k].word, pts, seg->words[k].start,
-          seg->words[k].end);
+          seg->words[k].end, &text_end);
+  }
+  end = self->window_pts;
+  if (ret == GST_FLOW_OK && end > text_end) {
+    GST_LOG_OBJECT (self, "gap %" GST_TIME_FORMAT " - %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (text_end), GST_TIME_ARGS (end));
+    gst_pad_push_event (
+        self->srcpad, gst_event_new_gap (text_end, end - text_end));
   }
 
 done:

@@ -362,6 +362,7 @@ GST_START_TEST (test_events_and_segments)
   GstMapInfo map;
   GstSegment seg;
   const GstSegment *out_seg;
+  GstClockTime gap, gap_dur;
   const gchar *id;
   gint16 *x;
   gsize n;
@@ -420,7 +421,25 @@ GST_START_TEST (test_events_and_segments)
                    GST_BUFFER_PTS (buf) + GST_BUFFER_DURATION (buf)))
                <= (GstClockTimeDiff)TOLERANCE);
   gst_buffer_unref (buf);
+  /* the rest of the clip, after the text: GAPs (a pause cuts the window
+   * at 3.35 s, the quiet rest is dropped) up to its end, then EOS */
   ev = gst_harness_pull_event (h);
+  fail_unless_equals_int (GST_EVENT_TYPE (ev), GST_EVENT_GAP);
+  gst_event_parse_gap (ev, &gap, &gap_dur);
+  fail_unless (ABS (GST_CLOCK_DIFF (10 * GST_SECOND + 3040 * GST_MSECOND, gap))
+               <= (GstClockTimeDiff)TOLERANCE);
+  gst_event_unref (ev);
+  while ((ev = gst_harness_pull_event (h)) != NULL
+         && GST_EVENT_TYPE (ev) == GST_EVENT_GAP) {
+    GstClockTime t;
+
+    gst_event_parse_gap (ev, &t, NULL);
+    fail_unless_equals_uint64 (t, gap + gap_dur);
+    gst_event_parse_gap (ev, &gap, &gap_dur);
+    gst_event_unref (ev);
+  }
+  fail_unless_equals_uint64 (gap + gap_dur,
+      10 * GST_SECOND + gst_util_uint64_scale (n, GST_SECOND, 16000));
   fail_unless_equals_int (GST_EVENT_TYPE (ev), GST_EVENT_EOS);
   gst_event_unref (ev);
 
@@ -499,6 +518,7 @@ GST_START_TEST (test_silence)
   GstHarness *h;
   gint16 *x;
   GstEvent *ev;
+  GstClockTime covered = 0;
   gboolean eos = FALSE;
 
   if (!have_model ())
@@ -508,11 +528,20 @@ GST_START_TEST (test_silence)
   push_s16 (h, x, 16000 * 8, 16000, 1, 0);
   fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
   fail_unless_equals_int (gst_harness_buffers_received (h), 0);
+  /* the quiet windows go out as GAP events covering the 8 s */
   while ((ev = gst_harness_try_pull_event (h)) != NULL) {
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_GAP) {
+      GstClockTime t, d;
+
+      gst_event_parse_gap (ev, &t, &d);
+      fail_unless_equals_uint64 (t, covered);
+      covered = t + d;
+    }
     eos |= GST_EVENT_TYPE (ev) == GST_EVENT_EOS;
     gst_event_unref (ev);
   }
   fail_unless (eos);
+  fail_unless_equals_uint64 (covered, 8 * GST_SECOND);
   gst_harness_teardown (h);
   g_free (x);
 }
