@@ -101,6 +101,7 @@ struct _GstAffectTranscribe {
   /* streaming (stream lock) */
   GstAudioConverter *conv;
   GstAudioInfo in_info;
+  guint64 conv_in, conv_out; /* frames in and out since the last reset */
   GstSegment segment;
   GArray *window;             /* 16-kHz mono floats */
   GstClockTime window_pts;    /* stream time of window[0] */
@@ -318,6 +319,7 @@ reset_stream (GstAffectTranscribe *self)
   self->quiet_run = 0;
   if (self->conv)
     gst_audio_converter_reset (self->conv);
+  self->conv_in = self->conv_out = 0;
 }
 
 /* ---- input ------------------------------------------------------------- */
@@ -348,6 +350,8 @@ mix_config (const GstAudioInfo *info)
   return config;
 }
 
+static GstFlowReturn end_piece (GstAffectTranscribe *self);
+
 static gboolean
 set_caps (GstAffectTranscribe *self, GstCaps *caps)
 {
@@ -370,12 +374,77 @@ set_caps (GstAffectTranscribe *self, GstCaps *caps)
     return FALSE;
   }
   /* a new format: what came before is a window of its own */
-  close_window (self);
+  end_piece (self);
   if (self->conv)
     gst_audio_converter_free (self->conv);
   self->conv = conv;
   self->in_info = info;
+  self->conv_in = self->conv_out = 0;
   return TRUE;
+}
+
+/* Converts @n_in frames at @in (the input format) to 16 kHz mono at the end
+ * of the window, at most @max_out of them. FALSE when the converter fails. */
+static gboolean
+convert (GstAffectTranscribe *self, gconstpointer in, gsize n_in, gsize max_out)
+{
+  gsize n_out = gst_audio_converter_get_out_frames (self->conv, n_in);
+  gsize old = self->window->len;
+  gpointer in_planes[1], out_planes[1];
+  gfloat *tmp;
+
+  if (n_out == 0 && n_in == 0)
+    return TRUE;
+  tmp = g_new (gfloat, MAX (n_out, 1));
+  in_planes[0] = (gpointer)in;
+  out_planes[0] = tmp;
+  if (!gst_audio_converter_samples (self->conv, GST_AUDIO_CONVERTER_FLAG_NONE,
+          in_planes, n_in, out_planes, n_out)) {
+    g_free (tmp);
+    return FALSE;
+  }
+  self->conv_in += n_in;
+  n_out = MIN (n_out, max_out);
+  self->conv_out += n_out;
+  g_array_set_size (self->window, old + n_out);
+  memcpy ((gfloat *)self->window->data + old, tmp, n_out * sizeof (gfloat));
+  g_free (tmp);
+  return TRUE;
+}
+
+/* The resampler holds back its last few input frames (its latency): feeds
+ * it silence until every input frame has come out. */
+static void
+drain_converter (GstAffectTranscribe *self)
+{
+  gint rate = GST_AUDIO_INFO_RATE (&self->in_info);
+  guint64 expected;
+  gsize missing, n_in;
+  gpointer zeros;
+
+  if (self->conv == NULL || rate <= 0 || self->conv_in == 0)
+    return;
+  expected = gst_util_uint64_scale (self->conv_in, RATE, rate);
+  if (expected > self->conv_out) {
+    missing = (gsize)(expected - self->conv_out);
+    n_in = gst_audio_converter_get_in_frames (self->conv, missing);
+    n_in = MAX (n_in, gst_audio_converter_get_max_latency (self->conv) + 1);
+    zeros = g_malloc0 (n_in * GST_AUDIO_INFO_BPF (&self->in_info));
+    if (convert (self, zeros, n_in, missing))
+      GST_LOG_OBJECT (self, "drained %" G_GSIZE_FORMAT " samples", missing);
+    g_free (zeros);
+  }
+  gst_audio_converter_reset (self->conv);
+  self->conv_in = self->conv_out = 0;
+}
+
+/* The end of a continuous piece of audio (discontinuity, gap, new segment
+ * or caps, EOS): the converter is drained and the window transcribed. */
+static GstFlowReturn
+end_piece (GstAffectTranscribe *self)
+{
+  drain_converter (self);
+  return close_window (self);
 }
 
 static GstFlowReturn
@@ -384,23 +453,19 @@ gst_affect_transcribe_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
   GstAffectTranscribe *self = GST_AFFECT_TRANSCRIBE (parent);
   GstFlowReturn ret = GST_FLOW_OK;
   GstMapInfo map;
-  gsize n_in, n_out, old;
-  gpointer in_planes[1], out_planes[1];
+  gboolean ok;
 
   if (self->conv == NULL) {
     gst_buffer_unref (buf);
     return GST_FLOW_NOT_NEGOTIATED;
   }
-  if (GST_BUFFER_IS_DISCONT (buf) && self->window->len > 0) {
+  if (GST_BUFFER_IS_DISCONT (buf)) {
     GST_DEBUG_OBJECT (self, "discontinuity: closing the window");
-    ret = close_window (self);
+    ret = end_piece (self);
     if (ret != GST_FLOW_OK)
       goto out;
   }
-  if (GST_BUFFER_IS_DISCONT (buf) || self->window->len == 0) {
-    /* the converter's state belongs to the audio before the gap */
-    if (GST_BUFFER_IS_DISCONT (buf))
-      gst_audio_converter_reset (self->conv);
+  if (self->window->len == 0) {
     if (GST_BUFFER_PTS_IS_VALID (buf))
       self->window_pts = GST_BUFFER_PTS (buf);
     else if (!GST_CLOCK_TIME_IS_VALID (self->window_pts))
@@ -412,22 +477,15 @@ gst_affect_transcribe_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
     ret = GST_FLOW_ERROR;
     goto out;
   }
-  n_in = map.size / GST_AUDIO_INFO_BPF (&self->in_info);
-  n_out = gst_audio_converter_get_out_frames (self->conv, n_in);
-  old = self->window->len;
-  g_array_set_size (self->window, old + n_out);
-  in_planes[0] = map.data;
-  out_planes[0] = (gfloat *)self->window->data + old;
-  if (!gst_audio_converter_samples (self->conv, GST_AUDIO_CONVERTER_FLAG_NONE,
-          in_planes, n_in, out_planes, n_out)) {
-    gst_buffer_unmap (buf, &map);
-    g_array_set_size (self->window, old);
+  ok = convert (self, map.data, map.size / GST_AUDIO_INFO_BPF (&self->in_info),
+      G_MAXSIZE);
+  gst_buffer_unmap (buf, &map);
+  if (!ok) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT, (NULL),
         ("Cannot convert the audio to 16 kHz mono"));
     ret = GST_FLOW_ERROR;
     goto out;
   }
-  gst_buffer_unmap (buf, &map);
   ret = scan_window (self);
 
 out:
@@ -483,24 +541,21 @@ gst_affect_transcribe_sink_event (
         gst_event_unref (event);
         return FALSE;
       }
-      close_window (self);
+      end_piece (self);
       gst_segment_copy_into (seg, &self->segment);
       self->window_pts = GST_CLOCK_TIME_NONE;
-      if (self->conv)
-        gst_audio_converter_reset (self->conv);
       /* the text stream's own TIME segment, the same as the audio's */
       gst_event_unref (event);
       return gst_pad_push_event (
           self->srcpad, gst_event_new_segment (&self->segment));
     }
     case GST_EVENT_GAP:
-      close_window (self);
+      end_piece (self);
       return gst_pad_push_event (self->srcpad, event);
     case GST_EVENT_EOS:
       GST_DEBUG_OBJECT (self, "EOS: transcribing the last %u samples",
           self->window ? self->window->len : 0);
-      if (self->conv)
-        close_window (self);
+      end_piece (self);
       return gst_pad_push_event (self->srcpad, event);
     case GST_EVENT_FLUSH_STOP:
       reset_stream (self);

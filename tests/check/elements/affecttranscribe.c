@@ -16,10 +16,10 @@
  * word times, so the reference's times are not the target there); text
  * caps, stream-start and the audio's segment; granularity=segment; silence
  * gives nothing; EOS in the middle of a word transcribes the partial
- * window; a flush drops the buffered audio; the LATENCY query adds
- * max-latency; the model and language errors. Needs the tiny.en model
- * (affect-fetch-asr-model tiny.en); skipped without it unless
- * AFFECT_REQUIRE_MODELS=1. */
+ * window; a GAP or a DISCONT buffer closes the window; a flush drops the
+ * buffered audio; the LATENCY query adds max-latency; the model and
+ * language errors. Needs the tiny.en model (affect-fetch-asr-model
+ * tiny.en); skipped without it unless AFFECT_REQUIRE_MODELS=1. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -619,6 +619,48 @@ GST_START_TEST (test_flush)
 
 GST_END_TEST;
 
+/* A GAP event and a DISCONT buffer each close the window at once: the words
+ * come out before EOS, each clip's in its own times. */
+GST_START_TEST (test_gap_and_discont)
+{
+  GstHarness *h;
+  GArray *want, *got;
+  GstBuffer *buf;
+  gint16 *x;
+  gsize n;
+  gint rate;
+
+  if (!have_model ())
+    return;
+  x = read_wav ("espeak-fox.wav", &n, &rate);
+  want = golden_words ("espeak-fox");
+  h = new_harness (CAPS_16K, 30 * GST_SECOND, 0);
+
+  push_s16 (h, x, n, 16000, 1, 0);
+  fail_unless_equals_int (gst_harness_buffers_received (h), 0);
+  fail_unless (gst_harness_push_event (
+      h, gst_event_new_gap (4 * GST_SECOND, GST_SECOND)));
+  got = pull_words (h);
+  assert_words_equal (got, want, 0);
+  words_free (got);
+
+  push_s16 (h, x, n, 16000, 1, 10 * GST_SECOND);
+  fail_unless_equals_int (gst_harness_buffers_received (h), want->len);
+  buf = gst_buffer_new_wrapped (g_new0 (gint16, CHUNK), CHUNK * 2);
+  GST_BUFFER_PTS (buf) = 20 * GST_SECOND;
+  GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+  fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  got = pull_words (h);
+  assert_words_equal (got, want, 10 * GST_SECOND);
+  words_free (got);
+
+  gst_harness_teardown (h);
+  words_free (want);
+  g_free (x);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_latency)
 {
   GstHarness *h;
@@ -700,6 +742,7 @@ affecttranscribe_suite (void)
   tcase_add_test (tc, test_words_44k_stereo);
   tcase_add_test (tc, test_eos_mid_word);
   tcase_add_test (tc, test_flush);
+  tcase_add_test (tc, test_gap_and_discont);
   return s;
 }
 
