@@ -108,6 +108,7 @@ struct _GstAffectTranscribe {
   gboolean window_has_speech; /* a block above the energy threshold */
   guint scanned;              /* samples of window[] already in blocks */
   guint quiet_run;            /* samples of consecutive quiet blocks */
+  GArray *powers;             /* mean square of each scanned block */
 };
 
 static GstStaticPadTemplate sink_template
@@ -175,7 +176,7 @@ push_text (GstAffectTranscribe *self, const gchar *text, GstClockTime window,
  * aggregator (affectfeatures' text pad) knows there is no more text before
  * the window's end; a quiet window dropped unseen is one GAP. */
 static GstFlowReturn
-transcribe (GstAffectTranscribe *self, guint n)
+transcribe (GstAffectTranscribe *self, guint n, gboolean speech)
 {
   GstFlowReturn ret = GST_FLOW_OK;
   GstClockTime pts = self->window_pts;
@@ -191,7 +192,7 @@ transcribe (GstAffectTranscribe *self, guint n)
   if (n == 0)
     return GST_FLOW_OK;
 
-  if (self->window_has_speech && self->whisper) {
+  if (speech && self->whisper) {
     GST_OBJECT_LOCK (self);
     granularity = self->granularity;
     GST_OBJECT_UNLOCK (self);
@@ -215,9 +216,19 @@ transcribe (GstAffectTranscribe *self, guint n)
   }
 
   g_array_remove_range (self->window, 0, n);
+  g_array_remove_range (self->powers, 0, MIN (n / BLOCK, self->powers->len));
   self->scanned = self->scanned > n ? self->scanned - n : 0;
+  /* what stays (after a cut at max-latency) keeps its blocks */
   self->window_has_speech = FALSE;
   self->quiet_run = 0;
+  for (i = 0; i < self->powers->len; i++) {
+    if (g_array_index (self->powers, gfloat, i) >= QUIET_POWER) {
+      self->window_has_speech = TRUE;
+      self->quiet_run = 0;
+    } else {
+      self->quiet_run += BLOCK;
+    }
+  }
   if (GST_CLOCK_TIME_IS_VALID (pts))
     self->window_pts = pts + gst_util_uint64_scale_int (n, GST_SECOND, RATE);
 
@@ -263,7 +274,38 @@ close_window (GstAffectTranscribe *self)
     if (power / (self->window->len - self->scanned) >= QUIET_POWER)
       self->window_has_speech = TRUE;
   }
-  return transcribe (self, self->window->len);
+  return transcribe (self, self->window->len, self->window_has_speech);
+}
+
+/* The window holds max-latency of audio: cuts it at the end of its quietest
+ * block in the last second (or the last half of a shorter window), so that
+ * the cut falls between words where there is a dip. */
+static GstFlowReturn
+cut_at_quietest (GstAffectTranscribe *self)
+{
+  guint n_blocks = self->powers->len, first, best, i;
+  gboolean speech = FALSE;
+  gfloat min;
+
+  if (n_blocks == 0)
+    return transcribe (self, self->scanned, self->window_has_speech);
+  first = n_blocks - MIN (RATE / BLOCK, (n_blocks + 1) / 2);
+  best = n_blocks - 1;
+  min = G_MAXFLOAT;
+  for (i = first; i < n_blocks; i++) {
+    gfloat p = g_array_index (self->powers, gfloat, i);
+
+    /* the latest of equal minima: the longest window */
+    if (p <= min) {
+      min = p;
+      best = i;
+    }
+  }
+  for (i = 0; i <= best; i++)
+    speech |= g_array_index (self->powers, gfloat, i) >= QUIET_POWER;
+  GST_DEBUG_OBJECT (
+      self, "max-latency: cut after block %u of %u", best, n_blocks);
+  return transcribe (self, (best + 1) * BLOCK, speech);
 }
 
 /* Scans the new complete blocks of the window for pauses and for the
@@ -285,11 +327,14 @@ scan_window (GstAffectTranscribe *self)
   while (ret == GST_FLOW_OK && self->scanned + BLOCK <= self->window->len) {
     const gfloat *x = (const gfloat *)self->window->data + self->scanned;
     double power = 0;
+    gfloat mean;
     guint i;
 
     for (i = 0; i < BLOCK; i++)
       power += (double)x[i] * x[i];
     self->scanned += BLOCK;
+    mean = (gfloat)(power / BLOCK);
+    g_array_append_val (self->powers, mean);
     if (power / BLOCK >= QUIET_POWER) {
       self->window_has_speech = TRUE;
       self->quiet_run = 0;
@@ -300,9 +345,9 @@ scan_window (GstAffectTranscribe *self)
     if (min_pause > 0
         && self->quiet_run >= (guint)((guint64)min_pause * RATE / 1000)) {
       /* a pause: close the window here (or drop it, if it is all quiet) */
-      ret = transcribe (self, self->scanned);
+      ret = transcribe (self, self->scanned, self->window_has_speech);
     } else if (self->scanned >= max_samples) {
-      ret = transcribe (self, self->scanned);
+      ret = cut_at_quietest (self);
     }
   }
   return ret;
@@ -314,6 +359,8 @@ reset_stream (GstAffectTranscribe *self)
   if (self->window)
     g_array_set_size (self->window, 0);
   self->window_pts = GST_CLOCK_TIME_NONE;
+  if (self->powers)
+    g_array_set_size (self->powers, 0);
   self->window_has_speech = FALSE;
   self->scanned = 0;
   self->quiet_run = 0;
@@ -775,6 +822,7 @@ gst_affect_transcribe_finalize (GObject *object)
   unload_model (self);
   g_clear_pointer (&self->conv, gst_audio_converter_free);
   g_array_unref (self->window);
+  g_array_unref (self->powers);
   g_free (self->language);
   affect_engine_settings_clear (&self->engine);
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -884,6 +932,7 @@ gst_affect_transcribe_init (GstAffectTranscribe *self)
   self->min_pause = DEFAULT_MIN_PAUSE;
   self->granularity = DEFAULT_GRANULARITY;
   self->window = g_array_new (FALSE, FALSE, sizeof (gfloat));
+  self->powers = g_array_new (FALSE, FALSE, sizeof (gfloat));
   self->window_pts = GST_CLOCK_TIME_NONE;
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
 }

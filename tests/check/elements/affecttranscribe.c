@@ -16,7 +16,8 @@
  * word times, so the reference's times are not the target there); text
  * caps, stream-start and the audio's segment; granularity=segment; silence
  * gives nothing; EOS in the middle of a word transcribes the partial
- * window; a GAP or a DISCONT buffer closes the window; a flush drops the
+ * window; a GAP or a DISCONT buffer closes the window; max-latency cuts at
+ * the quietest block of the last second; a flush drops the
  * buffered audio; the LATENCY query adds max-latency; the model and
  * language errors. Needs the tiny.en model (affect-fetch-asr-model
  * tiny.en); skipped without it unless AFFECT_REQUIRE_MODELS=1. */
@@ -661,6 +662,70 @@ GST_START_TEST (test_gap_and_discont)
 
 GST_END_TEST;
 
+/* max-latency 2 s, no pause cuts: the first window ends at the end of the
+ * quietest 10-ms block of its last second (the GAP after its words ends
+ * there), and the words come out in time order. */
+GST_START_TEST (test_max_latency_cut)
+{
+  GstHarness *h;
+  GArray *got;
+  GstEvent *ev;
+  GstClockTime first_end = GST_CLOCK_TIME_NONE, expect;
+  gint16 *x;
+  gsize n;
+  gint rate;
+  guint i, b, best = 0;
+  double min = G_MAXDOUBLE;
+
+  if (!have_model ())
+    return;
+  x = read_wav ("espeak-asr.wav", &n, &rate);
+  /* blocks 100 to 199 (1 s to 2 s) of 160 samples: the quietest, last of
+   * equal ones */
+  for (b = 100; b < 200; b++) {
+    double p = 0;
+
+    for (i = 0; i < 160; i++) {
+      double v = x[b * 160 + i] / 32768.0;
+
+      p += v * v;
+    }
+    if (p / 160 <= min) {
+      min = p / 160;
+      best = b;
+    }
+  }
+  expect = gst_util_uint64_scale (best + 1, GST_SECOND, 100);
+
+  h = new_harness (CAPS_16K, 2 * GST_SECOND, 0);
+  push_s16 (h, x, n, 16000, 1, 0);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  got = pull_words (h);
+  fail_unless (got->len >= 5, "%u words", got->len);
+  for (i = 1; i < got->len; i++)
+    fail_unless (g_array_index (got, Word, i).start
+                     >= g_array_index (got, Word, i - 1).start,
+        "word %u out of order", i);
+  fail_unless (g_array_index (got, Word, got->len - 1).end
+               <= gst_util_uint64_scale (n, GST_SECOND, 16000) + TOLERANCE);
+  while ((ev = gst_harness_try_pull_event (h)) != NULL) {
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_GAP
+        && !GST_CLOCK_TIME_IS_VALID (first_end)) {
+      GstClockTime t, d;
+
+      gst_event_parse_gap (ev, &t, &d);
+      first_end = t + d;
+    }
+    gst_event_unref (ev);
+  }
+  fail_unless_equals_uint64 (first_end, expect);
+  words_free (got);
+  gst_harness_teardown (h);
+  g_free (x);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_latency)
 {
   GstHarness *h;
@@ -743,6 +808,7 @@ affecttranscribe_suite (void)
   tcase_add_test (tc, test_eos_mid_word);
   tcase_add_test (tc, test_flush);
   tcase_add_test (tc, test_gap_and_discont);
+  tcase_add_test (tc, test_max_latency_cut);
   return s;
 }
 
