@@ -23,12 +23,13 @@
  *
  * Windows: a window closes at a pause (the 10-ms energy of the 16-kHz audio
  * stays below -50 dBFS for `min-pause` ms), when it holds `max-latency` of
- * audio, at a discontinuity (DISCONT buffer, GAP event, new segment or
+ * audio (cut at its quietest 10-ms block of the last second), at a
+ * discontinuity (DISCONT buffer, GAP event, new segment or
  * caps) and at EOS. A window in which no 10-ms block passes the energy
  * threshold is dropped without running the model; Whisper's own no-speech
  * detection drops the rest of what is not speech. A word cut by a
- * max-latency boundary may be misrecognised (the two halves are transcribed
- * apart).
+ * max-latency boundary without a dip may be misrecognised (the two halves
+ * are transcribed apart).
  *
  * The model runs on the streaming thread of the sink pad, so upstream is
  * blocked while a window is transcribed (tiny.en: well under the length of
