@@ -18,6 +18,7 @@
 #include "gstaffectfeatures.h"
 #include "gstaffectfuse.h"
 #include "gstaffectoverlay.h"
+#include "gstaffecttranscribe.h"
 
 static gboolean
 plugin_init (GstPlugin *plugin)
@@ -29,6 +30,7 @@ plugin_init (GstPlugin *plugin)
   ret |= GST_ELEMENT_REGISTER (affectfeatures, plugin);
   ret |= GST_ELEMENT_REGISTER (affectfuse, plugin);
   ret |= GST_ELEMENT_REGISTER (affectoverlay, plugin);
+  ret |= GST_ELEMENT_REGISTER (affecttranscribe, plugin);
 
   return ret;
 }

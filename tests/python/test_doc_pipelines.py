@@ -24,7 +24,8 @@ How a line is substituted (the printed line is shown next to what runs):
   sine-tone Vorbis audio track), whatever X names (talk.mp4, "$v", CLIP,
   ...); a location ending in .png or .jpg reads the demo photo instead, one
   ending in .i420 / .yuv / .raw a raw I420 640x480 file of the clip's
-  frames, one ending in .srt / .vtt a two-cue subtitle file. 2 s, not
+  frames, one ending in .srt / .vtt a two-cue subtitle file, one ending in
+  .wav the spoken clip tests/golden/asr/espeak-fox.wav. 2 s, not
   less: more frames than a default queue holds (1 s, 10 MB), so that a
   tee whose branches stall on each other (plain queues before x264enc)
   hangs here as it would for a user. A camera
@@ -76,7 +77,7 @@ SRC = os.environ.get("AFFECT_TEST_SOURCE_ROOT",
 TIMEOUT = int(os.environ.get("AFFECT_DOC_TIMEOUT", "300"))
 
 OUR_ELEMENTS = {"facecrop", "affectfeatures", "affectfuse", "affectoverlay",
-                "affectsink"}
+                "affectsink", "affecttranscribe"}
 ANALYSIS = ["facecrop", "affectfeatures", "affectfuse"]
 DISPLAY_SINKS = {"autovideosink", "xvimagesink", "ximagesink", "glimagesink",
                  "waylandsink", "fpsdisplaysink", "autoaudiosink",
@@ -205,6 +206,10 @@ class Inputs:
             self._raw = path
         return self._raw
 
+    def speech(self):
+        """A short spoken clip (16 kHz mono WAV, committed)."""
+        return os.path.join(SRC, "tests", "golden", "asr", "espeak-fox.wav")
+
     def srt(self):
         if self._srt is None:
             path = os.path.join(self.tmp, "inputs", "talk.srt")
@@ -312,6 +317,8 @@ def substitute(command, inputs, work):
                     val = inputs.raw()
                 elif low.endswith((".srt", ".vtt")):
                     val = inputs.srt()
+                elif low.endswith(".wav"):
+                    val = inputs.speech()
                 else:
                     val = inputs.clip()
                 tok = "location=" + val
@@ -394,6 +401,14 @@ def models_missing():
             if not os.path.exists(os.path.join(mdir, m + ".safetensors"))]
 
 
+def asr_model_found():
+    """whisper-tiny.en where affecttranscribe looks by default."""
+    dirs = [os.environ.get("AFFECT_MODEL_DIR"),
+            os.path.join(cache_dir(), "models")]
+    return any(d and os.path.exists(os.path.join(d, "whisper-tiny.en",
+                                                 "model.bin")) for d in dirs)
+
+
 def main(argv):
     # gst-launch-1.0 runs with every installed plugin, as for a user (the
     # suite's environment allows only core, base, good and this plugin)
@@ -433,6 +448,9 @@ def main(argv):
                 if needs_models(tokens) and no_models:
                     raise SkipModels("face models missing (affect-fetch-models): "
                                      + ", ".join(no_models))
+                if "affecttranscribe" in tokens and not asr_model_found():
+                    raise SkipModels("Whisper model missing "
+                                     "(affect-fetch-asr-model tiny.en)")
             except Skip as e:
                 if require_models and isinstance(e, SkipModels):
                     print("   FAIL (AFFECT_REQUIRE_MODELS=1): %s" % e)

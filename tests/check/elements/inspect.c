@@ -37,9 +37,9 @@
 #endif
 
 static const gchar *const elements[] = { "facecrop", "affectfeatures",
-  "affectfuse", "affectoverlay", "affectsink", NULL };
+  "affectfuse", "affectoverlay", "affectsink", "affecttranscribe", NULL };
 static const gchar *const inference_elements[]
-    = { "facecrop", "affectfeatures", "affectfuse", NULL };
+    = { "facecrop", "affectfeatures", "affectfuse", "affecttranscribe", NULL };
 
 /* A nick of lowercase words (or numbers) joined by dashes. */
 static gboolean
