@@ -8,24 +8,29 @@
  * inference backends (available or why not, their devices, and with -v the
  * backend modules tried and why any was skipped), the cache folder, the
  * model search folders, and where each model the project uses was found —
- * the face networks, the word model, the fusion models in the model folders
- * — or that it is missing, with the command that fetches it.
+ * the face networks, the word model, the Whisper speech recognition models,
+ * the fusion models in the model folders — or that it is missing, with the
+ * command that fetches it.
  *
  * Exit status: 0 when every required model (the face networks and the word
  * model the elements load) is found and readable, 1 when one is missing or
- * unreadable, 2 on a usage error.
+ * unreadable, 2 on a usage error. The Whisper models are optional (only
+ * speech recognition loads them): a missing one is listed with its fetch
+ * command but does not change the exit status.
  */
 
 #include <glib.h>
 #include <locale.h>
 #include <string.h>
 
+#include "affect-ct2.h"
 #include "affect-engine.h"
 #include "affect-fusion.h"
 #include "affect-text.h"
 
 #define FETCH_FACE "affect-fetch-models"
 #define FETCH_WORD "affect-fetch-word-model"
+#define FETCH_ASR "affect-fetch-asr-model"
 
 static gboolean opt_verbose = FALSE;
 static gboolean opt_version = FALSE;
@@ -52,6 +57,10 @@ static const struct {
   { "face_landmark_68_tiny_model", NULL },
   { "age_gender_model", NULL },
 };
+
+/* The Whisper models affect-fetch-asr-model installs (models/asr/), each in
+ * a whisper-NAME folder; the first is the default. */
+static const gchar *asr_models[] = { AFFECT_WHISPER_DEFAULT_MODEL, "base" };
 
 /* ---- backends ---------------------------------------------------------- */
 
@@ -211,6 +220,60 @@ print_word_model (guint *n_missing)
   g_free (dir);
 }
 
+/* The Whisper folders: where each was found (its model.bin readable as a
+ * CTranslate2 WhisperSpec file) or, when missing, the command that fetches
+ * it. Optional: counted in @n_missing (for the closing hint) but not in the
+ * exit status. */
+static void
+print_asr_models (guint *n_missing)
+{
+  guint i;
+
+  g_print (
+      "Speech recognition models (Whisper, fetched by %s NAME):\n", FETCH_ASR);
+  for (i = 0; i < G_N_ELEMENTS (asr_models); i++) {
+    GError *error = NULL;
+    gchar *dir = affect_ct2_find_whisper (asr_models[i], NULL, &error);
+    AffectCt2File *file = NULL;
+    gchar *bin;
+
+    g_print ("  %-28s ", asr_models[i]);
+    if (dir == NULL) {
+      g_print ("missing (optional: %s %s)\n", FETCH_ASR, asr_models[i]);
+      if (opt_verbose)
+        g_print ("      %s\n", error->message);
+      *n_missing += 1;
+      g_clear_error (&error);
+      continue;
+    }
+    bin = g_build_filename (dir, "model.bin", NULL);
+    file = affect_ct2_open (bin, &error);
+    if (file == NULL) {
+      g_print ("unreadable: %s\n", error->message);
+      *n_missing += 1;
+    } else if (g_strcmp0 (affect_ct2_get_spec_name (file), "WhisperSpec")
+               != 0) {
+      g_print ("unreadable: %s is a %s file, not WhisperSpec\n", bin,
+          affect_ct2_get_spec_name (file));
+      *n_missing += 1;
+    } else {
+      g_print ("%s\n", dir);
+      if (opt_verbose)
+        g_print ("      %s revision %u, %u variables\n",
+            affect_ct2_get_spec_name (file), affect_ct2_get_revision (file),
+            affect_ct2_get_n_variables (file));
+    }
+    if (opt_verbose)
+      g_print ("      used by affect-transcribe%s\n",
+          i == 0 ? " (default model)" : " -m base");
+    if (file)
+      affect_ct2_close (file);
+    g_clear_error (&error);
+    g_free (bin);
+    g_free (dir);
+  }
+}
+
 static gint
 compare_strings (gconstpointer a, gconstpointer b)
 {
@@ -299,7 +362,7 @@ main (int argc, char **argv)
   GOptionContext *ctx;
   GError *error = NULL;
   GPtrArray *dirs;
-  guint n_face_missing = 0, n_word_missing = 0, n_missing;
+  guint n_face_missing = 0, n_word_missing = 0, n_asr_missing = 0, n_missing;
   int ret = 0;
 
   setlocale (LC_ALL, "");
@@ -311,7 +374,10 @@ main (int argc, char **argv)
   g_option_context_set_description (ctx,
       "Exit status: 0 when every required model (the face networks the "
       "elements load and the\nword model) is found, 1 when one is missing "
-      "or unreadable, 2 on a usage error.\n\nEnvironment: AFFECT_MODEL_DIR, "
+      "or unreadable, 2 on a usage error.\nThe Whisper models (speech "
+      "recognition) are optional: listed, with the command that\nfetches "
+      "a missing one, but not counted in the exit status.\n\n"
+      "Environment: AFFECT_MODEL_DIR, "
       "AFFECT_CACHE_DIR, XDG_CACHE_HOME, AFFECT_BACKEND_PATH.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
@@ -339,6 +405,7 @@ main (int argc, char **argv)
   g_print ("\n");
   print_face_models (&n_face_missing);
   print_word_model (&n_word_missing);
+  print_asr_models (&n_asr_missing);
   print_fusion_models (dirs);
   g_ptr_array_unref (dirs);
 
@@ -356,6 +423,10 @@ main (int argc, char **argv)
       g_print ("  %s  (the word model; needs Python's pip)\n", FETCH_WORD);
     ret = 1;
   }
+  if (n_asr_missing > 0)
+    g_print ("Optional: speech recognition (affect-transcribe) needs a "
+             "Whisper model:\n  %s [%s|%s]  (needs Python's pip)\n",
+        FETCH_ASR, asr_models[0], asr_models[1]);
 
 out:
   g_option_context_free (ctx);

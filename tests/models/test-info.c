@@ -10,14 +10,18 @@
  * skipped when they are missing unless AFFECT_REQUIRE_MODELS=1), with
  * AFFECT_MODEL_DIR and AFFECT_CACHE_DIR pointed at empty folders (missing,
  * exit status 1), and with a fusion model in AFFECT_MODEL_DIR and the test
- * backend module in AFFECT_BACKEND_PATH (-v).
+ * backend module in AFFECT_BACKEND_PATH (-v), and with a cache that has
+ * every model but the Whisper ones (listed as missing with their fetch
+ * command; optional, exit status 0) or a broken Whisper folder.
  */
 
 #include <check.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
+#include "affect-ct2.h"
 #include "affect-engine.h"
 #include "affect-text.h"
 #include "test-tools.h"
@@ -265,6 +269,169 @@ START_TEST (test_fusion_and_modules)
 
 END_TEST;
 
+/* The Whisper models where the suite has them: each found one on its line
+ * with its folder (the one affect_ct2_find_whisper picks). */
+START_TEST (test_asr_installed)
+{
+  static const gchar *names[] = { "tiny.en", "base" };
+  const gchar *none[] = { NULL }, *verbose[] = { "-v", NULL };
+  gchar *out = NULL, *dir, *line;
+  guint i, n_found = 0;
+
+  run_info (none, none, &out);
+  assert_contains (out, "Speech recognition models (Whisper, fetched by "
+                        "affect-fetch-asr-model NAME):\n");
+  for (i = 0; i < G_N_ELEMENTS (names); i++) {
+    dir = affect_ct2_find_whisper (names[i], NULL, NULL);
+    if (dir)
+      line = g_strdup_printf ("  %-28s %s\n", names[i], dir);
+    else
+      line = g_strdup_printf ("  %-28s missing (optional: "
+                              "affect-fetch-asr-model %s)\n",
+          names[i], names[i]);
+    assert_contains (out, line);
+    n_found += dir != NULL;
+    g_free (line);
+    g_free (dir);
+  }
+  if (n_found == G_N_ELEMENTS (names))
+    ck_assert (strstr (out, "Optional: speech recognition") == NULL);
+  else
+    assert_contains (out, "Optional: speech recognition");
+  g_free (out);
+
+  dir = affect_ct2_find_whisper (NULL, NULL, NULL);
+  if (!require (dir != NULL, "Whisper tiny.en"))
+    return;
+  run_info (none, verbose, &out);
+  line = g_strdup_printf ("  %-28s %s\n      WhisperSpec revision ",
+      AFFECT_WHISPER_DEFAULT_MODEL, dir);
+  assert_contains (out, line);
+  assert_contains (out, "used by affect-transcribe (default model)");
+  g_free (line);
+  g_free (out);
+  g_free (dir);
+}
+
+END_TEST;
+
+/* A cache with everything the real one has (symbolic links) but the
+ * Whisper folders: the required models are found (status 0), both Whisper
+ * models are listed as missing with the command that fetches each, -v says
+ * where they were looked for; then a whisper-tiny.en folder whose model.bin
+ * is not a CTranslate2 file is listed as unreadable. */
+START_TEST (test_asr_missing)
+{
+  gchar *real = affect_cache_dir ();
+  gchar *real_models = g_build_filename (real, "models", NULL);
+  gchar *tmp = g_dir_make_tmp ("affect-info-XXXXXX", NULL);
+  gchar *empty = g_build_filename (tmp, "empty", NULL);
+  gchar *models = g_build_filename (tmp, "models", NULL);
+  gchar *tiny = g_build_filename (models, "whisper-tiny.en", NULL);
+  const gchar *env[]
+      = { "AFFECT_MODEL_DIR", empty, "AFFECT_CACHE_DIR", tmp, NULL };
+  const gchar *none[] = { NULL }, *verbose[] = { "-v", NULL };
+  static const gchar *files[]
+      = { "model.bin", "config.json", "vocabulary.txt" };
+  GPtrArray *links = g_ptr_array_new_with_free_func (g_free);
+  gchar *out = NULL, *line, *installed, *word;
+  const gchar *name;
+  GDir *d;
+  guint i;
+  int status;
+
+  installed = g_build_filename (
+      affect_model_data_dir (), "models", "whisper-tiny.en", NULL);
+  word = affect_bert_find (NULL, NULL);
+  d = g_dir_open (real_models, 0, NULL);
+  if (!require (d != NULL && word != NULL, "the model cache")
+      || g_file_test (installed, G_FILE_TEST_EXISTS)) {
+    /* Installed system-wide: found whatever the cache says. */
+    if (d)
+      g_dir_close (d);
+    goto out;
+  }
+  ck_assert_int_eq (g_mkdir (empty, 0755), 0);
+  ck_assert_int_eq (g_mkdir (models, 0755), 0);
+  while ((name = g_dir_read_name (d)) != NULL) {
+    gchar *src, *dst;
+    if (g_str_has_prefix (name, "whisper-"))
+      continue;
+    src = g_build_filename (real_models, name, NULL);
+    dst = g_build_filename (models, name, NULL);
+    ck_assert_int_eq (symlink (src, dst), 0);
+    g_ptr_array_add (links, dst);
+    g_free (src);
+  }
+  g_dir_close (d);
+
+  status = run_info (env, none, &out);
+  for (i = 0; i < G_N_ELEMENTS (required_face); i++) {
+    gchar *p = affect_model_find (required_face[i], NULL, NULL);
+    gboolean have = p != NULL;
+    g_free (p);
+    if (!require (have, required_face[i]))
+      goto out;
+  }
+  ck_assert_int_eq (status, 0);
+  assert_contains (out, "All required models found.");
+  assert_contains (out, "  tiny.en                      missing (optional: "
+                        "affect-fetch-asr-model tiny.en)\n");
+  assert_contains (out, "  base                         missing (optional: "
+                        "affect-fetch-asr-model base)\n");
+  assert_contains (out, "Optional: speech recognition (affect-transcribe) "
+                        "needs a Whisper model:\n  affect-fetch-asr-model "
+                        "[tiny.en|base]");
+  g_free (out);
+
+  /* -v: the places tried, in lookup order. */
+  status = run_info (env, verbose, &out);
+  ck_assert_int_eq (status, 0);
+  line = g_strdup_printf ("tried: %s/whisper-base, ", empty);
+  assert_contains (out, line);
+  g_free (line);
+  line = g_strdup_printf ("%s/whisper-base. To get it, run "
+                          "'affect-fetch-asr-model base'.",
+      models);
+  assert_contains (out, line);
+  g_free (line);
+  g_free (out);
+
+  /* A folder with the three files, model.bin not a CTranslate2 file. */
+  ck_assert_int_eq (g_mkdir (tiny, 0755), 0);
+  for (i = 0; i < G_N_ELEMENTS (files); i++) {
+    gchar *p = g_build_filename (tiny, files[i], NULL);
+    ck_assert (g_file_set_contents (p, "not a model", -1, NULL));
+    g_ptr_array_add (links, p);
+  }
+  status = run_info (env, none, &out);
+  ck_assert_int_eq (status, 0);
+  line = g_strdup_printf ("  %-28s unreadable: %s/model.bin", "tiny.en", tiny);
+  assert_contains (out, line);
+  g_free (line);
+  assert_contains (out, "Optional: speech recognition");
+  g_free (out);
+
+out:
+  for (i = 0; i < links->len; i++)
+    g_unlink (g_ptr_array_index (links, i));
+  g_rmdir (tiny);
+  g_rmdir (models);
+  g_rmdir (empty);
+  g_rmdir (tmp);
+  g_ptr_array_unref (links);
+  g_free (installed);
+  g_free (word);
+  g_free (tiny);
+  g_free (models);
+  g_free (empty);
+  g_free (tmp);
+  g_free (real_models);
+  g_free (real);
+}
+
+END_TEST;
+
 int
 main (int argc, char **argv)
 {
@@ -284,6 +451,8 @@ main (int argc, char **argv)
   tcase_add_test (tc, test_installed);
   tcase_add_test (tc, test_missing);
   tcase_add_test (tc, test_fusion_and_modules);
+  tcase_add_test (tc, test_asr_installed);
+  tcase_add_test (tc, test_asr_missing);
   suite_add_tcase (s, tc);
   sr = srunner_create (s);
   srunner_run_all (sr, CK_NORMAL);
