@@ -29,7 +29,8 @@ GST_DEBUG_CATEGORY_EXTERN (gst_affect_features_debug);
 /* A text cue without a duration lasts this long. */
 #define DEFAULT_CUE_DURATION (2 * GST_SECOND)
 
-/* One text cue: its words spread evenly over [start, end) (running time). */
+/* One text cue over [start, end) (running time): its words spread evenly
+ * over it, or, for a one-word buffer, that one word over all of it. */
 typedef struct {
   GstClockTime start, end;
   guint n_words;
@@ -196,7 +197,32 @@ load_bert (AffectFeaturesText *text)
   g_free (dir);
 }
 
-/* Turns one text buffer into a cue of word embeddings. */
+/* TRUE when @plain is one word as a word-per-buffer source (Whisper's word
+ * times, affecttranscribe granularity=word) sends it: some text and no
+ * white space inside (white space around it ignored). Such a word may hold
+ * several words of the BERT basic tokenizer ("Hello," "don't"). */
+static gboolean
+is_one_word (const gchar *plain)
+{
+  const gchar *p = plain;
+  gboolean seen = FALSE, gap = FALSE;
+
+  for (; *p; p = g_utf8_next_char (p)) {
+    if (g_unichar_isspace (g_utf8_get_char (p))) {
+      gap = seen;
+    } else {
+      if (gap)
+        return FALSE;
+      seen = TRUE;
+    }
+  }
+  return seen;
+}
+
+/* Turns one text buffer into a cue of word embeddings: one per word of the
+ * basic tokenizer, spread evenly over the cue, or, when the buffer holds
+ * exactly one word (is_one_word), one embedding (the mean of all its
+ * pieces) over the buffer's whole span. */
 static void
 push_text (AffectFeaturesText *text, GstAggregatorPad *tpad, GstBuffer *buf)
 {
@@ -207,6 +233,7 @@ push_text (AffectFeaturesText *text, GstAggregatorPad *tpad, GstBuffer *buf)
   AffectBertText *t;
   TextCue *cue;
   guint i, n, j;
+  gboolean one_word;
   int h;
 
   if (gst_buffer_get_size (buf) == 0)
@@ -257,6 +284,7 @@ push_text (AffectFeaturesText *text, GstAggregatorPad *tpad, GstBuffer *buf)
     g_free (plain);
     return;
   }
+  one_word = is_one_word (plain);
   t = affect_bert_embed_text (text->bert, plain, -1, &error);
   g_free (plain);
   if (t == NULL) {
@@ -274,7 +302,9 @@ push_text (AffectFeaturesText *text, GstAggregatorPad *tpad, GstBuffer *buf)
                                                    : DEFAULT_CUE_DURATION);
   cue->hidden = h;
   cue->emb = g_new0 (float, (gsize)MAX (t->tokens->n_tokens, 1) * h);
-  /* a word = the consecutive tokens sharing its byte span */
+  /* a word = the consecutive tokens sharing its byte span, or, in a
+   * one-word buffer, every token of a word (only [CLS] and [SEP] have
+   * none) */
   n = 0;
   for (i = 0; i < t->tokens->n_tokens;) {
     gint32 ws = t->tokens->word_start[i];
@@ -285,7 +315,10 @@ push_text (AffectFeaturesText *text, GstAggregatorPad *tpad, GstBuffer *buf)
       i++;
       continue;
     }
-    for (; i < t->tokens->n_tokens && t->tokens->word_start[i] == ws; i++) {
+    for (; i < t->tokens->n_tokens
+           && (one_word ? t->tokens->word_start[i] >= 0
+                        : t->tokens->word_start[i] == ws);
+         i++) {
       const float *hid = t->hidden + (gsize)i * h;
 
       for (j = 0; j < (guint)h; j++)
@@ -299,8 +332,9 @@ push_text (AffectFeaturesText *text, GstAggregatorPad *tpad, GstBuffer *buf)
   cue->n_words = n;
   affect_bert_text_free (t);
   GST_DEBUG_OBJECT (text->input.agg,
-      "cue %" GST_TIME_FORMAT "-%" GST_TIME_FORMAT ": %u words",
-      GST_TIME_ARGS (cue->start), GST_TIME_ARGS (cue->end), n);
+      "cue %" GST_TIME_FORMAT "-%" GST_TIME_FORMAT ": %u words%s",
+      GST_TIME_ARGS (cue->start), GST_TIME_ARGS (cue->end), n,
+      one_word ? " (a one-word buffer: its own span)" : "");
   g_queue_push_tail (&text->cues, cue);
 }
 

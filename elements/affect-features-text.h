@@ -8,7 +8,8 @@
  */
 
 /* The `text` input of affectfeatures (internal to the plugin): the request
- * pad, the cues (markup stripped, words spread over the cue's time), their
+ * pad, the cues (markup stripped, words spread over the cue's time, or a
+ * one-word buffer's word over exactly its own time), their
  * contextual word embeddings from the BERT word model and the word spoken
  * at a given time (f_wrd).
  *

@@ -33,6 +33,7 @@
 #include <gst/affect/affectmeta.h>
 #include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
 #include <json-glib/json-glib.h>
 
 #include "affect-check.h"
@@ -1018,6 +1019,178 @@ GST_START_TEST (test_words_appsrc)
 
 GST_END_TEST;
 
+/* The mean of the hidden states of every word piece of @text (the
+ * embedding of a one-word buffer, whatever the basic tokenizer makes of
+ * it: "Hello," is two words there, "don't" three). */
+static gfloat *
+reference_one_word (const gchar *dir, const gchar *text)
+{
+  AffectBackend *backend = affect_backend_cpu_new (1);
+  AffectBert *bert;
+  AffectBertText *t;
+  GError *err = NULL;
+  gfloat *out = g_new0 (gfloat, HIDDEN);
+  guint i, j, pieces = 0;
+
+  bert = affect_bert_new (backend, dir, &err);
+  fail_unless (bert != NULL, "%s", err ? err->message : "?");
+  t = affect_bert_embed_text (bert, text, -1, &err);
+  fail_unless (t != NULL, "%s", err ? err->message : "?");
+  for (i = 0; i < t->tokens->n_tokens; i++) {
+    if (t->tokens->word_start[i] < 0)
+      continue;
+    for (j = 0; j < HIDDEN; j++)
+      out[j] += t->hidden[(gsize)i * HIDDEN + j];
+    pieces++;
+  }
+  fail_unless (pieces > 0);
+  for (j = 0; j < HIDDEN; j++)
+    out[j] /= pieces;
+  affect_bert_text_free (t);
+  affect_bert_free (bert);
+  affect_backend_unref (backend);
+  return out;
+}
+
+typedef struct {
+  GstHarness *th;
+  GstBuffer **bufs;
+  guint n;
+} TextPusher;
+
+/* Pushes the text buffers, then EOS, from its own thread: a zero-latency
+ * aggregator pad takes the next buffer only once the frames have consumed
+ * the one it holds. */
+static gpointer
+push_text_thread (gpointer data)
+{
+  TextPusher *p = data;
+  guint i;
+
+  for (i = 0; i < p->n; i++)
+    fail_unless_equals_int (gst_harness_push (p->th, p->bufs[i]), GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (p->th, gst_event_new_eos ()));
+  return NULL;
+}
+
+#define WORDS_FPS 100
+#define WORDS_N_FRAMES 140
+
+/* GstHarness, video at 100 frames/s (frame i's middle at 10·i + 5 ms),
+ * text buffers of one word each at irregular times (as affecttranscribe
+ * granularity=word sends them), then a cue of two words: each one-word
+ * buffer's word covers exactly [pts, pts + duration) with the embedding of
+ * the whole word (not spread over the words of the basic tokenizer); the
+ * cue's words are spread evenly as before. */
+GST_START_TEST (test_words_one_per_buffer)
+{
+  static const struct {
+    const gchar *text;
+    guint start_ms, dur_ms;
+  } words[] = {
+    { "Hello,", 130, 240 },        /* two basic-tokenizer words */
+    { "don't", 370, 40 },          /* three, and only 40 ms */
+    { "  world\n", 655, 360 },     /* white space around */
+    { "good morning", 1100, 200 }, /* a cue: spread */
+  };
+  GstElement *e;
+  GstHarness *h, *th;
+  GstBuffer *bufs[G_N_ELEMENTS (words)];
+  TextPusher pusher;
+  GThread *thread;
+  gfloat *one[3], *cue_ref, *hello_ref;
+  guint n_cue, n_hello, i, k;
+  gchar *dir;
+
+  if (!(dir = word_model ("test_words_one_per_buffer")))
+    return;
+  for (k = 0; k < 3; k++)
+    one[k] = reference_one_word (dir, words[k].text);
+  cue_ref = reference_words (dir, "good morning", &n_cue);
+  fail_unless_equals_int (n_cue, 2);
+  /* the old rule would have given "hello" then "," over "Hello,"'s span */
+  hello_ref = reference_words (dir, "Hello,", &n_hello);
+  fail_unless_equals_int (n_hello, 2);
+  fail_unless (max_diff (one[0], hello_ref) > 1e-3);
+  fail_unless (max_diff (one[0], hello_ref + HIDDEN) > 1e-3);
+
+  e = gst_element_factory_make ("affectfeatures", NULL);
+  fail_unless (e != NULL, "affectfeatures not found");
+  gst_util_set_object_arg (G_OBJECT (e), "branches", "words");
+  h = gst_harness_new_with_element (e, "video", "src");
+  th = gst_harness_new_with_element (e, "text", NULL);
+  gst_object_unref (e);
+  gst_harness_set_src_caps_str (
+      h, "video/x-raw,format=I420,width=64,height=48,framerate=100/1");
+  gst_harness_set_src_caps_str (th, "text/x-raw,format=utf8");
+
+  for (k = 0; k < G_N_ELEMENTS (words); k++)
+    bufs[k] = cue (words[k].text, strlen (words[k].text),
+        words[k].start_ms * GST_MSECOND, words[k].dur_ms * GST_MSECOND);
+  pusher.th = th;
+  pusher.bufs = bufs;
+  pusher.n = G_N_ELEMENTS (words);
+  thread = g_thread_new ("text", push_text_thread, &pusher);
+
+  for (i = 0; i < WORDS_N_FRAMES; i++) {
+    GstBuffer *buf = gst_buffer_new_allocate (NULL, 64 * 48 * 3 / 2, NULL);
+    GstAffectFeaturesMeta *meta;
+    const gfloat *v;
+    guint size = 0, mid = 10 * i + 5;
+    const gfloat *want = NULL;
+    const gchar *what = "nothing";
+
+    gst_buffer_memset (buf, 0, 128, 64 * 48 * 3 / 2);
+    GST_BUFFER_PTS (buf) = i * GST_SECOND / WORDS_FPS;
+    GST_BUFFER_DURATION (buf) = GST_SECOND / WORDS_FPS;
+    gst_buffer_add_affect_face_meta (buf, 7, 8, 8, 32, 32, 0.9f);
+    fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+    buf = gst_harness_pull (h);
+    fail_unless (buf != NULL, "frame %u: no output", i);
+
+    for (k = 0; k < 3; k++)
+      if (mid >= words[k].start_ms
+          && mid < words[k].start_ms + words[k].dur_ms) {
+        want = one[k];
+        what = words[k].text;
+      }
+    if (mid >= 1100 && mid < 1200) {
+      want = cue_ref;
+      what = "good";
+    } else if (mid >= 1200 && mid < 1300) {
+      want = cue_ref + HIDDEN;
+      what = "morning";
+    }
+
+    meta = gst_buffer_get_affect_features_meta_by_track (buf, 7);
+    fail_unless (meta != NULL, "frame %u: no features meta", i);
+    v = gst_affect_features_meta_get (meta, GST_AFFECT_BRANCH_WORDS, &size);
+    if (want == NULL) {
+      fail_unless (
+          v == NULL, "frame %u (%u ms): a word outside the words", i, mid);
+    } else {
+      fail_unless (
+          v != NULL, "frame %u (%u ms): no word, expected '%s'", i, mid, what);
+      fail_unless_equals_int (size, HIDDEN);
+      fail_unless (max_diff (v, want) < 1e-5,
+          "frame %u (%u ms): not '%s' (max |d| %g)", i, mid, what,
+          max_diff (v, want));
+    }
+    gst_buffer_unref (buf);
+  }
+  g_thread_join (thread);
+
+  gst_harness_teardown (th);
+  gst_harness_teardown (h);
+  for (k = 0; k < 3; k++)
+    g_free (one[k]);
+  g_free (cue_ref);
+  g_free (hello_ref);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 /* An SRT through subparse, one cue with invalid UTF-8 bytes (subparse
  * converts or drops them: no crash, the valid cue still gives words). */
 GST_START_TEST (test_words_srt)
@@ -1385,6 +1558,7 @@ affectfeatures_av_suite (void)
   tcase_add_test (tc, test_live_silent_audio_source);
   tcase_add_test (tc, test_affectsink_jsonl);
   tcase_add_test (tc, test_words_appsrc);
+  tcase_add_test (tc, test_words_one_per_buffer);
   tcase_add_test (tc, test_word_model_property);
   tcase_add_test (tc, test_caps_after_audio_link);
   tcase_add_test (tc, test_words_srt);
