@@ -52,7 +52,7 @@ FORMAT = "gst-affect-track"
 VERSION = "1"
 # The plugin's own extractors; equal to export.DEFAULT_FEATURES (which
 # imports torch, so it is repeated here) and to affectfuse's default
-# `features` property.
+# `feature-extractors` property (formerly `features`).
 DEFAULT_FEATURES = ("img=face_recognition_model,exp=face_expression_model,"
                     "spe=affect-speech,wrd=affect-bert")
 
