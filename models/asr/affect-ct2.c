@@ -645,3 +645,18 @@ affect_ct2_find_whisper (
   g_free (folder);
   return found;
 }
+
+guint
+affect_ct2_count_layers (AffectCt2File *file, const gchar *prefix)
+{
+  guint l;
+
+  for (l = 0;; l++) {
+    gchar *p = g_strdup_printf ("%s/layer_%u/ffn/linear_0/weight", prefix, l);
+    gboolean has = affect_ct2_find (file, p) != NULL;
+
+    g_free (p);
+    if (!has)
+      return l;
+  }
+}

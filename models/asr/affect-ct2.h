@@ -119,6 +119,10 @@ gfloat *affect_ct2_get_f32 (AffectCt2File *file, const gchar *name, gint rank,
 gboolean affect_ct2_get_int (
     AffectCt2File *file, const gchar *name, gint64 *value, GError **error);
 
+/* How many layers "@prefix/layer_<i>/ffn/linear_0/weight" has, counting
+ * from layer 0 until the first missing one (e.g. @prefix "encoder"). */
+guint affect_ct2_count_layers (AffectCt2File *file, const gchar *prefix);
+
 /* IEEE half / bfloat16 bits to float (exact). */
 gfloat affect_ct2_half_to_float (guint16 h);
 gfloat affect_ct2_bf16_to_float (guint16 b);

@@ -116,14 +116,7 @@ affect_whisper_decoder_new (
   dec->width = (int)emb->dims[1];
   dec->max_len = (int)pos->dims[0];
   dec->n_heads = (int)heads;
-  for (l = 0;; l++) {
-    gchar *p = g_strdup_printf ("decoder/layer_%d/ffn/linear_0/weight", l);
-    gboolean has = affect_ct2_find (m, p) != NULL;
-
-    g_free (p);
-    if (!has)
-      break;
-  }
+  l = (int)affect_ct2_count_layers (m, "decoder");
   dec->n_layers = l;
   dec->layers = g_new0 (Layer, MAX (l, 1));
 

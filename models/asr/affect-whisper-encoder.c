@@ -106,14 +106,7 @@ affect_whisper_encoder_new (
   enc->width = (int)c1->dims[0];
   enc->n_mels = (int)c1->dims[1];
   enc->n_heads = (int)heads;
-  for (l = 0;; l++) {
-    gchar *p = g_strdup_printf ("encoder/layer_%d/ffn/linear_0/weight", l);
-    gboolean has = affect_ct2_find (m, p) != NULL;
-
-    g_free (p);
-    if (!has)
-      break;
-  }
+  l = (int)affect_ct2_count_layers (m, "encoder");
   enc->n_layers = l;
   enc->layers = g_new0 (Layer, MAX (l, 1));
 
