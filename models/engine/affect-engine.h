@@ -14,5 +14,6 @@
 #include "affect-tensor.h"
 #include "affect-safetensors.h"
 #include "affect-modelpath.h"
+#include "affect-shared.h"
 
 #endif /* __AFFECT_ENGINE_H__ */

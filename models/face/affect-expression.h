@@ -17,6 +17,7 @@
 #include <glib.h>
 #include "affect-tensor.h"
 #include "affect-image.h"
+#include "affect-shared.h"
 
 G_BEGIN_DECLS
 
@@ -85,6 +86,19 @@ AffectExpressionNet *affect_expression_net_new_head (
     AffectBackend *backend, const gchar *safetensors_path, GError **error);
 gboolean affect_expression_net_classify (
     AffectExpressionNet *net, const float *features, int n, float *probs);
+
+/* The network as a kind of shared network (affect-shared.h): acquire it
+ * with affect_shared_net_acquire (affect_expression_net_class (), path, …);
+ * affect_shared_net_get_net() is then an AffectExpressionNet (the whole network). */
+const AffectSharedNetClass *affect_expression_net_class (void);
+
+/* affect_expression_net_run_full() on a shared network, batched with other
+ * callers when @window_us > 0 (affect_shared_net_run()). The results are
+ * those of affect_expression_net_run_full() bit for bit on backends whose
+ * results do not depend on the batch (the CPU). */
+gboolean affect_expression_net_run_shared (AffectSharedNet *shared,
+    gint64 window_us, const AffectImage *img, const AffectBox *boxes, int n,
+    float *probs, float *features, int (*crops)[4], GError **error);
 
 G_END_DECLS
 

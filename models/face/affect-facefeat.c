@@ -336,3 +336,47 @@ affect_facenet_run_batched (AffectBackend *backend, gpointer net,
         crops ? crops + start : NULL);
   }
 }
+
+gboolean
+affect_facenet_forward_host (AffectBackend *backend, gpointer net,
+    AffectFacenetForward forward, int size, const float *in, int n, float *out,
+    float *features)
+{
+  AffectTensor *input, *result, *feat = NULL;
+
+  input = affect_tensor_new (backend, n, size, size, 3);
+  if (input == NULL)
+    return FALSE;
+  affect_tensor_upload (input, in);
+  result = forward (net, input, features ? &feat : NULL);
+  affect_tensor_free (input);
+  if (result == NULL)
+    return FALSE;
+  affect_tensor_download (result, out);
+  affect_tensor_free (result);
+  if (feat) {
+    affect_tensor_download (feat, features);
+    affect_tensor_free (feat);
+  }
+  return TRUE;
+}
+
+gboolean
+affect_facenet_run_shared (AffectSharedNet *shared, gint64 window_us,
+    const AffectImage *img, const AffectBox *boxes, int n, int size, float *out,
+    float *features, int (*crops)[4], GError **error)
+{
+  int (*used)[4] = (int (*)[4])g_new (int, 4 * n);
+  float *host = affect_facenet_prepare_batch (img, boxes, n, size, used);
+  gboolean ok;
+
+  ok = affect_shared_net_run (shared, window_us, host, n, out, features);
+  g_free (host);
+  if (ok && crops)
+    memcpy (crops, used, sizeof (int) * 4 * n);
+  g_free (used);
+  if (!ok)
+    g_set_error (error, AFFECT_IMAGE_ERROR, AFFECT_IMAGE_ERROR_FAILED,
+        "the forward pass of the face network failed (%d faces)", n);
+  return ok;
+}

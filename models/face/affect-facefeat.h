@@ -25,6 +25,7 @@
 #include "affect-tensor.h"
 #include "affect-safetensors.h"
 #include "affect-image.h"
+#include "affect-shared.h"
 
 G_BEGIN_DECLS
 
@@ -89,6 +90,24 @@ void affect_facenet_run_batched (AffectBackend *backend, gpointer net,
     AffectFacenetForward forward, const AffectImage *img,
     const AffectBox *boxes, int n, int size, float *out, int out_dim,
     float *features, int feat_dim, int (*crops)[4]);
+
+/* The forward pass of a shared network (AffectSharedNetClass.forward) for
+ * a face network on @backend: uploads @n host crops [n, size, size, 3] from
+ * @in, runs @forward and downloads the head output into @out and, when
+ * @features is not NULL, the pooled feature into @features. */
+gboolean affect_facenet_forward_host (AffectBackend *backend, gpointer net,
+    AffectFacenetForward forward, int size, const float *in, int n, float *out,
+    float *features);
+
+/* Like affect_facenet_run_batched(), through the shared network @shared
+ * (affect-shared.h): the crops are made on the calling thread, the forward
+ * passes go through affect_shared_net_run() with @window_us (0 = at once,
+ * > 0 = batched with other callers of @shared). The boxes must have passed
+ * affect_facenet_check_args(); @size is the network's input size. FALSE
+ * with AFFECT_IMAGE_ERROR_FAILED when the forward pass fails. */
+gboolean affect_facenet_run_shared (AffectSharedNet *shared, gint64 window_us,
+    const AffectImage *img, const AffectBox *boxes, int n, int size, float *out,
+    float *features, int (*crops)[4], GError **error);
 
 G_END_DECLS
 

@@ -33,10 +33,11 @@ G_BEGIN_DECLS
 GQuark affect_image_error_quark (void);
 
 typedef enum {
-  AFFECT_IMAGE_ERROR_IO,      /* cannot read the file */
-  AFFECT_IMAGE_ERROR_FORMAT,  /* not a PNG we can decode */
-  AFFECT_IMAGE_ERROR_BOX,     /* a face box has no pixels inside the image */
-  AFFECT_IMAGE_ERROR_ARGUMENT /* bad image description or batch size */
+  AFFECT_IMAGE_ERROR_IO,       /* cannot read the file */
+  AFFECT_IMAGE_ERROR_FORMAT,   /* not a PNG we can decode */
+  AFFECT_IMAGE_ERROR_BOX,      /* a face box has no pixels inside the image */
+  AFFECT_IMAGE_ERROR_ARGUMENT, /* bad image description or batch size */
+  AFFECT_IMAGE_ERROR_FAILED    /* the network's forward pass failed */
 } AffectImageError;
 
 /* Packed RGB, 3 bytes per pixel, @stride bytes per row (>= 3 * width). */

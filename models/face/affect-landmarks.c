@@ -155,3 +155,81 @@ affect_landmark_net_run (AffectLandmarkNet *net, const AffectImage *img,
 {
   return affect_landmark_net_run_full (net, img, boxes, n, points, NULL, error);
 }
+
+/* ---- as a shared network ------------------------------------------------ */
+
+static gpointer
+shared_load (AffectBackend *backend, const gchar *path, GError **error)
+{
+  return affect_landmark_net_new (backend, path, error);
+}
+
+static void
+shared_free (gpointer net)
+{
+  affect_landmark_net_free (net);
+}
+
+static AffectTensor *
+forward_cb (gpointer net, const AffectTensor *input, AffectTensor **features)
+{
+  g_assert (features == NULL);
+  return affect_landmark_net_forward (net, input);
+}
+
+static gboolean
+shared_forward (
+    gpointer net, const float *in, int n, float *out, float *features)
+{
+  return affect_facenet_forward_host (((AffectLandmarkNet *)net)->backend, net,
+      forward_cb, AFFECT_LANDMARKS_INPUT_SIZE, in, n, out, NULL);
+}
+
+static const AffectSharedNetClass landmark_class = {
+  .kind = "face_landmark_68",
+  .load = shared_load,
+  .free = shared_free,
+  .forward = shared_forward,
+  .in_dim = AFFECT_LANDMARKS_INPUT_SIZE * AFFECT_LANDMARKS_INPUT_SIZE * 3,
+  .out_dim = N_OUT,
+  .feat_dim = 0,
+  .max_batch = AFFECT_FACENET_MAX_BATCH,
+};
+
+const AffectSharedNetClass *
+affect_landmark_net_class (void)
+{
+  return &landmark_class;
+}
+
+gboolean
+affect_landmark_net_run_shared (AffectSharedNet *shared, gint64 window_us,
+    const AffectImage *img, const AffectBox *boxes, int n,
+    float (*points)[68][2], int (*crops)[4], GError **error)
+{
+  int (*used)[4];
+  float *res;
+  int i;
+
+  g_return_val_if_fail (shared != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  if (!affect_facenet_check_args (img, boxes, n, points, error))
+    return FALSE;
+
+  used = (int (*)[4])g_new (int, 4 * n);
+  res = g_new (float, (gsize)n *N_OUT);
+  if (!affect_facenet_run_shared (shared, window_us, img, boxes, n,
+          AFFECT_LANDMARKS_INPUT_SIZE, res, NULL, used, error)) {
+    g_free (res);
+    g_free (used);
+    return FALSE;
+  }
+  for (i = 0; i < n; i++) {
+    post_process (res + (gsize)i * N_OUT, used[i], &boxes[i], points[i]);
+    if (crops)
+      memcpy (crops[i], used[i], sizeof (used[i]));
+  }
+  g_free (res);
+  g_free (used);
+  return TRUE;
+}

@@ -20,6 +20,7 @@
 #include <glib.h>
 #include "affect-tensor.h"
 #include "affect-image.h"
+#include "affect-shared.h"
 
 G_BEGIN_DECLS
 
@@ -50,6 +51,19 @@ gboolean affect_landmark_net_run_full (AffectLandmarkNet *net,
 gboolean affect_landmark_net_run (AffectLandmarkNet *net,
     const AffectImage *img, const AffectBox *boxes, int n,
     float (*points)[68][2], GError **error);
+
+/* The network as a kind of shared network (affect-shared.h): acquire it
+ * with affect_shared_net_acquire (affect_landmark_net_class (), path, …);
+ * affect_shared_net_get_net() is then an AffectLandmarkNet. */
+const AffectSharedNetClass *affect_landmark_net_class (void);
+
+/* affect_landmark_net_run_full() on a shared landmark network, batched with
+ * other callers when @window_us > 0 (affect_shared_net_run()). The results
+ * are those of affect_landmark_net_run_full() bit for bit on backends whose
+ * results do not depend on the batch (the CPU). */
+gboolean affect_landmark_net_run_shared (AffectSharedNet *shared,
+    gint64 window_us, const AffectImage *img, const AffectBox *boxes, int n,
+    float (*points)[68][2], int (*crops)[4], GError **error);
 
 G_END_DECLS
 

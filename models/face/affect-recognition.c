@@ -282,3 +282,55 @@ affect_recognition_net_run (AffectRecognitionNet *net, const AffectImage *img,
   return affect_recognition_net_run_full (
       net, img, boxes, n, descriptors, features, NULL, error);
 }
+
+/* ---- as a shared network ------------------------------------------------ */
+
+static gpointer
+shared_load (AffectBackend *backend, const gchar *path, GError **error)
+{
+  return affect_recognition_net_new (backend, path, error);
+}
+
+static void
+shared_free (gpointer net)
+{
+  affect_recognition_net_free (net);
+}
+
+static gboolean
+shared_forward (
+    gpointer net, const float *in, int n, float *out, float *features)
+{
+  return affect_facenet_forward_host (((AffectRecognitionNet *)net)->backend,
+      net, forward_cb, AFFECT_RECOGNITION_INPUT_SIZE, in, n, out, features);
+}
+
+static const AffectSharedNetClass shared_class = {
+  .kind = "face_recognition",
+  .load = shared_load,
+  .free = shared_free,
+  .forward = shared_forward,
+  .in_dim = AFFECT_RECOGNITION_INPUT_SIZE * AFFECT_RECOGNITION_INPUT_SIZE * 3,
+  .out_dim = AFFECT_RECOGNITION_N_DESCRIPTOR,
+  .feat_dim = AFFECT_RECOGNITION_N_FEATURES,
+  .max_batch = AFFECT_FACENET_MAX_BATCH,
+};
+
+const AffectSharedNetClass *
+affect_recognition_net_class (void)
+{
+  return &shared_class;
+}
+
+gboolean
+affect_recognition_net_run_shared (AffectSharedNet *shared, gint64 window_us,
+    const AffectImage *img, const AffectBox *boxes, int n, float *descriptors,
+    float *features, int (*crops)[4], GError **error)
+{
+  g_return_val_if_fail (shared != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  if (!affect_facenet_check_args (img, boxes, n, descriptors, error))
+    return FALSE;
+  return affect_facenet_run_shared (shared, window_us, img, boxes, n,
+      AFFECT_RECOGNITION_INPUT_SIZE, descriptors, features, crops, error);
+}

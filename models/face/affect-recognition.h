@@ -24,6 +24,7 @@
 #include <glib.h>
 #include "affect-tensor.h"
 #include "affect-image.h"
+#include "affect-shared.h"
 
 G_BEGIN_DECLS
 
@@ -60,6 +61,19 @@ gboolean affect_recognition_net_run_full (AffectRecognitionNet *net,
 gboolean affect_recognition_net_run (AffectRecognitionNet *net,
     const AffectImage *img, const AffectBox *boxes, int n, float *descriptors,
     float *features, GError **error);
+
+/* The network as a kind of shared network (affect-shared.h): acquire it
+ * with affect_shared_net_acquire (affect_recognition_net_class (), path, …);
+ * affect_shared_net_get_net() is then an AffectRecognitionNet (the whole network). */
+const AffectSharedNetClass *affect_recognition_net_class (void);
+
+/* affect_recognition_net_run_full() on a shared network, batched with other
+ * callers when @window_us > 0 (affect_shared_net_run()). The results are
+ * those of affect_recognition_net_run_full() bit for bit on backends whose
+ * results do not depend on the batch (the CPU). */
+gboolean affect_recognition_net_run_shared (AffectSharedNet *shared,
+    gint64 window_us, const AffectImage *img, const AffectBox *boxes, int n,
+    float *descriptors, float *features, int (*crops)[4], GError **error);
 
 G_END_DECLS
 

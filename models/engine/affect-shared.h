@@ -1,0 +1,128 @@
+/* gst-affect — models/
+ * Copyright (C) 2026 gst-affect developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Shared networks and cross-stream batching.
+ *
+ * A process-wide, thread-safe, reference-counted cache of loaded networks.
+ * An entry is keyed by
+ *
+ *   (network kind, canonical model path, the file's identity: device,
+ *    inode, size and modification time, backend name, device id, thread
+ *    count)
+ *
+ * and holds one backend, created by the cache for that entry, and the
+ * network loaded on it. Every user that asks for the same key gets the same
+ * entry: N element instances with the same settings load the weights once
+ * (on a GPU backend, one upload).
+ *
+ * The backend object is shared with the weights, not only the weights: a
+ * layer belongs to one backend (it is prepared once, on that backend), and
+ * on the CPU the backend is also the thread pool. The thread count is
+ * therefore part of the key: users with different thread counts get
+ * different entries, so each one's n-threads is honoured exactly and no
+ * user can change another's threads. A user whose thread count changes
+ * releases its entry and acquires the one for the new count. Ops on one
+ * backend are serialised, so users of one entry run its network one at a
+ * time unless they batch (below).
+ *
+ * Batching: affect_shared_net_run() with @window_us > 0 queues the request.
+ * The first request that finds no batch being collected becomes the leader:
+ * it waits until @window_us has passed since it arrived, or until every
+ * holder of the entry has a request queued, or until the queued items fill
+ * max_batch, whichever comes first, then takes every queued request and
+ * runs them as one batch (in forward passes of at most max_batch items,
+ * requests in arrival order) on its own thread, and wakes the others. A
+ * request therefore waits at most its window plus the run time of its batch
+ * (plus, on a busy backend, the end of the batch already running there). A
+ * holder that releases the entry wakes the leader, which then no longer
+ * waits for it. Requests live on their callers' stacks and every caller
+ * waits for its own: a request never outlives its caller, and a caller
+ * always returns.
+ *
+ * Results must not depend on how requests were batched. On the CPU backend
+ * every image goes through the same kernel calls whatever the batch size
+ * (docs/inference-core.md, "Determinism"), so batched results are
+ * bit-identical to those of a request run alone (tests/models/test-shared.c
+ * checks it). A backend that cannot promise this must not be batched.
+ *
+ * Nothing here uses GStreamer.
+ */
+
+#ifndef __AFFECT_SHARED_H__
+#define __AFFECT_SHARED_H__
+
+#include <glib.h>
+#include "affect-tensor.h"
+
+G_BEGIN_DECLS
+
+typedef struct _AffectSharedNet AffectSharedNet;
+
+/* What the cache needs to know of a network kind. Every field is set; the
+ * struct is constant and outlives every entry (a static). */
+typedef struct {
+  /* unique name of the kind, part of the key (e.g. "landmarks") */
+  const gchar *kind;
+  /* loads the network from @path onto @backend, or NULL with @error */
+  gpointer (*load) (AffectBackend *backend, const gchar *path, GError **error);
+  void (*free) (gpointer net);
+  /* runs @n items of @in_dim floats (host memory) and writes @out_dim
+   * floats per item into @out and, when @features is not NULL, @feat_dim
+   * floats per item into @features. FALSE on failure. */
+  gboolean (*forward) (
+      gpointer net, const float *in, int n, float *out, float *features);
+  int in_dim;
+  int out_dim;
+  int feat_dim;  /* 0 when the network has no second output */
+  int max_batch; /* items per forward pass */
+} AffectSharedNetClass;
+
+/* The entry of (@klass, @path, @backend_name, @device_id, @n_threads),
+ * loading the network when there is none (a reference: release it with
+ * affect_shared_net_release()). @backend_name is a registry name ("cpu",
+ * "cuda"; "auto" is resolved first, so users that asked for "auto" share
+ * with users that named the backend it resolved to); @n_threads 0 means all
+ * cores, as in affect_backend_new(). NULL with @error when the file cannot
+ * be read, the backend cannot be created (AFFECT_BACKEND_ERROR) or the
+ * network cannot be loaded (the loader's error). Thread-safe. */
+AffectSharedNet *affect_shared_net_acquire (const AffectSharedNetClass *klass,
+    const gchar *path, const gchar *backend_name, int device_id, int n_threads,
+    GError **error);
+/* Drops a reference; the last one frees the network and its backend. */
+void affect_shared_net_release (AffectSharedNet *shared);
+
+gpointer affect_shared_net_get_net (AffectSharedNet *shared);
+AffectBackend *affect_shared_net_get_backend (AffectSharedNet *shared);
+/* References held now (the users sharing the entry). */
+int affect_shared_net_get_holders (AffectSharedNet *shared);
+/* The thread count of the entry's backend (0 resolved to the cores). */
+int affect_shared_net_get_n_threads (AffectSharedNet *shared);
+
+/* Runs @n >= 1 items through the network (see AffectSharedNetClass.forward
+ * for the arrays). @window_us <= 0 runs them at once on the calling thread;
+ * > 0 batches them with the requests of other threads arriving within the
+ * window (see above). Returns the forward pass's result. */
+gboolean affect_shared_net_run (AffectSharedNet *shared, gint64 window_us,
+    const float *in, int n, float *out, float *features);
+
+/* ---- statistics, for tests and debugging -------------------------------- */
+
+typedef struct {
+  guint64 requests;     /* calls of affect_shared_net_run() */
+  guint64 batches;      /* batches run (each request alone counts as one) */
+  guint64 max_requests; /* most requests in one batch */
+  guint64 max_items;    /* most items in one batch */
+  int holders;          /* references held now */
+} AffectSharedNetStats;
+
+void affect_shared_net_get_stats (
+    AffectSharedNet *shared, AffectSharedNetStats *stats);
+/* Networks loaded by the cache since the process started. */
+guint affect_shared_net_count_loads (void);
+/* Entries alive now. */
+guint affect_shared_net_count_live (void);
+
+G_END_DECLS
+
+#endif /* __AFFECT_SHARED_H__ */

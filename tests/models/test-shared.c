@@ -1,0 +1,558 @@
+/* gst-affect — tests/models
+ * Copyright (C) 2026 gst-affect developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Shared networks and cross-stream batching (models/engine/affect-shared.h)
+ * on the cpu backend, with the landmark, expression and recognition
+ * networks:
+ *
+ * - users with the same settings share one loaded network (the cache's
+ *   counters), a symbolic link to the file too; another thread count,
+ *   another kind, a copy of the file or a released entry do not;
+ * - the outputs of a shared network equal those of a network of one's own,
+ *   bit for bit, unbatched and batched with other threads' inputs (the
+ *   batches are made deterministic: a batch closes when every holder has
+ *   a request queued, and the window is far longer than the test);
+ * - a holder that releases the entry wakes the leader waiting for it.
+ *
+ * The networks need the face models (affect-fetch-models): without them
+ * the tests are skipped, unless AFFECT_REQUIRE_MODELS=1.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <check.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "affect-engine.h"
+#include "affect-expression.h"
+#include "affect-landmarks.h"
+#include "affect-recognition.h"
+
+#define LANDMARK_MODEL "face_landmark_68_model"
+#define EXPRESSION_MODEL "face_expression_model"
+#define RECOGNITION_MODEL "face_recognition_model"
+
+/* A window no test may wait out: batches close because every holder has a
+ * request in (or a holder left), never because the window ends. */
+#define FOREVER_US (G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC)
+
+#define N_STREAMS 4
+
+static gchar *
+model_path (const gchar *name)
+{
+  GError *err = NULL;
+  gchar *path = affect_model_find (name, NULL, &err);
+
+  if (path == NULL) {
+    ck_assert_msg (g_strcmp0 (g_getenv ("AFFECT_REQUIRE_MODELS"), "1") != 0,
+        "%s: %s (AFFECT_REQUIRE_MODELS=1)", name, err->message);
+    g_printerr ("SKIP: %s; run affect-fetch-models\n", err->message);
+    g_error_free (err);
+  }
+  return path;
+}
+
+/* ---- frames: random pixels, a few boxes each ---------------------------- */
+
+#define FRAME_W 173
+#define FRAME_H 131
+#define MAX_FACES 3
+
+typedef struct {
+  guint8 *rgb;
+  AffectImage img;
+  AffectBox boxes[MAX_FACES];
+  int n;
+} Frame;
+
+static void
+frame_init (Frame *f, guint32 seed, int n)
+{
+  GRand *rand = g_rand_new_with_seed (seed);
+  int i;
+
+  f->rgb = g_malloc (FRAME_W * FRAME_H * 3);
+  for (i = 0; i < FRAME_W * FRAME_H * 3; i++)
+    f->rgb[i] = (guint8)g_rand_int_range (rand, 0, 256);
+  f->img.width = FRAME_W;
+  f->img.height = FRAME_H;
+  f->img.stride = FRAME_W * 3;
+  f->img.data = f->rgb;
+  f->n = n;
+  for (i = 0; i < n; i++) {
+    f->boxes[i].x = (float)g_rand_double_range (rand, 0, 80);
+    f->boxes[i].y = (float)g_rand_double_range (rand, 0, 50);
+    f->boxes[i].width = (float)g_rand_double_range (rand, 30, 90);
+    f->boxes[i].height = (float)g_rand_double_range (rand, 30, 80);
+  }
+  g_rand_free (rand);
+}
+
+static void
+frame_clear (Frame *f)
+{
+  g_free (f->rgb);
+}
+
+/* ---- one call of a network: alone (a network of its own) or shared ----- */
+
+typedef enum { NET_LANDMARKS, NET_EXPRESSION, NET_RECOGNITION } NetKind;
+
+typedef struct {
+  float points[MAX_FACES][68][2];
+  float out[MAX_FACES][AFFECT_RECOGNITION_N_DESCRIPTOR];
+  float features[MAX_FACES][256];
+  int crops[MAX_FACES][4];
+} Result;
+
+static const gchar *
+kind_model (NetKind kind)
+{
+  return kind == NET_LANDMARKS    ? LANDMARK_MODEL
+         : kind == NET_EXPRESSION ? EXPRESSION_MODEL
+                                  : RECOGNITION_MODEL;
+}
+
+static const AffectSharedNetClass *
+kind_class (NetKind kind)
+{
+  return kind == NET_LANDMARKS    ? affect_landmark_net_class ()
+         : kind == NET_EXPRESSION ? affect_expression_net_class ()
+                                  : affect_recognition_net_class ();
+}
+
+/* The reference: the network loaded on a backend of its own, unbatched. */
+static void
+run_alone (NetKind kind, const gchar *path, const Frame *f,
+    gboolean with_features, Result *r)
+{
+  AffectBackend *be = affect_backend_cpu_new (1);
+  GError *err = NULL;
+  gboolean ok = FALSE;
+
+  memset (r, 0, sizeof (*r));
+  if (kind == NET_LANDMARKS) {
+    AffectLandmarkNet *net = affect_landmark_net_new (be, path, &err);
+
+    ck_assert_msg (net != NULL, "%s", err ? err->message : "");
+    ok = affect_landmark_net_run_full (
+        net, &f->img, f->boxes, f->n, r->points, r->crops, &err);
+    affect_landmark_net_free (net);
+  } else if (kind == NET_EXPRESSION) {
+    AffectExpressionNet *net = affect_expression_net_new (be, path, &err);
+    float probs[MAX_FACES * AFFECT_EXPRESSION_N_LABELS];
+    int i;
+
+    ck_assert_msg (net != NULL, "%s", err ? err->message : "");
+    ok = affect_expression_net_run_full (net, &f->img, f->boxes, f->n, probs,
+        with_features ? &r->features[0][0] : NULL, r->crops, &err);
+    for (i = 0; i < f->n; i++)
+      memcpy (r->out[i], probs + i * AFFECT_EXPRESSION_N_LABELS,
+          sizeof (float) * AFFECT_EXPRESSION_N_LABELS);
+    affect_expression_net_free (net);
+  } else {
+    AffectRecognitionNet *net = affect_recognition_net_new (be, path, &err);
+
+    ck_assert_msg (net != NULL, "%s", err ? err->message : "");
+    ok = affect_recognition_net_run_full (net, &f->img, f->boxes, f->n,
+        &r->out[0][0], with_features ? &r->features[0][0] : NULL, r->crops,
+        &err);
+    affect_recognition_net_free (net);
+  }
+  ck_assert_msg (ok, "%s", err ? err->message : "");
+  affect_backend_unref (be);
+}
+
+static void
+run_shared (NetKind kind, AffectSharedNet *shared, gint64 window_us,
+    const Frame *f, gboolean with_features, Result *r)
+{
+  GError *err = NULL;
+  gboolean ok;
+
+  memset (r, 0, sizeof (*r));
+  if (kind == NET_LANDMARKS) {
+    ok = affect_landmark_net_run_shared (
+        shared, window_us, &f->img, f->boxes, f->n, r->points, r->crops, &err);
+  } else if (kind == NET_EXPRESSION) {
+    float probs[MAX_FACES * AFFECT_EXPRESSION_N_LABELS];
+    int i;
+
+    ok = affect_expression_net_run_shared (shared, window_us, &f->img, f->boxes,
+        f->n, probs, with_features ? &r->features[0][0] : NULL, r->crops, &err);
+    for (i = 0; i < f->n; i++)
+      memcpy (r->out[i], probs + i * AFFECT_EXPRESSION_N_LABELS,
+          sizeof (float) * AFFECT_EXPRESSION_N_LABELS);
+  } else {
+    ok = affect_recognition_net_run_shared (shared, window_us, &f->img,
+        f->boxes, f->n, &r->out[0][0],
+        with_features ? &r->features[0][0] : NULL, r->crops, &err);
+  }
+  ck_assert_msg (ok, "%s", err ? err->message : "");
+}
+
+/* Bit for bit (memcmp: -0.0 and NaN payloads count). */
+static void
+assert_same (const Result *a, const Result *b, const gchar *what)
+{
+  ck_assert_msg (memcmp (a, b, sizeof (*a)) == 0,
+      "%s: results differ from the network run alone", what);
+}
+
+/* ---- sharing ------------------------------------------------------------ */
+
+START_TEST (test_share_same_settings)
+{
+  gchar *lm = model_path (LANDMARK_MODEL);
+  gchar *ex = model_path (EXPRESSION_MODEL);
+  gchar *dir, *link, *copy, *contents;
+  AffectSharedNet *a, *b, *c, *d, *e, *f, *g;
+  AffectSharedNetStats st;
+  GError *err = NULL;
+  gsize len;
+  guint loads, live;
+
+  if (lm == NULL || ex == NULL) {
+    g_free (lm);
+    g_free (ex);
+    return;
+  }
+  loads = affect_shared_net_count_loads ();
+  live = affect_shared_net_count_live ();
+
+  a = affect_shared_net_acquire (
+      affect_landmark_net_class (), lm, "cpu", 0, 1, &err);
+  ck_assert_msg (a != NULL, "%s", err ? err->message : "");
+  ck_assert_uint_eq (affect_shared_net_count_loads (), loads + 1);
+  ck_assert_uint_eq (affect_shared_net_count_live (), live + 1);
+  ck_assert_str_eq (
+      affect_backend_get_name (affect_shared_net_get_backend (a)), "cpu");
+  ck_assert_int_eq (affect_shared_net_get_n_threads (a), 1);
+
+  /* same settings: the same network, nothing loaded */
+  b = affect_shared_net_acquire (
+      affect_landmark_net_class (), lm, "cpu", 0, 1, &err);
+  ck_assert (b == a);
+  ck_assert (affect_shared_net_get_net (b) == affect_shared_net_get_net (a));
+  /* "auto" is what it resolves to (cpu here, or a GPU backend: then it is
+   * another entry, loaded once more) */
+  c = affect_shared_net_acquire (
+      affect_landmark_net_class (), lm, "auto", 0, 1, &err);
+  ck_assert (c != NULL);
+  if (g_strcmp0 (
+          affect_backend_get_name (affect_shared_net_get_backend (c)), "cpu")
+      == 0)
+    ck_assert (c == a);
+  /* a symbolic link to the file is the same file */
+  dir = g_dir_make_tmp ("affect-shared-XXXXXX", &err);
+  ck_assert_msg (dir != NULL, "%s", err ? err->message : "");
+  link = g_build_filename (dir, "link.safetensors", NULL);
+  ck_assert_int_eq (symlink (lm, link), 0);
+  d = affect_shared_net_acquire (
+      affect_landmark_net_class (), link, "cpu", 0, 1, &err);
+  ck_assert (d == a);
+  affect_shared_net_get_stats (a, &st);
+  ck_assert_int_eq (st.holders, c == a ? 4 : 3);
+
+  /* another thread count: another backend, loaded again */
+  e = affect_shared_net_acquire (
+      affect_landmark_net_class (), lm, "cpu", 0, 2, &err);
+  ck_assert (e != NULL && e != a);
+  ck_assert_int_eq (affect_shared_net_get_n_threads (e), 2);
+  ck_assert (
+      affect_shared_net_get_backend (e) != affect_shared_net_get_backend (a));
+  /* another network */
+  f = affect_shared_net_acquire (
+      affect_expression_net_class (), ex, "cpu", 0, 1, &err);
+  ck_assert (f != NULL && f != a && f != e);
+  /* a copy of the file is another file */
+  copy = g_build_filename (dir, "copy.safetensors", NULL);
+  ck_assert (g_file_get_contents (lm, &contents, &len, NULL));
+  ck_assert (g_file_set_contents (copy, contents, len, NULL));
+  g_free (contents);
+  g = affect_shared_net_acquire (
+      affect_landmark_net_class (), copy, "cpu", 0, 1, &err);
+  ck_assert (g != NULL && g != a && g != e);
+  ck_assert_uint_eq (
+      affect_shared_net_count_loads (), loads + (c == a ? 4 : 5));
+  ck_assert_uint_eq (affect_shared_net_count_live (), live + (c == a ? 4 : 5));
+
+  /* errors: a missing file, an unknown backend, a file of another model */
+  ck_assert (affect_shared_net_acquire (affect_landmark_net_class (),
+                 "/nonexistent/x.safetensors", "cpu", 0, 1, &err)
+             == NULL);
+  ck_assert (err != NULL && err->domain == G_FILE_ERROR);
+  g_clear_error (&err);
+  ck_assert (affect_shared_net_acquire (
+                 affect_landmark_net_class (), lm, "nonesuch", 0, 1, &err)
+             == NULL);
+  ck_assert (err != NULL && err->domain == AFFECT_BACKEND_ERROR);
+  g_clear_error (&err);
+  ck_assert (affect_shared_net_acquire (
+                 affect_recognition_net_class (), lm, "cpu", 0, 1, &err)
+             == NULL);
+  ck_assert (err != NULL);
+  g_clear_error (&err);
+
+  /* the last release frees; the next acquire loads again */
+  affect_shared_net_release (g);
+  affect_shared_net_release (f);
+  affect_shared_net_release (e);
+  affect_shared_net_release (d);
+  affect_shared_net_release (c);
+  affect_shared_net_release (b);
+  ck_assert_uint_eq (affect_shared_net_count_live (), live + 1);
+  affect_shared_net_release (a);
+  ck_assert_uint_eq (affect_shared_net_count_live (), live);
+  loads = affect_shared_net_count_loads ();
+  a = affect_shared_net_acquire (
+      affect_landmark_net_class (), lm, "cpu", 0, 1, &err);
+  ck_assert (a != NULL);
+  ck_assert_uint_eq (affect_shared_net_count_loads (), loads + 1);
+  affect_shared_net_release (a);
+
+  g_unlink (copy);
+  g_unlink (link);
+  g_rmdir (dir);
+  g_free (copy);
+  g_free (link);
+  g_free (dir);
+  g_free (lm);
+  g_free (ex);
+}
+
+END_TEST;
+
+/* Unbatched, a shared network gives what a network of one's own gives. */
+START_TEST (test_shared_outputs_unchanged)
+{
+  NetKind kind = (NetKind)_i;
+  gchar *path = model_path (kind_model (kind));
+  AffectSharedNet *shared;
+  Result alone, shared_r;
+  Frame f;
+
+  if (path == NULL)
+    return;
+  frame_init (&f, 7 + _i, MAX_FACES);
+  shared
+      = affect_shared_net_acquire (kind_class (kind), path, "cpu", 0, 2, NULL);
+  ck_assert (shared != NULL);
+
+  run_alone (kind, path, &f, TRUE, &alone);
+  run_shared (kind, shared, 0, &f, TRUE, &shared_r);
+  assert_same (&alone, &shared_r, kind_model (kind));
+  if (kind != NET_LANDMARKS) {
+    run_alone (kind, path, &f, FALSE, &alone);
+    run_shared (kind, shared, 0, &f, FALSE, &shared_r);
+    assert_same (&alone, &shared_r, "without features");
+  }
+
+  affect_shared_net_release (shared);
+  frame_clear (&f);
+  g_free (path);
+}
+
+END_TEST;
+
+/* ---- batching ----------------------------------------------------------- */
+
+#define N_ROUNDS 3
+
+typedef struct {
+  NetKind kind;
+  AffectSharedNet *shared; /* this stream's reference */
+  gint64 window_us;
+  Frame frames[N_ROUNDS];
+  gboolean with_features;
+  Result results[N_ROUNDS];
+} Stream;
+
+static gpointer
+stream_thread (gpointer data)
+{
+  Stream *s = data;
+  int r;
+
+  for (r = 0; r < N_ROUNDS; r++)
+    run_shared (s->kind, s->shared, s->window_us, &s->frames[r],
+        s->with_features, &s->results[r]);
+  return NULL;
+}
+
+/* N_STREAMS threads, each a holder of the entry, call N_ROUNDS times with
+ * different frames and face counts; every round is one batch of all of
+ * them (the batch closes when every holder is in). Each result must equal
+ * the network run alone on that frame. */
+static void
+check_batched (NetKind kind, gint64 window_us, gboolean expect_batches)
+{
+  gchar *path = model_path (kind_model (kind));
+  Stream streams[N_STREAMS];
+  GThread *threads[N_STREAMS];
+  AffectSharedNetStats before, after;
+  int i, r;
+
+  if (path == NULL)
+    return;
+  for (i = 0; i < N_STREAMS; i++) {
+    Stream *s = &streams[i];
+
+    s->kind = kind;
+    s->window_us = window_us;
+    /* stream 0 asks for no features: mixed requests in one batch */
+    s->with_features = i != 0;
+    s->shared = affect_shared_net_acquire (
+        kind_class (kind), path, "cpu", 0, 1, NULL);
+    ck_assert (s->shared != NULL && s->shared == streams[0].shared);
+    for (r = 0; r < N_ROUNDS; r++)
+      frame_init (&s->frames[r], 1000 * i + r, 1 + (i + r) % MAX_FACES);
+  }
+  affect_shared_net_get_stats (streams[0].shared, &before);
+  ck_assert_int_eq (before.holders, N_STREAMS);
+
+  for (i = 0; i < N_STREAMS; i++)
+    threads[i] = g_thread_new ("stream", stream_thread, &streams[i]);
+  for (i = 0; i < N_STREAMS; i++)
+    g_thread_join (threads[i]);
+
+  affect_shared_net_get_stats (streams[0].shared, &after);
+  ck_assert_uint_eq (after.requests - before.requests, N_STREAMS * N_ROUNDS);
+  if (expect_batches) {
+    ck_assert_uint_eq (after.batches - before.batches, N_ROUNDS);
+    ck_assert_uint_eq (after.max_requests, N_STREAMS);
+  } else {
+    ck_assert_uint_eq (after.batches - before.batches, N_STREAMS * N_ROUNDS);
+  }
+
+  for (i = 0; i < N_STREAMS; i++) {
+    Stream *s = &streams[i];
+
+    for (r = 0; r < N_ROUNDS; r++) {
+      Result alone;
+      gchar *what = g_strdup_printf ("%s, stream %d, round %d (%d faces)",
+          kind_model (kind), i, r, s->frames[r].n);
+
+      run_alone (kind, path, &s->frames[r], s->with_features, &alone);
+      assert_same (&alone, &s->results[r], what);
+      g_free (what);
+      frame_clear (&s->frames[r]);
+    }
+  }
+  for (i = 0; i < N_STREAMS; i++)
+    affect_shared_net_release (streams[i].shared);
+  g_free (path);
+}
+
+START_TEST (test_batched_bit_identical)
+{
+  check_batched ((NetKind)_i, FOREVER_US, TRUE);
+}
+
+END_TEST;
+
+START_TEST (test_unbatched_threads)
+{
+  check_batched (NET_LANDMARKS, 0, FALSE);
+}
+
+END_TEST;
+
+typedef struct {
+  AffectSharedNet *shared;
+  Frame *frame;
+  Result result;
+} Leader;
+
+static gpointer
+leader_thread (gpointer data)
+{
+  Leader *l = data;
+
+  run_shared (
+      NET_LANDMARKS, l->shared, FOREVER_US, l->frame, FALSE, &l->result);
+  return NULL;
+}
+
+/* Two holders; one calls and waits for the other, which shuts down
+ * instead: its release lets the batch run at once (otherwise this test
+ * would hang for an hour and time out). */
+START_TEST (test_release_wakes_leader)
+{
+  gchar *path = model_path (LANDMARK_MODEL);
+  AffectSharedNet *a, *b;
+  AffectSharedNetStats st, before;
+  Leader leader;
+  Result alone;
+  GThread *t;
+  Frame f;
+
+  if (path == NULL)
+    return;
+  frame_init (&f, 99, 2);
+  a = affect_shared_net_acquire (
+      affect_landmark_net_class (), path, "cpu", 0, 1, NULL);
+  b = affect_shared_net_acquire (
+      affect_landmark_net_class (), path, "cpu", 0, 1, NULL);
+  ck_assert (a != NULL && a == b);
+  affect_shared_net_get_stats (a, &before);
+
+  leader.shared = a;
+  leader.frame = &f;
+  t = g_thread_new ("leader", leader_thread, &leader);
+  /* until its request is queued */
+  do {
+    g_usleep (1000);
+    affect_shared_net_get_stats (a, &st);
+  } while (st.requests < before.requests + 1);
+  affect_shared_net_release (b);
+  g_thread_join (t);
+
+  affect_shared_net_get_stats (a, &st);
+  ck_assert_int_eq (st.holders, 1);
+  ck_assert_uint_eq (st.batches, before.batches + 1);
+  run_alone (NET_LANDMARKS, path, &f, FALSE, &alone);
+  assert_same (&alone, &leader.result, "after the other holder left");
+
+  affect_shared_net_release (a);
+  frame_clear (&f);
+  g_free (path);
+}
+
+END_TEST;
+
+static Suite *
+shared_suite (void)
+{
+  Suite *s = suite_create ("shared");
+  TCase *tc = tcase_create ("shared");
+
+  tcase_add_test (tc, test_share_same_settings);
+  tcase_add_loop_test (
+      tc, test_shared_outputs_unchanged, NET_LANDMARKS, NET_RECOGNITION + 1);
+  tcase_add_loop_test (
+      tc, test_batched_bit_identical, NET_LANDMARKS, NET_RECOGNITION + 1);
+  tcase_add_test (tc, test_unbatched_threads);
+  tcase_add_test (tc, test_release_wakes_leader);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (shared_suite ());
+  int failed;
+
+  srunner_run_all (sr, CK_NORMAL);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? 0 : 1;
+}
