@@ -60,12 +60,29 @@ affect_engine_settings_install (GObjectClass *klass, guint first_prop_id)
 }
 
 void
+affect_engine_settings_install_batch_window (
+    GObjectClass *klass, guint first_prop_id)
+{
+  g_object_class_install_property (klass,
+      first_prop_id + AFFECT_ENGINE_PROP_BATCH_WINDOW,
+      g_param_spec_int ("batch-window", "Batch window",
+          "Microseconds to wait for the face-network requests of other "
+          "element instances in this process that use the same model, "
+          "backend and n-threads, to run them as one batch (0 = off: run "
+          "each request at once); results do not depend on it",
+          0, AFFECT_ENGINE_MAX_BATCH_WINDOW, AFFECT_ENGINE_DEFAULT_BATCH_WINDOW,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_PLAYING));
+}
+
+void
 affect_engine_settings_init (AffectEngineSettings *settings)
 {
   memset (settings, 0, sizeof (*settings));
   settings->backend_name = g_strdup (AFFECT_ENGINE_DEFAULT_BACKEND);
   settings->n_threads = AFFECT_ENGINE_DEFAULT_N_THREADS;
   settings->model_location = g_strdup (AFFECT_ENGINE_DEFAULT_MODEL_LOCATION);
+  settings->batch_window = AFFECT_ENGINE_DEFAULT_BATCH_WINDOW;
 }
 
 void
@@ -102,6 +119,9 @@ affect_engine_settings_set_property (AffectEngineSettings *settings,
       g_free (settings->model_location);
       settings->model_location = g_value_dup_string (value);
       break;
+    case AFFECT_ENGINE_PROP_BATCH_WINDOW:
+      settings->batch_window = g_value_get_int (value);
+      break;
     default:
       g_assert_not_reached ();
   }
@@ -127,6 +147,9 @@ affect_engine_settings_get_property (AffectEngineSettings *settings,
       break;
     case AFFECT_ENGINE_PROP_MODEL_LOCATION:
       g_value_set_string (value, settings->model_location);
+      break;
+    case AFFECT_ENGINE_PROP_BATCH_WINDOW:
+      g_value_set_int (value, settings->batch_window);
       break;
     default:
       g_assert_not_reached ();
@@ -220,6 +243,72 @@ affect_engine_settings_find_model (
   }
   GST_INFO_OBJECT (element, "model %s: %s", name, path);
   return path;
+}
+
+AffectSharedNet *
+affect_engine_settings_acquire_net (AffectEngineSettings *settings,
+    GstElement *element, const AffectSharedNetClass *klass, const gchar *name)
+{
+  GError *error = NULL;
+  AffectSharedNet *shared;
+  const gchar *backend_name;
+  gchar *path;
+
+  g_return_val_if_fail (settings->backend != NULL, NULL);
+
+  if (!(path = affect_engine_settings_find_model (settings, element, name)))
+    return NULL;
+  backend_name = affect_backend_get_name (settings->backend);
+  /* the first device: the backend of the snapshot is made on it too */
+  shared = affect_shared_net_acquire (
+      klass, path, backend_name, 0, settings->cur_n_threads, &error);
+  if (shared == NULL) {
+    if (error != NULL && error->domain == AFFECT_BACKEND_ERROR) {
+      GST_ELEMENT_ERROR (element, LIBRARY, INIT,
+          ("Cannot use the inference backend \"%s\"", backend_name),
+          ("%s", error->message));
+      g_error_free (error);
+    } else {
+      affect_engine_settings_post_load_error (element, name, path, error);
+    }
+    g_free (path);
+    return NULL;
+  }
+  GST_INFO_OBJECT (element,
+      "network %s (%s, %s, %d thread(s)): %d instance(s) share it", name, path,
+      backend_name, affect_shared_net_get_n_threads (shared),
+      affect_shared_net_get_holders (shared));
+  g_free (path);
+  return shared;
+}
+
+void
+affect_engine_settings_release_net (
+    GstElement *element, AffectSharedNet **shared)
+{
+  AffectSharedNetStats st;
+
+  if (*shared == NULL)
+    return;
+  affect_shared_net_get_stats (*shared, &st);
+  GST_DEBUG_OBJECT (element,
+      "releasing a network shared by %d instance(s): %" G_GUINT64_FORMAT
+      " requests in %" G_GUINT64_FORMAT " batches (at most %" G_GUINT64_FORMAT
+      " requests, %" G_GUINT64_FORMAT " faces in one)",
+      st.holders, st.requests, st.batches, st.max_requests, st.max_items);
+  g_clear_pointer (shared, affect_shared_net_release);
+}
+
+gint64
+affect_engine_settings_get_batch_window (
+    AffectEngineSettings *settings, GstElement *element)
+{
+  gint64 window;
+
+  GST_OBJECT_LOCK (element);
+  window = settings->batch_window;
+  GST_OBJECT_UNLOCK (element);
+  return window;
 }
 
 void

@@ -59,6 +59,19 @@
  *
  * The last code is also the one affectfuse uses for a fusion network file
  * it cannot use, so one failure has one code across the plugin.
+ *
+ * Shared networks and batching (models/engine/affect-shared.h): an element
+ * that runs per-face networks loads them with
+ * affect_engine_settings_acquire_net(), which gives every instance in the
+ * process with the same model file, backend, device and n-threads the same
+ * loaded network; such an element also installs
+ * affect_engine_settings_install_batch_window():
+ *
+ * - `batch-window` (int 0–1000000 µs, default 0, PLAYING): with a value
+ *   > 0, the element's face-network requests are batched with those of the
+ *   other instances sharing the network that arrive within that many
+ *   microseconds (affect_shared_net_run()); 0 runs them at once. Results do
+ *   not depend on it.
  */
 
 #ifndef __AFFECT_ENGINE_SETTINGS_H__
@@ -74,12 +87,16 @@ G_BEGIN_DECLS
 #define AFFECT_ENGINE_DEFAULT_N_THREADS 0
 #define AFFECT_ENGINE_MAX_N_THREADS 1024
 #define AFFECT_ENGINE_DEFAULT_MODEL_LOCATION NULL
+#define AFFECT_ENGINE_DEFAULT_BATCH_WINDOW 0
+#define AFFECT_ENGINE_MAX_BATCH_WINDOW 1000000
 
 /* The properties, in the order of their ids (first_prop_id + value). */
 typedef enum {
   AFFECT_ENGINE_PROP_BACKEND,
   AFFECT_ENGINE_PROP_N_THREADS,
   AFFECT_ENGINE_PROP_MODEL_LOCATION,
+  /* installed by affect_engine_settings_install_batch_window() only */
+  AFFECT_ENGINE_PROP_BATCH_WINDOW,
   AFFECT_ENGINE_N_PROPS
 } AffectEngineProp;
 
@@ -88,6 +105,7 @@ typedef struct {
   gchar *backend_name; /* never NULL */
   gint n_threads;
   gchar *model_location;
+  gint batch_window; /* µs */
 
   /* streaming state, from affect_engine_settings_start() to _stop(); used
    * by the element's streaming thread (or start()) only */
@@ -99,6 +117,11 @@ typedef struct {
 /* Installs `backend`, `n-threads` and `model-location` with the ids
  * @first_prop_id + AffectEngineProp. */
 void affect_engine_settings_install (GObjectClass *klass, guint first_prop_id);
+/* Installs `batch-window` with the id @first_prop_id +
+ * AFFECT_ENGINE_PROP_BATCH_WINDOW (elements whose face networks batch
+ * across streams: facecrop, affectfeatures). */
+void affect_engine_settings_install_batch_window (
+    GObjectClass *klass, guint first_prop_id);
 
 void affect_engine_settings_init (AffectEngineSettings *settings);
 /* Frees everything, the streaming state included. */
@@ -136,6 +159,27 @@ gint affect_engine_settings_resolved_threads (AffectEngineSettings *settings);
  * searched). */
 gchar *affect_engine_settings_find_model (
     AffectEngineSettings *settings, GstElement *element, const gchar *name);
+
+/* The shared network of kind @klass for the model @name: the model file is
+ * found as by affect_engine_settings_find_model(), the network acquired
+ * (affect_shared_net_acquire()) for the backend of the snapshot (by its
+ * resolved name), its first device and the n-threads in use. Release it
+ * with affect_shared_net_release(). NULL after posting the error:
+ * GST_RESOURCE_ERROR_NOT_FOUND, GST_LIBRARY_ERROR_INIT when the backend
+ * cannot be created, or GST_RESOURCE_ERROR_SETTINGS when the model cannot
+ * be loaded. Call between _start() and _stop(). */
+AffectSharedNet *affect_engine_settings_acquire_net (
+    AffectEngineSettings *settings, GstElement *element,
+    const AffectSharedNetClass *klass, const gchar *name);
+
+/* Releases *@shared (may be NULL) and sets it to NULL, logging (debug
+ * level) how its requests were batched. */
+void affect_engine_settings_release_net (
+    GstElement *element, AffectSharedNet **shared);
+
+/* The batch window in microseconds (the property now; 0 = off). */
+gint64 affect_engine_settings_get_batch_window (
+    AffectEngineSettings *settings, GstElement *element);
 
 /* Posts GST_RESOURCE_ERROR_SETTINGS on @element for the model @name found
  * at @path that could not be loaded; takes @error (may be NULL). */

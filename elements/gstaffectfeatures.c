@@ -213,8 +213,10 @@ struct _GstAffectFeatures {
 
   /* streaming state: created in start(), used in the aggregator's thread */
   AffectBackend *backend; /* engine.backend (borrowed), start() to stop() */
-  AffectExpressionNet *expr_net;
-  AffectRecognitionNet *recog_net;
+  /* shared with the other instances of the same settings
+   * (affect_engine_settings_acquire_net()) */
+  AffectSharedNet *expr_net;
+  AffectSharedNet *recog_net;
   AffectVideoRgb *rgb;
 
   /* The audio and text inputs: their request pads and streaming state
@@ -306,6 +308,15 @@ gst_affect_features_class_init (GstAffectFeaturesClass *klass)
    * be the file of the one in use when only one visual branch is
    * computed); n-threads also sizes the colour conversion. */
   affect_engine_settings_install (gobject_class, PROP_ENGINE);
+  /**
+   * GstAffectFeatures:batch-window:
+   *
+   * Microseconds the expression and image networks wait for the requests
+   * of other affectfeatures instances in the process that share them (same
+   * model file, backend and n-threads), to run them as one batch; 0 (the
+   * default) runs each frame's faces at once. Results do not depend on it.
+   */
+  affect_engine_settings_install_batch_window (gobject_class, PROP_ENGINE);
 
   /**
    * GstAffectFeatures:branches:
@@ -481,50 +492,23 @@ gst_affect_features_get_property (
 /* Models                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Finds the weights of @name; posts a NOT_FOUND error otherwise. */
-static gchar *
-gst_affect_features_find_model (GstAffectFeatures *self, const gchar *name)
-{
-  return affect_engine_settings_find_model (
-      &self->engine, GST_ELEMENT (self), name);
-}
-
 /* Loads the networks of @branches that are not loaded yet. Streaming thread
  * or start(). */
 static gboolean
 gst_affect_features_load (GstAffectFeatures *self, GstAffectModalities branches)
 {
-  GError *error = NULL;
-  gchar *path;
-
   if ((branches & GST_AFFECT_MODALITY_EXPRESSION) && self->expr_net == NULL) {
-    if ((path = gst_affect_features_find_model (self, EXPRESSION_MODEL))
-        == NULL)
+    self->expr_net = affect_engine_settings_acquire_net (&self->engine,
+        GST_ELEMENT (self), affect_expression_net_class (), EXPRESSION_MODEL);
+    if (self->expr_net == NULL)
       return FALSE;
-    GST_INFO_OBJECT (self, "loading %s", path);
-    self->expr_net = affect_expression_net_new (self->backend, path, &error);
-    if (self->expr_net == NULL) {
-      affect_engine_settings_post_load_error (
-          GST_ELEMENT (self), EXPRESSION_MODEL, path, error);
-      g_free (path);
-      return FALSE;
-    }
-    g_free (path);
   }
 
   if ((branches & GST_AFFECT_MODALITY_IMAGE) && self->recog_net == NULL) {
-    if ((path = gst_affect_features_find_model (self, RECOGNITION_MODEL))
-        == NULL)
+    self->recog_net = affect_engine_settings_acquire_net (&self->engine,
+        GST_ELEMENT (self), affect_recognition_net_class (), RECOGNITION_MODEL);
+    if (self->recog_net == NULL)
       return FALSE;
-    GST_INFO_OBJECT (self, "loading %s", path);
-    self->recog_net = affect_recognition_net_new (self->backend, path, &error);
-    if (self->recog_net == NULL) {
-      affect_engine_settings_post_load_error (
-          GST_ELEMENT (self), RECOGNITION_MODEL, path, error);
-      g_free (path);
-      return FALSE;
-    }
-    g_free (path);
   }
 
   return TRUE;
@@ -533,8 +517,8 @@ gst_affect_features_load (GstAffectFeatures *self, GstAffectModalities branches)
 static void
 gst_affect_features_free_models (GstAffectFeatures *self)
 {
-  g_clear_pointer (&self->expr_net, affect_expression_net_free);
-  g_clear_pointer (&self->recog_net, affect_recognition_net_free);
+  affect_engine_settings_release_net (GST_ELEMENT (self), &self->expr_net);
+  affect_engine_settings_release_net (GST_ELEMENT (self), &self->recog_net);
   self->backend = NULL;
   affect_engine_settings_stop (&self->engine);
 }
@@ -1138,6 +1122,8 @@ gst_affect_features_process (GstAffectFeatures *self, GstBuffer *buffer,
   float *exp_feat = NULL, *img_feat = NULL, *scratch;
   guint n_jobs, i, n_exp = 0, n_img = 0;
   gboolean ok = TRUE;
+  gint64 window = affect_engine_settings_get_batch_window (
+      &self->engine, GST_ELEMENT (self));
 
   if (!gst_video_frame_map (&frame, info, buffer, GST_MAP_READ)) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, (NULL),
@@ -1163,8 +1149,8 @@ gst_affect_features_process (GstAffectFeatures *self, GstBuffer *buffer,
   if (n_exp > 0) {
     exp_feat = g_new (float, (gsize)n_exp *AFFECT_EXPRESSION_N_FEATURES);
     scratch = g_new (float, (gsize)n_exp *AFFECT_EXPRESSION_N_LABELS);
-    ok = affect_expression_net_run (
-        self->expr_net, &img, boxes, n_exp, scratch, exp_feat, &error);
+    ok = affect_expression_net_run_shared (self->expr_net, window, &img, boxes,
+        n_exp, scratch, exp_feat, NULL, &error);
     g_free (scratch);
   }
 
@@ -1174,8 +1160,8 @@ gst_affect_features_process (GstAffectFeatures *self, GstBuffer *buffer,
   if (ok && n_img > 0) {
     img_feat = g_new (float, (gsize)n_img *AFFECT_RECOGNITION_N_FEATURES);
     scratch = g_new (float, (gsize)n_img *AFFECT_RECOGNITION_N_DESCRIPTOR);
-    ok = affect_recognition_net_run (
-        self->recog_net, &img, boxes, n_img, scratch, img_feat, &error);
+    ok = affect_recognition_net_run_shared (self->recog_net, window, &img,
+        boxes, n_img, scratch, img_feat, NULL, &error);
     g_free (scratch);
   }
 
@@ -1405,8 +1391,13 @@ gst_affect_features_aggregate (GstAggregator *agg, gboolean timeout)
     return GST_FLOW_NOT_NEGOTIATED;
   }
 
-  /* n-threads changed while playing */
-  affect_engine_settings_sync_threads (&self->engine, GST_ELEMENT (self));
+  /* n-threads changed while playing: the face networks are shared at the
+   * new count (the thread count is part of what is shared), acquired again
+   * below when a branch needs them */
+  if (affect_engine_settings_sync_threads (&self->engine, GST_ELEMENT (self))) {
+    affect_engine_settings_release_net (GST_ELEMENT (self), &self->expr_net);
+    affect_engine_settings_release_net (GST_ELEMENT (self), &self->recog_net);
+  }
 
   buffer = gst_buffer_make_writable (buffer);
 

@@ -164,7 +164,9 @@ struct _GstFaceCrop {
   AffectEngineSettings engine;
 
   /* streaming state (start() to stop()) */
-  AffectLandmarkNet *landmark_net;
+  /* shared with the other instances of the same settings
+   * (affect_engine_settings_acquire_net()) */
+  AffectSharedNet *landmark_net;
   AffectTinyFace *tiny;
   AffectSsd *ssd;
   AffectVideoRgb *rgb;
@@ -279,7 +281,7 @@ free_models (GstFaceCrop *self)
 {
   g_clear_pointer (&self->tiny, affect_tiny_face_free);
   g_clear_pointer (&self->ssd, affect_ssd_free);
-  g_clear_pointer (&self->landmark_net, affect_landmark_net_free);
+  affect_engine_settings_release_net (GST_ELEMENT (self), &self->landmark_net);
   affect_engine_settings_stop (&self->engine);
 }
 
@@ -287,9 +289,7 @@ static gboolean
 gst_face_crop_start (GstBaseTransform *trans)
 {
   GstFaceCrop *self = GST_FACE_CROP (trans);
-  GError *error = NULL;
   GstFaceCropDetector detector;
-  gchar *path;
 
   GST_OBJECT_LOCK (self);
   detector = self->detector;
@@ -298,17 +298,10 @@ gst_face_crop_start (GstBaseTransform *trans)
   if (!affect_engine_settings_start (&self->engine, GST_ELEMENT (self)))
     return FALSE;
 
-  if (!(path = find_model (self, LANDMARK_MODEL)))
+  self->landmark_net = affect_engine_settings_acquire_net (&self->engine,
+      GST_ELEMENT (self), affect_landmark_net_class (), LANDMARK_MODEL);
+  if (self->landmark_net == NULL)
     goto fail;
-  self->landmark_net
-      = affect_landmark_net_new (self->engine.backend, path, &error);
-  if (self->landmark_net == NULL) {
-    affect_engine_settings_post_load_error (
-        GST_ELEMENT (self), LANDMARK_MODEL, path, error);
-    g_free (path);
-    goto fail;
-  }
-  g_free (path);
 
   if (!load_detector (self, detector))
     goto fail;
@@ -589,8 +582,10 @@ run_landmarks (GstFaceCrop *self, const AffectImage *img, gint n)
 
   if (n == 0)
     return TRUE;
-  if (!affect_landmark_net_run (
-          self->landmark_net, img, self->boxes, n, self->points, &error)) {
+  if (!affect_landmark_net_run_shared (self->landmark_net,
+          affect_engine_settings_get_batch_window (
+              &self->engine, GST_ELEMENT (self)),
+          img, self->boxes, n, self->points, NULL, &error)) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Landmark detection failed"),
         ("%s", error->message));
     g_error_free (error);
@@ -705,8 +700,16 @@ gst_face_crop_process (GstFaceCrop *self, GstVideoFrame *in,
   read_settings (self, &s);
   if (out != NULL)
     s.crop_size = GST_VIDEO_FRAME_WIDTH (out);
-  /* n-threads changed while playing */
-  affect_engine_settings_sync_threads (&self->engine, GST_ELEMENT (self));
+  /* n-threads changed while playing: the landmark network shared at the
+   * new count (the thread count is part of what is shared) */
+  if (affect_engine_settings_sync_threads (&self->engine, GST_ELEMENT (self))) {
+    affect_engine_settings_release_net (
+        GST_ELEMENT (self), &self->landmark_net);
+    self->landmark_net = affect_engine_settings_acquire_net (&self->engine,
+        GST_ELEMENT (self), affect_landmark_net_class (), LANDMARK_MODEL);
+    if (self->landmark_net == NULL)
+      return GST_FLOW_ERROR;
+  }
 
   if (!affect_video_rgb_convert (
           self->rgb, in, self->engine.cur_n_threads, &img, &error)) {
@@ -1151,6 +1154,15 @@ gst_face_crop_class_init (GstFaceCropClass *klass)
    * conversion; the models are tiny_face_detector_model,
    * ssd_mobilenetv1_model and face_landmark_68_model. */
   affect_engine_settings_install (gobject_class, PROP_ENGINE);
+  /**
+   * GstFaceCrop:batch-window:
+   *
+   * Microseconds the landmark network waits for the requests of other
+   * facecrop instances in the process that share it (same model file,
+   * backend and n-threads), to run them as one batch; 0 (the default)
+   * runs each frame's faces at once. Results do not depend on it.
+   */
+  affect_engine_settings_install_batch_window (gobject_class, PROP_ENGINE);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
