@@ -212,6 +212,13 @@ affect_shared_net_get_backend (AffectSharedNet *shared)
   return shared->backend;
 }
 
+const AffectSharedNetClass *
+affect_shared_net_get_class (AffectSharedNet *shared)
+{
+  g_return_val_if_fail (shared != NULL, NULL);
+  return shared->klass;
+}
+
 int
 affect_shared_net_get_holders (AffectSharedNet *shared)
 {
@@ -242,7 +249,7 @@ forward_all (
   for (start = 0; start < n; start += k->max_batch) {
     int count = MIN (n - start, k->max_batch);
 
-    if (!k->forward (s->net, in + (gsize)start * k->in_dim, count,
+    if (!k->forward (k, s->net, in + (gsize)start * k->in_dim, count,
             out + (gsize)start * k->out_dim,
             features ? features + (gsize)start * k->feat_dim : NULL))
       return FALSE;

@@ -59,9 +59,12 @@ G_BEGIN_DECLS
 
 typedef struct _AffectSharedNet AffectSharedNet;
 
-/* What the cache needs to know of a network kind. Every field is set; the
- * struct is constant and outlives every entry (a static). */
-typedef struct {
+typedef struct _AffectSharedNetClass AffectSharedNetClass;
+
+/* What the cache needs to know of a network kind. Every field but
+ * user_data is set; the struct is constant and outlives every entry (a
+ * static). */
+struct _AffectSharedNetClass {
   /* unique name of the kind, part of the key (e.g. "landmarks") */
   const gchar *kind;
   /* loads the network from @path onto @backend, or NULL with @error */
@@ -70,13 +73,14 @@ typedef struct {
   /* runs @n items of @in_dim floats (host memory) and writes @out_dim
    * floats per item into @out and, when @features is not NULL, @feat_dim
    * floats per item into @features. FALSE on failure. */
-  gboolean (*forward) (
-      gpointer net, const float *in, int n, float *out, float *features);
+  gboolean (*forward) (const AffectSharedNetClass *klass, gpointer net,
+      const float *in, int n, float *out, float *features);
   int in_dim;
   int out_dim;
-  int feat_dim;  /* 0 when the network has no second output */
-  int max_batch; /* items per forward pass */
-} AffectSharedNetClass;
+  int feat_dim;       /* 0 when the network has no second output */
+  int max_batch;      /* items per forward pass */
+  gpointer user_data; /* for forward (e.g. an input size) */
+};
 
 /* The entry of (@klass, @path, @backend_name, @device_id, @n_threads),
  * loading the network when there is none (a reference: release it with
@@ -94,6 +98,9 @@ void affect_shared_net_release (AffectSharedNet *shared);
 
 gpointer affect_shared_net_get_net (AffectSharedNet *shared);
 AffectBackend *affect_shared_net_get_backend (AffectSharedNet *shared);
+/* The kind of the entry. */
+const AffectSharedNetClass *affect_shared_net_get_class (
+    AffectSharedNet *shared);
 /* References held now (the users sharing the entry). */
 int affect_shared_net_get_holders (AffectSharedNet *shared);
 /* The thread count of the entry's backend (0 resolved to the cores). */

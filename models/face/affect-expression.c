@@ -167,8 +167,8 @@ shared_free (gpointer net)
 }
 
 static gboolean
-shared_forward (
-    gpointer net, const float *in, int n, float *out, float *features)
+shared_forward (const AffectSharedNetClass *klass, gpointer net,
+    const float *in, int n, float *out, float *features)
 {
   return affect_facenet_forward_host (((AffectExpressionNet *)net)->backend,
       net, forward_cb, AFFECT_EXPRESSION_INPUT_SIZE, in, n, out, features);

@@ -178,8 +178,8 @@ forward_cb (gpointer net, const AffectTensor *input, AffectTensor **features)
 }
 
 static gboolean
-shared_forward (
-    gpointer net, const float *in, int n, float *out, float *features)
+shared_forward (const AffectSharedNetClass *klass, gpointer net,
+    const float *in, int n, float *out, float *features)
 {
   return affect_facenet_forward_host (((AffectLandmarkNet *)net)->backend, net,
       forward_cb, AFFECT_LANDMARKS_INPUT_SIZE, in, n, out, NULL);

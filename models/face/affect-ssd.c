@@ -382,27 +382,89 @@ affect_ssd_decode_box (const float anchor[4], const float enc[4], float box[4])
   box[3] = cx + div_x;
 }
 
+/* The detections from the raw outputs @enc and @cls of one image. */
+static int
+ssd_decode (AffectSsd *ssd, const AffectDetectorGeometry *geom,
+    const float *enc, const float *cls, float min_confidence, int max_results,
+    AffectDetection *out, int max_out)
+{
+  AffectDetection *cands;
+  double pad_x, pad_y;
+  int i, n_cands = 0, n_kept, n_out = 0;
+
+  /* Candidates in anchor space (relative to the 512 input, unclipped):
+   * NMS runs on these boxes, as in face-api. */
+  cands = g_new (AffectDetection, AFFECT_SSD_N_ANCHORS);
+  for (i = 0; i < AFFECT_SSD_N_ANCHORS; i++) {
+    float logit = cls[i * AFFECT_SSD_N_CLASSES + 1];
+    float score = (float)(1.0 / (1.0 + exp (-(double)logit)));
+    float box[4];
+    AffectDetection *d;
+
+    if (!(score > min_confidence))
+      continue;
+    affect_ssd_decode_box (ssd->anchors + i * 4, enc + i * 4, box);
+    d = &cands[n_cands++];
+    d->box.x = box[1];
+    d->box.y = box[0];
+    d->box.width = box[3] - box[1];
+    d->box.height = box[2] - box[0];
+    d->score = score;
+  }
+
+  n_kept = affect_detection_nms (
+      cands, n_cands, AFFECT_SSD_IOU_THRESHOLD, max_results);
+
+  pad_x = (double)AFFECT_SSD_INPUT_SIZE / geom->reshaped_width;
+  pad_y = (double)AFFECT_SSD_INPUT_SIZE / geom->reshaped_height;
+  for (i = 0; i < n_kept && n_out < max_out; i++) {
+    const AffectBox *b = &cands[i].box;
+    double top = MAX (0.0, (double)b->y) * pad_y;
+    double bottom = MIN (1.0, (double)b->y + b->height) * pad_y;
+    double left = MAX (0.0, (double)b->x) * pad_x;
+    double right = MIN (1.0, (double)b->x + b->width) * pad_x;
+
+    /* A box wholly outside the input has nothing to show. */
+    if (!(right > left) || !(bottom > top))
+      continue;
+    out[n_out].box.x = left * geom->image_width;
+    out[n_out].box.y = top * geom->image_height;
+    out[n_out].box.width = (right - left) * geom->image_width;
+    out[n_out].box.height = (bottom - top) * geom->image_height;
+    out[n_out].score = cands[i].score;
+    n_out++;
+  }
+  g_free (cands);
+  return n_out;
+}
+
+static gboolean
+check_detect_args (int max_results, GError **error)
+{
+  if (max_results < 1) {
+    g_set_error (error, AFFECT_DETECTOR_ERROR,
+        AFFECT_DETECTOR_ERROR_INVALID_ARGUMENT,
+        "SSD max-results must be at least 1 (got %d)", max_results);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 int
 affect_ssd_detect (AffectSsd *ssd, const AffectImage *img, float min_confidence,
     int max_results, AffectDetection *out, int max_out, GError **error)
 {
   AffectDetectorGeometry geom;
   AffectTensor *input, *tenc = NULL, *tcls = NULL;
-  AffectDetection *cands;
   float *enc, *cls;
-  double pad_x, pad_y;
-  int i, n_cands = 0, n_kept, n_out = 0;
+  int n_out;
 
   g_return_val_if_fail (ssd != NULL, -1);
   g_return_val_if_fail (max_out >= 0, -1);
   g_return_val_if_fail (max_out == 0 || out != NULL, -1);
 
-  if (max_results < 1) {
-    g_set_error (error, AFFECT_DETECTOR_ERROR,
-        AFFECT_DETECTOR_ERROR_INVALID_ARGUMENT,
-        "SSD max-results must be at least 1 (got %d)", max_results);
+  if (!check_detect_args (max_results, error))
     return -1;
-  }
 
   input = affect_detector_make_input (ssd->backend, img, AFFECT_SSD_INPUT_SIZE,
       AFFECT_DETECTOR_NORM_SSD, &geom, error);
@@ -424,50 +486,106 @@ affect_ssd_detect (AffectSsd *ssd, const AffectImage *img, float min_confidence,
   affect_tensor_free (tenc);
   affect_tensor_free (tcls);
 
-  /* Candidates in anchor space (relative to the 512 input, unclipped):
-   * NMS runs on these boxes, as in face-api. */
-  cands = g_new (AffectDetection, AFFECT_SSD_N_ANCHORS);
-  for (i = 0; i < AFFECT_SSD_N_ANCHORS; i++) {
-    float logit = cls[i * AFFECT_SSD_N_CLASSES + 1];
-    float score = (float)(1.0 / (1.0 + exp (-(double)logit)));
-    float box[4];
-    AffectDetection *d;
-
-    if (!(score > min_confidence))
-      continue;
-    affect_ssd_decode_box (ssd->anchors + i * 4, enc + i * 4, box);
-    d = &cands[n_cands++];
-    d->box.x = box[1];
-    d->box.y = box[0];
-    d->box.width = box[3] - box[1];
-    d->box.height = box[2] - box[0];
-    d->score = score;
-  }
+  n_out = ssd_decode (
+      ssd, &geom, enc, cls, min_confidence, max_results, out, max_out);
   g_free (enc);
   g_free (cls);
+  return n_out;
+}
 
-  n_kept = affect_detection_nms (
-      cands, n_cands, AFFECT_SSD_IOU_THRESHOLD, max_results);
+/* ---- as a shared network ------------------------------------------------ */
 
-  pad_x = (double)AFFECT_SSD_INPUT_SIZE / geom.reshaped_width;
-  pad_y = (double)AFFECT_SSD_INPUT_SIZE / geom.reshaped_height;
-  for (i = 0; i < n_kept && n_out < max_out; i++) {
-    const AffectBox *b = &cands[i].box;
-    double top = MAX (0.0, (double)b->y) * pad_y;
-    double bottom = MIN (1.0, (double)b->y + b->height) * pad_y;
-    double left = MAX (0.0, (double)b->x) * pad_x;
-    double right = MIN (1.0, (double)b->x + b->width) * pad_x;
+static gpointer
+shared_load (AffectBackend *backend, const gchar *path, GError **error)
+{
+  return affect_ssd_new (backend, path, error);
+}
 
-    /* A box wholly outside the input has nothing to show. */
-    if (!(right > left) || !(bottom > top))
-      continue;
-    out[n_out].box.x = left * geom.image_width;
-    out[n_out].box.y = top * geom.image_height;
-    out[n_out].box.width = (right - left) * geom.image_width;
-    out[n_out].box.height = (bottom - top) * geom.image_height;
-    out[n_out].score = cands[i].score;
-    n_out++;
+static void
+shared_free (gpointer net)
+{
+  affect_ssd_free (net);
+}
+
+/* @in: n prepared inputs; @out: the box encodings, @features: the class
+ * logits (always asked for). */
+static gboolean
+shared_forward (const AffectSharedNetClass *klass, gpointer net,
+    const float *in, int n, float *out, float *features)
+{
+  AffectSsd *ssd = net;
+  AffectTensor *input, *tenc = NULL, *tcls = NULL;
+
+  g_return_val_if_fail (features != NULL, FALSE);
+  input = affect_tensor_new (
+      ssd->backend, n, AFFECT_SSD_INPUT_SIZE, AFFECT_SSD_INPUT_SIZE, 3);
+  if (input == NULL)
+    return FALSE;
+  affect_tensor_upload (input, in);
+  if (!affect_ssd_forward (ssd, input, &tenc, &tcls)) {
+    affect_tensor_free (input);
+    return FALSE;
   }
-  g_free (cands);
+  affect_tensor_free (input);
+  affect_tensor_download (tenc, out);
+  affect_tensor_download (tcls, features);
+  affect_tensor_free (tenc);
+  affect_tensor_free (tcls);
+  return TRUE;
+}
+
+static const AffectSharedNetClass shared_class = {
+  .kind = "ssd_mobilenetv1",
+  .load = shared_load,
+  .free = shared_free,
+  .forward = shared_forward,
+  .in_dim = AFFECT_SSD_INPUT_SIZE * AFFECT_SSD_INPUT_SIZE * 3,
+  .out_dim = AFFECT_SSD_N_ANCHORS * 4,
+  .feat_dim = AFFECT_SSD_N_ANCHORS * AFFECT_SSD_N_CLASSES,
+  .max_batch = 8,
+};
+
+const AffectSharedNetClass *
+affect_ssd_class (void)
+{
+  return &shared_class;
+}
+
+int
+affect_ssd_detect_shared (AffectSharedNet *shared, gint64 window_us,
+    const AffectImage *img, float min_confidence, int max_results,
+    AffectDetection *out, int max_out, GError **error)
+{
+  AffectSsd *ssd;
+  AffectDetectorGeometry geom;
+  float *in, *enc, *cls;
+  int n_out = -1;
+
+  g_return_val_if_fail (shared != NULL, -1);
+  g_return_val_if_fail (max_out >= 0, -1);
+  g_return_val_if_fail (max_out == 0 || out != NULL, -1);
+  ssd = affect_shared_net_get_net (shared);
+
+  if (!check_detect_args (max_results, error)
+      || !affect_detector_check_image (img, error))
+    return -1;
+
+  in = g_new (float, (gsize)AFFECT_SSD_INPUT_SIZE *AFFECT_SSD_INPUT_SIZE * 3);
+  affect_detector_preprocess (
+      img, AFFECT_SSD_INPUT_SIZE, AFFECT_DETECTOR_NORM_SSD, in);
+  affect_detector_geometry_init (
+      &geom, img->width, img->height, AFFECT_SSD_INPUT_SIZE);
+  enc = g_new (float, AFFECT_SSD_N_ANCHORS * 4);
+  cls = g_new (float, AFFECT_SSD_N_ANCHORS *AFFECT_SSD_N_CLASSES);
+  if (affect_shared_net_run (shared, window_us, in, 1, enc, cls))
+    n_out = ssd_decode (
+        ssd, &geom, enc, cls, min_confidence, max_results, out, max_out);
+  else
+    g_set_error (error, AFFECT_DETECTOR_ERROR,
+        AFFECT_DETECTOR_ERROR_INVALID_ARGUMENT,
+        "SSD face detector forward pass failed");
+  g_free (in);
+  g_free (enc);
+  g_free (cls);
   return n_out;
 }

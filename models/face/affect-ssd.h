@@ -25,6 +25,7 @@
 #include "affect-detector.h"
 #include "affect-image.h"
 #include "affect-tensor.h"
+#include "affect-shared.h"
 
 G_BEGIN_DECLS
 
@@ -73,6 +74,19 @@ void affect_ssd_decode_box (
     const float anchor[4], const float enc[4], float box[4]);
 
 void affect_ssd_free (AffectSsd *ssd);
+
+/* The detector as a kind of shared network (affect-shared.h):
+ * affect_shared_net_get_net() of an entry of this class is an AffectSsd.
+ * The 512 × 512 inputs of every caller have one size, so they batch. */
+const AffectSharedNetClass *affect_ssd_class (void);
+
+/* affect_ssd_detect() on a shared detector, batched with other callers
+ * when @window_us > 0 (affect_shared_net_run()). The detections are those
+ * of affect_ssd_detect() bit for bit on backends whose results do not
+ * depend on the batch (the CPU). */
+int affect_ssd_detect_shared (AffectSharedNet *shared, gint64 window_us,
+    const AffectImage *img, float min_confidence, int max_results,
+    AffectDetection *out, int max_out, GError **error);
 
 G_END_DECLS
 

@@ -186,23 +186,9 @@ sigmoid (double v)
   return 1.0 / (1.0 + exp (-v));
 }
 
-int
-affect_tiny_face_detect (AffectTinyFace *tf, const AffectImage *img,
-    int input_size, float score_threshold, AffectDetection *out, int max_out,
-    GError **error)
+static gboolean
+check_input_size (int input_size, GError **error)
 {
-  AffectDetectorGeometry geom;
-  AffectTensor *input, *output;
-  AffectDetection *cands;
-  float *raw;
-  double cfx, cfy, ref_size;
-  int cells, n_cands = 0, n_kept, row, col, a, i;
-  gsize n_cells_total;
-
-  g_return_val_if_fail (tf != NULL, -1);
-  g_return_val_if_fail (max_out >= 0, -1);
-  g_return_val_if_fail (max_out == 0 || out != NULL, -1);
-
   if (input_size < 32 || input_size > AFFECT_DETECTOR_MAX_INPUT_SIZE
       || input_size % 32 != 0) {
     g_set_error (error, AFFECT_DETECTOR_ERROR,
@@ -210,27 +196,22 @@ affect_tiny_face_detect (AffectTinyFace *tf, const AffectImage *img,
         "Tiny face detector input size %d is not a multiple of 32 in "
         "32…%d",
         input_size, AFFECT_DETECTOR_MAX_INPUT_SIZE);
-    return -1;
+    return FALSE;
   }
+  return TRUE;
+}
 
-  input = affect_detector_make_input (tf->backend, img, input_size,
-      AFFECT_DETECTOR_NORM_TINY_FACE, &geom, error);
-  if (!input)
-    return -1;
-  output = affect_tiny_face_forward (tf, input);
-  affect_tensor_free (input);
-  if (!output) {
-    g_set_error (error, AFFECT_DETECTOR_ERROR,
-        AFFECT_DETECTOR_ERROR_INVALID_ARGUMENT,
-        "Tiny face detector forward pass failed");
-    return -1;
-  }
-
-  cells = output->h;
-  n_cells_total = (gsize)cells * cells;
-  raw = g_new (float, n_cells_total *AFFECT_TINY_FACE_N_ANCHORS *BOX_ENCODING);
-  affect_tensor_download (output, raw);
-  affect_tensor_free (output);
+/* The detections from the raw output @raw ([cells, cells, 25]) of one
+ * image. */
+static int
+tiny_decode (const float *raw, int cells, const AffectDetectorGeometry *geom_p,
+    float score_threshold, AffectDetection *out, int max_out)
+{
+  const AffectDetectorGeometry geom = *geom_p;
+  AffectDetection *cands;
+  double cfx, cfy, ref_size;
+  int n_cands = 0, n_kept, row, col, a, i;
+  gsize n_cells_total = (gsize)cells * cells;
 
   /* Box correction for the padding: face-api uses the larger reshaped side
    * as the reference (equal to S except for rounding). */
@@ -269,7 +250,6 @@ affect_tiny_face_detect (AffectTinyFace *tf, const AffectImage *img,
       }
     }
   }
-  g_free (raw);
 
   /* face-api pops the best of a stable ascending sort, so among equal
    * scores the later cell wins: reverse so that our NMS (ties: lower index
@@ -287,5 +267,155 @@ affect_tiny_face_detect (AffectTinyFace *tf, const AffectImage *img,
   if (n_kept > 0)
     memcpy (out, cands, sizeof (AffectDetection) * n_kept);
   g_free (cands);
+  return n_kept;
+}
+
+int
+affect_tiny_face_detect (AffectTinyFace *tf, const AffectImage *img,
+    int input_size, float score_threshold, AffectDetection *out, int max_out,
+    GError **error)
+{
+  AffectDetectorGeometry geom;
+  AffectTensor *input, *output;
+  float *raw;
+  int cells, n_kept;
+
+  g_return_val_if_fail (tf != NULL, -1);
+  g_return_val_if_fail (max_out >= 0, -1);
+  g_return_val_if_fail (max_out == 0 || out != NULL, -1);
+
+  if (!check_input_size (input_size, error))
+    return -1;
+
+  input = affect_detector_make_input (tf->backend, img, input_size,
+      AFFECT_DETECTOR_NORM_TINY_FACE, &geom, error);
+  if (!input)
+    return -1;
+  output = affect_tiny_face_forward (tf, input);
+  affect_tensor_free (input);
+  if (!output) {
+    g_set_error (error, AFFECT_DETECTOR_ERROR,
+        AFFECT_DETECTOR_ERROR_INVALID_ARGUMENT,
+        "Tiny face detector forward pass failed");
+    return -1;
+  }
+
+  cells = output->h;
+  raw = g_new (
+      float, (gsize)cells *cells *AFFECT_TINY_FACE_N_ANCHORS *BOX_ENCODING);
+  affect_tensor_download (output, raw);
+  affect_tensor_free (output);
+
+  n_kept = tiny_decode (raw, cells, &geom, score_threshold, out, max_out);
+  g_free (raw);
+  return n_kept;
+}
+
+/* ---- as a shared network ------------------------------------------------ */
+
+#define N_SIZES (AFFECT_DETECTOR_MAX_INPUT_SIZE / 32)
+
+static AffectSharedNetClass shared_classes[N_SIZES];
+static gchar shared_kinds[N_SIZES][40];
+
+static gpointer
+shared_load (AffectBackend *backend, const gchar *path, GError **error)
+{
+  return affect_tiny_face_new (backend, path, error);
+}
+
+static void
+shared_free (gpointer net)
+{
+  affect_tiny_face_free (net);
+}
+
+static gboolean
+shared_forward (const AffectSharedNetClass *klass, gpointer net,
+    const float *in, int n, float *out, float *features)
+{
+  AffectTinyFace *tf = net;
+  int size = GPOINTER_TO_INT (klass->user_data);
+  AffectTensor *input, *output;
+
+  input = affect_tensor_new (tf->backend, n, size, size, 3);
+  if (input == NULL)
+    return FALSE;
+  affect_tensor_upload (input, in);
+  output = affect_tiny_face_forward (tf, input);
+  affect_tensor_free (input);
+  if (output == NULL)
+    return FALSE;
+  affect_tensor_download (output, out);
+  affect_tensor_free (output);
+  return TRUE;
+}
+
+const AffectSharedNetClass *
+affect_tiny_face_class (int input_size)
+{
+  static gsize init = 0;
+
+  g_return_val_if_fail (check_input_size (input_size, NULL), NULL);
+
+  if (g_once_init_enter (&init)) {
+    int i;
+
+    for (i = 0; i < N_SIZES; i++) {
+      AffectSharedNetClass *k = &shared_classes[i];
+      int size = 32 * (i + 1), cells = size / 32;
+
+      g_snprintf (shared_kinds[i], sizeof (shared_kinds[i]),
+          "tiny_face_detector@%d", size);
+      k->kind = shared_kinds[i];
+      k->load = shared_load;
+      k->free = shared_free;
+      k->forward = shared_forward;
+      k->in_dim = size * size * 3;
+      k->out_dim = cells * cells * AFFECT_TINY_FACE_N_ANCHORS * BOX_ENCODING;
+      k->feat_dim = 0;
+      /* a 2048² input is 48 MiB of floats, its first layer 16 times that */
+      k->max_batch = size <= 640 ? 8 : 1;
+      k->user_data = GINT_TO_POINTER (size);
+    }
+    g_once_init_leave (&init, 1);
+  }
+  return &shared_classes[input_size / 32 - 1];
+}
+
+int
+affect_tiny_face_detect_shared (AffectSharedNet *shared, gint64 window_us,
+    const AffectImage *img, int input_size, float score_threshold,
+    AffectDetection *out, int max_out, GError **error)
+{
+  AffectDetectorGeometry geom;
+  int cells = input_size / 32, n_kept = -1;
+  float *in, *raw;
+
+  g_return_val_if_fail (shared != NULL, -1);
+  g_return_val_if_fail (max_out >= 0, -1);
+  g_return_val_if_fail (max_out == 0 || out != NULL, -1);
+
+  if (!check_input_size (input_size, error)
+      || !affect_detector_check_image (img, error))
+    return -1;
+  g_return_val_if_fail (affect_shared_net_get_class (shared)
+                            == affect_tiny_face_class (input_size),
+      -1);
+
+  in = g_new (float, (gsize)input_size *input_size * 3);
+  affect_detector_preprocess (
+      img, input_size, AFFECT_DETECTOR_NORM_TINY_FACE, in);
+  affect_detector_geometry_init (&geom, img->width, img->height, input_size);
+  raw = g_new (
+      float, (gsize)cells *cells *AFFECT_TINY_FACE_N_ANCHORS *BOX_ENCODING);
+  if (affect_shared_net_run (shared, window_us, in, 1, raw, NULL))
+    n_kept = tiny_decode (raw, cells, &geom, score_threshold, out, max_out);
+  else
+    g_set_error (error, AFFECT_DETECTOR_ERROR,
+        AFFECT_DETECTOR_ERROR_INVALID_ARGUMENT,
+        "Tiny face detector forward pass failed");
+  g_free (in);
+  g_free (raw);
   return n_kept;
 }

@@ -25,6 +25,7 @@
 #include "affect-detector.h"
 #include "affect-image.h"
 #include "affect-tensor.h"
+#include "affect-shared.h"
 
 G_BEGIN_DECLS
 
@@ -59,6 +60,21 @@ AffectTensor *affect_tiny_face_forward (
     AffectTinyFace *tf, const AffectTensor *input);
 
 void affect_tiny_face_free (AffectTinyFace *tf);
+
+/* The detector at input size @input_size (as affect_tiny_face_detect()
+ * takes it) as a kind of shared network (affect-shared.h): one kind per
+ * size, since only inputs of one size batch; affect_shared_net_get_net()
+ * of an entry is an AffectTinyFace. */
+const AffectSharedNetClass *affect_tiny_face_class (int input_size);
+
+/* affect_tiny_face_detect() on a shared detector acquired with
+ * affect_tiny_face_class (@input_size), batched with other callers when
+ * @window_us > 0 (affect_shared_net_run()). The detections are those of
+ * affect_tiny_face_detect() bit for bit on backends whose results do not
+ * depend on the batch (the CPU). */
+int affect_tiny_face_detect_shared (AffectSharedNet *shared, gint64 window_us,
+    const AffectImage *img, int input_size, float score_threshold,
+    AffectDetection *out, int max_out, GError **error);
 
 G_END_DECLS
 

@@ -13,6 +13,8 @@
  *   bit for bit, unbatched and batched with other threads' inputs (the
  *   batches are made deterministic: a batch closes when every holder has
  *   a request queued, and the window is far longer than the test);
+ * - the same for the tiny face (at input size 416) and SSD detectors on the
+ *   demo photos: batched detections equal those found alone;
  * - a holder that releases the entry wakes the leader waiting for it.
  *
  * The networks need the face models (affect-fetch-models): without them
@@ -33,6 +35,8 @@
 #include "affect-expression.h"
 #include "affect-landmarks.h"
 #include "affect-recognition.h"
+#include "affect-ssd.h"
+#include "affect-tinyface.h"
 
 #define LANDMARK_MODEL "face_landmark_68_model"
 #define EXPRESSION_MODEL "face_expression_model"
@@ -528,6 +532,151 @@ START_TEST (test_release_wakes_leader)
 
 END_TEST;
 
+/* ---- detectors ---------------------------------------------------------- */
+
+#define TINY_MODEL "tiny_face_detector_model"
+#define SSD_MODEL "ssd_mobilenetv1_model"
+#define TINY_SIZE 416
+#define MAX_DETS 64
+
+typedef struct {
+  gboolean ssd;
+  AffectSharedNet *shared;
+  AffectImage img;
+  guint8 *rgb;
+  AffectDetection dets[N_ROUNDS][MAX_DETS];
+  int n_dets[N_ROUNDS];
+} DetStream;
+
+static int
+detect_alone (gboolean ssd, const gchar *path, const AffectImage *img,
+    AffectDetection *dets)
+{
+  AffectBackend *be = affect_backend_cpu_new (1);
+  GError *err = NULL;
+  int n;
+
+  memset (dets, 0, sizeof (AffectDetection) * MAX_DETS);
+  if (ssd) {
+    AffectSsd *net = affect_ssd_new (be, path, &err);
+
+    ck_assert_msg (net != NULL, "%s", err ? err->message : "");
+    n = affect_ssd_detect (net, img, 0.05f, 100, dets, MAX_DETS, &err);
+    affect_ssd_free (net);
+  } else {
+    AffectTinyFace *net = affect_tiny_face_new (be, path, &err);
+
+    ck_assert_msg (net != NULL, "%s", err ? err->message : "");
+    n = affect_tiny_face_detect (
+        net, img, TINY_SIZE, 0.05f, dets, MAX_DETS, &err);
+    affect_tiny_face_free (net);
+  }
+  ck_assert_msg (n >= 0, "%s", err ? err->message : "");
+  affect_backend_unref (be);
+  return n;
+}
+
+static gpointer
+det_thread (gpointer data)
+{
+  DetStream *s = data;
+  GError *err = NULL;
+  int r;
+
+  for (r = 0; r < N_ROUNDS; r++) {
+    memset (s->dets[r], 0, sizeof (s->dets[r]));
+    s->n_dets[r]
+        = s->ssd ? affect_ssd_detect_shared (s->shared, FOREVER_US, &s->img,
+              0.05f, 100, s->dets[r], MAX_DETS, &err)
+                 : affect_tiny_face_detect_shared (s->shared, FOREVER_US,
+                     &s->img, TINY_SIZE, 0.05f, s->dets[r], MAX_DETS, &err);
+    ck_assert_msg (s->n_dets[r] >= 0, "%s", err ? err->message : "");
+  }
+  return NULL;
+}
+
+/* Four threads detect on four photos (of different sizes), N_ROUNDS times,
+ * batched; each equals the detector run alone on that photo. */
+START_TEST (test_detectors_batched)
+{
+  gboolean ssd = _i == 1;
+  gchar *path = model_path (ssd ? SSD_MODEL : TINY_MODEL);
+  const AffectSharedNetClass *klass
+      = ssd ? affect_ssd_class () : affect_tiny_face_class (TINY_SIZE);
+  DetStream streams[N_STREAMS];
+  GThread *threads[N_STREAMS];
+  AffectSharedNetStats before, after;
+  gchar *cache = affect_cache_dir ();
+  int i, r, total = 0;
+
+  if (path == NULL) {
+    g_free (cache);
+    return;
+  }
+  for (i = 0; i < N_STREAMS; i++) {
+    gchar *name = g_strdup_printf ("sample%d.png", i + 1);
+    gchar *png = g_build_filename (cache, "test-inputs", name, NULL);
+    DetStream *s = &streams[i];
+    GError *err = NULL;
+    int w, h;
+
+    g_free (name);
+    if (!g_file_test (png, G_FILE_TEST_EXISTS)) {
+      ck_assert_msg (g_strcmp0 (g_getenv ("AFFECT_REQUIRE_MODELS"), "1") != 0,
+          "%s missing (AFFECT_REQUIRE_MODELS=1)", png);
+      g_printerr ("SKIP: %s missing; run affect-fetch-models\n", png);
+      g_free (png);
+      while (--i >= 0) {
+        g_free (streams[i].rgb);
+        affect_shared_net_release (streams[i].shared);
+      }
+      g_free (cache);
+      g_free (path);
+      return;
+    }
+    ck_assert_msg (affect_image_load_png (png, &s->rgb, &w, &h, &err), "%s",
+        err ? err->message : "");
+    g_free (png);
+    s->img.width = w;
+    s->img.height = h;
+    s->img.stride = 3 * w;
+    s->img.data = s->rgb;
+    s->ssd = ssd;
+    s->shared = affect_shared_net_acquire (klass, path, "cpu", 0, 1, NULL);
+    ck_assert (s->shared != NULL && s->shared == streams[0].shared);
+  }
+  affect_shared_net_get_stats (streams[0].shared, &before);
+
+  for (i = 0; i < N_STREAMS; i++)
+    threads[i] = g_thread_new ("detect", det_thread, &streams[i]);
+  for (i = 0; i < N_STREAMS; i++)
+    g_thread_join (threads[i]);
+
+  affect_shared_net_get_stats (streams[0].shared, &after);
+  ck_assert_uint_eq (after.batches - before.batches, N_ROUNDS);
+  ck_assert_uint_eq (after.max_requests, N_STREAMS);
+
+  for (i = 0; i < N_STREAMS; i++) {
+    AffectDetection alone[MAX_DETS];
+    int n = detect_alone (ssd, path, &streams[i].img, alone);
+
+    for (r = 0; r < N_ROUNDS; r++) {
+      ck_assert_int_eq (streams[i].n_dets[r], n);
+      ck_assert_msg (memcmp (alone, streams[i].dets[r], sizeof (alone)) == 0,
+          "%s, photo %d, round %d: batched detections differ from alone",
+          ssd ? "ssd" : "tiny", i + 1, r);
+    }
+    total += n;
+    g_free (streams[i].rgb);
+    affect_shared_net_release (streams[i].shared);
+  }
+  ck_assert_int_gt (total, 0); /* the photos have faces */
+  g_free (cache);
+  g_free (path);
+}
+
+END_TEST;
+
 static Suite *
 shared_suite (void)
 {
@@ -540,6 +689,7 @@ shared_suite (void)
   tcase_add_loop_test (
       tc, test_batched_bit_identical, NET_LANDMARKS, NET_RECOGNITION + 1);
   tcase_add_test (tc, test_unbatched_threads);
+  tcase_add_loop_test (tc, test_detectors_batched, 0, 2);
   tcase_add_test (tc, test_release_wakes_leader);
   suite_add_tcase (s, tc);
   return s;
