@@ -294,7 +294,7 @@ affect_engine_settings_release_net (
   GST_DEBUG_OBJECT (element,
       "releasing a network shared by %d instance(s): %" G_GUINT64_FORMAT
       " requests in %" G_GUINT64_FORMAT " batches (at most %" G_GUINT64_FORMAT
-      " requests, %" G_GUINT64_FORMAT " faces in one)",
+      " requests, %" G_GUINT64_FORMAT " items in one)",
       st.holders, st.requests, st.batches, st.max_requests, st.max_items);
   g_clear_pointer (shared, affect_shared_net_release);
 }

@@ -142,6 +142,7 @@ typedef struct {
   gint crop_track;
   gboolean attach_crops;
   gint detector_size;
+  gint64 batch_window; /* µs, engine settings */
 } Settings;
 
 struct _GstFaceCrop {
@@ -164,11 +165,12 @@ struct _GstFaceCrop {
   AffectEngineSettings engine;
 
   /* streaming state (start() to stop()) */
-  /* shared with the other instances of the same settings
+  /* the networks, shared with the other instances of the same settings
    * (affect_engine_settings_acquire_net()) */
   AffectSharedNet *landmark_net;
-  AffectTinyFace *tiny;
-  AffectSsd *ssd;
+  AffectSharedNet *tiny; /* at tiny_size: one network per input size */
+  gint tiny_size;
+  AffectSharedNet *ssd;
   AffectVideoRgb *rgb;
   AffectTracker *tracker;
   guint64 frame_count; /* frames since start or flush */
@@ -239,49 +241,41 @@ gst_face_crop_output_get_type (void)
 /* Models                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Finds a model; posts the element error on failure. */
-static gchar *
-find_model (GstFaceCrop *self, const gchar *name)
-{
-  return affect_engine_settings_find_model (
-      &self->engine, GST_ELEMENT (self), name);
-}
-
+/* Takes the shared network of @detector (tiny: at @size) unless it is
+ * held already; posts the element error on failure. */
 static gboolean
-load_detector (GstFaceCrop *self, GstFaceCropDetector detector)
+load_detector (GstFaceCrop *self, GstFaceCropDetector detector, gint size)
 {
-  GError *error = NULL;
-  gchar *path;
-
-  if (detector == GST_FACE_CROP_DETECTOR_TINY && self->tiny == NULL) {
-    if (!(path = find_model (self, TINY_MODEL)))
-      return FALSE;
-    self->tiny = affect_tiny_face_new (self->engine.backend, path, &error);
-    if (self->tiny == NULL)
-      affect_engine_settings_post_load_error (
-          GST_ELEMENT (self), TINY_MODEL, path, error);
-    g_free (path);
+  if (detector == GST_FACE_CROP_DETECTOR_TINY
+      && (self->tiny == NULL || self->tiny_size != size)) {
+    affect_engine_settings_release_net (GST_ELEMENT (self), &self->tiny);
+    self->tiny = affect_engine_settings_acquire_net (&self->engine,
+        GST_ELEMENT (self), affect_tiny_face_class (size), TINY_MODEL);
+    self->tiny_size = size;
     return self->tiny != NULL;
   }
   if (detector == GST_FACE_CROP_DETECTOR_SSD && self->ssd == NULL) {
-    if (!(path = find_model (self, SSD_MODEL)))
-      return FALSE;
-    self->ssd = affect_ssd_new (self->engine.backend, path, &error);
-    if (self->ssd == NULL)
-      affect_engine_settings_post_load_error (
-          GST_ELEMENT (self), SSD_MODEL, path, error);
-    g_free (path);
+    self->ssd = affect_engine_settings_acquire_net (
+        &self->engine, GST_ELEMENT (self), affect_ssd_class (), SSD_MODEL);
     return self->ssd != NULL;
   }
   return TRUE;
 }
 
+/* The networks (after n-threads changed: they are shared at a thread
+ * count; the detectors are taken again by load_detector()). */
+static void
+release_networks (GstFaceCrop *self)
+{
+  affect_engine_settings_release_net (GST_ELEMENT (self), &self->tiny);
+  affect_engine_settings_release_net (GST_ELEMENT (self), &self->ssd);
+  affect_engine_settings_release_net (GST_ELEMENT (self), &self->landmark_net);
+}
+
 static void
 free_models (GstFaceCrop *self)
 {
-  g_clear_pointer (&self->tiny, affect_tiny_face_free);
-  g_clear_pointer (&self->ssd, affect_ssd_free);
-  affect_engine_settings_release_net (GST_ELEMENT (self), &self->landmark_net);
+  release_networks (self);
   affect_engine_settings_stop (&self->engine);
 }
 
@@ -290,9 +284,11 @@ gst_face_crop_start (GstBaseTransform *trans)
 {
   GstFaceCrop *self = GST_FACE_CROP (trans);
   GstFaceCropDetector detector;
+  gint detector_size;
 
   GST_OBJECT_LOCK (self);
   detector = self->detector;
+  detector_size = self->detector_size;
   GST_OBJECT_UNLOCK (self);
 
   if (!affect_engine_settings_start (&self->engine, GST_ELEMENT (self)))
@@ -303,7 +299,7 @@ gst_face_crop_start (GstBaseTransform *trans)
   if (self->landmark_net == NULL)
     goto fail;
 
-  if (!load_detector (self, detector))
+  if (!load_detector (self, detector, detector_size))
     goto fail;
 
   self->rgb = affect_video_rgb_new ();
@@ -486,6 +482,8 @@ read_settings (GstFaceCrop *self, Settings *s)
   s->attach_crops = self->attach_crops;
   s->detector_size = self->detector_size;
   GST_OBJECT_UNLOCK (self);
+  s->batch_window = affect_engine_settings_get_batch_window (
+      &self->engine, GST_ELEMENT (self));
 }
 
 /* Keeps a detection if it is large enough and has pixels in the image. */
@@ -532,11 +530,11 @@ detect_faces (GstFaceCrop *self, const Settings *s, const AffectImage *img,
   }
 
   if (s->detector == GST_FACE_CROP_DETECTOR_TINY)
-    n_raw = affect_tiny_face_detect (self->tiny, img, s->detector_size,
-        s->threshold, self->dets, MAX_DETECTIONS, &error);
+    n_raw = affect_tiny_face_detect_shared (self->tiny, s->batch_window, img,
+        s->detector_size, s->threshold, self->dets, MAX_DETECTIONS, &error);
   else
-    n_raw = affect_ssd_detect (self->ssd, img, s->threshold, MAX_DETECTIONS,
-        self->dets, MAX_DETECTIONS, &error);
+    n_raw = affect_ssd_detect_shared (self->ssd, s->batch_window, img,
+        s->threshold, MAX_DETECTIONS, self->dets, MAX_DETECTIONS, &error);
   if (n_raw < 0) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Face detection failed"),
         ("%s", error->message));
@@ -703,8 +701,7 @@ gst_face_crop_process (GstFaceCrop *self, GstVideoFrame *in,
   /* n-threads changed while playing: the landmark network shared at the
    * new count (the thread count is part of what is shared) */
   if (affect_engine_settings_sync_threads (&self->engine, GST_ELEMENT (self))) {
-    affect_engine_settings_release_net (
-        GST_ELEMENT (self), &self->landmark_net);
+    release_networks (self);
     self->landmark_net = affect_engine_settings_acquire_net (&self->engine,
         GST_ELEMENT (self), affect_landmark_net_class (), LANDMARK_MODEL);
     if (self->landmark_net == NULL)
@@ -719,7 +716,7 @@ gst_face_crop_process (GstFaceCrop *self, GstVideoFrame *in,
     g_error_free (error);
     return GST_FLOW_ERROR;
   }
-  if (!load_detector (self, s.detector))
+  if (!load_detector (self, s.detector, s.detector_size))
     return GST_FLOW_ERROR;
 
   affect_tracker_begin_frame (self->tracker);
@@ -1157,10 +1154,11 @@ gst_face_crop_class_init (GstFaceCropClass *klass)
   /**
    * GstFaceCrop:batch-window:
    *
-   * Microseconds the landmark network waits for the requests of other
-   * facecrop instances in the process that share it (same model file,
-   * backend and n-threads), to run them as one batch; 0 (the default)
-   * runs each frame's faces at once. Results do not depend on it.
+   * Microseconds the detector and the landmark network wait for the
+   * requests of other facecrop instances in the process that share them
+   * (same model file, backend and n-threads; for detector=tiny the same
+   * detector-size), to run them as one batch; 0 (the default) runs each
+   * frame at once. Results do not depend on it.
    */
   affect_engine_settings_install_batch_window (gobject_class, PROP_ENGINE);
 

@@ -13,7 +13,8 @@
  *
  * - facecrop and affectfeatures instances with the same settings share
  *   their networks (the engine helper's info line says how many instances
- *   share each), instances with another n-threads do not;
+ *   share each), instances with another n-threads (or, for the tiny face
+ *   detector, another detector-size) do not;
  * - two "facecrop ! affectfeatures" chains in one process, fed from two
  *   threads at once with batch-window set, attach exactly the metadata
  *   (boxes, landmarks, expression and image features, bit for bit) that
@@ -322,6 +323,7 @@ GST_START_TEST (test_batched_equals_alone)
   for (k = 0; k < N_STREAMS; k++)
     g_thread_join (threads[k]);
   /* the second instance of each network found it loaded */
+  fail_unless_equals_int (count_shared ("tiny_face_detector_model", 2), 1);
   fail_unless_equals_int (count_shared ("face_landmark_68_model", 2), 1);
   fail_unless_equals_int (count_shared ("face_expression_model", 2), 1);
   fail_unless_equals_int (count_shared ("face_recognition_model", 2), 1);
@@ -351,6 +353,7 @@ GST_START_TEST (test_share_by_settings)
 {
   Stream s[N_STREAMS];
   GstHarness *h1, *h2, *h3;
+  GstElement *fc;
 
   if (!have_inputs ())
     return;
@@ -363,11 +366,21 @@ GST_START_TEST (test_share_by_settings)
   gst_buffer_unref (gst_harness_push_and_pull (h2, make_frame (&s[0].img, 0)));
   fail_unless_equals_int (count_shared ("face_landmark_68_model", 2), 0);
   fail_unless_equals_int (count_shared ("face_landmark_68_model", 1), 2);
+  fail_unless_equals_int (count_shared ("tiny_face_detector_model", 1), 2);
 
   h3 = new_chain (&s[0].img, 0, 2);
   gst_buffer_unref (gst_harness_push_and_pull (h3, make_frame (&s[0].img, 0)));
   fail_unless_equals_int (count_shared ("face_landmark_68_model", 2), 1);
   fail_unless_equals_int (count_shared ("face_expression_model", 2), 1);
+  fail_unless_equals_int (count_shared ("tiny_face_detector_model", 2), 1);
+
+  /* another detector-size is another tiny face network (taken while
+   * playing) */
+  fc = gst_harness_find_element (h3, "facecrop");
+  g_object_set (fc, "detector-size", 320, NULL);
+  gst_object_unref (fc);
+  gst_buffer_unref (gst_harness_push_and_pull (h3, make_frame (&s[0].img, 1)));
+  fail_unless_equals_int (count_shared ("tiny_face_detector_model", 1), 3);
 
   gst_harness_teardown (h3);
   gst_harness_teardown (h2);
