@@ -33,7 +33,8 @@ struct _AffectSharedNet {
   const AffectSharedNetClass *klass;
   AffectBackend *backend;
   gpointer net;
-  int ref_count; /* under cache_lock, read under lock too */
+  int ref_count;    /* under cache_lock, read under lock too */
+  gboolean loading; /* under cache_lock: the first user loads it */
 
   GMutex lock; /* the fields below, and ref_count for the leader */
   GCond cond;
@@ -45,6 +46,7 @@ struct _AffectSharedNet {
 
 static GMutex cache_lock;
 static GHashTable *cache; /* key → AffectSharedNet *, under cache_lock */
+static GCond cache_cond;  /* an entry finished loading, or failed to */
 static guint n_loads;     /* under cache_lock */
 
 /* The key of an entry: every field that must be equal for two users to
@@ -87,8 +89,10 @@ make_key (const AffectSharedNetClass *klass, const gchar *path,
 static void
 entry_free (AffectSharedNet *s)
 {
-  s->klass->free (s->net);
-  affect_backend_unref (s->backend);
+  if (s->net != NULL)
+    s->klass->free (s->net);
+  if (s->backend != NULL)
+    affect_backend_unref (s->backend);
   g_ptr_array_unref (s->pending);
   g_mutex_clear (&s->lock);
   g_cond_clear (&s->cond);
@@ -127,11 +131,14 @@ affect_shared_net_acquire (const AffectSharedNetClass *klass, const gchar *path,
     return NULL;
   }
 
-  /* loading under the lock: two first users of one model load it once */
+  /* The first user loads the network outside the lock (a load takes a
+   * while: other entries are acquired and released meanwhile); users of
+   * the same key wait for it. */
   g_mutex_lock (&cache_lock);
   if (cache == NULL)
     cache = g_hash_table_new (g_str_hash, g_str_equal);
-  s = g_hash_table_lookup (cache, key);
+  while ((s = g_hash_table_lookup (cache, key)) != NULL && s->loading)
+    g_cond_wait (&cache_cond, &cache_lock);
   if (s != NULL) {
     g_mutex_lock (&s->lock);
     s->ref_count++;
@@ -141,34 +148,36 @@ affect_shared_net_acquire (const AffectSharedNetClass *klass, const gchar *path,
     g_clear_pointer (&backend, affect_backend_unref);
     return s;
   }
-
-  if (backend == NULL)
-    backend = affect_backend_new_for_device (
-        backend_name, device_id, n_threads, error);
-  if (backend == NULL) {
-    g_mutex_unlock (&cache_lock);
-    g_free (key);
-    return NULL;
-  }
-
   s = g_new0 (AffectSharedNet, 1);
-  s->net = klass->load (backend, path, error);
-  if (s->net == NULL) {
-    g_mutex_unlock (&cache_lock);
-    affect_backend_unref (backend);
-    g_free (key);
-    g_free (s);
-    return NULL;
-  }
   s->key = key;
   s->klass = klass;
-  s->backend = backend;
-  s->ref_count = 1;
+  s->loading = TRUE;
   g_mutex_init (&s->lock);
   g_cond_init (&s->cond);
   s->pending = g_ptr_array_new ();
   g_hash_table_insert (cache, s->key, s);
+  g_mutex_unlock (&cache_lock);
+
+  if (backend == NULL)
+    backend = affect_backend_new_for_device (
+        backend_name, device_id, n_threads, error);
+  s->backend = backend;
+  if (backend != NULL)
+    s->net = klass->load (backend, path, error);
+
+  g_mutex_lock (&cache_lock);
+  s->loading = FALSE;
+  if (s->net == NULL) {
+    /* a waiter for the same key tries again itself */
+    g_hash_table_remove (cache, s->key);
+    g_cond_broadcast (&cache_cond);
+    g_mutex_unlock (&cache_lock);
+    entry_free (s);
+    return NULL;
+  }
+  s->ref_count = 1;
   n_loads++;
+  g_cond_broadcast (&cache_cond);
   g_mutex_unlock (&cache_lock);
   return s;
 }

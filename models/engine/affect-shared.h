@@ -84,7 +84,9 @@ struct _AffectSharedNetClass {
 
 /* The entry of (@klass, @path, @backend_name, @device_id, @n_threads),
  * loading the network when there is none (a reference: release it with
- * affect_shared_net_release()). @backend_name is a registry name ("cpu",
+ * affect_shared_net_release()). The first user of a key loads the network
+ * (outside the cache's lock; other users of that key wait for it, others
+ * do not). @backend_name is a registry name ("cpu",
  * "cuda"; "auto" is resolved first, so users that asked for "auto" share
  * with users that named the backend it resolved to); @n_threads 0 means all
  * cores, as in affect_backend_new(). NULL with @error when the file cannot
@@ -127,7 +129,7 @@ void affect_shared_net_get_stats (
     AffectSharedNet *shared, AffectSharedNetStats *stats);
 /* Networks loaded by the cache since the process started. */
 guint affect_shared_net_count_loads (void);
-/* Entries alive now. */
+/* Entries alive now (one being loaded included). */
 guint affect_shared_net_count_live (void);
 
 G_END_DECLS

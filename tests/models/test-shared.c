@@ -8,7 +8,8 @@
  *
  * - users with the same settings share one loaded network (the cache's
  *   counters), a symbolic link to the file too; another thread count,
- *   another kind, a copy of the file or a released entry do not;
+ *   another kind, a copy of the file or a released entry do not; threads
+ *   asking at once load it once;
  * - the outputs of a shared network equal those of a network of one's own,
  *   bit for bit, unbatched and batched with other threads' inputs (the
  *   batches are made deterministic: a batch closes when every holder has
@@ -330,6 +331,53 @@ START_TEST (test_share_same_settings)
   g_free (dir);
   g_free (lm);
   g_free (ex);
+}
+
+END_TEST;
+
+typedef struct {
+  const gchar *path;
+  AffectSharedNet *got;
+} Acquirer;
+
+static gpointer
+acquire_thread (gpointer data)
+{
+  Acquirer *a = data;
+
+  a->got = affect_shared_net_acquire (
+      affect_expression_net_class (), a->path, "cpu", 0, 1, NULL);
+  return NULL;
+}
+
+/* Threads asking for one network at once: loaded once, one entry. */
+START_TEST (test_concurrent_acquire)
+{
+  gchar *path = model_path (EXPRESSION_MODEL);
+  Acquirer acq[N_STREAMS];
+  GThread *threads[N_STREAMS];
+  guint loads, live;
+  int i;
+
+  if (path == NULL)
+    return;
+  loads = affect_shared_net_count_loads ();
+  live = affect_shared_net_count_live ();
+  for (i = 0; i < N_STREAMS; i++) {
+    acq[i].path = path;
+    threads[i] = g_thread_new ("acquire", acquire_thread, &acq[i]);
+  }
+  for (i = 0; i < N_STREAMS; i++)
+    g_thread_join (threads[i]);
+  ck_assert_uint_eq (affect_shared_net_count_loads (), loads + 1);
+  ck_assert_uint_eq (affect_shared_net_count_live (), live + 1);
+  for (i = 0; i < N_STREAMS; i++)
+    ck_assert (acq[i].got != NULL && acq[i].got == acq[0].got);
+  ck_assert_int_eq (affect_shared_net_get_holders (acq[0].got), N_STREAMS);
+  for (i = 0; i < N_STREAMS; i++)
+    affect_shared_net_release (acq[i].got);
+  ck_assert_uint_eq (affect_shared_net_count_live (), live);
+  g_free (path);
 }
 
 END_TEST;
@@ -684,6 +732,7 @@ shared_suite (void)
   TCase *tc = tcase_create ("shared");
 
   tcase_add_test (tc, test_share_same_settings);
+  tcase_add_test (tc, test_concurrent_acquire);
   tcase_add_loop_test (
       tc, test_shared_outputs_unchanged, NET_LANDMARKS, NET_RECOGNITION + 1);
   tcase_add_loop_test (
