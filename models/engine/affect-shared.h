@@ -44,7 +44,9 @@
  * every image goes through the same kernel calls whatever the batch size
  * (docs/inference-core.md, "Determinism"), so batched results are
  * bit-identical to those of a request run alone (tests/models/test-shared.c
- * checks it). A backend that cannot promise this must not be batched.
+ * checks it). Other backends are not checked here: a backend whose results
+ * depend on the batch gives batched results that differ from unbatched
+ * ones within its own parity bounds (the CUDA backend is unverified).
  *
  * Nothing here uses GStreamer.
  */
