@@ -1182,6 +1182,15 @@ gst_affect_features_process (GstAffectFeatures *self, GstBuffer *buffer,
   gst_video_frame_unmap (&frame);
   g_free (boxes);
 
+  /* a GPU failure (device memory, a kernel, a copy) names the op */
+  if (!affect_engine_settings_check_backend (
+          &self->engine, GST_ELEMENT (self), NULL)) {
+    g_clear_error (&error);
+    g_free (jobs);
+    g_free (exp_feat);
+    g_free (img_feat);
+    return GST_FLOW_ERROR;
+  }
   if (!ok) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, (NULL),
         ("Face network failed: %s", error->message));

@@ -544,6 +544,12 @@ detect_faces (GstFaceCrop *self, const Settings *s, const AffectImage *img,
   else
     n_raw = affect_ssd_detect (self->ssd, img, s->threshold, MAX_DETECTIONS,
         self->dets, MAX_DETECTIONS, &error);
+  /* a GPU failure (device memory, a kernel, a copy) names the op */
+  if (!affect_engine_settings_check_backend (
+          &self->engine, GST_ELEMENT (self), NULL)) {
+    g_clear_error (&error);
+    return -1;
+  }
   if (n_raw < 0) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Face detection failed"),
         ("%s", error->message));
@@ -586,11 +592,19 @@ static gboolean
 run_landmarks (GstFaceCrop *self, const AffectImage *img, gint n)
 {
   GError *error = NULL;
+  gboolean ok;
 
   if (n == 0)
     return TRUE;
-  if (!affect_landmark_net_run (
-          self->landmark_net, img, self->boxes, n, self->points, &error)) {
+  ok = affect_landmark_net_run (
+      self->landmark_net, img, self->boxes, n, self->points, &error);
+  /* a GPU failure (device memory, a kernel, a copy) names the op */
+  if (!affect_engine_settings_check_backend (
+          &self->engine, GST_ELEMENT (self), NULL)) {
+    g_clear_error (&error);
+    return FALSE;
+  }
+  if (!ok) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Landmark detection failed"),
         ("%s", error->message));
     g_error_free (error);
