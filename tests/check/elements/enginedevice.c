@@ -16,9 +16,9 @@
  *    was not built; on a machine with a GPU, auto must give cuda;
  *  - "emulated": the host emulation of the module (cuda/emu/) as "cuda",
  *    one device: auto gives cuda, device 1 is out of range, and the
- *    emulation's fault knobs (CK_EMU_FAIL_LAUNCH, CK_EMU_FAIL_COPY) make a
- *    kernel launch or a copy fail inside facecrop's and affectfeatures'
- *    networks: the pipeline gets a stream error naming the device and the
+ *    emulation's fault knobs (CK_EMU_FAIL_LAUNCH, _COPY, _ALLOC) make a
+ *    kernel launch, a copy or a weights allocation fail inside facecrop's
+ *    and affectfeatures' networks: the pipeline gets a stream error naming the device and the
  *    op, the buffer is not pushed, nothing crashes.
  *
  * The tests that start facecrop or affectfeatures need the face models (the
@@ -503,9 +503,9 @@ facecrop_harness (void)
   return h;
 }
 
-/* A kernel launch and a copy failing inside facecrop's detector: element
- * errors naming the device and the op; the element is usable again after a
- * restart, and a frame without faults then goes through. */
+/* A kernel launch, a copy and the upload of a layer's weights failing inside
+ * facecrop's detector: element errors naming the device and the op; a new
+ * element then runs a frame without faults. */
 GST_START_TEST (test_emulated_facecrop_faults)
 {
   GstHarness *h;
@@ -523,6 +523,13 @@ GST_START_TEST (test_emulated_facecrop_faults)
   h = facecrop_harness ();
   expect_run_error (h, grey_frame (128), FALSE, "CK_EMU_FAIL_COPY", "1",
       "failed: an illegal memory access was encountered (emulated)");
+  gst_harness_teardown (h);
+
+  /* the 3rd device allocation: the first layer's weights (an activation
+   * tensor that cannot be allocated still ends in criticals, docs/cuda.md) */
+  h = facecrop_harness ();
+  expect_run_error (h, grey_frame (128), FALSE, "CK_EMU_FAIL_ALLOC", "3",
+      "allocating layer weights failed: out of memory (emulated)");
   gst_harness_teardown (h);
 
   /* no fault: a frame goes through */
