@@ -596,6 +596,70 @@ GST_START_TEST (test_emulated_features_fault)
 
 GST_END_TEST;
 
+/* affectfuse running the golden fusion network (tests/golden/fusion, tiny
+ * random weights, image features of 10 values, 6-frame clips) on cuda, in
+ * causal mode: every frame with a track is predicted. */
+static GstHarness *
+fuse_harness (void)
+{
+  const gchar *srcdir = g_getenv ("AFFECT_TEST_SRCDIR");
+  GstElement *e = gst_element_factory_make ("affectfuse", NULL);
+  gchar *model;
+  GstHarness *h;
+
+  fail_unless (e != NULL);
+  fail_unless (srcdir != NULL, "AFFECT_TEST_SRCDIR not set");
+  model = g_build_filename (
+      srcdir, "golden", "fusion", "model-all.safetensors", NULL);
+  g_object_set (e, "backend", "cuda", "n-threads", 1, "model", model,
+      "feature-extractors", NULL, NULL);
+  gst_util_set_object_arg (G_OBJECT (e), "mode", "causal");
+  h = gst_harness_new_with_element (e, "sink", "src");
+  gst_object_unref (e);
+  g_free (model);
+  gst_harness_set_src_caps_str (h, SMALL_CAPS);
+  return h;
+}
+
+static GstBuffer *
+frame_with_features (void)
+{
+  GstBuffer *buf = frame_with_face ();
+  GstAffectFeaturesMeta *m = gst_buffer_add_affect_features_meta (buf, 1);
+  gfloat f[10];
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (f); i++)
+    f[i] = (gfloat)i / 10.0f;
+  gst_affect_features_meta_set (m, GST_AFFECT_BRANCH_IMAGE, f, 10);
+  return buf;
+}
+
+/* A launch failing inside affectfuse's fusion network. */
+GST_START_TEST (test_emulated_fuse_fault)
+{
+  GstHarness *h;
+  GstBuffer *out;
+
+  h = fuse_harness ();
+  expect_run_error (h, frame_with_features (), FALSE, "CK_EMU_FAIL_LAUNCH", "3",
+      "failed: unspecified launch failure (emulated)");
+  gst_harness_teardown (h);
+
+  /* no fault: the track is predicted */
+  h = fuse_harness ();
+  fail_unless_equals_int (
+      gst_harness_push (h, frame_with_features ()), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  fail_unless (out != NULL);
+  fail_unless (
+      gst_buffer_get_affect_predictions_meta_by_track (out, 1) != NULL);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 static Suite *
 enginedevice_suite (void)
 {
@@ -619,6 +683,7 @@ enginedevice_suite (void)
     tcase_add_test (tc, test_emulated_device_out_of_range);
     tcase_add_test (tc, test_emulated_facecrop_faults);
     tcase_add_test (tc, test_emulated_features_fault);
+    tcase_add_test (tc, test_emulated_fuse_fault);
   }
   return s;
 }
