@@ -75,19 +75,18 @@ gboolean
 cuda_check (AffectBackend *be, cudaError_t err, const gchar *what)
 {
   CudaBackend *cb = be->priv;
+  struct cudaDeviceProp prop;
+  const gchar *name = "?";
 
   if (err == cudaSuccess)
     return TRUE;
-  if (!cb->failed) {
-    struct cudaDeviceProp prop;
-    const gchar *name = "?";
-
-    if (cudaGetDeviceProperties (&prop, cb->device) == cudaSuccess)
-      name = prop.name;
-    g_warning ("cuda device %d (%s): %s failed: %s (%s)", cb->device, name,
-        what, cudaGetErrorString (err), cudaGetErrorName (err));
-    cb->failed = TRUE;
-  }
+  if (cudaGetDeviceProperties (&prop, cb->device) == cudaSuccess)
+    name = prop.name;
+  /* The element (or other caller) takes it with affect_backend_take_error()
+   * and reports it; the registry keeps the first one. */
+  affect_backend_set_error (be, "cuda device %d (%s): %s failed: %s (%s)",
+      cb->device, name, what, cudaGetErrorString (err), cudaGetErrorName (err));
+  cb->failed = TRUE;
   return FALSE;
 }
 
@@ -147,6 +146,7 @@ cuda_alloc (AffectBackend *be, gsize n_bytes)
 
   cuda_begin (be);
   err = cudaMallocAsync (&p, n_bytes, cb->stream);
+  cuda_check (be, err, "allocating a tensor");
   cuda_end (be);
   return err == cudaSuccess ? p : NULL;
 }

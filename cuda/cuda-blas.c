@@ -168,10 +168,10 @@ cuda_gemm (AffectBackend *be, gboolean ta, gboolean tb, int m, int n, int k,
       (long long)stride_b, a, lda, (long long)stride_a, &beta, c, ldc,
       (long long)stride_c, batch);
   if (st != CUBLAS_STATUS_SUCCESS) {
-    if (!cb->failed)
-      g_warning ("cuda device %d: cublasSgemmStridedBatched (m %d, n %d, "
-                 "k %d, batch %d) failed: %s",
-          cb->device, m, n, k, batch, blas.status_string (st));
+    affect_backend_set_error (be,
+        "cuda device %d: cublasSgemmStridedBatched (m %d, n %d, k %d, "
+        "batch %d) failed: %s",
+        cb->device, m, n, k, batch, blas.status_string (st));
     cb->failed = TRUE;
     return FALSE;
   }

@@ -44,15 +44,16 @@ typedef struct {
   /* device scratch (grows): im2col, GRU projections, gather ids */
   float *scratch;
   gsize scratch_bytes;
-  gboolean failed; /* a CUDA error was reported (once) */
+  gboolean failed; /* a failure was recorded (affect_backend_set_error) */
 } CudaBackend;
 
 /* Select the device and take the lock / release it. */
 void cuda_begin (AffectBackend *be);
 void cuda_end (AffectBackend *be);
 
-/* Reports @err (when not cudaSuccess) once per backend as a warning naming
- * the device and @what; returns TRUE when @err is cudaSuccess. */
+/* Records @err (when not cudaSuccess) with affect_backend_set_error(), the
+ * message naming the device and @what (the op); returns TRUE when @err is
+ * cudaSuccess. */
 gboolean cuda_check (AffectBackend *be, cudaError_t err, const gchar *what);
 
 /* Device scratch of at least @n_bytes (valid until the next call on this

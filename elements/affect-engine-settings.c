@@ -57,6 +57,23 @@ affect_engine_settings_install (GObjectClass *klass, guint first_prop_id)
           "affect-fetch-models",
           AFFECT_ENGINE_DEFAULT_MODEL_LOCATION,
           flags | GST_PARAM_MUTABLE_READY));
+
+  g_object_class_install_property (klass,
+      first_prop_id + AFFECT_ENGINE_PROP_DEVICE_ID,
+      g_param_spec_int ("device-id", "Device id",
+          "The GPU a GPU backend runs on (0 = the first; affect-info lists "
+          "them); ignored by cpu. With backend=auto a GPU backend is used "
+          "only if it has this device; one it does not have fails the start",
+          0, G_MAXINT, AFFECT_ENGINE_DEFAULT_DEVICE_ID,
+          flags | GST_PARAM_MUTABLE_READY));
+
+  g_object_class_install_property (klass,
+      first_prop_id + AFFECT_ENGINE_PROP_ACTIVE_BACKEND,
+      g_param_spec_string ("active-backend", "Active backend",
+          "The backend of the element's last start (e.g. what "
+          "backend=auto picked: cpu or cuda, on device-id); NULL before a "
+          "successful start",
+          NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 }
 
 void
@@ -83,6 +100,7 @@ affect_engine_settings_init (AffectEngineSettings *settings)
   settings->n_threads = AFFECT_ENGINE_DEFAULT_N_THREADS;
   settings->model_location = g_strdup (AFFECT_ENGINE_DEFAULT_MODEL_LOCATION);
   settings->batch_window = AFFECT_ENGINE_DEFAULT_BATCH_WINDOW;
+  settings->device_id = AFFECT_ENGINE_DEFAULT_DEVICE_ID;
 }
 
 void
@@ -91,6 +109,7 @@ affect_engine_settings_clear (AffectEngineSettings *settings)
   affect_engine_settings_stop (settings);
   g_clear_pointer (&settings->backend_name, g_free);
   g_clear_pointer (&settings->model_location, g_free);
+  g_clear_pointer (&settings->active_backend, g_free);
 }
 
 gboolean
@@ -122,7 +141,10 @@ affect_engine_settings_set_property (AffectEngineSettings *settings,
     case AFFECT_ENGINE_PROP_BATCH_WINDOW:
       settings->batch_window = g_value_get_int (value);
       break;
-    default:
+    case AFFECT_ENGINE_PROP_DEVICE_ID:
+      settings->device_id = g_value_get_int (value);
+      break;
+    default: /* active-backend is read-only */
       g_assert_not_reached ();
   }
   GST_OBJECT_UNLOCK (element);
@@ -151,11 +173,131 @@ affect_engine_settings_get_property (AffectEngineSettings *settings,
     case AFFECT_ENGINE_PROP_BATCH_WINDOW:
       g_value_set_int (value, settings->batch_window);
       break;
+    case AFFECT_ENGINE_PROP_DEVICE_ID:
+      g_value_set_int (value, settings->device_id);
+      break;
+    case AFFECT_ENGINE_PROP_ACTIVE_BACKEND:
+      g_value_set_string (value, settings->active_backend);
+      break;
     default:
       g_assert_not_reached ();
   }
   GST_OBJECT_UNLOCK (element);
   return TRUE;
+}
+
+/* The element's own debug category (named like its factory: facecrop,
+ * affectfeatures, ...), else the helper's. */
+static GstDebugCategory *
+element_category (GstElement *element)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+  GstDebugCategory *cat = NULL;
+
+  if (factory != NULL)
+    GST_DEBUG_CATEGORY_GET (cat, GST_OBJECT_NAME (factory));
+  return cat != NULL ? cat : affect_engine_debug;
+}
+
+/* The registry's line for @device of the backend @name (g_free), or NULL. */
+static gchar *
+describe_device (GPtrArray *list, const gchar *name, gint device)
+{
+  guint i;
+
+  for (i = 0; i < list->len; i++) {
+    AffectBackendInfo *info = g_ptr_array_index (list, i);
+
+    if (g_ascii_strcasecmp (info->name, name) == 0 && info->devices != NULL
+        && (guint)device < g_strv_length (info->devices))
+      return g_strdup (info->devices[device]);
+  }
+  return NULL;
+}
+
+/* Logs what backend=auto picked and why: the device it runs on, or why
+ * every backend ranked above it was passed over. */
+static void
+log_auto_choice (GstElement *element, AffectBackend *backend, gint device_id)
+{
+  GPtrArray *list = affect_backend_list ();
+  const gchar *picked = affect_backend_get_name (backend);
+  GString *why = g_string_new (NULL);
+  gchar *device = describe_device (list, picked, device_id);
+  gint picked_priority = 0;
+  guint i;
+
+  for (i = 0; i < list->len; i++) {
+    AffectBackendInfo *info = g_ptr_array_index (list, i);
+
+    if (g_ascii_strcasecmp (info->name, picked) == 0)
+      picked_priority = info->priority;
+  }
+  for (i = 0; i < list->len; i++) {
+    AffectBackendInfo *info = g_ptr_array_index (list, i);
+
+    if (info->priority <= picked_priority)
+      continue;
+    g_string_append_printf (why, "%s%s: ", why->len ? "; " : "", info->name);
+    if (!info->available)
+      g_string_append (why, info->reason ? info->reason : "not available");
+    else if ((guint)device_id >= g_strv_length (info->devices))
+      g_string_append_printf (why, "no device %d (it has %u)", device_id,
+          g_strv_length (info->devices));
+    else
+      g_string_append (why, "could not start (see the debug log)");
+  }
+
+  if (g_strcmp0 (picked, "cpu") == 0)
+    GST_CAT_INFO_OBJECT (element_category (element), element,
+        "auto: cpu (%s%s)", why->len ? "no GPU backend: " : "",
+        why->len ? why->str : "no GPU backend installed");
+  else
+    GST_CAT_INFO_OBJECT (element_category (element), element,
+        "auto: %s device %d (%s)%s%s", picked, device_id, device ? device : "?",
+        why->len ? "; passed over: " : "", why->str);
+  g_free (device);
+  g_string_free (why, TRUE);
+  g_ptr_array_unref (list);
+}
+
+/* The backend @name on @device_id. cpu has one device and ignores
+ * device-id. auto: the usable GPU backend ranked first (priority above
+ * cpu's 0), on @device_id, which must be one of its devices; without a
+ * usable GPU backend, cpu (device-id ignored). */
+static AffectBackend *
+create_backend (
+    const gchar *name, gint device_id, gint n_threads, GError **error)
+{
+  GPtrArray *list;
+  gboolean has_gpu = FALSE, has_device = FALSE;
+  gchar *gpu = NULL;
+  AffectBackend *be;
+  guint i;
+
+  if (g_ascii_strcasecmp (name, "cpu") == 0)
+    return affect_backend_new_for_device (name, 0, n_threads, error);
+  if (g_ascii_strcasecmp (name, "auto") != 0)
+    return affect_backend_new_for_device (name, device_id, n_threads, error);
+
+  list = affect_backend_list (); /* highest priority first */
+  for (i = 0; i < list->len && !has_gpu; i++) {
+    AffectBackendInfo *info = g_ptr_array_index (list, i);
+
+    if (info->available && info->priority > 0) {
+      has_gpu = TRUE;
+      has_device = (guint)device_id < g_strv_length (info->devices);
+      gpu = g_strdup (info->name);
+    }
+  }
+  g_ptr_array_unref (list);
+  if (has_gpu && !has_device) /* the registry's error names the count */
+    be = affect_backend_new_for_device (gpu, device_id, n_threads, error);
+  else
+    be = affect_backend_new_for_device (
+        "auto", has_gpu ? device_id : 0, n_threads, error);
+  g_free (gpu);
+  return be;
 }
 
 gboolean
@@ -164,29 +306,44 @@ affect_engine_settings_start (
 {
   GError *error = NULL;
   gchar *backend_name;
+  gint device_id;
 
   affect_engine_settings_stop (settings);
 
   GST_OBJECT_LOCK (element);
   backend_name = g_strdup (settings->backend_name);
+  device_id = settings->device_id;
+  g_clear_pointer (&settings->active_backend, g_free);
   settings->cur_n_threads = settings->n_threads;
+  settings->cur_batch_window = settings->batch_window;
   settings->cur_model_location = g_strdup (settings->model_location);
   GST_OBJECT_UNLOCK (element);
 
-  settings->backend
-      = affect_backend_new (backend_name, settings->cur_n_threads, &error);
+  settings->backend = create_backend (
+      backend_name, device_id, settings->cur_n_threads, &error);
   if (settings->backend == NULL) {
     GST_ELEMENT_ERROR (element, LIBRARY, INIT,
-        ("Cannot use the inference backend \"%s\"", backend_name),
-        ("%s", error != NULL ? error->message : "unknown error"));
+        ("Cannot use the inference backend \"%s\" (device-id %d): %s",
+            backend_name, device_id,
+            error != NULL ? error->message : "unknown error"),
+        ("backend \"%s\", device-id %d: %s", backend_name, device_id,
+            error != NULL ? error->message : "unknown error"));
     g_clear_error (&error);
     g_free (backend_name);
     g_clear_pointer (&settings->cur_model_location, g_free);
     return FALSE;
   }
-  GST_INFO_OBJECT (element, "backend %s (asked: %s), %d thread(s)",
+  if (g_ascii_strcasecmp (backend_name, "auto") == 0)
+    log_auto_choice (element, settings->backend, device_id);
+  GST_INFO_OBJECT (element, "backend %s (asked: %s), device %d, %d thread(s)",
       affect_backend_get_name (settings->backend), backend_name,
+      affect_backend_get_device_id (settings->backend),
       affect_backend_get_n_threads (settings->backend));
+  GST_OBJECT_LOCK (element);
+  g_free (settings->active_backend);
+  settings->active_backend
+      = g_strdup (affect_backend_get_name (settings->backend));
+  GST_OBJECT_UNLOCK (element);
   g_free (backend_name);
   return TRUE;
 }
@@ -196,25 +353,96 @@ affect_engine_settings_stop (AffectEngineSettings *settings)
 {
   g_clear_pointer (&settings->backend, affect_backend_unref);
   g_clear_pointer (&settings->cur_model_location, g_free);
+  /* active_backend stays (the last start's): stop() has no element to
+   * lock; start() replaces it */
+}
+
+/* STREAM/FAILED for a failure the backend recorded while running. */
+static void
+post_backend_failure (
+    GstElement *element, AffectBackend *backend, const GError *error)
+{
+  GST_ELEMENT_ERROR (element, STREAM, FAILED,
+      ("Inference failed on the %s backend, device %d: %s",
+          affect_backend_get_name (backend),
+          affect_backend_get_device_id (backend), error->message),
+      ("backend %s, device %d: %s; the results of this buffer are dropped",
+          affect_backend_get_name (backend),
+          affect_backend_get_device_id (backend), error->message));
+}
+
+gboolean
+affect_engine_settings_check_backend (
+    AffectEngineSettings *settings, GstElement *element, AffectBackend *backend)
+{
+  GError *error = NULL;
+
+  if (backend == NULL && settings != NULL)
+    backend = settings->backend;
+  g_return_val_if_fail (backend != NULL, FALSE);
+
+  if (affect_backend_take_error (backend, &error))
+    return TRUE;
+  post_backend_failure (element, backend, error);
+  g_clear_error (&error);
+  return FALSE;
+}
+
+gboolean
+affect_engine_settings_post_run_error (
+    GstElement *element, AffectSharedNet *shared, const GError *error)
+{
+  if (shared == NULL || error == NULL || error->domain != AFFECT_BACKEND_ERROR)
+    return FALSE;
+  post_backend_failure (element, affect_shared_net_get_backend (shared), error);
+  return TRUE;
+}
+
+/* Whether the element's face networks come from the process-wide cache
+ * shared with other instances of the same settings (affect-shared.h), or
+ * are its own. On a GPU backend always (the weights are uploaded once and
+ * the device runs one instance's work after another's anyway). On the CPU
+ * only with batch-window > 0: a shared CPU backend runs the instances'
+ * networks one at a time, so instances that do not batch keep their own and
+ * run side by side on the cores, as they did before networks were shared. */
+static gboolean
+shares_networks (AffectEngineSettings *settings, gint window)
+{
+  return window > 0
+         || g_strcmp0 (affect_backend_get_name (settings->backend), "cpu") != 0;
 }
 
 gboolean
 affect_engine_settings_sync_threads (
     AffectEngineSettings *settings, GstElement *element)
 {
-  gint n;
+  gboolean changed = FALSE;
+  gint n, window;
 
   g_return_val_if_fail (settings->backend != NULL, FALSE);
 
   GST_OBJECT_LOCK (element);
   n = settings->n_threads;
+  window = settings->batch_window;
   GST_OBJECT_UNLOCK (element);
-  if (n == settings->cur_n_threads)
-    return FALSE;
-  GST_DEBUG_OBJECT (element, "n-threads %d -> %d", settings->cur_n_threads, n);
-  affect_backend_set_n_threads (settings->backend, n);
-  settings->cur_n_threads = n;
-  return TRUE;
+  /* batch-window switched on or off: on the CPU the networks go from an
+   * instance's own to shared or back (see shares_networks()) */
+  if (shares_networks (settings, window)
+      != shares_networks (settings, settings->cur_batch_window)) {
+    GST_DEBUG_OBJECT (element, "batch-window %d -> %d: networks %s",
+        settings->cur_batch_window, window,
+        shares_networks (settings, window) ? "shared" : "of its own");
+    changed = TRUE;
+  }
+  settings->cur_batch_window = window;
+  if (n != settings->cur_n_threads) {
+    GST_DEBUG_OBJECT (
+        element, "n-threads %d -> %d", settings->cur_n_threads, n);
+    affect_backend_set_n_threads (settings->backend, n);
+    settings->cur_n_threads = n;
+    changed = TRUE;
+  }
+  return changed;
 }
 
 gint
@@ -252,16 +480,21 @@ affect_engine_settings_acquire_net (AffectEngineSettings *settings,
   GError *error = NULL;
   AffectSharedNet *shared;
   const gchar *backend_name;
-  gchar *path;
+  gchar *path, *group = NULL;
 
   g_return_val_if_fail (settings->backend != NULL, NULL);
 
   if (!(path = affect_engine_settings_find_model (settings, element, name)))
     return NULL;
   backend_name = affect_backend_get_name (settings->backend);
-  /* the first device: the backend of the snapshot is made on it too */
-  shared = affect_shared_net_acquire (
-      klass, path, backend_name, 0, settings->cur_n_threads, &error);
+  /* the device of the snapshot's backend (device-id; 0 for cpu); a group
+   * of its own when the element does not share (shares_networks()) */
+  if (!shares_networks (settings, settings->cur_batch_window))
+    group = g_strdup_printf ("instance %p", (gpointer)element);
+  shared = affect_shared_net_acquire_in_group (klass, path, backend_name,
+      affect_backend_get_device_id (settings->backend), settings->cur_n_threads,
+      group, &error);
+  g_free (group);
   if (shared == NULL) {
     if (error != NULL && error->domain == AFFECT_BACKEND_ERROR) {
       GST_ELEMENT_ERROR (element, LIBRARY, INIT,

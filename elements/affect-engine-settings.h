@@ -25,6 +25,17 @@
  *   affectfuse. 0 means all cores (g_get_num_processors()). A change while
  *   playing applies from the next buffer
  *   (affect_engine_settings_sync_threads()).
+ * - `device-id` (int >= 0, default 0, NULL/READY): the device of a GPU
+ *   backend (0 = the first GPU; `affect-info` lists each backend's
+ *   devices), ignored by `cpu`. With "auto" the GPU backend is picked only
+ *   when it has that device. A device the backend does not have fails
+ *   start() (GST_LIBRARY_ERROR_INIT naming the backend, the id and how many
+ *   devices it has).
+ * - `active-backend` (string, read-only): the backend the last start()
+ *   created ("cpu", "cuda"; the device is device-id), NULL before a
+ *   successful start (kept after stop: stop() has no element to lock). With
+ *   "auto" start() also logs one info line (the element's debug category)
+ *   saying what it picked and why.
  * - `model-location` (string, default NULL, NULL/READY): the folder of the
  *   face models (<name>.safetensors), or, for an element that needs a
  *   single model, that file. NULL uses the lookup of affect-modelpath.h:
@@ -32,7 +43,7 @@
  *   by `affect-fetch-models`.
  *
  * The element embeds an AffectEngineSettings, calls
- * affect_engine_settings_install() in class_init with the first of three
+ * affect_engine_settings_install() in class_init with the first of the
  * consecutive property ids it reserves (AFFECT_ENGINE_N_PROPS), _init() in
  * instance init, _clear() in finalize, and routes those ids to
  * _set_property() / _get_property(). The property fields are protected by
@@ -44,12 +55,19 @@
  * resolves a model file with the snapshot of model-location, and
  * affect_engine_settings_post_load_error() reports a model that is found
  * but cannot be loaded; affect_engine_settings_stop() releases the backend.
+ * After running a network, before using its outputs, the element calls
+ * affect_engine_settings_check_backend(): a GPU backend that failed (out of
+ * memory, a kernel or copy error) becomes an element error.
  *
  * Every failure is posted the same way by every element:
  *
  * | failure                                   | GError domain / code         |
  * |-------------------------------------------|------------------------------|
- * | unknown or unavailable backend            | GST_LIBRARY_ERROR_INIT       |
+ * | unknown or unavailable backend (no GPU    | GST_LIBRARY_ERROR_INIT       |
+ * |   for cuda), a device it does not have    |                              |
+ * | the backend failed at run time (device    | GST_STREAM_ERROR_FAILED      |
+ * |   memory, a kernel, a copy); the message  |                              |
+ * |   names the device and the op             |                              |
  * | model not found (no file, no folder, a    | GST_RESOURCE_ERROR_NOT_FOUND |
  * |   folder without it); the message names   |                              |
  * |   `affect-fetch-models`                   |                              |
@@ -64,7 +82,9 @@
  * that runs per-face networks loads them with
  * affect_engine_settings_acquire_net(), which gives every instance in the
  * process with the same model file, backend, device and n-threads the same
- * loaded network; such an element also installs
+ * loaded network (on the cpu backend only while batch-window > 0; otherwise
+ * each instance has its own, so instances run side by side); such an
+ * element also installs
  * affect_engine_settings_install_batch_window():
  *
  * - `batch-window` (int 0–1000000 µs, default 0, PLAYING): with a value
@@ -87,6 +107,7 @@ G_BEGIN_DECLS
 #define AFFECT_ENGINE_DEFAULT_N_THREADS 0
 #define AFFECT_ENGINE_MAX_N_THREADS 1024
 #define AFFECT_ENGINE_DEFAULT_MODEL_LOCATION NULL
+#define AFFECT_ENGINE_DEFAULT_DEVICE_ID 0
 #define AFFECT_ENGINE_DEFAULT_BATCH_WINDOW 0
 #define AFFECT_ENGINE_MAX_BATCH_WINDOW 1000000
 
@@ -95,6 +116,8 @@ typedef enum {
   AFFECT_ENGINE_PROP_BACKEND,
   AFFECT_ENGINE_PROP_N_THREADS,
   AFFECT_ENGINE_PROP_MODEL_LOCATION,
+  AFFECT_ENGINE_PROP_DEVICE_ID,
+  AFFECT_ENGINE_PROP_ACTIVE_BACKEND,
   /* installed by affect_engine_settings_install_batch_window() only */
   AFFECT_ENGINE_PROP_BATCH_WINDOW,
   AFFECT_ENGINE_N_PROPS
@@ -105,17 +128,20 @@ typedef struct {
   gchar *backend_name; /* never NULL */
   gint n_threads;
   gchar *model_location;
-  gint batch_window; /* µs */
+  gint device_id;
+  gchar *active_backend; /* read-only: the last start's backend name */
+  gint batch_window;     /* µs */
 
   /* streaming state, from affect_engine_settings_start() to _stop(); used
    * by the element's streaming thread (or start()) only */
   AffectBackend *backend;
   gchar *cur_model_location;
-  gint cur_n_threads; /* as set (0 = all cores) */
+  gint cur_n_threads;    /* as set (0 = all cores) */
+  gint cur_batch_window; /* as last seen by start() or sync_threads() */
 } AffectEngineSettings;
 
-/* Installs `backend`, `n-threads` and `model-location` with the ids
- * @first_prop_id + AffectEngineProp. */
+/* Installs `backend`, `n-threads`, `model-location`, `device-id` and
+ * `active-backend` with the ids @first_prop_id + AffectEngineProp. */
 void affect_engine_settings_install (GObjectClass *klass, guint first_prop_id);
 /* Installs `batch-window` with the id @first_prop_id +
  * AFFECT_ENGINE_PROP_BATCH_WINDOW (elements whose face networks batch
@@ -136,17 +162,39 @@ gboolean affect_engine_settings_get_property (AffectEngineSettings *settings,
     GstElement *element, guint first_prop_id, guint prop_id, GValue *value);
 
 /* Takes the snapshot of the properties and creates the backend
- * (affect_backend_new()). On failure posts GST_LIBRARY_ERROR_INIT on
- * @element and returns FALSE. */
+ * (affect_backend_new_for_device() with device-id). On failure posts
+ * GST_LIBRARY_ERROR_INIT on @element (the message says why: no such
+ * backend, no CUDA device, a device id out of range) and returns FALSE. */
 gboolean affect_engine_settings_start (
     AffectEngineSettings *settings, GstElement *element);
 /* Releases the backend and the snapshot. */
 void affect_engine_settings_stop (AffectEngineSettings *settings);
 
+/* Call after running a network on @backend (NULL: the backend of
+ * @settings, which may be NULL when @backend is given)
+ * and before using its outputs: returns TRUE when the backend recorded no
+ * failure (affect_backend_take_error()), else posts GST_STREAM_ERROR_FAILED
+ * on @element with the backend's message (it names the device and the op)
+ * and returns FALSE; the element then drops the results and returns
+ * GST_FLOW_ERROR. Streaming thread. */
+gboolean affect_engine_settings_check_backend (AffectEngineSettings *settings,
+    GstElement *element, AffectBackend *backend);
+/* After a shared network's run (affect_shared_net_run() and the *_shared
+ * calls of models/face) returned FALSE with @error: when @error is the
+ * backend's failure record (AFFECT_BACKEND_ERROR), posts it as
+ * affect_engine_settings_check_backend() does (STREAM/FAILED naming the
+ * backend, the device and the op) and returns TRUE; otherwise posts nothing
+ * and returns FALSE (the element posts its own message). */
+gboolean affect_engine_settings_post_run_error (
+    GstElement *element, AffectSharedNet *shared, const GError *error);
+
 /* Gives the backend a value of n-threads changed while playing. Returns
  * TRUE when it changed since the last call (or start), e.g. to resize other
- * thread pools of the element with affect_engine_settings_resolved_threads().
- * Streaming thread. */
+ * thread pools of the element with affect_engine_settings_resolved_threads(),
+ * or when batch-window went from 0 to non-zero or back on the cpu backend
+ * (the networks then go from the instance's own to shared or back): in both
+ * cases the element releases its networks and acquires them again
+ * (affect_engine_settings_acquire_net()). Streaming thread. */
 gboolean affect_engine_settings_sync_threads (
     AffectEngineSettings *settings, GstElement *element);
 /* The thread count in use, 0 resolved to the number of cores (>= 1). */
@@ -162,8 +210,10 @@ gchar *affect_engine_settings_find_model (
 
 /* The shared network of kind @klass for the model @name: the model file is
  * found as by affect_engine_settings_find_model(), the network acquired
- * (affect_shared_net_acquire()) for the backend of the snapshot (by its
- * resolved name), its first device and the n-threads in use. Release it
+ * (affect_shared_net_acquire_in_group()) for the backend of the snapshot
+ * (by its resolved name), its device and the n-threads in use: shared with
+ * the other instances of those settings on a GPU backend, and on cpu when
+ * batch-window is > 0; else one of the instance's own. Release it
  * with affect_shared_net_release(). NULL after posting the error:
  * GST_RESOURCE_ERROR_NOT_FOUND, GST_LIBRARY_ERROR_INIT when the backend
  * cannot be created, or GST_RESOURCE_ERROR_SETTINGS when the model cannot

@@ -19,6 +19,7 @@
 #include <pango/pango.h>
 
 #include "affect-features-text.h"
+#include "affect-engine-settings.h"
 #include "affect-features-input.h"
 #include "affect-text.h"
 #include "gstaffectfeatures.h"
@@ -287,6 +288,14 @@ push_text (AffectFeaturesText *text, GstAggregatorPad *tpad, GstBuffer *buf)
   one_word = is_one_word (plain);
   t = affect_bert_embed_text (text->bert, plain, -1, &error);
   g_free (plain);
+  /* a GPU failure (device memory, a kernel, a copy) is an element error
+   * naming the op; the cue is dropped */
+  if (!affect_engine_settings_check_backend (
+          NULL, GST_ELEMENT (text->input.agg), text->backend)) {
+    g_clear_pointer (&t, affect_bert_text_free);
+    g_clear_error (&error);
+    return;
+  }
   if (t == NULL) {
     GST_ELEMENT_WARNING (text->input.agg, STREAM, FAILED,
         ("Could not embed a text cue"), ("%s", error->message));

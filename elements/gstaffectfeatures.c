@@ -1121,6 +1121,7 @@ gst_affect_features_process (GstAffectFeatures *self, GstBuffer *buffer,
   AffectBox *boxes;
   float *exp_feat = NULL, *img_feat = NULL, *scratch;
   guint n_jobs, i, n_exp = 0, n_img = 0;
+  AffectSharedNet *failed_net = NULL;
   gboolean ok = TRUE;
   gint64 window = affect_engine_settings_get_batch_window (
       &self->engine, GST_ELEMENT (self));
@@ -1151,6 +1152,8 @@ gst_affect_features_process (GstAffectFeatures *self, GstBuffer *buffer,
     scratch = g_new (float, (gsize)n_exp *AFFECT_EXPRESSION_N_LABELS);
     ok = affect_expression_net_run_shared (self->expr_net, window, &img, boxes,
         n_exp, scratch, exp_feat, NULL, &error);
+    if (!ok)
+      failed_net = self->expr_net;
     g_free (scratch);
   }
 
@@ -1162,6 +1165,8 @@ gst_affect_features_process (GstAffectFeatures *self, GstBuffer *buffer,
     scratch = g_new (float, (gsize)n_img *AFFECT_RECOGNITION_N_DESCRIPTOR);
     ok = affect_recognition_net_run_shared (self->recog_net, window, &img,
         boxes, n_img, scratch, img_feat, NULL, &error);
+    if (!ok)
+      failed_net = self->recog_net;
     g_free (scratch);
   }
 
@@ -1169,8 +1174,12 @@ gst_affect_features_process (GstAffectFeatures *self, GstBuffer *buffer,
   g_free (boxes);
 
   if (!ok) {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED, (NULL),
-        ("Face network failed: %s", error->message));
+    /* a GPU failure (device memory, a kernel, a copy) names the device and
+     * the op */
+    if (!affect_engine_settings_post_run_error (
+            GST_ELEMENT (self), failed_net, error))
+      GST_ELEMENT_ERROR (self, STREAM, FAILED, (NULL),
+          ("Face network failed: %s", error->message));
     g_clear_error (&error);
     g_free (jobs);
     g_free (exp_feat);

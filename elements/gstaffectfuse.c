@@ -819,9 +819,17 @@ gst_affect_fuse_predict (GstAffectFuse *self, GstBuffer *buffer, gint64 frame)
     }
   }
 
-  if (!affect_fusion_run (self->fusion, n, t, img, x[0], x[1], x[2], present,
-          out[AFFECT_FUSION_TASK_AU], out[AFFECT_FUSION_TASK_EXPR],
-          out[AFFECT_FUSION_TASK_VA], &error)) {
+  ok = affect_fusion_run (self->fusion, n, t, img, x[0], x[1], x[2], present,
+      out[AFFECT_FUSION_TASK_AU], out[AFFECT_FUSION_TASK_EXPR],
+      out[AFFECT_FUSION_TASK_VA], &error);
+  /* a GPU failure (device memory, a kernel, a copy) names the op */
+  if (!affect_engine_settings_check_backend (&self->engine, GST_ELEMENT (self),
+          affect_fusion_get_backend (self->fusion))) {
+    g_clear_error (&error);
+    ok = FALSE;
+    goto done;
+  }
+  if (!ok) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("The fusion network failed"),
         ("%s", error->message));
     g_clear_error (&error);
@@ -843,6 +851,15 @@ gst_affect_fuse_predict (GstAffectFuse *self, GstBuffer *buffer, gint64 frame)
     ok = affect_fusion_run (self->va_fusion[m], n, t, img, x[0], x[1], x[2],
         present, vout[AFFECT_FUSION_TASK_AU], vout[AFFECT_FUSION_TASK_EXPR],
         vout[AFFECT_FUSION_TASK_VA], &error);
+    if (!affect_engine_settings_check_backend (&self->engine,
+            GST_ELEMENT (self),
+            affect_fusion_get_backend (self->va_fusion[m]))) {
+      g_clear_error (&error);
+      ok = FALSE;
+      for (d = 0; d < AFFECT_FUSION_N_TASKS; d++)
+        g_free (vout[d]);
+      goto done;
+    }
     for (i = 0; ok && i < n; i++)
       out[AFFECT_FUSION_TASK_VA][i * 2 + m]
           = vout[AFFECT_FUSION_TASK_VA][i * 2 + m];
@@ -1541,12 +1558,11 @@ gst_affect_fuse_transform_ip (GstBaseTransform *trans, GstBuffer *buffer)
   GArray *done, *ids, *feats;
   gfloat *probs;
   gdouble smoothing;
+  gboolean ok;
   guint i, k;
 
   if (self->fusion != NULL) {
     /* causal mode: the clip ends at this frame */
-    gboolean ok;
-
     gst_affect_fuse_record (self, buffer, self->next_in);
     self->next_in++;
     gst_affect_fuse_forget (self);
@@ -1589,8 +1605,17 @@ gst_affect_fuse_transform_ip (GstBaseTransform *trans, GstBuffer *buffer)
   }
   probs = g_new (gfloat, (gsize)MAX (ids->len, 1) * N_EXPR);
   gst_affect_fuse_apply_threads (self);
-  if (!affect_expression_net_classify (
-          self->head, (const gfloat *)feats->data, (int)ids->len, probs)) {
+  ok = affect_expression_net_classify (
+      self->head, (const gfloat *)feats->data, (int)ids->len, probs);
+  /* a GPU failure (device memory, a kernel, a copy) names the op */
+  if (!affect_engine_settings_check_backend (
+          &self->engine, GST_ELEMENT (self), NULL)) {
+    g_free (probs);
+    g_array_unref (ids);
+    g_array_unref (feats);
+    return GST_FLOW_ERROR;
+  }
+  if (!ok) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("The expression head failed"),
         ("out of memory on %u faces", ids->len));
     g_free (probs);

@@ -206,7 +206,13 @@ transcribe (GstAffectTranscribe *self, guint n, gboolean speech)
         GST_TIME_ARGS (pts));
     segs = affect_whisper_transcribe (self->whisper,
         (const gfloat *)self->window->data, n, &opt, NULL, NULL, &error);
-    if (segs == NULL) {
+    /* a GPU failure (device memory, a kernel, a copy) names the op */
+    if (!affect_engine_settings_check_backend (
+            &self->engine, GST_ELEMENT (self), NULL)) {
+      g_clear_pointer (&segs, g_ptr_array_unref);
+      g_clear_error (&error);
+      ret = GST_FLOW_ERROR;
+    } else if (segs == NULL) {
       GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Speech recognition failed"),
           ("%s", error->message));
       g_clear_error (&error);

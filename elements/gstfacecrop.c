@@ -536,8 +536,13 @@ detect_faces (GstFaceCrop *self, const Settings *s, const AffectImage *img,
     n_raw = affect_ssd_detect_shared (self->ssd, s->batch_window, img,
         s->threshold, MAX_DETECTIONS, self->dets, MAX_DETECTIONS, &error);
   if (n_raw < 0) {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Face detection failed"),
-        ("%s", error->message));
+    /* a GPU failure (device memory, a kernel, a copy) names the device and
+     * the op */
+    if (!affect_engine_settings_post_run_error (GST_ELEMENT (self),
+            s->detector == GST_FACE_CROP_DETECTOR_TINY ? self->tiny : self->ssd,
+            error))
+      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Face detection failed"),
+          ("%s", error->message));
     g_error_free (error);
     return -1;
   }
@@ -577,15 +582,21 @@ static gboolean
 run_landmarks (GstFaceCrop *self, const AffectImage *img, gint n)
 {
   GError *error = NULL;
+  gboolean ok;
 
   if (n == 0)
     return TRUE;
-  if (!affect_landmark_net_run_shared (self->landmark_net,
-          affect_engine_settings_get_batch_window (
-              &self->engine, GST_ELEMENT (self)),
-          img, self->boxes, n, self->points, NULL, &error)) {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Landmark detection failed"),
-        ("%s", error->message));
+  ok = affect_landmark_net_run_shared (self->landmark_net,
+      affect_engine_settings_get_batch_window (
+          &self->engine, GST_ELEMENT (self)),
+      img, self->boxes, n, self->points, NULL, &error);
+  if (!ok) {
+    /* a GPU failure (device memory, a kernel, a copy) names the device and
+     * the op */
+    if (!affect_engine_settings_post_run_error (
+            GST_ELEMENT (self), self->landmark_net, error))
+      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Landmark detection failed"),
+          ("%s", error->message));
     g_error_free (error);
     return FALSE;
   }

@@ -8,10 +8,25 @@
  * copies with memcpy, every call synchronous. The emulated device's memory
  * is filled with a pattern (0x7f bytes: NaN-like large values) when it is
  * allocated, so that reading memory nobody wrote shows in results.
+ *
+ * Fault injection, for the tests of error paths (nothing is injected
+ * unless one of these is set):
+ *   CK_EMU_FAIL_LAUNCH=N  the N-th kernel launch fails (every launcher asks
+ *                         cudaGetLastError() right after its launch, which
+ *                         then answers cudaErrorLaunchFailure);
+ *   CK_EMU_FAIL_ALLOC=N   the N-th device or pinned allocation fails
+ *                         (cudaErrorMemoryAllocation);
+ *   CK_EMU_FAIL_COPY=N    the N-th copy fails (cudaErrorIllegalAddress).
+ * Counting starts at the first call that sees the variable with its current
+ * value: a test may set or change it at any time (the module's probe
+ * launches one kernel too, at the registry's first use). Only the N-th
+ * call fails, like a transient device error.
  */
 
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <string>
 
 #include <cuda_runtime_api.h>
 
@@ -28,6 +43,37 @@ emu_alloc (size_t n)
   if (p != NULL)
     memset (p, 0x7f, n);
   return p;
+}
+
+typedef struct {
+  const char *var;
+  std::string value; /* the value the count belongs to */
+  long count;
+} EmuFault;
+
+static std::mutex fault_lock;
+static EmuFault fault_launch = { "CK_EMU_FAIL_LAUNCH", "", 0 };
+static EmuFault fault_alloc = { "CK_EMU_FAIL_ALLOC", "", 0 };
+static EmuFault fault_copy = { "CK_EMU_FAIL_COPY", "", 0 };
+
+/* Counts one call of @f's kind; TRUE when it is the one to fail. */
+static bool
+emu_fault (EmuFault *f)
+{
+  std::lock_guard<std::mutex> guard (fault_lock);
+  const char *v = getenv (f->var);
+  long n;
+
+  if (v == NULL || *v == '\0') {
+    f->value.clear ();
+    return false;
+  }
+  if (f->value != v) {
+    f->value = v;
+    f->count = 0;
+  }
+  n = strtol (v, NULL, 10);
+  return ++f->count == n;
 }
 
 extern "C" {
@@ -75,24 +121,50 @@ cudaDriverGetVersion (int *v)
 const char *CUDARTAPI
 cudaGetErrorString (cudaError_t err)
 {
-  return err == cudaSuccess ? "no error" : "emulated error";
+  switch (err) {
+    case cudaSuccess:
+      return "no error";
+    case cudaErrorMemoryAllocation:
+      return "out of memory (emulated)";
+    case cudaErrorLaunchFailure:
+      return "unspecified launch failure (emulated)";
+    case cudaErrorIllegalAddress:
+      return "an illegal memory access was encountered (emulated)";
+    default:
+      return "emulated error";
+  }
 }
 
 const char *CUDARTAPI
 cudaGetErrorName (cudaError_t err)
 {
-  return err == cudaSuccess ? "cudaSuccess" : "cudaErrorEmulated";
+  switch (err) {
+    case cudaSuccess:
+      return "cudaSuccess";
+    case cudaErrorMemoryAllocation:
+      return "cudaErrorMemoryAllocation";
+    case cudaErrorLaunchFailure:
+      return "cudaErrorLaunchFailure";
+    case cudaErrorIllegalAddress:
+      return "cudaErrorIllegalAddress";
+    default:
+      return "cudaErrorEmulated";
+  }
 }
 
 cudaError_t CUDARTAPI
 cudaGetLastError (void)
 {
-  return cudaSuccess;
+  return emu_fault (&fault_launch) ? cudaErrorLaunchFailure : cudaSuccess;
 }
 
 cudaError_t CUDARTAPI
 cudaMalloc (void **p, size_t n)
 {
+  if (emu_fault (&fault_alloc)) {
+    *p = NULL;
+    return cudaErrorMemoryAllocation;
+  }
   *p = emu_alloc (n);
   return *p ? cudaSuccess : cudaErrorMemoryAllocation;
 }
@@ -136,6 +208,8 @@ cudaError_t CUDARTAPI
 cudaMemcpy (void *dst, const void *src, size_t n, enum cudaMemcpyKind kind)
 {
   (void)kind;
+  if (emu_fault (&fault_copy))
+    return cudaErrorIllegalAddress;
   memmove (dst, src, n);
   return cudaSuccess;
 }

@@ -40,6 +40,7 @@ affect_backend_new_internal (
   be->ref_count = 1;
   be->n_threads = affect_backend_resolve_n_threads (n_threads);
   be->priv = priv;
+  g_mutex_init (&be->error_lock);
   return be;
 }
 
@@ -66,6 +67,8 @@ affect_backend_unref (AffectBackend *backend)
   if (g_atomic_int_dec_and_test (&backend->ref_count)) {
     if (backend->ops->destroy)
       backend->ops->destroy (backend);
+    g_mutex_clear (&backend->error_lock);
+    g_free (backend->error);
     g_free (backend);
   }
 }
@@ -102,4 +105,52 @@ affect_backend_supports_op (AffectBackend *be, AffectOp op)
   g_return_val_if_fail (be != NULL, FALSE);
   g_return_val_if_fail (op >= 0 && op < AFFECT_OP_LAST, FALSE);
   return be->ops->supports_op != NULL && be->ops->supports_op (be, op);
+}
+
+int
+affect_backend_get_device_id (AffectBackend *backend)
+{
+  g_return_val_if_fail (backend != NULL, 0);
+  return backend->device_id;
+}
+
+void
+affect_backend_set_error (AffectBackend *be, const gchar *format, ...)
+{
+  va_list args;
+  gchar *msg;
+
+  g_return_if_fail (be != NULL);
+
+  va_start (args, format);
+  msg = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_mutex_lock (&be->error_lock);
+  if (be->error == NULL) {
+    be->error = msg;
+    msg = NULL;
+  }
+  g_mutex_unlock (&be->error_lock);
+  if (msg != NULL)
+    g_debug ("backend %s: (after an earlier failure) %s", be->ops->name, msg);
+  g_free (msg);
+}
+
+gboolean
+affect_backend_take_error (AffectBackend *backend, GError **error)
+{
+  gchar *msg;
+
+  g_return_val_if_fail (backend != NULL, FALSE);
+
+  g_mutex_lock (&backend->error_lock);
+  msg = backend->error;
+  backend->error = NULL;
+  g_mutex_unlock (&backend->error_lock);
+  if (msg == NULL)
+    return TRUE;
+  g_set_error_literal (
+      error, AFFECT_BACKEND_ERROR, AFFECT_BACKEND_ERROR_FAILED, msg);
+  g_free (msg);
+  return FALSE;
 }

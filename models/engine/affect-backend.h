@@ -267,6 +267,11 @@ struct _AffectBackend {
   gint ref_count;
   int n_threads; /* resolved: >= 1 */
   gpointer priv; /* backend private state */
+  int device_id; /* the registry's device index (0 when built directly) */
+  /* The first failure since the last affect_backend_take_error()
+   * (affect_backend_set_error()), under error_lock; NULL: none. */
+  GMutex error_lock;
+  gchar *error;
 };
 
 /* For backend constructors: a backend with ref count 1. @n_threads 0 means
@@ -275,6 +280,16 @@ AffectBackend *affect_backend_new_internal (
     const AffectBackendOps *ops, int n_threads, gpointer priv);
 int affect_backend_resolve_n_threads (int n_threads);
 gboolean affect_backend_supports_op (AffectBackend *be, AffectOp op);
+
+/* Records a failure of the backend at run time (a device allocation, a
+ * kernel launch, a copy): the table's entries return nothing, so a backend
+ * that cannot do an op says so here and returns. The message should name
+ * the device and the op, e.g. "cuda device 0 (NVIDIA H100): conv (im2col)
+ * failed: out of memory". Only the first failure is kept until the caller
+ * takes it with affect_backend_take_error() (later ones are logged at
+ * debug level: they usually follow from the first). Thread-safe. */
+void affect_backend_set_error (AffectBackend *be, const gchar *format, ...)
+    G_GNUC_PRINTF (2, 3);
 
 /* ---- the backend registry ---------------------------------------------- */
 
@@ -329,7 +344,7 @@ gboolean affect_backend_supports_op (AffectBackend *be, AffectOp op);
  * AffectPoolKind / AffectConvKind / the public enums of affect-tensor.h, or
  * AffectBackendDesc, or to the meaning of an entry, must increment this
  * number: modules built against another value are refused. */
-#define AFFECT_BACKEND_ABI_VERSION 1
+#define AFFECT_BACKEND_ABI_VERSION 2
 
 /* Exported names a module must define. */
 #define AFFECT_BACKEND_MODULE_ABI_SYMBOL "affect_backend_module_abi_version"

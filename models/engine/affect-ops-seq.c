@@ -523,6 +523,7 @@ affect_gru_forward (
     AffectGru *gru, const AffectTensor *x, const AffectTensor *h0)
 {
   AffectTensor *y;
+  gboolean ok = TRUE;
 
   g_return_val_if_fail (gru != NULL, NULL);
   if (!affect_ops_check_tensor (x, AFFECT_OP_GRU, G_STRFUNC))
@@ -546,7 +547,6 @@ affect_gru_forward (
     return NULL;
   }
   if (!g_atomic_int_get (&gru->prepared)) {
-    gboolean ok = TRUE;
     affect_ops_prepare_lock ();
     if (!gru->prepared) {
       ok = gru->backend->ops->gru_prepare (gru->backend, gru);
@@ -554,16 +554,23 @@ affect_gru_forward (
         g_atomic_int_set (&gru->prepared, TRUE);
     }
     affect_ops_prepare_unlock ();
-    if (!ok) {
+    if (!ok && gru->backend->ops->host_memory) {
       g_critical ("%s: backend %s could not prepare a %d -> %d GRU", G_STRFUNC,
           gru->backend->ops->name, gru->input_size, gru->hidden_size);
       return NULL;
     }
+    /* a device backend recorded why (affect_backend_set_error): the
+     * output is returned uncomputed, the caller checks the backend */
+    if (!ok)
+      affect_backend_set_error (gru->backend,
+          "%s: could not prepare a layer on device %d", G_STRFUNC,
+          gru->backend->device_id);
   }
   y = affect_tensor_new (x->backend, x->n, 1, x->w, gru->hidden_size);
   if (y == NULL)
     return NULL;
-  gru->backend->ops->gru_forward (gru->backend, gru, x, h0, y);
+  if (ok)
+    gru->backend->ops->gru_forward (gru->backend, gru, x, h0, y);
   return y;
 }
 

@@ -334,6 +334,7 @@ affect_conv_forward (AffectConv *conv, const AffectTensor *x)
 {
   AffectTensor *y;
   int oh, ow, pt, pl;
+  gboolean ok = TRUE;
 
   g_return_val_if_fail (conv != NULL, NULL);
   if (!affect_ops_check_tensor (x, conv_kind_op[conv->kind], G_STRFUNC))
@@ -364,7 +365,6 @@ affect_conv_forward (AffectConv *conv, const AffectTensor *x)
   }
 
   if (!g_atomic_int_get (&conv->prepared)) {
-    gboolean ok = TRUE;
     affect_ops_prepare_lock ();
     if (!conv->prepared) {
       ok = conv->backend->ops->conv_prepare (conv->backend, conv);
@@ -372,18 +372,25 @@ affect_conv_forward (AffectConv *conv, const AffectTensor *x)
         g_atomic_int_set (&conv->prepared, TRUE);
     }
     affect_ops_prepare_unlock ();
-    if (!ok) {
+    if (!ok && conv->backend->ops->host_memory) {
       g_critical ("%s: backend %s could not prepare a %d×%d %d -> %d layer",
           G_STRFUNC, conv->backend->ops->name, conv->kh, conv->kw, conv->cin,
           conv->cout);
       return NULL;
     }
+    /* a device backend recorded why (affect_backend_set_error): the
+     * output is returned uncomputed, the caller checks the backend */
+    if (!ok)
+      affect_backend_set_error (conv->backend,
+          "%s: could not prepare a layer on device %d", G_STRFUNC,
+          conv->backend->device_id);
   }
 
   y = affect_tensor_new (x->backend, x->n, oh, ow, conv->cout);
   if (y == NULL)
     return NULL;
-  conv->backend->ops->conv_forward (conv->backend, conv, x, y, pt, pl);
+  if (ok)
+    conv->backend->ops->conv_forward (conv->backend, conv, x, y, pt, pl);
   return y;
 }
 
@@ -452,6 +459,7 @@ affect_linear_forward (AffectLinear *lin, const AffectTensor *x)
 {
   AffectTensor *y;
   gsize rows;
+  gboolean ok = TRUE;
 
   g_return_val_if_fail (lin != NULL, NULL);
   if (!affect_ops_check_tensor (x, AFFECT_OP_LINEAR, G_STRFUNC))
@@ -474,7 +482,6 @@ affect_linear_forward (AffectLinear *lin, const AffectTensor *x)
     return NULL;
   }
   if (!g_atomic_int_get (&lin->prepared)) {
-    gboolean ok = TRUE;
     affect_ops_prepare_lock ();
     if (!lin->prepared) {
       ok = lin->backend->ops->linear_prepare (lin->backend, lin);
@@ -482,16 +489,23 @@ affect_linear_forward (AffectLinear *lin, const AffectTensor *x)
         g_atomic_int_set (&lin->prepared, TRUE);
     }
     affect_ops_prepare_unlock ();
-    if (!ok) {
+    if (!ok && lin->backend->ops->host_memory) {
       g_critical ("%s: backend %s could not prepare a %d -> %d layer",
           G_STRFUNC, lin->backend->ops->name, lin->in, lin->out);
       return NULL;
     }
+    /* a device backend recorded why (affect_backend_set_error): the
+     * output is returned uncomputed, the caller checks the backend */
+    if (!ok)
+      affect_backend_set_error (lin->backend,
+          "%s: could not prepare a layer on device %d", G_STRFUNC,
+          lin->backend->device_id);
   }
   y = affect_tensor_new (x->backend, x->n, x->h, x->w, lin->out);
   if (y == NULL)
     return NULL;
-  lin->backend->ops->linear_forward (lin->backend, lin, x, y, rows);
+  if (ok)
+    lin->backend->ops->linear_forward (lin->backend, lin, x, y, rows);
   return y;
 }
 

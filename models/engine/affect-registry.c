@@ -495,6 +495,8 @@ create_on (Entry *e, int device_id, int n_threads, GError **error)
     return NULL;
   }
   be = e->create (device_id, n_threads, &local);
+  if (be != NULL)
+    be->device_id = device_id;
   if (be == NULL) {
     g_set_error (error, AFFECT_BACKEND_ERROR,
         AFFECT_BACKEND_ERROR_NOT_AVAILABLE,

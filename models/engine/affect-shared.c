@@ -26,6 +26,7 @@ typedef struct {
   float *features;
   gboolean done; /* under the entry's lock */
   gboolean ok;
+  GError *error; /* the backend's failure, when it recorded one */
 } Request;
 
 struct _AffectSharedNet {
@@ -53,7 +54,8 @@ static guint n_loads;     /* under cache_lock */
  * share it. */
 static gchar *
 make_key (const AffectSharedNetClass *klass, const gchar *path,
-    const gchar *backend_name, int device_id, int n_threads, GError **error)
+    const gchar *backend_name, int device_id, int n_threads, const gchar *group,
+    GError **error)
 {
   GStatBuf st;
   char *real = realpath (path, NULL);
@@ -78,10 +80,11 @@ make_key (const AffectSharedNetClass *klass, const gchar *path,
   }
   key = g_strdup_printf ("%s|%s|dev %" G_GUINT64_FORMAT
                          " ino %" G_GUINT64_FORMAT " size %" G_GINT64_FORMAT
-                         " mtime %" G_GINT64_FORMAT "|%s|device %d|threads %d",
+                         " mtime %" G_GINT64_FORMAT
+                         "|%s|device %d|threads %d|group %s",
       klass->kind, canonical, (guint64)st.st_dev, (guint64)st.st_ino,
       (gint64)st.st_size, (gint64)st.st_mtime, backend_name, device_id,
-      n_threads);
+      n_threads, group != NULL ? group : "");
   g_free (canonical);
   return key;
 }
@@ -104,6 +107,15 @@ AffectSharedNet *
 affect_shared_net_acquire (const AffectSharedNetClass *klass, const gchar *path,
     const gchar *backend_name, int device_id, int n_threads, GError **error)
 {
+  return affect_shared_net_acquire_in_group (
+      klass, path, backend_name, device_id, n_threads, NULL, error);
+}
+
+AffectSharedNet *
+affect_shared_net_acquire_in_group (const AffectSharedNetClass *klass,
+    const gchar *path, const gchar *backend_name, int device_id, int n_threads,
+    const gchar *group, GError **error)
+{
   AffectBackend *backend = NULL;
   AffectSharedNet *s;
   gchar *key;
@@ -125,7 +137,7 @@ affect_shared_net_acquire (const AffectSharedNetClass *klass, const gchar *path,
   }
 
   key = make_key (klass, path, backend_name, device_id,
-      affect_backend_resolve_n_threads (n_threads), error);
+      affect_backend_resolve_n_threads (n_threads), group, error);
   if (key == NULL) {
     g_clear_pointer (&backend, affect_backend_unref);
     return NULL;
@@ -325,12 +337,23 @@ batch_full (AffectSharedNet *s)
          || s->pending_items >= s->klass->max_batch;
 }
 
+/* After a forward pass: FALSE with the backend's failure record (a GPU
+ * backend's out of memory, kernel or copy error, naming the device and the
+ * op), which is taken (cleared). */
+static gboolean
+take_backend_error (AffectSharedNet *s, GError **error)
+{
+  return affect_backend_take_error (s->backend, error);
+}
+
 gboolean
 affect_shared_net_run (AffectSharedNet *shared, gint64 window_us,
-    const float *in, int n, float *out, float *features)
+    const float *in, int n, float *out, float *features, GError **error)
 {
   AffectSharedNet *s = shared;
-  Request req = { in, n, out, features, FALSE, FALSE };
+  Request req = { in, n, out, features, FALSE, FALSE, NULL };
+  GError *failure = NULL;
+  gboolean ok;
   GPtrArray *batch;
   gint64 deadline;
   int n_items;
@@ -347,7 +370,10 @@ affect_shared_net_run (AffectSharedNet *shared, gint64 window_us,
     s->stats.max_requests = MAX (s->stats.max_requests, 1);
     s->stats.max_items = MAX (s->stats.max_items, (guint64)n);
     g_mutex_unlock (&s->lock);
-    return forward_all (s, in, n, out, features);
+    ok = forward_all (s, in, n, out, features);
+    if (!take_backend_error (s, error))
+      ok = FALSE;
+    return ok;
   }
 
   g_mutex_lock (&s->lock);
@@ -361,6 +387,8 @@ affect_shared_net_run (AffectSharedNet *shared, gint64 window_us,
     while (!req.done)
       g_cond_wait (&s->cond, &s->lock);
     g_mutex_unlock (&s->lock);
+    if (req.error != NULL)
+      g_propagate_error (error, req.error);
     return req.ok;
   }
 
@@ -381,19 +409,26 @@ affect_shared_net_run (AffectSharedNet *shared, gint64 window_us,
   g_mutex_unlock (&s->lock);
 
   /* the backend serialises this run with any other batch still running */
-  req.ok = run_batch (s, batch, n_items);
+  ok = run_batch (s, batch, n_items);
+  /* one failure record for the whole batch: every request gets it */
+  if (!take_backend_error (s, &failure))
+    ok = FALSE;
 
   g_mutex_lock (&s->lock);
   for (i = 0; i < batch->len; i++) {
     Request *r = g_ptr_array_index (batch, i);
 
-    r->ok = req.ok;
+    r->ok = ok;
+    if (failure != NULL && r != &req)
+      r->error = g_error_copy (failure);
     r->done = TRUE;
   }
   g_cond_broadcast (&s->cond);
   g_mutex_unlock (&s->lock);
   g_ptr_array_unref (batch);
-  return req.ok;
+  if (failure != NULL)
+    g_propagate_error (error, failure);
+  return ok;
 }
 
 void

@@ -97,6 +97,16 @@ struct _AffectSharedNetClass {
 AffectSharedNet *affect_shared_net_acquire (const AffectSharedNetClass *klass,
     const gchar *path, const gchar *backend_name, int device_id, int n_threads,
     GError **error);
+/* Like affect_shared_net_acquire(), but only users that pass the same
+ * @group share the entry (@group is part of the key; NULL is the group of
+ * affect_shared_net_acquire()). A user that wants a network of its own
+ * (e.g. an element on the CPU that does not batch, so that it runs side by
+ * side with the others instead of one at a time on one backend) passes a
+ * group no other user passes. */
+AffectSharedNet *affect_shared_net_acquire_in_group (
+    const AffectSharedNetClass *klass, const gchar *path,
+    const gchar *backend_name, int device_id, int n_threads, const gchar *group,
+    GError **error);
 /* Drops a reference; the last one frees the network and its backend. */
 void affect_shared_net_release (AffectSharedNet *shared);
 
@@ -113,9 +123,14 @@ int affect_shared_net_get_n_threads (AffectSharedNet *shared);
 /* Runs @n >= 1 items through the network (see AffectSharedNetClass.forward
  * for the arrays). @window_us <= 0 runs them at once on the calling thread;
  * > 0 batches them with the requests of other threads arriving within the
- * window (see above). Returns the forward pass's result. */
+ * window (see above). Returns the forward pass's result; FALSE also when the
+ * entry's backend recorded a failure during the pass (a GPU backend's out of
+ * memory, kernel or copy error; affect_backend_take_error()), which is then
+ * given in @error (AFFECT_BACKEND_ERROR_FAILED, naming the device and the
+ * op) to every request of the batch. A FALSE forward without a record
+ * leaves @error unset. */
 gboolean affect_shared_net_run (AffectSharedNet *shared, gint64 window_us,
-    const float *in, int n, float *out, float *features);
+    const float *in, int n, float *out, float *features, GError **error);
 
 /* ---- statistics, for tests and debugging -------------------------------- */
 

@@ -69,7 +69,9 @@ typedef struct {
 
 typedef enum {
   AFFECT_BACKEND_ERROR_NOT_AVAILABLE, /* e.g. "cuda" in a CPU-only build */
-  AFFECT_BACKEND_ERROR_UNKNOWN        /* no backend of that name */
+  AFFECT_BACKEND_ERROR_UNKNOWN,       /* no backend of that name */
+  AFFECT_BACKEND_ERROR_FAILED /* an op failed at run time (device memory, a
+                                 kernel, a copy): affect_backend_take_error */
 } AffectBackendError;
 
 GQuark affect_backend_error_quark (void);
@@ -94,6 +96,17 @@ void affect_backend_unref (AffectBackend *backend);
 const gchar *affect_backend_get_name (AffectBackend *backend);
 int affect_backend_get_n_threads (AffectBackend *backend);
 void affect_backend_set_n_threads (AffectBackend *backend, int n_threads);
+/* The device the backend runs on: the index given to
+ * affect_backend_new_for_device() (0 for the cpu backend). */
+int affect_backend_get_device_id (AffectBackend *backend);
+/* Ops return nothing; a backend that fails at run time (out of device
+ * memory, a kernel or copy error: GPU backends; the CPU backend does not
+ * fail once its tensors exist) records the first failure, and its results
+ * from then on are undefined. Returns TRUE when nothing failed since the
+ * last call, else FALSE with AFFECT_BACKEND_ERROR_FAILED whose message names
+ * the device and the op, and clears the record. A caller checks it after a
+ * network's forward, before using the outputs. */
+gboolean affect_backend_take_error (AffectBackend *backend, GError **error);
 
 /* ---- the backend registry ---------------------------------------------- */
 

@@ -368,14 +368,18 @@ affect_facenet_run_shared (AffectSharedNet *shared, gint64 window_us,
 {
   int (*used)[4] = (int (*)[4])g_new (int, 4 * n);
   float *host = affect_facenet_prepare_batch (img, boxes, n, size, used);
+  GError *failure = NULL;
   gboolean ok;
 
-  ok = affect_shared_net_run (shared, window_us, host, n, out, features);
+  ok = affect_shared_net_run (
+      shared, window_us, host, n, out, features, &failure);
   g_free (host);
   if (ok && crops)
     memcpy (crops, used, sizeof (int) * 4 * n);
   g_free (used);
-  if (!ok)
+  if (failure != NULL)
+    g_propagate_error (error, failure);
+  else if (!ok)
     g_set_error (error, AFFECT_IMAGE_ERROR, AFFECT_IMAGE_ERROR_FAILED,
         "the forward pass of the face network failed (%d faces)", n);
   return ok;

@@ -559,6 +559,7 @@ affect_ssd_detect_shared (AffectSharedNet *shared, gint64 window_us,
   AffectSsd *ssd;
   AffectDetectorGeometry geom;
   float *in, *enc, *cls;
+  GError *failure = NULL;
   int n_out = -1;
 
   g_return_val_if_fail (shared != NULL, -1);
@@ -577,9 +578,11 @@ affect_ssd_detect_shared (AffectSharedNet *shared, gint64 window_us,
       &geom, img->width, img->height, AFFECT_SSD_INPUT_SIZE);
   enc = g_new (float, AFFECT_SSD_N_ANCHORS * 4);
   cls = g_new (float, AFFECT_SSD_N_ANCHORS *AFFECT_SSD_N_CLASSES);
-  if (affect_shared_net_run (shared, window_us, in, 1, enc, cls))
+  if (affect_shared_net_run (shared, window_us, in, 1, enc, cls, &failure))
     n_out = ssd_decode (
         ssd, &geom, enc, cls, min_confidence, max_results, out, max_out);
+  else if (failure != NULL)
+    g_propagate_error (error, failure);
   else
     g_set_error (error, AFFECT_DETECTOR_ERROR,
         AFFECT_DETECTOR_ERROR_INVALID_ARGUMENT,

@@ -391,6 +391,7 @@ affect_tiny_face_detect_shared (AffectSharedNet *shared, gint64 window_us,
   AffectDetectorGeometry geom;
   int cells = input_size / 32, n_kept = -1;
   float *in, *raw;
+  GError *failure = NULL;
 
   g_return_val_if_fail (shared != NULL, -1);
   g_return_val_if_fail (max_out >= 0, -1);
@@ -409,8 +410,10 @@ affect_tiny_face_detect_shared (AffectSharedNet *shared, gint64 window_us,
   affect_detector_geometry_init (&geom, img->width, img->height, input_size);
   raw = g_new (
       float, (gsize)cells *cells *AFFECT_TINY_FACE_N_ANCHORS *BOX_ENCODING);
-  if (affect_shared_net_run (shared, window_us, in, 1, raw, NULL))
+  if (affect_shared_net_run (shared, window_us, in, 1, raw, NULL, &failure))
     n_kept = tiny_decode (raw, cells, &geom, score_threshold, out, max_out);
+  else if (failure != NULL)
+    g_propagate_error (error, failure);
   else
     g_set_error (error, AFFECT_DETECTOR_ERROR,
         AFFECT_DETECTOR_ERROR_INVALID_ARGUMENT,

@@ -427,6 +427,42 @@ START_TEST (test_devices)
 
 END_TEST;
 
+/* The device id a backend was created on, and the run-time failure record
+ * (affect_backend_set_error / _take_error): the first failure is kept until
+ * taken, taking clears it. */
+START_TEST (test_device_id_and_failures)
+{
+  AffectBackend *be;
+  GError *err = NULL;
+
+  be = affect_backend_new_for_device ("test", 1, 1, &err);
+  ck_assert_msg (be != NULL, "%s", err ? err->message : "");
+  ck_assert_int_eq (affect_backend_get_device_id (be), 1);
+
+  ck_assert (affect_backend_take_error (be, &err));
+  ck_assert_ptr_null (err);
+  affect_backend_set_error (be, "test device %d: %s failed", 1, "conv");
+  affect_backend_set_error (be, "a later failure");
+  ck_assert (!affect_backend_take_error (be, &err));
+  assert_error (
+      &err, AFFECT_BACKEND_ERROR_FAILED, "test device 1: conv failed");
+  ck_assert_ptr_null (strstr (err->message, "later"));
+  g_clear_error (&err);
+  /* taken: clear, and a NULL GError is allowed */
+  ck_assert (affect_backend_take_error (be, NULL));
+  affect_backend_set_error (be, "again");
+  ck_assert (!affect_backend_take_error (be, NULL));
+  ck_assert (affect_backend_take_error (be, NULL));
+  affect_backend_unref (be);
+
+  be = affect_backend_new ("cpu", 1, &err);
+  ck_assert_ptr_nonnull (be);
+  ck_assert_int_eq (affect_backend_get_device_id (be), 0);
+  affect_backend_unref (be);
+}
+
+END_TEST;
+
 START_TEST (test_auto)
 {
   GPtrArray *list = affect_backend_list ();
@@ -609,6 +645,7 @@ registry_suite (void)
   tcase_add_test (tc, test_skipped_modules);
   tcase_add_test (tc, test_module_ops);
   tcase_add_test (tc, test_devices);
+  tcase_add_test (tc, test_device_id_and_failures);
   tcase_add_test (tc, test_auto);
   tcase_add_test (tc, test_unknown);
   tcase_add_test (tc, test_register);
