@@ -348,7 +348,8 @@ GST_START_TEST (test_batched_equals_alone)
 GST_END_TEST;
 
 /* Another n-threads is another network (each instance keeps its own thread
- * count); the same settings share one. */
+ * count); the same settings share one (on the cpu backend: with a
+ * batch-window, here 1 µs). */
 GST_START_TEST (test_share_by_settings)
 {
   Stream s[N_STREAMS];
@@ -359,8 +360,8 @@ GST_START_TEST (test_share_by_settings)
     return;
   streams_init (s);
   log_start ();
-  h1 = new_chain (&s[0].img, 0, 1);
-  h2 = new_chain (&s[0].img, 0, 2);
+  h1 = new_chain (&s[0].img, 1, 1);
+  h2 = new_chain (&s[0].img, 1, 2);
   /* the harness starts the elements with the first buffer's caps */
   gst_buffer_unref (gst_harness_push_and_pull (h1, make_frame (&s[0].img, 0)));
   gst_buffer_unref (gst_harness_push_and_pull (h2, make_frame (&s[0].img, 0)));
@@ -368,7 +369,7 @@ GST_START_TEST (test_share_by_settings)
   fail_unless_equals_int (count_shared ("face_landmark_68_model", 1), 2);
   fail_unless_equals_int (count_shared ("tiny_face_detector_model", 1), 2);
 
-  h3 = new_chain (&s[0].img, 0, 2);
+  h3 = new_chain (&s[0].img, 1, 2);
   gst_buffer_unref (gst_harness_push_and_pull (h3, make_frame (&s[0].img, 0)));
   fail_unless_equals_int (count_shared ("face_landmark_68_model", 2), 1);
   fail_unless_equals_int (count_shared ("face_expression_model", 2), 1);
@@ -383,6 +384,46 @@ GST_START_TEST (test_share_by_settings)
   fail_unless_equals_int (count_shared ("tiny_face_detector_model", 1), 3);
 
   gst_harness_teardown (h3);
+  gst_harness_teardown (h2);
+  gst_harness_teardown (h1);
+  log_stop ();
+  streams_clear (s);
+}
+
+GST_END_TEST;
+
+/* On the cpu backend, instances without a batch-window keep networks of
+ * their own (a shared CPU backend would run them one at a time); switching
+ * batch-window on while playing moves them to the shared ones. */
+GST_START_TEST (test_cpu_own_networks_without_window)
+{
+  Stream s[N_STREAMS];
+  GstHarness *h1, *h2;
+  GstElement *fc;
+
+  if (!have_inputs ())
+    return;
+  streams_init (s);
+  log_start ();
+  h1 = new_chain (&s[0].img, 0, 1);
+  h2 = new_chain (&s[0].img, 0, 1);
+  gst_buffer_unref (gst_harness_push_and_pull (h1, make_frame (&s[0].img, 0)));
+  gst_buffer_unref (gst_harness_push_and_pull (h2, make_frame (&s[0].img, 0)));
+  fail_unless_equals_int (count_shared ("face_landmark_68_model", 2), 0);
+  fail_unless_equals_int (count_shared ("face_landmark_68_model", 1), 2);
+  fail_unless_equals_int (count_shared ("face_expression_model", 2), 0);
+  fail_unless_equals_int (count_shared ("tiny_face_detector_model", 2), 0);
+
+  fc = gst_harness_find_element (h1, "facecrop");
+  g_object_set (fc, "batch-window", 1, NULL);
+  gst_object_unref (fc);
+  fc = gst_harness_find_element (h2, "facecrop");
+  g_object_set (fc, "batch-window", 1, NULL);
+  gst_object_unref (fc);
+  gst_buffer_unref (gst_harness_push_and_pull (h1, make_frame (&s[0].img, 1)));
+  gst_buffer_unref (gst_harness_push_and_pull (h2, make_frame (&s[0].img, 1)));
+  fail_unless_equals_int (count_shared ("face_landmark_68_model", 2), 1);
+
   gst_harness_teardown (h2);
   gst_harness_teardown (h1);
   log_stop ();
@@ -440,6 +481,7 @@ batching_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_batch_window_property);
   tcase_add_test (tc, test_share_by_settings);
+  tcase_add_test (tc, test_cpu_own_networks_without_window);
   tcase_add_test (tc, test_batched_equals_alone);
   return s;
 }
