@@ -526,14 +526,13 @@ plan_get (AffectBackend *be, CudaDnnConv *dc, int n, int h, int w, int oh,
         && p->pad_top == pad_top && p->pad_left == pad_left)
       return p;
   }
-  memset (&key, 0, sizeof (key));
-  key.n = n;
-  key.h = h;
-  key.w = w;
-  key.oh = oh;
-  key.ow = ow;
-  key.pad_top = pad_top;
-  key.pad_left = pad_left;
+  key = (DnnPlan){ .n = n,
+    .h = h,
+    .w = w,
+    .oh = oh,
+    .ow = ow,
+    .pad_top = pad_top,
+    .pad_left = pad_left };
   st = plan_make (be, dc, &key);
   key.ok = st == CUDNN_STATUS_SUCCESS;
   if (!key.ok) {

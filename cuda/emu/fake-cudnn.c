@@ -152,24 +152,33 @@ CREATE_DESTROY (cudnnCreateActivationDescriptor,
     cudnnDestroyActivationDescriptor, cudnnActivationDescriptor_t,
     cudnnActivationStruct)
 
+/* The strides of the dimensions (outer, c, h, w) of a 4-D array in
+ * @format: NCHW (KCRS for filters) or NHWC (KRSC); FALSE for others. */
+static int
+strides_4d (cudnnTensorFormat_t format, int c, int h, int w, int *so, int *sc,
+    int *sh, int *sw)
+{
+  if (format == CUDNN_TENSOR_NCHW) {
+    *sw = 1;
+    *sh = w;
+    *sc = h * w;
+  } else if (format == CUDNN_TENSOR_NHWC) {
+    *sc = 1;
+    *sw = c;
+    *sh = w * c;
+  } else
+    return 0;
+  *so = c * h * w;
+  return 1;
+}
+
 cudnnStatus_t
 cudnnSetTensor4dDescriptor (cudnnTensorDescriptor_t d,
     cudnnTensorFormat_t format, cudnnDataType_t type, int n, int c, int h,
     int w)
 {
-  if (d == NULL || n <= 0 || c <= 0 || h <= 0 || w <= 0)
-    return CUDNN_STATUS_BAD_PARAM;
-  if (format == CUDNN_TENSOR_NCHW) {
-    d->sw = 1;
-    d->sh = w;
-    d->sc = h * w;
-    d->sn = c * h * w;
-  } else if (format == CUDNN_TENSOR_NHWC) {
-    d->sc = 1;
-    d->sw = c;
-    d->sh = w * c;
-    d->sn = h * w * c;
-  } else
+  if (d == NULL || n <= 0 || c <= 0 || h <= 0 || w <= 0
+      || !strides_4d (format, c, h, w, &d->sn, &d->sc, &d->sh, &d->sw))
     return CUDNN_STATUS_BAD_PARAM;
   d->type = type;
   d->n = n;
@@ -184,19 +193,8 @@ cudnnStatus_t
 cudnnSetFilter4dDescriptor (cudnnFilterDescriptor_t d, cudnnDataType_t type,
     cudnnTensorFormat_t format, int k, int c, int r, int s)
 {
-  if (d == NULL || k <= 0 || c <= 0 || r <= 0 || s <= 0)
-    return CUDNN_STATUS_BAD_PARAM;
-  if (format == CUDNN_TENSOR_NCHW) { /* KCRS */
-    d->ss = 1;
-    d->sr = s;
-    d->sc = r * s;
-    d->sk = c * r * s;
-  } else if (format == CUDNN_TENSOR_NHWC) { /* KRSC */
-    d->sc = 1;
-    d->ss = c;
-    d->sr = s * c;
-    d->sk = r * s * c;
-  } else
+  if (d == NULL || k <= 0 || c <= 0 || r <= 0 || s <= 0
+      || !strides_4d (format, c, r, s, &d->sk, &d->sc, &d->sr, &d->ss))
     return CUDNN_STATUS_BAD_PARAM;
   d->type = type;
   d->k = k;
