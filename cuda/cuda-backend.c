@@ -12,7 +12,8 @@
  * driver (libcuda.so.1) itself when first used and reports
  * cudaErrorInsufficientDriver / cudaErrorNoDevice when there is none, so
  * the module loads on any machine. cuBLAS is opened with dlopen in the
- * probe (cuda-blas.c) for the same reason.
+ * probe (cuda-blas.c) for the same reason, and cuDNN (cuda-dnn.c) too,
+ * optionally: without it the module's own kernels run the convolutions.
  *
  * Memory: tensors come from the device's default memory pool through the
  * stream-ordered allocator (cudaMallocAsync / cudaFreeAsync on the
@@ -252,6 +253,7 @@ cuda_destroy (AffectBackend *be)
   cudaStreamSynchronize (cb->stream);
   if (cb->staging != NULL)
     cudaFreeHost (cb->staging);
+  cuda_dnn_destroy (cb);
   cuda_blas_destroy (cb);
   cudaStreamDestroy (cb->stream);
   g_rec_mutex_clear (&cb->lock);
@@ -337,6 +339,10 @@ cuda_probe (GPtrArray *devices, GError **error)
     g_error_free (local);
     return ok;
   }
+  /* Optional: without it the own kernels serve (one debug line). */
+  if (g_strcmp0 (g_getenv ("AFFECT_CUDA_CUDNN"), "0") != 0
+      && !cuda_dnn_open (&local))
+    g_clear_error (&local);
   for (i = 0; i < n; i++) {
     struct cudaDeviceProp prop;
 
@@ -359,10 +365,10 @@ cuda_probe (GPtrArray *devices, GError **error)
     }
     g_ptr_array_add (devices,
         g_strdup_printf ("%s, sm_%d%d, %" G_GSIZE_FORMAT " MiB, runtime "
-                         "%d.%d, %s",
+                         "%d.%d, %s, %s",
             prop.name, prop.major, prop.minor,
             (gsize)(prop.totalGlobalMem >> 20), rt / 1000, (rt % 1000) / 10,
-            cuda_blas_version ()));
+            cuda_blas_version (), cuda_dnn_version ()));
   }
   return TRUE;
 }
@@ -406,13 +412,20 @@ cuda_create (int device_id, int n_threads, GError **error)
     g_free (cb);
     return NULL;
   }
+  if (!cuda_dnn_create (cb, error)) {
+    cuda_blas_destroy (cb);
+    cudaStreamDestroy (cb->stream);
+    g_rec_mutex_clear (&cb->lock);
+    g_free (cb);
+    return NULL;
+  }
   return affect_backend_new_internal (&cuda_ops, n_threads, cb);
 }
 
 static const AffectBackendDesc cuda_desc = {
   .name = "cuda",
-  .description = "CUDA (NVIDIA GPUs: own kernels and cuBLAS; unverified, "
-                 "see docs/cuda.md)",
+  .description = "CUDA (NVIDIA GPUs: own kernels, cuBLAS and cuDNN; "
+                 "unverified, see docs/cuda.md)",
   .priority = 100,
   .probe = cuda_probe,
   .create = cuda_create,

@@ -53,6 +53,53 @@ ck_blocks (size_t n)
   for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n); \
        i += (size_t)gridDim.x * blockDim.x)
 
+/* Launches kernel k over @total items (a grid-stride loop) on stream s and
+ * gives the launch's status: the launchers' common prelude. */
+#define CK_RUN(k, total, s, ...)                                 \
+  (CK_LAUNCH (k, ck_blocks (total), CK_THREADS, s, __VA_ARGS__), \
+      cudaGetLastError ())
+
+/* Element i of an NHWC tensor [n, oh, ow, c]: its channel, column, row
+ * and image. */
+struct CkNhwc {
+  int ch, ox, oy;
+  size_t b;
+};
+
+static __device__ __forceinline__ CkNhwc
+ck_nhwc (size_t i, int c, int oh, int ow)
+{
+  const size_t pix = i / (size_t)c;
+  CkNhwc p;
+
+  p.ch = (int)(i % (size_t)c);
+  p.ox = (int)(pix % (size_t)ow);
+  p.oy = (int)((pix / (size_t)ow) % (size_t)oh);
+  p.b = pix / ((size_t)ow * oh);
+  return p;
+}
+
+/* Calls f (ky, kx, iy, ix) for the taps of a kh × kw window at output
+ * (p.oy, p.ox) (stride, padding pt/pl) that fall inside an h × w input, in
+ * (ky, kx) order. */
+template <typename F>
+static __device__ __forceinline__ void
+ck_window (const CkNhwc &p, int h, int w, int kh, int kw, int stride, int pt,
+    int pl, F f)
+{
+  for (int ky = 0; ky < kh; ky++) {
+    const int iy = p.oy * stride + ky - pt;
+    if (iy < 0 || iy >= h)
+      continue;
+    for (int kx = 0; kx < kw; kx++) {
+      const int ix = p.ox * stride + kx - pl;
+      if (ix < 0 || ix >= w)
+        continue;
+      f (ky, kx, iy, ix);
+    }
+  }
+}
+
 /* The activations as the CPU backend computes them: relu/relu6 exact, leaky
  * as tfjs (m = 0.1x; relu(x - m) + m, each step rounded to float: no
  * contraction), sigmoid/tanh/GELU in double, rounded once. */

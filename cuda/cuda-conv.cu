@@ -19,29 +19,19 @@ conv_direct_kernel (const float *x, const float *filter, const float *bias,
 {
   CK_FOR (i, total)
   {
-    const int co = (int)(i % (size_t)cout);
-    const size_t pix = i / (size_t)cout;
-    const int ox = (int)(pix % (size_t)ow);
-    const int oy = (int)((pix / (size_t)ow) % (size_t)oh);
-    const size_t b = pix / ((size_t)ow * oh);
-    const float *img = x + b * h * w * cin;
+    const CkNhwc p = ck_nhwc (i, cout, oh, ow);
+    const float *img = x + p.b * h * w * cin;
     float acc = 0.0f;
 
-    for (int ky = 0; ky < kh; ky++) {
-      const int iy = oy * stride + ky - pt;
-      if (iy < 0 || iy >= h)
-        continue;
-      for (int kx = 0; kx < kw; kx++) {
-        const int ix = ox * stride + kx - pl;
-        if (ix < 0 || ix >= w)
-          continue;
-        const float *px = img + ((size_t)iy * w + ix) * cin;
-        const float *f = filter + ((size_t)(ky * kw + kx) * cin) * cout + co;
-        for (int ci = 0; ci < cin; ci++)
-          acc = __fmaf_rn (px[ci], f[(size_t)ci * cout], acc);
-      }
-    }
-    y[i] = ck_act (__fadd_rn (acc, bias[co]), act);
+    ck_window (
+        p, h, w, kh, kw, stride, pt, pl, [&] (int ky, int kx, int iy, int ix) {
+          const float *px = img + ((size_t)iy * w + ix) * cin;
+          const float *f
+              = filter + ((size_t)(ky * kw + kx) * cin) * cout + p.ch;
+          for (int ci = 0; ci < cin; ci++)
+            acc = __fmaf_rn (px[ci], f[(size_t)ci * cout], acc);
+        });
+    y[i] = ck_act (__fadd_rn (acc, bias[p.ch]), act);
   }
 }
 
@@ -52,10 +42,8 @@ ck_conv_direct (cudaStream_t s, const float *x, const float *filter,
 {
   const size_t total = (size_t)n * oh * ow * cout;
 
-  CK_LAUNCH (conv_direct_kernel, ck_blocks (total), CK_THREADS, s, x, filter,
-      bias, y, h, w, cin, oh, ow, cout, kh, kw, stride, pad_top, pad_left, act,
-      total);
-  return cudaGetLastError ();
+  return CK_RUN (conv_direct_kernel, total, s, x, filter, bias, y, h, w, cin,
+      oh, ow, cout, kh, kw, stride, pad_top, pad_left, act, total);
 }
 
 __global__ void
@@ -65,28 +53,17 @@ conv_depthwise_kernel (const float *x, const float *filter, const float *bias,
 {
   CK_FOR (i, total)
   {
-    const int ch = (int)(i % (size_t)c);
-    const size_t pix = i / (size_t)c;
-    const int ox = (int)(pix % (size_t)ow);
-    const int oy = (int)((pix / (size_t)ow) % (size_t)oh);
-    const size_t b = pix / ((size_t)ow * oh);
-    const float *img = x + b * h * w * c;
+    const CkNhwc p = ck_nhwc (i, c, oh, ow);
+    const float *img = x + p.b * h * w * c;
     float acc = 0.0f;
 
-    for (int ky = 0; ky < kh; ky++) {
-      const int iy = oy * stride + ky - pt;
-      if (iy < 0 || iy >= h)
-        continue;
-      for (int kx = 0; kx < kw; kx++) {
-        const int ix = ox * stride + kx - pl;
-        if (ix < 0 || ix >= w)
-          continue;
-        acc = __fmaf_rn (img[((size_t)iy * w + ix) * c + ch],
-            filter[(size_t)(ky * kw + kx) * c + ch], acc);
-      }
-    }
+    ck_window (
+        p, h, w, kh, kw, stride, pt, pl, [&] (int ky, int kx, int iy, int ix) {
+          acc = __fmaf_rn (img[((size_t)iy * w + ix) * c + p.ch],
+              filter[(size_t)(ky * kw + kx) * c + p.ch], acc);
+        });
     if (bias != NULL)
-      acc = __fadd_rn (acc, bias[ch]);
+      acc = __fadd_rn (acc, bias[p.ch]);
     y[i] = ck_act (acc, act);
   }
 }
@@ -98,9 +75,8 @@ ck_conv_depthwise (cudaStream_t s, const float *x, const float *filter,
 {
   const size_t total = (size_t)n * oh * ow * c;
 
-  CK_LAUNCH (conv_depthwise_kernel, ck_blocks (total), CK_THREADS, s, x, filter,
-      bias, y, h, w, c, oh, ow, kh, kw, stride, pad_top, pad_left, act, total);
-  return cudaGetLastError ();
+  return CK_RUN (conv_depthwise_kernel, total, s, x, filter, bias, y, h, w, c,
+      oh, ow, kh, kw, stride, pad_top, pad_left, act, total);
 }
 
 __global__ void
@@ -134,9 +110,8 @@ ck_im2col (cudaStream_t s, const float *x, float *col, size_t p0, size_t np,
 {
   const size_t total = np * (size_t)kh * kw * cin;
 
-  CK_LAUNCH (im2col_kernel, ck_blocks (total), CK_THREADS, s, x, col, p0, h, w,
-      cin, oh, ow, kh, kw, stride, pad_top, pad_left, total);
-  return cudaGetLastError ();
+  return CK_RUN (im2col_kernel, total, s, x, col, p0, h, w, cin, oh, ow, kh, kw,
+      stride, pad_top, pad_left, total);
 }
 
 __global__ void
@@ -145,29 +120,21 @@ pool_kernel (int kind, const float *x, float *y, int h, int w, int c, int oh,
 {
   CK_FOR (i, total)
   {
-    const int ch = (int)(i % (size_t)c);
-    const size_t pix = i / (size_t)c;
-    const int ox = (int)(pix % (size_t)ow);
-    const int oy = (int)((pix / (size_t)ow) % (size_t)oh);
-    const size_t b = pix / ((size_t)ow * oh);
-    const float *img = x + b * h * w * c;
+    const CkNhwc p = ck_nhwc (i, c, oh, ow);
+    const float *img = x + p.b * h * w * c;
     float mx = -INFINITY, sum = 0.0f;
     int count = 0;
 
-    for (int ky = 0; ky < k; ky++) {
-      const int iy = oy * stride + ky - pt;
-      if (iy < 0 || iy >= h)
-        continue;
-      for (int kx = 0; kx < k; kx++) {
-        const int ix = ox * stride + kx - pl;
-        if (ix < 0 || ix >= w)
-          continue;
-        const float v = img[((size_t)iy * w + ix) * c + ch];
-        mx = v > mx ? v : mx;
-        sum = __fadd_rn (sum, v);
-        count++;
-      }
-    }
+    ck_window (
+        p, h, w, k, k, stride, pt, pl, [&] (int ky, int kx, int iy, int ix) {
+          const float v = img[((size_t)iy * w + ix) * c + p.ch];
+
+          (void)ky;
+          (void)kx;
+          mx = v > mx ? v : mx;
+          sum = __fadd_rn (sum, v);
+          count++;
+        });
     y[i] = kind == 0 ? mx : __fdiv_rn (sum, (float)(count > 0 ? count : 1));
   }
 }
@@ -178,9 +145,8 @@ ck_pool (cudaStream_t s, int kind, const float *x, float *y, int n, int h,
 {
   const size_t total = (size_t)n * oh * ow * c;
 
-  CK_LAUNCH (pool_kernel, ck_blocks (total), CK_THREADS, s, kind, x, y, h, w, c,
-      oh, ow, k, stride, pad_top, pad_left, total);
-  return cudaGetLastError ();
+  return CK_RUN (pool_kernel, total, s, kind, x, y, h, w, c, oh, ow, k, stride,
+      pad_top, pad_left, total);
 }
 
 __global__ void
@@ -204,9 +170,7 @@ ck_global_mean (cudaStream_t s, const float *x, float *y, int n, int hw, int c)
 {
   const size_t total = (size_t)n * c;
 
-  CK_LAUNCH (
-      global_mean_kernel, ck_blocks (total), CK_THREADS, s, x, y, hw, c, total);
-  return cudaGetLastError ();
+  return CK_RUN (global_mean_kernel, total, s, x, y, hw, c, total);
 }
 
 __global__ void
@@ -217,21 +181,17 @@ resize_kernel (
 
   CK_FOR (i, total)
   {
-    const int ch = (int)(i % (size_t)c);
-    const size_t pix = i / (size_t)c;
-    const int ox = (int)(pix % (size_t)ow);
-    const int oy = (int)((pix / (size_t)ow) % (size_t)oh);
-    const size_t b = pix / ((size_t)ow * oh);
-    const double sy = ry * oy, sx = rx * ox;
+    const CkNhwc p = ck_nhwc (i, c, oh, ow);
+    const double sy = ry * p.oy, sx = rx * p.ox;
     const int y0 = (int)floor (sy), x0 = (int)floor (sx);
     const int y1 = min ((int)ceil (sy), h - 1),
               x1 = min ((int)ceil (sx), w - 1);
     const double fy = sy - y0, fx = sx - x0;
-    const float *img = x + b * h * w * c;
-    const double tl = img[((size_t)y0 * w + x0) * c + ch];
-    const double tr = img[((size_t)y0 * w + x1) * c + ch];
-    const double bl = img[((size_t)y1 * w + x0) * c + ch];
-    const double br = img[((size_t)y1 * w + x1) * c + ch];
+    const float *img = x + p.b * h * w * c;
+    const double tl = img[((size_t)y0 * w + x0) * c + p.ch];
+    const double tr = img[((size_t)y0 * w + x1) * c + p.ch];
+    const double bl = img[((size_t)y1 * w + x0) * c + p.ch];
+    const double br = img[((size_t)y1 * w + x1) * c + p.ch];
     const double top = tl + (tr - tl) * fx;
     const double bottom = bl + (br - bl) * fx;
 
@@ -245,7 +205,5 @@ ck_resize_bilinear (cudaStream_t s, const float *x, float *y, int n, int h,
 {
   const size_t total = (size_t)n * oh * ow * c;
 
-  CK_LAUNCH (resize_kernel, ck_blocks (total), CK_THREADS, s, x, y, h, w, c, oh,
-      ow, total);
-  return cudaGetLastError ();
+  return CK_RUN (resize_kernel, total, s, x, y, h, w, c, oh, ow, total);
 }

@@ -3,7 +3,10 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The table entries that run own kernels (cuda-kernels.h), and the
- * convolutions:
+ * convolutions. With cuDNN on the backend (cuda-dnn.c, AFFECT_CUDA_CUDNN),
+ * regular and depthwise convolutions and the depthwise half of separable
+ * ones go through cuDNN; the own kernels below serve without it, and for
+ * a shape cuDNN cannot plan (the layer keeps its HWIO filter for that):
  *  - regular, 1×1 stride 1: one cuBLAS product of the NHWC input (a
  *    [pixels, cin] matrix) and the HWIO filter ([cin, cout]), then bias and
  *    activation;
@@ -32,6 +35,9 @@ typedef struct {
   float *filter;    /* [kh, kw, cin, cout] or pointwise [cin, cout] */
   float *dw_filter; /* [kh, kw, cin] */
   float *bias;      /* [cout] */
+  /* cuDNN: the whole layer (regular, depthwise) or its depthwise half
+   * (separable); NULL without cuDNN */
+  CudaDnnConv *dnn;
 } CudaConv;
 
 static int
@@ -77,8 +83,23 @@ cuda_conv_prepare (AffectBackend *be, AffectConv *conv)
   }
   if (ok)
     ok = (c->bias = cuda_weights_upload (be, conv->bias, conv->cout)) != NULL;
+  if (ok && cuda_dnn_enabled (be)) {
+    if (conv->kind == AFFECT_CONV_REGULAR)
+      c->dnn
+          = cuda_dnn_conv_new (be, conv->filter, conv->kh, conv->kw, conv->cin,
+              conv->cout, 1, conv->stride, c->bias, act_code (conv->act));
+    else if (conv->kind == AFFECT_CONV_DEPTHWISE)
+      c->dnn = cuda_dnn_conv_new (be, conv->dw_filter, conv->kh, conv->kw,
+          conv->cin, conv->cin, conv->cin, conv->stride, c->bias,
+          act_code (conv->act));
+    else
+      c->dnn = cuda_dnn_conv_new (be, conv->dw_filter, conv->kh, conv->kw,
+          conv->cin, conv->cin, conv->cin, conv->stride, NULL, CK_ACT_NONE);
+    ok = c->dnn != NULL || !((CudaBackend *)be->priv)->dnn_required;
+  }
   cuda_end (be);
   if (!ok) {
+    cuda_dnn_conv_free (c->dnn);
     cuda_weights_free (c->filter);
     cuda_weights_free (c->dw_filter);
     cuda_weights_free (c->bias);
@@ -97,6 +118,7 @@ cuda_conv_free (AffectBackend *be, AffectConv *conv)
   if (c == NULL)
     return;
   cuda_begin (be);
+  cuda_dnn_conv_free (c->dnn);
   cuda_weights_free (c->filter);
   cuda_weights_free (c->dw_filter);
   cuda_weights_free (c->bias);
@@ -155,6 +177,29 @@ conv_regular (AffectBackend *be, AffectConv *conv, CudaConv *c,
       "conv (bias, activation)");
 }
 
+/* The depthwise part of a depthwise or separable layer into @y (bias and
+ * activation as @dnn or the arguments say); FALSE on an error. */
+static gboolean
+conv_depthwise (AffectBackend *be, AffectConv *conv, CudaConv *c,
+    const AffectTensor *x, float *y, int oh, int ow, int pt, int pl,
+    const float *bias, int act, const gchar *what)
+{
+  switch (cuda_dnn_conv_forward (
+      be, c->dnn, x->data, x->n, x->h, x->w, y, oh, ow, pt, pl)) {
+    case CUDA_DNN_DONE:
+      return TRUE;
+    case CUDA_DNN_FAILED:
+      return FALSE;
+    case CUDA_DNN_FALLBACK:
+      break;
+  }
+  return cuda_check (be,
+      ck_conv_depthwise (stream_of (be), x->data, c->dw_filter, bias, y, x->n,
+          x->h, x->w, conv->cin, oh, ow, conv->kh, conv->kw, conv->stride, pt,
+          pl, act),
+      what);
+}
+
 void
 cuda_conv_forward (AffectBackend *be, AffectConv *conv, const AffectTensor *x,
     AffectTensor *y, int pad_top, int pad_left)
@@ -167,24 +212,21 @@ cuda_conv_forward (AffectBackend *be, AffectConv *conv, const AffectTensor *x,
   cuda_begin (be);
   switch (conv->kind) {
     case AFFECT_CONV_REGULAR:
-      conv_regular (be, conv, c, x, y, pad_top, pad_left);
+      if (cuda_dnn_conv_forward (be, c->dnn, x->data, x->n, x->h, x->w, y->data,
+              y->h, y->w, pad_top, pad_left)
+          == CUDA_DNN_FALLBACK)
+        conv_regular (be, conv, c, x, y, pad_top, pad_left);
       break;
     case AFFECT_CONV_DEPTHWISE:
-      cuda_check (be,
-          ck_conv_depthwise (s, x->data, c->dw_filter, c->bias, y->data, x->n,
-              x->h, x->w, conv->cin, y->h, y->w, conv->kh, conv->kw,
-              conv->stride, pad_top, pad_left, act_code (conv->act)),
-          "depthwise conv");
+      conv_depthwise (be, conv, c, x, y->data, y->h, y->w, pad_top, pad_left,
+          c->bias, act_code (conv->act), "depthwise conv");
       break;
     case AFFECT_CONV_SEPARABLE:
       dw = cuda_scratch (be, pixels * conv->cin * sizeof (float));
       if (dw == NULL)
         break;
-      if (cuda_check (be,
-              ck_conv_depthwise (s, x->data, c->dw_filter, NULL, dw, x->n, x->h,
-                  x->w, conv->cin, y->h, y->w, conv->kh, conv->kw, conv->stride,
-                  pad_top, pad_left, CK_ACT_NONE),
-              "separable conv (depthwise)")
+      if (conv_depthwise (be, conv, c, x, dw, y->h, y->w, pad_top, pad_left,
+              NULL, CK_ACT_NONE, "separable conv (depthwise)")
           && cuda_gemm (be, FALSE, FALSE, (int)pixels, conv->cout, conv->cin,
               1.0f, dw, conv->cin, 0, c->filter, conv->cout, 0, 0.0f, y->data,
               conv->cout, 0, 1))

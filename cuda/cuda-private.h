@@ -11,7 +11,11 @@
  *   cuda-blas.c        cuBLAS (opened with dlopen at probe time): fully
  *                      connected layers, matmul, GRU orchestration,
  *                      1×1 and im2col convolutions
- *   cuda-ops.c         the table entries that launch own kernels
+ *   cuda-dnn.c         cuDNN (opened with dlopen, optional): regular and
+ *                      depthwise convolutions, the depthwise half of
+ *                      separable ones (AFFECT_CUDA_CUDNN)
+ *   cuda-ops.c         the table entries that launch own kernels, the
+ *                      convolutions' choice between cuDNN and own kernels
  *   cuda-kernels.h     the kernels' launchers (plain C), one .cu per family
  *
  * Locking: one recursive mutex per backend serialises its entries (one
@@ -36,7 +40,9 @@ G_BEGIN_DECLS
 typedef struct {
   int device;
   cudaStream_t stream;
-  gpointer blas; /* cublasHandle_t */
+  gpointer blas;         /* cublasHandle_t */
+  gpointer dnn;          /* cudnnHandle_t, NULL: no cuDNN on this backend */
+  gboolean dnn_required; /* AFFECT_CUDA_CUDNN=1 */
   GRecMutex lock;
   /* pinned host staging buffer (grows) */
   float *staging;
@@ -91,6 +97,40 @@ gboolean cuda_gru_prepare (AffectBackend *be, AffectGru *gru);
 void cuda_gru_forward (AffectBackend *be, AffectGru *gru, const AffectTensor *x,
     const AffectTensor *h0, AffectTensor *y);
 void cuda_gru_free (AffectBackend *be, AffectGru *gru);
+
+/* cuda-dnn.c */
+/* Opens cuDNN (libcudnn.so.9) once per process; FALSE with @error saying
+ * why (logged once at debug level: the own kernels serve). */
+gboolean cuda_dnn_open (GError **error);
+const gchar *cuda_dnn_version (void);
+/* The backend's cuDNN handle as AFFECT_CUDA_CUDNN asks ("0" none, "1"
+ * required: FALSE with @error without cuDNN, else when available). */
+gboolean cuda_dnn_create (CudaBackend *cb, GError **error);
+void cuda_dnn_destroy (CudaBackend *cb);
+gboolean cuda_dnn_enabled (AffectBackend *be);
+
+typedef struct _CudaDnnConv CudaDnnConv;
+typedef enum {
+  CUDA_DNN_DONE,     /* cuDNN ran it */
+  CUDA_DNN_FALLBACK, /* cuDNN cannot: use the own kernels */
+  CUDA_DNN_FAILED,   /* an error, reported */
+} CudaDnnResult;
+
+/* A convolution layer for cuDNN: @filter HWIO on the host
+ * ([kh, kw, cin / groups, cout], converted to KRSC and uploaded), @groups 1
+ * or cin (then cout = cin), @bias on the device ([cout], kept by the
+ * caller) or NULL, @act a CK_ACT_* applied after the bias. NULL when the
+ * backend has no cuDNN or on an error (reported). */
+CudaDnnConv *cuda_dnn_conv_new (AffectBackend *be, const float *filter, int kh,
+    int kw, int cin, int cout, int groups, int stride, const float *bias,
+    int act);
+void cuda_dnn_conv_free (CudaDnnConv *dc);
+/* y [n, oh, ow, cout] = act (conv (x [n, h, w, cin]) + bias), x padded by
+ * (pad_top, pad_left) and zeros as far as the output needs. The caller
+ * holds the lock. */
+CudaDnnResult cuda_dnn_conv_forward (AffectBackend *be, CudaDnnConv *dc,
+    const float *x, int n, int h, int w, float *y, int oh, int ow, int pad_top,
+    int pad_left);
 
 /* cuda-ops.c */
 gboolean cuda_conv_prepare (AffectBackend *be, AffectConv *conv);

@@ -9,11 +9,17 @@
  *
  *   gpu-check [--models DIR] [--bert DIR] [--fusion FILE]
  *             [--batches 1,8,32,128] [--seconds S] [--threads N]
- *             [--part cuda|cpu|all] [--parity-only]
+ *             [--part cuda|cuda-own|cpu|all] [--parity-only]
+ *
+ * --part cuda-own runs the CUDA part with cuDNN turned off
+ * (AFFECT_CUDA_CUDNN=0: the module's own convolution kernels) and only the
+ * convolutional networks (the face networks and the chain), labelled
+ * "cuda-own"; --part cuda uses cuDNN when the module finds it (its device
+ * line names the cuDNN version, or "no cuDNN").
  *
  * Lines (tab-separated, for run-bundle.sh):
  *   BACKEND <name> <available 0/1> <device or reason>
- *   PARITY <net> <batch> <max |cuda - cpu|> <that / max |cpu|>
+ *   PARITY <net> <batch> <max |cuda - cpu|> <that / max |cpu|> <name>
  *   RATE <what> <backend> <batch> <items/s> <median ms per call>
  * <what>: tiny, landmarks, expression, recognition (images/s), chain (the
  * tiny detector on each frame, then landmarks, expression and recognition
@@ -70,6 +76,9 @@ static double opt_seconds = 2.0;
 static int opt_threads = 0;
 static gboolean opt_parity_only;
 static gchar *opt_part;
+/* the CUDA backend's label: "cuda", or "cuda-own" without cuDNN */
+static const gchar *gpu_label = "cuda";
+static gboolean with_bert = TRUE;
 
 static gboolean
 engine_load (Engine *e, AffectBackend *be, GError **error)
@@ -101,7 +110,7 @@ engine_load (Engine *e, AffectBackend *be, GError **error)
     if (e->net[i] == NULL)
       return FALSE;
   }
-  {
+  if (with_bert) {
     gchar *dir = affect_bert_find (opt_bert, NULL);
 
     /* BERT is optional (the bundle may lack it): reported per line. */
@@ -325,8 +334,8 @@ report_parity (
     if (!(d <= max_d)) /* NaN propagates */
       max_d = isnan (d) ? NAN : d;
   }
-  printf ("PARITY\t%s\t%d\t%.3g\t%.3g\n", what, batch, max_d,
-      max_d / (max_ref + 1e-20));
+  printf ("PARITY\t%s\t%d\t%.3g\t%.3g\t%s\n", what, batch, max_d,
+      max_d / (max_ref + 1e-20), gpu_label);
   fflush (stdout);
 }
 
@@ -345,12 +354,15 @@ parity (Engine *cpu, Engine *gpu)
     if (a && b && n1 == n2)
       report_parity (net_info[i].name, batch, a, b, n1);
     else
-      printf ("PARITY\t%s\t%d\tfailed\tfailed\n", net_info[i].name, batch);
+      printf ("PARITY\t%s\t%d\tfailed\tfailed\t%s\n", net_info[i].name, batch,
+          gpu_label);
     g_free (a);
     g_free (b);
     g_free (in);
   }
-  if (cpu->bert && gpu->bert) {
+  if (!with_bert) {
+    /* cuda-own: no BERT line (no convolutions) */
+  } else if (cpu->bert && gpu->bert) {
     BertCall a, b;
 
     bert_call_init (&a, cpu->bert, 8, 64);
@@ -359,11 +371,11 @@ parity (Engine *cpu, Engine *gpu)
       report_parity ("bert", 8, a.hidden, b.hidden,
           (gsize)8 * 64 * affect_bert_get_hidden_size (cpu->bert));
     else
-      printf ("PARITY\tbert\t8\tfailed\tfailed\n");
+      printf ("PARITY\tbert\t8\tfailed\tfailed\tcuda\n");
     bert_call_clear (&a);
     bert_call_clear (&b);
   } else {
-    printf ("PARITY\tbert\t8\tno model\tno model\n");
+    printf ("PARITY\tbert\t8\tno model\tno model\tcuda\n");
   }
   fflush (stdout);
 }
@@ -409,7 +421,7 @@ rates (Engine *e, const gchar *be_name, GArray *batches)
     ms = time_calls (bert_call, &c);
     printf ("RATE\tbert\t%s\t32\t%.1f\t%.3f\n", be_name, 32 * 1000.0 / ms, ms);
     bert_call_clear (&c);
-  } else {
+  } else if (with_bert) {
     printf ("RATE\tbert\t%s\t32\t-\tno model\n", be_name);
   }
   fflush (stdout);
@@ -500,7 +512,7 @@ fusion_check (AffectBackend *cpu_be, AffectBackend *gpu_be, gboolean do_cpu,
 
   have_c = fusion_call_init (&c, cpu_be, &error);
   if (!have_c) {
-    printf ("PARITY\tfusion\t64\t%s\t-\n", error->message);
+    printf ("PARITY\tfusion\t64\t%s\t-\tcuda\n", error->message);
     printf ("RATE\tfusion\tcpu\t64\t-\t%s\n", error->message);
     g_clear_error (&error);
     fusion_call_clear (&c);
@@ -508,16 +520,16 @@ fusion_check (AffectBackend *cpu_be, AffectBackend *gpu_be, gboolean do_cpu,
     return;
   }
   if (do_cuda && gpu_be == NULL) {
-    printf ("PARITY\tfusion\t-\tno device\tno device\n");
+    printf ("PARITY\tfusion\t-\tno device\tno device\tcuda\n");
   } else if (do_cuda) {
     have_g = fusion_call_init (&g, gpu_be, &error);
     if (!have_g) {
-      printf ("PARITY\tfusion\t64\tfailed\t%s\n", error->message);
+      printf ("PARITY\tfusion\t64\tfailed\t%s\tcuda\n", error->message);
       g_clear_error (&error);
     } else if (fusion_call (&c) && fusion_call (&g)) {
       report_parity ("fusion", 64, c.au, g.au, (gsize)c.n * (12 + 8 + 2));
     } else {
-      printf ("PARITY\tfusion\t64\tfailed\tfailed\n");
+      printf ("PARITY\tfusion\t64\tfailed\tfailed\tcuda\n");
     }
     if (have_g && !opt_parity_only) {
       ms = time_calls (fusion_call, &g);
@@ -548,7 +560,8 @@ main (int argc, char **argv)
     { "threads", 0, 0, G_OPTION_ARG_INT, &opt_threads,
         "CPU threads (default all cores)", "N" },
     { "part", 0, 0, G_OPTION_ARG_STRING, &opt_part,
-        "cuda (parity and CUDA rates), cpu (CPU rates) or all (default)",
+        "cuda (parity and CUDA rates), cuda-own (the same for the face "
+        "networks without cuDNN), cpu (CPU rates) or all (default)",
         "PART" },
     { "parity-only", 0, 0, G_OPTION_ARG_NONE, &opt_parity_only,
         "only the parity lines (e.g. on the emulated module)", NULL },
@@ -576,8 +589,15 @@ main (int argc, char **argv)
   }
   g_strfreev (parts);
 
+  if (g_strcmp0 (opt_part, "cuda-own") == 0) {
+    /* read by the module when the backend is created */
+    g_setenv ("AFFECT_CUDA_CUDNN", "0", TRUE);
+    gpu_label = "cuda-own";
+    with_bert = FALSE;
+  }
   do_cuda = g_strcmp0 (opt_part, "cpu") != 0;
-  do_cpu = g_strcmp0 (opt_part, "cuda") != 0 && !opt_parity_only;
+  do_cpu = g_strcmp0 (opt_part, "cuda") != 0
+           && g_strcmp0 (opt_part, "cuda-own") != 0 && !opt_parity_only;
   cpu_be = affect_backend_new ("cpu", opt_threads, &error);
   g_assert_no_error (error);
   printf (
@@ -586,7 +606,7 @@ main (int argc, char **argv)
   if (!do_cuda) {
     /* the other part reports the CUDA backend */
   } else if (gpu_be == NULL) {
-    printf ("BACKEND\tcuda\t0\t%s\n", error->message);
+    printf ("BACKEND\t%s\t0\t%s\n", gpu_label, error->message);
     g_clear_error (&error);
   } else {
     GPtrArray *list = affect_backend_list ();
@@ -595,7 +615,7 @@ main (int argc, char **argv)
     for (j = 0; j < list->len; j++) {
       AffectBackendInfo *b = g_ptr_array_index (list, j);
       if (strcmp (b->name, "cuda") == 0)
-        printf ("BACKEND\tcuda\t1\t%s\n", b->devices[0]);
+        printf ("BACKEND\t%s\t1\t%s\n", gpu_label, b->devices[0]);
     }
     g_ptr_array_unref (list);
   }
@@ -614,18 +634,21 @@ main (int argc, char **argv)
     } else {
       parity (&cpu, &gpu);
       if (!opt_parity_only)
-        rates (&gpu, "cuda", batches);
+        rates (&gpu, gpu_label, batches);
       engine_clear (&gpu);
     }
   } else if (do_cuda) {
     for (i = 0; i < N_NETS; i++)
-      printf ("PARITY\t%s\t-\tno device\tno device\n", net_info[i].name);
-    printf ("PARITY\tbert\t-\tno device\tno device\n");
-    printf ("RATE\t-\tcuda\t-\t-\tno device\n");
+      printf ("PARITY\t%s\t-\tno device\tno device\t%s\n", net_info[i].name,
+          gpu_label);
+    if (with_bert)
+      printf ("PARITY\tbert\t-\tno device\tno device\t%s\n", gpu_label);
+    printf ("RATE\t-\t%s\t-\t-\tno device\n", gpu_label);
   }
   if (do_cpu)
     rates (&cpu, "cpu", batches);
-  fusion_check (cpu_be, gpu_be, do_cpu, do_cuda);
+  if (with_bert) /* cuda-own: only the convolutional networks */
+    fusion_check (cpu_be, gpu_be, do_cpu, do_cuda);
   engine_clear (&cpu);
   affect_backend_unref (cpu_be);
   if (gpu_be)

@@ -48,14 +48,19 @@ done
 cp "$build/cuda/libaffect-backend-cuda.so" "$b/backends/"
 
 # Every shared library the programs and the module load from this machine
-# (cuBLAS and libcuda excepted: the GPU machine has its own), glibc and the
-# loader included.
+# (cuBLAS, cuDNN and libcuda excepted: opened at run time, the GPU machine
+# has its own), glibc and the loader included.
 for f in "$b"/bin/* "$b"/backends/*; do
   ldd "$f" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }'
 done | sort -u | while read -r lib; do
   cp -L "$lib" "$b/lib/$(basename "$lib")"
 done
 [ -e "$b/lib/ld-linux-x86-64.so.2" ] || cp -L /lib64/ld-linux-x86-64.so.2 "$b/lib/"
+# cuDNN's libraries need zlib: the bundled loader searches the bundle first.
+if [ ! -e "$b/lib/libz.so.1" ]; then
+  z=$(ldconfig -p | awk '/libz\.so\.1 .*x86-64/ { print $NF; exit }')
+  [ -n "$z" ] && cp -L "$z" "$b/lib/"
+fi
 # OpenBLAS's and oneDNN's OpenMP/threads libraries come through ldd above.
 
 # The face networks of the visual chain.

@@ -9,8 +9,9 @@
 # temporary folder) and runs its bundle-steps.sh, which prints the parity
 # and throughput tables. Needs python3 (with numpy; PyTorch with CUDA for
 # the PyTorch column) and, for the cuda column, an NVIDIA driver and
-# cuBLAS for CUDA 13 (found in Python's nvidia/ packages, $CUDA_HOME or the
-# system).
+# cuBLAS for CUDA 13, and cuDNN 9 for CUDA 13 for the convolutions (found in
+# Python's nvidia/ packages — nvidia-cublas, nvidia-cudnn-cu13 —, $CUDA_HOME
+# or the system; without cuDNN the module's own kernels serve).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
