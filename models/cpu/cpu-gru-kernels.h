@@ -300,6 +300,125 @@ SIMD_NAME (gru_gates) (int b0, int b1, const float *gx, const float *gh,
 
 #undef KN_GATE_BLOCKS
 
+/* One GRU step for R rows and the SIMD_W hidden units at lane @l of hidden
+ * block @b: the product h W_hhᵀ + b_hh of the r, z and n panels of those
+ * units (R × 3 accumulators, the same chains as panel_block) and, in its
+ * epilogue, the gates of gru_gates on them (the same operations, so the
+ * same bits as the product followed by gru_gates), h' written to @hn.
+ * @h [R rows, ld @ldh] is the previous state, @wp/@bp the packed W_hh and
+ * b_hh, @gx [R rows, ld @ldgx] the input projections of the step. The
+ * gates' exp and divisions overlap with the next block's multiply-adds,
+ * and the recurrent projections never go through memory. */
+SIMD_INLINE void
+SIMD_NAME (gru_step_block) (const int R, const float *h, gsize ldh, int K,
+    const float *wp, const float *bp, int b, int l, const float *gx, gsize ldgx,
+    float *hn, gsize ldn)
+{
+  const gsize ps = (gsize)K * CPU_PANEL;
+  const gsize off = (gsize)b * 3 * CPU_PANEL + l;
+  const float *w = wp + (gsize)b * 3 * ps + l;
+  const float *gxb = gx + off;
+  const int u = b * CPU_PANEL + l;
+  const VF one = SIMD_SET1 (1.0f);
+  VF ar[KN_MR], az[KN_MR], an[KN_MR];
+
+  /* This block's inputs, needed after the K loop. */
+  KN_UNROLL for (int r = 0; r < R; r++)
+  {
+    SIMD_PREFETCH (gxb + r * ldgx);
+    SIMD_PREFETCH (gxb + r * ldgx + CPU_PANEL);
+    SIMD_PREFETCH (gxb + r * ldgx + 2 * CPU_PANEL);
+    SIMD_PREFETCH (h + r * ldh + u);
+  }
+  KN_UNROLL for (int r = 0; r < R; r++)
+  {
+    ar[r] = SIMD_LOAD (bp + off);
+    az[r] = SIMD_LOAD (bp + off + CPU_PANEL);
+    an[r] = SIMD_LOAD (bp + off + 2 * CPU_PANEL);
+  }
+  for (int k = 0; k < K; k++) {
+    const float *wk = w + (gsize)k * CPU_PANEL;
+    VF wr, wz, wn;
+
+    SIMD_PREFETCH (wk + CPU_PREFETCH_ROWS * CPU_PANEL);
+    SIMD_PREFETCH (wk + ps + CPU_PREFETCH_ROWS * CPU_PANEL);
+    SIMD_PREFETCH (wk + 2 * ps + CPU_PREFETCH_ROWS * CPU_PANEL);
+    wr = SIMD_LOAD (wk);
+    wz = SIMD_LOAD (wk + ps);
+    wn = SIMD_LOAD (wk + 2 * ps);
+    KN_UNROLL for (int r = 0; r < R; r++)
+    {
+      const VF xb = SIMD_SET1 (h[r * ldh + k]);
+      ar[r] = SIMD_FMA (xb, wr, ar[r]);
+      az[r] = SIMD_FMA (xb, wz, az[r]);
+      an[r] = SIMD_FMA (xb, wn, an[r]);
+    }
+  }
+  KN_UNROLL for (int r = 0; r < R; r++)
+  {
+    const float *g = gxb + r * ldgx;
+    const VF rg = SIMD_NAME (kn_sigmoid) (SIMD_LOAD (g) + ar[r]);
+    const VF zg = SIMD_NAME (kn_sigmoid) (SIMD_LOAD (g + CPU_PANEL) + az[r]);
+    const VF ng
+        = SIMD_NAME (kn_tanh) (SIMD_LOAD (g + 2 * CPU_PANEL) + rg * an[r]);
+    const VF hp = SIMD_LOAD (h + r * ldh + u);
+
+    SIMD_STORE (hn + r * ldn + u, (one - zg) * ng + zg * hp);
+  }
+}
+
+#define KN_STEP(n)                                    \
+  SIMD_NAME (gru_step_block)                          \
+  (n, hh, ldh, K, wp, bp, b, l, gxx, ldgx, hnn, ldn); \
+  break
+
+/* One GRU step for @rows rows from the state @h (not NULL): hn = the new
+ * state of every hidden block, through gru_step_block (blocks of KN_MR
+ * rows). @wp/@bp: the packed W_hh, b_hh of @nb hidden blocks ([block][r,
+ * z, n][CPU_PANEL]); @gx the step's input projections. Every row is
+ * computed from its own inputs alone. */
+SIMD_FN void
+SIMD_NAME (gru_step) (int rows, int K, int nb, const float *h, gsize ldh,
+    const float *wp, const float *bp, const float *gx, gsize ldgx, float *hn,
+    gsize ldn)
+{
+  for (int i = 0; i < rows; i += KN_MR) {
+    const int R = MIN (KN_MR, rows - i);
+    const float *hh = h + (gsize)i * ldh;
+    const float *gxx = gx + (gsize)i * ldgx;
+    float *hnn = hn + (gsize)i * ldn;
+
+    for (int b = 0; b < nb; b++) {
+      for (int l = 0; l < CPU_PANEL; l += SIMD_W) {
+        switch (R) {
+#if KN_MR >= 8
+          case 8:
+            KN_STEP (8);
+          case 7:
+            KN_STEP (7);
+          case 6:
+            KN_STEP (6);
+          case 5:
+            KN_STEP (5);
+          case 4:
+            KN_STEP (4);
+#endif
+#if KN_MR >= 3
+          case 3:
+            KN_STEP (3);
+          case 2:
+            KN_STEP (2);
+#endif
+          default:
+            KN_STEP (1);
+        }
+      }
+    }
+  }
+}
+
+#undef KN_STEP
+
 /* ---- small matrix products --------------------------------------------- */
 
 /* One register block of y = alpha a b + beta y for R rows and the PP × 32

@@ -23,9 +23,12 @@
  * gates of a block read three consecutive panels and a thread that owns a
  * range of blocks needs nothing else from the others but the previous
  * state. The forward runs chunks of sequences: per chunk the input
- * projections x W_ihᵀ + b_ih of a block of time steps, then per step one
- * product h W_hhᵀ + b_hh for all sequences of the chunk and the gates
- * (vector exp/sigmoid/tanh, about 1 ulp). With enough sequences the
+ * projections x W_ihᵀ + b_ih of a block of time steps, then per step the
+ * product h W_hhᵀ + b_hh for all sequences of the chunk with the gates
+ * (vector exp/sigmoid/tanh, about 1 ulp) in its epilogue, hidden block by
+ * hidden block (gru_step: the recurrent projections never go through
+ * memory, and the gates' exp and divisions overlap with the next block's
+ * multiply-adds). With enough sequences the
  * threads take chunks in turn (no synchronisation); with few (one clip and
  * two threads), each thread owns a range of hidden blocks of every sequence
  * and waits, after each step, for the other blocks of that step (the next
@@ -103,6 +106,9 @@ typedef void (*PanelsRunFunc) (const float *x, gsize ldx, int rows, int K,
     gsize ldy);
 typedef void (*GruGatesFunc) (int b0, int b1, const float *gx, const float *gh,
     const float *hprev, float *hnext);
+typedef void (*GruStepFunc) (int rows, int K, int nb, const float *h, gsize ldh,
+    const float *wp, const float *bp, const float *gx, gsize ldgx, float *hn,
+    gsize ldn);
 typedef void (*MmNnFunc) (int M, int N, int K, const float *a, gsize lda,
     gboolean trans_a, const float *b, gsize ldb, float *y, gsize ldy,
     float alpha, float beta);
@@ -248,6 +254,7 @@ typedef struct {
   const CpuGru *g;
   PanelsRunFunc panels;
   GruGatesFunc gates;
+  GruStepFunc step;
   const float *x, *h0;
   float *y;
   int B, T, D, H;
@@ -269,16 +276,8 @@ typedef struct {
 
 /* ---- whole sequences --------------------------------------------------- */
 
-/* Prefetch @n floats at @p. */
-static inline void
-prefetch (const float *p, gsize n)
-{
-  for (gsize i = 0; i < n; i += 16)
-    __builtin_prefetch (p + i, 0, 3);
-}
-
 /* Sequences [c0, c0 + cb) of a chunk, every hidden block, with this part's
- * scratch: gx [tb][cb][npw], gh [cb][npw], two padded states [cb][hpw]
+ * scratch: gx [tb][cb][npw], two padded states [cb][hpw]
  * (the state lives in y itself when H is a multiple of CPU_PANEL). */
 static void
 gru_chunk (GruJob *j, int tid, int c0, int cb)
@@ -287,11 +286,10 @@ gru_chunk (GruJob *j, int tid, int c0, int cb)
   const int H = j->H, T = j->T, D = j->D, np = 3 * g->nb;
   const gsize npw = j->npw, hpw = j->hpw;
   float *gx = j->ws + (gsize)tid * j->ws_part;
-  float *gh = gx + (gsize)j->chunk * j->tb * npw;
   float *hb[2];
   int cur = 0;
 
-  hb[0] = gh + (gsize)j->chunk * npw;
+  hb[0] = gx + (gsize)j->chunk * j->tb * npw;
   hb[1] = hb[0] + (gsize)j->chunk * hpw;
   if (j->h0) {
     for (int i = 0; i < cb; i++) {
@@ -326,25 +324,22 @@ gru_chunk (GruJob *j, int tid, int c0, int cb)
           ldp = (gsize)T * H;
         }
       }
-      /* This step's gx is out of L2 after the chunk's projections: its
-       * first row is fetched while the product runs, each next one while
-       * the gates of the previous one run. */
-      prefetch (gx + (gsize)tt * cb * npw, npw);
-      /* gh = h W_hhᵀ + b_hh; b_hh alone from the zero state (the same
-       * bits: the product would add only zeros to the bias). */
-      if (hprev)
-        j->panels (
-            hprev, ldp, cb, H, g->hh.w, g->hh.bias, 0, np, (int)npw, gh, npw);
-      for (int i = 0; i < cb; i++) {
-        if (i + 1 < cb)
-          prefetch (gx + ((gsize)tt * cb + i + 1) * npw, npw);
-        j->gates (0, g->nb, gx + ((gsize)tt * cb + i) * npw,
-            hprev ? gh + (gsize)i * npw : g->hh.bias,
-            hprev ? hprev + (gsize)i * ldp : NULL, hnext + (gsize)i * ldn);
-        if (!in_y)
+      if (hprev) {
+        /* The product h W_hhᵀ + b_hh and the gates, block by block
+         * (gru_step ()). */
+        j->step (cb, H, g->nb, hprev, ldp, g->hh.w, g->hh.bias,
+            gx + (gsize)tt * cb * npw, npw, hnext, ldn);
+      } else {
+        /* From the zero state: gh = b_hh (the same bits: the product
+         * would add only zeros to the bias). */
+        for (int i = 0; i < cb; i++)
+          j->gates (0, g->nb, gx + ((gsize)tt * cb + i) * npw, g->hh.bias, NULL,
+              hnext + (gsize)i * ldn);
+      }
+      if (!in_y)
+        for (int i = 0; i < cb; i++)
           memcpy (j->y + ((gsize)(c0 + i) * T + t) * H, hnext + (gsize)i * hpw,
               sizeof (float) * H);
-      }
       cur ^= 1;
     }
   }
@@ -632,6 +627,7 @@ cpu_gru_forward (AffectBackend *be, AffectGru *gru, const AffectTensor *x,
   j.g = g;
   j.panels = CPU_SIMD_PICK (panels_run);
   j.gates = CPU_SIMD_PICK (gru_gates);
+  j.step = CPU_SIMD_PICK (gru_step);
   j.x = x->data;
   j.h0 = h0 ? h0->data : NULL;
   j.y = y->data;
@@ -668,7 +664,7 @@ cpu_gru_forward (AffectBackend *be, AffectGru *gru, const AffectTensor *x,
     j.chunk = (j.B + j.n_chunks - 1) / j.n_chunks;
     /* about GRU_PROJ_ROWS rows of projections per block of steps */
     j.tb = MIN (j.T, MAX (GRU_TIME_BLOCK / 2, GRU_PROJ_ROWS / j.chunk));
-    j.ws_part = (gsize)j.chunk * ((gsize)j.tb * j.npw + j.npw + 2 * j.hpw);
+    j.ws_part = (gsize)j.chunk * ((gsize)j.tb * j.npw + 2 * j.hpw);
   }
   /* Which way the work is shared (the backend tests look for this line
    * to check that their cases take both ways). */

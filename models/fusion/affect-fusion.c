@@ -754,29 +754,40 @@ mat_view (
   return v;
 }
 
+/* Clips per slice and thread of a branch (see run_branch ()): the GRU
+ * outputs of a slice (8 clips: 256 KB at hidden 256, clip 32) are still in
+ * the core's cache when the attention reads them, where the GRU of the
+ * whole batch (2 MB at 64 clips) has gone out to memory. The same number as
+ * the CPU backend's chunks of sequences, so that the GRU op splits a slice
+ * among the threads as it would split the whole batch. */
+#define SLICE_CLIPS 8
+
 /* Single-query multi-head attention of the query @q [R, 1, 1, H] over the
- * GRU outputs @hs [R, 1, T, H]; returns out_proj of the heads' outputs.
- * With q' = W_q q + b_q and, per head k, the query slice q'_k and the key
- * rows W_k,k:
+ * outputs of the branch's GRU on the clips @x [R, 1, T, D]; returns
+ * out_proj of the heads' outputs. With q' = W_q q + b_q and, per head k,
+ * the query slice q'_k and the key rows W_k,k:
  *   score_t,k = q'_k · (W_k,k h_t + b_k,k) / sqrt(dh)
  *             = u_k · h_t / sqrt(dh) + const,  u_k = W_k,kᵀ q'_k,
  * and the constant cancels in the softmax; since Σ_t p_t,k = 1,
  *   out_k = Σ_t p_t,k (W_v,k h_t + b_v,k) = W_v,k (Σ_t p_t,k h_t) + b_v,k
  * (b_v is folded into out_proj's bias at load time). No key or value is
- * projected: per row 2 H² + 2 T nh H multiply-adds instead of 2 T H². */
+ * projected: per row 2 H² + 2 T nh H multiply-adds instead of 2 T H².
+ * The GRU, the scores and the pooling run on slices of @slice clips (every
+ * clip's result depends on its own inputs alone, so the slices give the
+ * same bits as one batch); the products with weights on the whole batch. */
 static AffectTensor *
 run_attention (const AffectFusionInfo *info, const Branch *b, AffectTensor *q,
-    AffectTensor *hs)
+    AffectTensor *x, int slice)
 {
   const int H = info->hidden, nh = info->heads, dh = H / nh;
-  const int R = hs->n, T = hs->w;
+  const int R = x->n, T = x->w, D = x->c;
   AffectTensor *qp, *u, *sc, *g, *att, *out = NULL;
   AffectMatView va, vb, vy;
 
   qp = affect_linear_forward (b->qproj, q);
   u = affect_tensor_new (q->backend, R, 1, nh, H);
   sc = affect_tensor_new (q->backend, R, 1, nh, T);
-  g = affect_tensor_new (q->backend, nh, 1, R, H); /* head-major */
+  g = affect_tensor_new (q->backend, R, 1, nh, H);
   att = affect_tensor_new (q->backend, R, 1, 1, H);
   if (!qp || !u || !sc || !g || !att)
     goto out;
@@ -787,21 +798,41 @@ run_attention (const AffectFusionInfo *info, const Branch *b, AffectTensor *q,
   vy = mat_view (u, 0, R, H, nh * H, H);
   if (!affect_matmul_strided (&va, FALSE, &vb, FALSE, &vy, nh, 1, 1.0f, 0.0f))
     goto out;
-  /* scores [nh, T] = u_i h_iᵀ per clip, softmax over T */
-  va = mat_view (u, 0, nh, H, H, (gsize)nh * H);
-  vb = mat_view (hs, 0, T, H, H, (gsize)T * H);
-  vy = mat_view (sc, 0, nh, T, T, (gsize)nh * T);
-  if (!affect_matmul_strided (&va, FALSE, &vb, TRUE, &vy, R, 1, 1.0f, 0.0f))
-    goto out;
-  affect_softmax_masked_inplace (
-      sc, (float)(1.0 / sqrt ((double)dh)), NULL, -1);
-  /* g[:, i, :] [nh, H] = p h_i per clip (g head-major: [nh, R, H]) */
-  va = mat_view (sc, 0, nh, T, T, (gsize)nh * T);
-  vy = mat_view (g, 0, nh, H, R * H, H);
-  if (!affect_matmul_strided (&va, FALSE, &vb, FALSE, &vy, R, 1, 1.0f, 0.0f))
-    goto out;
-  /* att[:, k-slice] = g[k] W_v,kᵀ, a product per head */
-  va = mat_view (g, 0, R, H, H, (gsize)R * H);
+  for (int r0 = 0; r0 < R; r0 += slice) {
+    const int rs = MIN (slice, R - r0);
+    AffectTensor *xs, *hs, *scs;
+    gboolean ok;
+
+    /* GRU (gate order r, z, n as in PyTorch), zero initial state. */
+    xs = rs == R ? x : affect_tensor_view (x, (gsize)r0 * T * D, rs, 1, T, D);
+    hs = xs ? affect_gru_forward (b->gru, xs, NULL) : NULL;
+    if (xs != x)
+      affect_tensor_free (xs);
+    if (!hs)
+      goto out;
+    /* scores [nh, T] = u_i h_iᵀ per clip, softmax over T */
+    va = mat_view (u, (gsize)r0 * nh * H, nh, H, H, (gsize)nh * H);
+    vb = mat_view (hs, 0, T, H, H, (gsize)T * H);
+    vy = mat_view (sc, (gsize)r0 * nh * T, nh, T, T, (gsize)nh * T);
+    ok = affect_matmul_strided (&va, FALSE, &vb, TRUE, &vy, rs, 1, 1.0f, 0.0f);
+    scs = ok ? affect_tensor_view (sc, (gsize)r0 * nh * T, rs, 1, nh, T) : NULL;
+    if (scs) {
+      affect_softmax_masked_inplace (
+          scs, (float)(1.0 / sqrt ((double)dh)), NULL, -1);
+      affect_tensor_free (scs);
+      /* g[i] [nh, H] = p h_i per clip (the rows of a clip side by side:
+       * head-major rows, R H apart, would fall in the same cache set) */
+      va = mat_view (sc, (gsize)r0 * nh * T, nh, T, T, (gsize)nh * T);
+      vy = mat_view (g, (gsize)r0 * nh * H, nh, H, H, (gsize)nh * H);
+      ok = affect_matmul_strided (
+          &va, FALSE, &vb, FALSE, &vy, rs, 1, 1.0f, 0.0f);
+    }
+    affect_tensor_free (hs);
+    if (!ok || !scs)
+      goto out;
+  }
+  /* att[:, k-slice] = g[:, k] W_v,kᵀ, a product per head */
+  va = mat_view (g, 0, R, H, nh * H, H);
   vb = mat_view (b->w_vt, 0, H, dh, dh, (gsize)H * dh);
   vy = mat_view (att, 0, R, dh, H, dh);
   if (!affect_matmul_strided (&va, FALSE, &vb, FALSE, &vy, nh, 1, 1.0f, 0.0f))
@@ -818,21 +849,18 @@ out:
 }
 
 /* c [R, 1, 1, H] of one branch for R clips: image features @img
- * [R, 1, 1, D_img], clips @x [R, 1, T, D]. */
+ * [R, 1, 1, D_img], clips @x [R, 1, T, D]; GRU and attention in slices of
+ * @slice clips. */
 static AffectTensor *
 run_branch (const AffectFusionInfo *info, const Branch *b, AffectTensor *img,
-    AffectTensor *x)
+    AffectTensor *x, int slice)
 {
-  AffectTensor *hs, *q = NULL, *a = NULL, *f = NULL, *c = NULL;
+  AffectTensor *q, *a = NULL, *f = NULL, *c = NULL;
 
-  /* GRU (gate order r, z, n as in PyTorch), zero initial state. */
-  hs = affect_gru_forward (b->gru, x, NULL);
-  if (!hs)
-    return NULL;
-  /* Query token, attention; u = LN1(q + a); c = LN2(u + FFN(u)). */
+  /* Query token, GRU and attention; u = LN1(q + a); c = LN2(u + FFN(u)). */
   q = affect_linear_forward (b->query, img);
   if (q)
-    a = run_attention (info, b, q, hs);
+    a = run_attention (info, b, q, x, slice);
   if (a) {
     affect_binary_inplace (a, q, AFFECT_BINARY_ADD);
     affect_layer_norm_inplace (a, b->ln1_w, b->ln1_b, LN_EPS);
@@ -846,7 +874,6 @@ run_branch (const AffectFusionInfo *info, const Branch *b, AffectTensor *img,
     affect_binary_inplace (c, a, AFFECT_BINARY_ADD);
     affect_layer_norm_inplace (c, b->ln2_w, b->ln2_b, LN_EPS);
   }
-  affect_tensor_free (hs);
   affect_tensor_free (q);
   affect_tensor_free (a);
   affect_tensor_free (f);
@@ -914,6 +941,11 @@ branch_features (const AffectFusion *fusion, int m, int n, int t,
   gint32 *ids = g_new (gint32, n);
   int *idx = g_new (int, n);
   int rows = 0;
+  /* Slices only where tensors are host memory (the CPU backend's caches);
+   * a device backend gets the whole batch. */
+  const int slice = fusion->backend->ops->host_memory
+                        ? SLICE_CLIPS * affect_fusion_get_n_threads (fusion)
+                        : n;
 
   for (int i = 0; i < n; i++) {
     ids[i] = present[i * 3 + m] ? 1 + rows : 0;
@@ -924,7 +956,7 @@ branch_features (const AffectFusion *fusion, int m, int n, int t,
     /* Every clip has it. */
     tx = input_tensor (fusion->backend, n, 1, t, d, x);
     if (tx)
-      out = run_branch (info, b, img_all, tx);
+      out = run_branch (info, b, img_all, tx, slice);
     goto done;
   }
   if (rows > 0) {
@@ -933,7 +965,7 @@ branch_features (const AffectFusion *fusion, int m, int n, int t,
     tx = gather_input (fusion->backend, x, idx, rows, t, d);
     if (!ti || !tx)
       goto done;
-    c = run_branch (info, b, ti, tx);
+    c = run_branch (info, b, ti, tx, slice);
     if (!c)
       goto done;
   }
