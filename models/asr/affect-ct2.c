@@ -660,3 +660,20 @@ affect_ct2_count_layers (AffectCt2File *file, const gchar *prefix)
       return l;
   }
 }
+
+gboolean
+affect_ct2_get_num_heads (AffectCt2File *file, const gchar *name, guint32 width,
+    int *heads, GError **error)
+{
+  gint64 n;
+
+  if (!affect_ct2_get_int (file, name, &n, error))
+    return FALSE;
+  if (n <= 0 || n > (gint64)width || width % n != 0) {
+    g_set_error (error, AFFECT_CT2_ERROR, AFFECT_CT2_ERROR_MISMATCH,
+        "%s %" G_GINT64_FORMAT " does not divide the width %u", name, n, width);
+    return FALSE;
+  }
+  *heads = (int)n;
+  return TRUE;
+}

@@ -85,7 +85,7 @@ affect_whisper_decoder_new (
 {
   AffectWhisperDecoder *dec;
   const AffectCt2Variable *emb, *pos;
-  gint64 heads;
+  int heads;
   gfloat *w;
   int l;
 
@@ -102,20 +102,15 @@ affect_whisper_decoder_new (
         "decoder/position_encodings/encodings missing or of the wrong shape");
     return NULL;
   }
-  if (!affect_ct2_get_int (m, "decoder/num_heads", &heads, error))
+  if (!affect_ct2_get_num_heads (
+          m, "decoder/num_heads", emb->dims[1], &heads, error))
     return NULL;
-  if (heads <= 0 || emb->dims[1] % heads != 0) {
-    g_set_error (error, AFFECT_CT2_ERROR, AFFECT_CT2_ERROR_MISMATCH,
-        "decoder/num_heads %" G_GINT64_FORMAT " does not divide the width %u",
-        heads, emb->dims[1]);
-    return NULL;
-  }
   dec = g_new0 (AffectWhisperDecoder, 1);
   dec->backend = affect_backend_ref (backend);
   dec->vocab = (int)emb->dims[0];
   dec->width = (int)emb->dims[1];
   dec->max_len = (int)pos->dims[0];
-  dec->n_heads = (int)heads;
+  dec->n_heads = heads;
   l = (int)affect_ct2_count_layers (m, "decoder");
   dec->n_layers = l;
   dec->layers = g_new0 (Layer, MAX (l, 1));

@@ -79,7 +79,7 @@ affect_whisper_encoder_new (
   AffectWhisperEncoder *enc;
   const AffectCt2Variable *c1;
   gfloat *w = NULL, *b = NULL;
-  gint64 heads;
+  int heads;
   int l;
 
   g_return_val_if_fail (backend != NULL && m != NULL, NULL);
@@ -93,19 +93,14 @@ affect_whisper_encoder_new (
         "[width, 80 or 128, 3]");
     return NULL;
   }
-  if (!affect_ct2_get_int (m, "encoder/num_heads", &heads, error))
+  if (!affect_ct2_get_num_heads (
+          m, "encoder/num_heads", c1->dims[0], &heads, error))
     return NULL;
-  if (heads <= 0 || c1->dims[0] % heads != 0) {
-    g_set_error (error, AFFECT_CT2_ERROR, AFFECT_CT2_ERROR_MISMATCH,
-        "encoder/num_heads %" G_GINT64_FORMAT " does not divide the width %u",
-        heads, c1->dims[0]);
-    return NULL;
-  }
   enc = g_new0 (AffectWhisperEncoder, 1);
   enc->backend = affect_backend_ref (backend);
   enc->width = (int)c1->dims[0];
   enc->n_mels = (int)c1->dims[1];
-  enc->n_heads = (int)heads;
+  enc->n_heads = heads;
   l = (int)affect_ct2_count_layers (m, "encoder");
   enc->n_layers = l;
   enc->layers = g_new0 (Layer, MAX (l, 1));
