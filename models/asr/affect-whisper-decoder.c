@@ -33,6 +33,7 @@ struct _AffectWhisperDecoder {
   int n_frames; /* T of the window; 0 = no audio */
   int *capture; /* (layer, head) pairs */
   int n_capture;
+  AffectWhisperTime logits_time;
 };
 
 static gfloat *
@@ -440,18 +441,27 @@ affect_whisper_decoder_forward (AffectWhisperDecoder *dec, const gint32 *tokens,
   dec->length += n;
 
   if (logits) {
+    AffectWhisperClock clock;
     AffectTensor *last
         = all_rows ? x
                    : affect_tensor_view (
                        x, (gsize)(n - 1) * dec->width, 1, 1, 1, dec->width);
 
+    affect_whisper_clock_start (&clock);
     affect_layer_norm_inplace (last, dec->ln_g, dec->ln_b, LN_EPS);
     y = affect_matmul (last, dec->embedding, FALSE, TRUE, 1.0f);
     affect_tensor_download (y, logits);
     affect_tensor_free (y);
     if (last != x)
       affect_tensor_free (last);
+    affect_whisper_time_add (&dec->logits_time, &clock);
   }
   affect_tensor_free (x);
   return TRUE;
+}
+
+AffectWhisperTime *
+affect_whisper_decoder_get_logits_time (AffectWhisperDecoder *dec)
+{
+  return &dec->logits_time;
 }
