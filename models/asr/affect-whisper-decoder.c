@@ -25,7 +25,12 @@ typedef struct {
 struct _AffectWhisperDecoder {
   AffectBackend *backend;
   int width, n_heads, n_layers, vocab, max_len;
-  AffectTensor *embedding; /* [1, 1, V, D], also the output projection */
+  AffectTensor *embedding; /* [1, 1, V, D] */
+  /* the same weights as the output projection (V outputs): a linear layer,
+   * so that the backend packs them for few rows (the CPU backend's panels:
+   * one pass over the weights per step on every thread, not a GEMM that
+   * pads the row and repacks the weights at each call) */
+  AffectLinear *logits_proj;
   AffectTensor *positions; /* [1, 1, max_len, D] */
   AffectTensor *ln_g, *ln_b;
   Layer *layers;
@@ -121,7 +126,14 @@ affect_whisper_decoder_new (
     goto fail;
   dec->embedding
       = affect_tensor_new_from_data (backend, 1, 1, dec->vocab, dec->width, w);
+  dec->logits_proj
+      = affect_linear_new (backend, dec->width, dec->vocab, w, TRUE, NULL);
   g_free (w);
+  if (!dec->logits_proj) {
+    g_set_error (error, AFFECT_CT2_ERROR, AFFECT_CT2_ERROR_MISMATCH,
+        "Whisper decoder: no memory for the output projection");
+    goto fail;
+  }
   if (!(w = get (m, "decoder/position_encodings/encodings", 2, dec->max_len,
             dec->width, error)))
     goto fail;
@@ -198,6 +210,7 @@ affect_whisper_decoder_free (AffectWhisperDecoder *dec)
   }
   g_free (dec->layers);
   g_clear_pointer (&dec->embedding, affect_tensor_free);
+  g_clear_pointer (&dec->logits_proj, affect_linear_free);
   g_clear_pointer (&dec->positions, affect_tensor_free);
   g_clear_pointer (&dec->ln_g, affect_tensor_free);
   g_clear_pointer (&dec->ln_b, affect_tensor_free);
@@ -449,7 +462,7 @@ affect_whisper_decoder_forward (AffectWhisperDecoder *dec, const gint32 *tokens,
 
     affect_whisper_clock_start (&clock);
     affect_layer_norm_inplace (last, dec->ln_g, dec->ln_b, LN_EPS);
-    y = affect_matmul (last, dec->embedding, FALSE, TRUE, 1.0f);
+    y = affect_linear_forward (dec->logits_proj, last);
     affect_tensor_download (y, logits);
     affect_tensor_free (y);
     if (last != x)
