@@ -26,6 +26,10 @@ struct _AffectWhisperEncoder {
   AffectTensor *positions; /* [1, 1, 1500, width] */
   AffectTensor *ln_g, *ln_b;
   Layer *layers;
+  /* the attention scores [1, H, T, T] (54 MB for tiny.en), kept from layer
+   * to layer and window to window: a fresh buffer of that size is fresh
+   * pages from the kernel (faults and zeroing) at every layer */
+  AffectTensor *scores;
 };
 
 /* A float32 copy of @name with the given rank and dims (0 = any). */
@@ -205,6 +209,7 @@ affect_whisper_encoder_free (AffectWhisperEncoder *enc)
   g_clear_pointer (&enc->positions, affect_tensor_free);
   g_clear_pointer (&enc->ln_g, affect_tensor_free);
   g_clear_pointer (&enc->ln_b, affect_tensor_free);
+  g_clear_pointer (&enc->scores, affect_tensor_free);
   affect_backend_unref (enc->backend);
   g_free (enc);
 }
@@ -227,18 +232,21 @@ static AffectTensor *
 attention (AffectWhisperEncoder *enc, AffectTensor *qkv)
 {
   const int T = qkv->w, D = enc->width, H = enc->n_heads, d = D / H;
-  AffectTensor *scores = affect_tensor_new (enc->backend, 1, H, T, T);
-  AffectTensor *out = affect_tensor_new (enc->backend, 1, 1, T, D);
+  AffectTensor *scores, *out = affect_tensor_new (enc->backend, 1, 1, T, D);
   AffectMatView q = { qkv, 0, T, d, 3 * D, { 0, (gsize)d } };
   AffectMatView k = { qkv, (gsize)D, T, d, 3 * D, { 0, (gsize)d } };
   AffectMatView v = { qkv, 2 * (gsize)D, T, d, 3 * D, { 0, (gsize)d } };
-  AffectMatView s = affect_mat_view (scores);
-  AffectMatView o = { out, 0, T, d, D, { 0, (gsize)d } };
+  AffectMatView s, o = { out, 0, T, d, D, { 0, (gsize)d } };
 
+  if (!enc->scores || enc->scores->w != T)
+    g_clear_pointer (&enc->scores, affect_tensor_free);
+  if (!enc->scores)
+    enc->scores = affect_tensor_new (enc->backend, 1, H, T, T);
+  scores = enc->scores;
+  s = affect_mat_view (scores);
   affect_matmul_strided (&q, FALSE, &k, TRUE, &s, 1, H, 1.0f, 0.0f);
   affect_softmax_masked_inplace (scores, 1.0f / sqrtf ((float)d), NULL, -1);
   affect_matmul_strided (&s, FALSE, &v, FALSE, &o, 1, H, 1.0f, 0.0f);
-  affect_tensor_free (scores);
   return out;
 }
 

@@ -540,14 +540,6 @@ affect_whisper_dtw (
   return len;
 }
 
-static gint
-cmp_float (gconstpointer a, gconstpointer b)
-{
-  gfloat x = *(const gfloat *)a, y = *(const gfloat *)b;
-
-  return x < y ? -1 : x > y;
-}
-
 /* median filter of width MEDIAN_WIDTH along a row of @m, with reflection at
  * the edges (in place; rows shorter than the half width stay as they are) */
 static void
@@ -569,7 +561,18 @@ median_row (gfloat *row, gsize m)
         r = (gint64)m - (r - (gint64)m) - 2;
       win[k + rank] = in[r];
     }
-    qsort (win, MEDIAN_WIDTH, sizeof (gfloat), cmp_float);
+    /* insertion sort: the same median as a full sort, without qsort's
+     * calls through a comparison function (7 values per frame) */
+    for (k = 1; k < MEDIAN_WIDTH; k++) {
+      const gfloat v = win[k];
+      gint l = k - 1;
+
+      while (l >= 0 && win[l] > v) {
+        win[l + 1] = win[l];
+        l--;
+      }
+      win[l + 1] = v;
+    }
     row[j] = win[rank];
   }
   g_free (in);
