@@ -293,9 +293,9 @@ generate (AffectWhisper *w, const gint32 *prompt, int n_prompt, int sot_index,
   affect_whisper_time_add (&w->profile[AFFECT_WHISPER_PART_PROMPT], &clock);
   for (step = 0; step < max_steps; step++) {
     const gint32 *seq = (const gint32 *)g->tokens->data;
-    gboolean check = FALSE;
+    gboolean check = FALSE, lse_valid = FALSE;
     gint32 best = 0, i;
-    double lse;
+    double lse = 0.0;
     gsize k, n;
 
     affect_whisper_clock_start (&clock);
@@ -345,12 +345,15 @@ generate (AffectWhisper *w, const gint32 *prompt, int n_prompt, int sot_index,
         text_max = MAX (text_max, logits[i] - lse);
       if (ts_lp > text_max)
         mask_range (logits, 0, ts_begin);
+      else
+        lse_valid = TRUE; /* the logits are those it summed */
     }
 
     for (i = 1; i < V; i++)
       if (logits[i] > logits[best])
         best = i;
-    lse = logsumexp (logits, 0, V);
+    if (!lse_valid)
+      lse = logsumexp (logits, 0, V);
     g->sum_logprob += logits[best] - lse;
     affect_whisper_time_add (&w->profile[AFFECT_WHISPER_PART_RULES], &clock);
     if (best == sp->eot)
