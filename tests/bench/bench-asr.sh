@@ -196,10 +196,13 @@ for side in ("ours", "baseline", "reference"):
 print()
 print("medians (seconds); whole process = load + read + transcribe;")
 print("transcribe = model already loaded")
+def f(x, w):  # a build without --profile has no transcription times
+    return "%*s" % (w, "-") if x != x else "%*.2f" % (w, x)
 print("%-10s %7s %6s | %9s %9s | %11s %11s" % ("side", "threads", "rounds",
       "wall", "CPU", "trans. wall", "trans. CPU"))
 for (side, n), m in med.items():
-    print("%-10s %7s %6d | %9.2f %9.2f | %11.2f %11.2f" % (side, n, m[4], *m[:4]))
+    print("%-10s %7s %6d | %s %s | %s %s" % (side, n, m[4], f(m[0], 9),
+          f(m[1], 9), f(m[2], 11), f(m[3], 11)))
 print()
 print("ratio reference / ours (> 1: ours is faster)")
 for (side, n), m in med.items():
@@ -211,7 +214,6 @@ for (side, n), m in med.items():
                               ref[3] / m[3]))
     if ("baseline", n) in med:
         b = med["baseline", n]
-        print("  %s threads: baseline / ours: whole wall %.2f, CPU %.2f; "
-              "transcribe wall %.2f, CPU %.2f" % (n, b[0] / m[0], b[1] / m[1],
-                                                  b[2] / m[2], b[3] / m[3]))
+        print("  %s threads: baseline / ours: whole process wall %.2f, CPU "
+              "%.2f" % (n, b[0] / m[0], b[1] / m[1]))
 EOF2
