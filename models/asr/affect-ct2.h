@@ -123,6 +123,12 @@ gboolean affect_ct2_get_int (
  * from layer 0 until the first missing one (e.g. @prefix "encoder"). */
 guint affect_ct2_count_layers (AffectCt2File *file, const gchar *prefix);
 
+/* The attention heads of a stack: the integer @name (e.g.
+ * "encoder/num_heads"), which must be positive and divide @width. FALSE and
+ * @error (AFFECT_CT2_ERROR_MISMATCH, or the reader's error) otherwise. */
+gboolean affect_ct2_get_num_heads (AffectCt2File *file, const gchar *name,
+    guint32 width, int *heads, GError **error);
+
 /* IEEE half / bfloat16 bits to float (exact). */
 gfloat affect_ct2_half_to_float (guint16 h);
 gfloat affect_ct2_bf16_to_float (guint16 b);

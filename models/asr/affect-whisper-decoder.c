@@ -25,7 +25,12 @@ typedef struct {
 struct _AffectWhisperDecoder {
   AffectBackend *backend;
   int width, n_heads, n_layers, vocab, max_len;
-  AffectTensor *embedding; /* [1, 1, V, D], also the output projection */
+  AffectTensor *embedding; /* [1, 1, V, D] */
+  /* the same weights as the output projection (V outputs): a linear layer,
+   * so that the backend packs them for few rows (the CPU backend's panels:
+   * one pass over the weights per step on every thread, not a GEMM that
+   * pads the row and repacks the weights at each call) */
+  AffectLinear *logits_proj;
   AffectTensor *positions; /* [1, 1, max_len, D] */
   AffectTensor *ln_g, *ln_b;
   Layer *layers;
@@ -33,6 +38,7 @@ struct _AffectWhisperDecoder {
   int n_frames; /* T of the window; 0 = no audio */
   int *capture; /* (layer, head) pairs */
   int n_capture;
+  AffectWhisperTime logits_time;
 };
 
 static gfloat *
@@ -85,7 +91,7 @@ affect_whisper_decoder_new (
 {
   AffectWhisperDecoder *dec;
   const AffectCt2Variable *emb, *pos;
-  gint64 heads;
+  int heads;
   gfloat *w;
   int l;
 
@@ -102,20 +108,15 @@ affect_whisper_decoder_new (
         "decoder/position_encodings/encodings missing or of the wrong shape");
     return NULL;
   }
-  if (!affect_ct2_get_int (m, "decoder/num_heads", &heads, error))
+  if (!affect_ct2_get_num_heads (
+          m, "decoder/num_heads", emb->dims[1], &heads, error))
     return NULL;
-  if (heads <= 0 || emb->dims[1] % heads != 0) {
-    g_set_error (error, AFFECT_CT2_ERROR, AFFECT_CT2_ERROR_MISMATCH,
-        "decoder/num_heads %" G_GINT64_FORMAT " does not divide the width %u",
-        heads, emb->dims[1]);
-    return NULL;
-  }
   dec = g_new0 (AffectWhisperDecoder, 1);
   dec->backend = affect_backend_ref (backend);
   dec->vocab = (int)emb->dims[0];
   dec->width = (int)emb->dims[1];
   dec->max_len = (int)pos->dims[0];
-  dec->n_heads = (int)heads;
+  dec->n_heads = heads;
   l = (int)affect_ct2_count_layers (m, "decoder");
   dec->n_layers = l;
   dec->layers = g_new0 (Layer, MAX (l, 1));
@@ -125,7 +126,14 @@ affect_whisper_decoder_new (
     goto fail;
   dec->embedding
       = affect_tensor_new_from_data (backend, 1, 1, dec->vocab, dec->width, w);
+  dec->logits_proj
+      = affect_linear_new (backend, dec->width, dec->vocab, w, TRUE, NULL);
   g_free (w);
+  if (!dec->logits_proj) {
+    g_set_error (error, AFFECT_CT2_ERROR, AFFECT_CT2_ERROR_MISMATCH,
+        "Whisper decoder: no memory for the output projection");
+    goto fail;
+  }
   if (!(w = get (m, "decoder/position_encodings/encodings", 2, dec->max_len,
             dec->width, error)))
     goto fail;
@@ -202,6 +210,7 @@ affect_whisper_decoder_free (AffectWhisperDecoder *dec)
   }
   g_free (dec->layers);
   g_clear_pointer (&dec->embedding, affect_tensor_free);
+  g_clear_pointer (&dec->logits_proj, affect_linear_free);
   g_clear_pointer (&dec->positions, affect_tensor_free);
   g_clear_pointer (&dec->ln_g, affect_tensor_free);
   g_clear_pointer (&dec->ln_b, affect_tensor_free);
@@ -445,18 +454,27 @@ affect_whisper_decoder_forward (AffectWhisperDecoder *dec, const gint32 *tokens,
   dec->length += n;
 
   if (logits) {
+    AffectWhisperClock clock;
     AffectTensor *last
         = all_rows ? x
                    : affect_tensor_view (
                        x, (gsize)(n - 1) * dec->width, 1, 1, 1, dec->width);
 
+    affect_whisper_clock_start (&clock);
     affect_layer_norm_inplace (last, dec->ln_g, dec->ln_b, LN_EPS);
-    y = affect_matmul (last, dec->embedding, FALSE, TRUE, 1.0f);
+    y = affect_linear_forward (dec->logits_proj, last);
     affect_tensor_download (y, logits);
     affect_tensor_free (y);
     if (last != x)
       affect_tensor_free (last);
+    affect_whisper_time_add (&dec->logits_time, &clock);
   }
   affect_tensor_free (x);
   return TRUE;
+}
+
+AffectWhisperTime *
+affect_whisper_decoder_get_logits_time (AffectWhisperDecoder *dec)
+{
+  return &dec->logits_time;
 }

@@ -27,6 +27,7 @@
 
 #include "affect-ct2.h"
 #include "affect-tensor.h"
+#include "affect-whisper-profile.h"
 
 G_BEGIN_DECLS
 
@@ -72,6 +73,12 @@ void affect_whisper_decoder_set_capture_heads (
 gboolean affect_whisper_decoder_forward (AffectWhisperDecoder *dec,
     const gint32 *tokens, int n_tokens, gboolean all_rows, gfloat *logits,
     gfloat *captured, GError **error);
+
+/* The time spent in the logits (final layer norm, the product with the
+ * embedding, the copy out) since the decoder was made; the caller may
+ * clear it. */
+AffectWhisperTime *affect_whisper_decoder_get_logits_time (
+    AffectWhisperDecoder *dec);
 
 G_END_DECLS
 

@@ -26,6 +26,10 @@ struct _AffectWhisperEncoder {
   AffectTensor *positions; /* [1, 1, 1500, width] */
   AffectTensor *ln_g, *ln_b;
   Layer *layers;
+  /* the attention scores [1, H, T, T] (54 MB for tiny.en), kept from layer
+   * to layer and window to window: a fresh buffer of that size is fresh
+   * pages from the kernel (faults and zeroing) at every layer */
+  AffectTensor *scores;
 };
 
 /* A float32 copy of @name with the given rank and dims (0 = any). */
@@ -79,7 +83,7 @@ affect_whisper_encoder_new (
   AffectWhisperEncoder *enc;
   const AffectCt2Variable *c1;
   gfloat *w = NULL, *b = NULL;
-  gint64 heads;
+  int heads;
   int l;
 
   g_return_val_if_fail (backend != NULL && m != NULL, NULL);
@@ -93,19 +97,14 @@ affect_whisper_encoder_new (
         "[width, 80 or 128, 3]");
     return NULL;
   }
-  if (!affect_ct2_get_int (m, "encoder/num_heads", &heads, error))
+  if (!affect_ct2_get_num_heads (
+          m, "encoder/num_heads", c1->dims[0], &heads, error))
     return NULL;
-  if (heads <= 0 || c1->dims[0] % heads != 0) {
-    g_set_error (error, AFFECT_CT2_ERROR, AFFECT_CT2_ERROR_MISMATCH,
-        "encoder/num_heads %" G_GINT64_FORMAT " does not divide the width %u",
-        heads, c1->dims[0]);
-    return NULL;
-  }
   enc = g_new0 (AffectWhisperEncoder, 1);
   enc->backend = affect_backend_ref (backend);
   enc->width = (int)c1->dims[0];
   enc->n_mels = (int)c1->dims[1];
-  enc->n_heads = (int)heads;
+  enc->n_heads = heads;
   l = (int)affect_ct2_count_layers (m, "encoder");
   enc->n_layers = l;
   enc->layers = g_new0 (Layer, MAX (l, 1));
@@ -210,6 +209,7 @@ affect_whisper_encoder_free (AffectWhisperEncoder *enc)
   g_clear_pointer (&enc->positions, affect_tensor_free);
   g_clear_pointer (&enc->ln_g, affect_tensor_free);
   g_clear_pointer (&enc->ln_b, affect_tensor_free);
+  g_clear_pointer (&enc->scores, affect_tensor_free);
   affect_backend_unref (enc->backend);
   g_free (enc);
 }
@@ -232,18 +232,21 @@ static AffectTensor *
 attention (AffectWhisperEncoder *enc, AffectTensor *qkv)
 {
   const int T = qkv->w, D = enc->width, H = enc->n_heads, d = D / H;
-  AffectTensor *scores = affect_tensor_new (enc->backend, 1, H, T, T);
-  AffectTensor *out = affect_tensor_new (enc->backend, 1, 1, T, D);
+  AffectTensor *scores, *out = affect_tensor_new (enc->backend, 1, 1, T, D);
   AffectMatView q = { qkv, 0, T, d, 3 * D, { 0, (gsize)d } };
   AffectMatView k = { qkv, (gsize)D, T, d, 3 * D, { 0, (gsize)d } };
   AffectMatView v = { qkv, 2 * (gsize)D, T, d, 3 * D, { 0, (gsize)d } };
-  AffectMatView s = affect_mat_view (scores);
-  AffectMatView o = { out, 0, T, d, D, { 0, (gsize)d } };
+  AffectMatView s, o = { out, 0, T, d, D, { 0, (gsize)d } };
 
+  if (!enc->scores || enc->scores->w != T)
+    g_clear_pointer (&enc->scores, affect_tensor_free);
+  if (!enc->scores)
+    enc->scores = affect_tensor_new (enc->backend, 1, H, T, T);
+  scores = enc->scores;
+  s = affect_mat_view (scores);
   affect_matmul_strided (&q, FALSE, &k, TRUE, &s, 1, H, 1.0f, 0.0f);
   affect_softmax_masked_inplace (scores, 1.0f / sqrtf ((float)d), NULL, -1);
   affect_matmul_strided (&s, FALSE, &v, FALSE, &o, 1, H, 1.0f, 0.0f);
-  affect_tensor_free (scores);
   return out;
 }
 

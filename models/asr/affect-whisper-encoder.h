@@ -37,7 +37,8 @@ int affect_whisper_encoder_get_width (AffectWhisperEncoder *enc);
 int affect_whisper_encoder_get_n_mels (AffectWhisperEncoder *enc);
 
 /* One 30-s window: @mel is n_mels × 3000 (bin outer, time inner, as
- * affect_whisper_mel_window gives it). Returns [1, 1, 1500, width]. */
+ * affect_whisper_mel_window gives it). Returns [1, 1, 1500, width]. The
+ * encoder keeps its attention scores between calls: one call at a time. */
 AffectTensor *affect_whisper_encoder_forward (
     AffectWhisperEncoder *enc, const gfloat *mel);
 

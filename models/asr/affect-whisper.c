@@ -41,6 +41,7 @@ struct _AffectWhisper {
   const AffectWhisperSpecials *sp;
   GArray *suppress; /* gint32, sorted, unique */
   int vocab;
+  AffectWhisperTime profile[AFFECT_WHISPER_N_PARTS];
 };
 
 void
@@ -86,7 +87,9 @@ affect_whisper_new (AffectBackend *backend, const gchar *dir, GError **error)
   const gint32 *ids;
   gsize n, i;
   const int *heads;
+  AffectWhisperClock clock;
 
+  affect_whisper_clock_start (&clock);
   w->backend = affect_backend_ref (backend);
   f = affect_ct2_open (path, error);
   g_free (path);
@@ -150,6 +153,7 @@ affect_whisper_new (AffectBackend *backend, const gchar *dir, GError **error)
       g_array_index (w->suppress, gint32, n++)
           = g_array_index (w->suppress, gint32, i);
   g_array_set_size (w->suppress, (guint)n);
+  affect_whisper_time_add (&w->profile[AFFECT_WHISPER_PART_LOAD], &clock);
   return w;
 
 fail:
@@ -183,6 +187,42 @@ affect_whisper_get_suppress_tokens (AffectWhisper *w, gsize *n)
 {
   *n = w->suppress->len;
   return (const gint32 *)w->suppress->data;
+}
+
+const AffectWhisperTime *
+affect_whisper_get_profile (AffectWhisper *w)
+{
+  w->profile[AFFECT_WHISPER_PART_LOGITS]
+      = *affect_whisper_decoder_get_logits_time (w->dec);
+  return w->profile;
+}
+
+void
+affect_whisper_reset_profile (AffectWhisper *w)
+{
+  memset (w->profile, 0, sizeof (w->profile));
+  memset (affect_whisper_decoder_get_logits_time (w->dec), 0,
+      sizeof (AffectWhisperTime));
+}
+
+const gchar *
+affect_whisper_part_name (AffectWhisperPart part)
+{
+  static const gchar *const names[AFFECT_WHISPER_N_PARTS] = {
+    "load",
+    "log-mel",
+    "encoder",
+    "cross K|V",
+    "prompt",
+    "decoder step",
+    "  of which logits",
+    "rules",
+    "align pass",
+    "align DTW",
+  };
+
+  g_return_val_if_fail (part < AFFECT_WHISPER_N_PARTS, NULL);
+  return names[part];
 }
 
 /* ---- greedy decoding of one window ---------------------------------------- */
@@ -231,11 +271,13 @@ generate (AffectWhisper *w, const gint32 *prompt, int n_prompt, int sot_index,
   gfloat *logits = g_new (gfloat, V);
   int step;
   gboolean ok = TRUE;
+  AffectWhisperClock clock;
 
   g->tokens = g_array_new (FALSE, FALSE, sizeof (gint32));
   g->sum_logprob = 0.0;
   g->no_speech_prob = 0.0;
   affect_whisper_decoder_reset (w->dec);
+  affect_whisper_clock_start (&clock);
   /* the prompt up to <|startoftranscript|> (the previous text before it,
    * if any): the no-speech probability is read from the logits predicted
    * there, as CTranslate2 does; then the rest of the start sequence, whose
@@ -248,13 +290,15 @@ generate (AffectWhisper *w, const gint32 *prompt, int n_prompt, int sot_index,
       && !affect_whisper_decoder_forward (w->dec, prompt + sot_index + 1,
           n_prompt - sot_index - 1, FALSE, logits, NULL, error))
     goto fail;
+  affect_whisper_time_add (&w->profile[AFFECT_WHISPER_PART_PROMPT], &clock);
   for (step = 0; step < max_steps; step++) {
     const gint32 *seq = (const gint32 *)g->tokens->data;
-    gboolean check = FALSE;
+    gboolean check = FALSE, lse_valid = FALSE;
     gint32 best = 0, i;
-    double lse;
+    double lse = 0.0;
     gsize k, n;
 
+    affect_whisper_clock_start (&clock);
     /* suppressed tokens, blanks at the start */
     for (k = 0; k < w->suppress->len; k++)
       logits[g_array_index (w->suppress, gint32, k)] = -INFINITY;
@@ -301,21 +345,28 @@ generate (AffectWhisper *w, const gint32 *prompt, int n_prompt, int sot_index,
         text_max = MAX (text_max, logits[i] - lse);
       if (ts_lp > text_max)
         mask_range (logits, 0, ts_begin);
+      else
+        lse_valid = TRUE; /* the logits are those it summed */
     }
 
     for (i = 1; i < V; i++)
       if (logits[i] > logits[best])
         best = i;
-    lse = logsumexp (logits, 0, V);
+    if (!lse_valid)
+      lse = logsumexp (logits, 0, V);
     g->sum_logprob += logits[best] - lse;
+    affect_whisper_time_add (&w->profile[AFFECT_WHISPER_PART_RULES], &clock);
     if (best == sp->eot)
       break;
     g_array_append_val (g->tokens, best);
-    if (step + 1 < max_steps
-        && !affect_whisper_decoder_forward (
-            w->dec, &best, 1, FALSE, logits, NULL, error)) {
-      ok = FALSE;
-      break;
+    if (step + 1 < max_steps) {
+      affect_whisper_clock_start (&clock);
+      if (!affect_whisper_decoder_forward (
+              w->dec, &best, 1, FALSE, logits, NULL, error)) {
+        ok = FALSE;
+        break;
+      }
+      affect_whisper_time_add (&w->profile[AFFECT_WHISPER_PART_STEP], &clock);
     }
   }
   /* as faster-whisper recovers it from CTranslate2's length-normalised
@@ -492,14 +543,6 @@ affect_whisper_dtw (
   return len;
 }
 
-static gint
-cmp_float (gconstpointer a, gconstpointer b)
-{
-  gfloat x = *(const gfloat *)a, y = *(const gfloat *)b;
-
-  return x < y ? -1 : x > y;
-}
-
 /* median filter of width MEDIAN_WIDTH along a row of @m, with reflection at
  * the edges (in place; rows shorter than the half width stay as they are) */
 static void
@@ -521,7 +564,18 @@ median_row (gfloat *row, gsize m)
         r = (gint64)m - (r - (gint64)m) - 2;
       win[k + rank] = in[r];
     }
-    qsort (win, MEDIAN_WIDTH, sizeof (gfloat), cmp_float);
+    /* insertion sort: the same median as a full sort, without qsort's
+     * calls through a comparison function (7 values per frame) */
+    for (k = 1; k < MEDIAN_WIDTH; k++) {
+      const gfloat v = win[k];
+      gint l = k - 1;
+
+      while (l >= 0 && win[l] > v) {
+        win[l + 1] = win[l];
+        l--;
+      }
+      win[l + 1] = v;
+    }
     row[j] = win[rank];
   }
   g_free (in);
@@ -644,6 +698,7 @@ find_alignment (AffectWhisper *w, const gint32 *sot_seq, int n_sot,
   gint *rows, *cols;
   double *jump_times;
   gsize n_jumps;
+  AffectWhisperClock clock;
 
   if (n_text == 0 || n_heads == 0 || frames == 0)
     goto empty;
@@ -657,9 +712,12 @@ find_alignment (AffectWhisper *w, const gint32 *sot_seq, int n_sot,
     goto fail;
   }
   affect_whisper_decoder_reset (w->dec);
+  affect_whisper_clock_start (&clock);
   if (!affect_whisper_decoder_forward (
           w->dec, in, (int)n_in, TRUE, logits, cap, error))
     goto fail;
+  affect_whisper_time_add (&w->profile[AFFECT_WHISPER_PART_ALIGN], &clock);
+  affect_whisper_clock_start (&clock);
 
   /* token probabilities: softmax over the text tokens (ids < eot) */
   probs = g_new (gfloat, n_text);
@@ -759,6 +817,7 @@ find_alignment (AffectWhisper *w, const gint32 *sot_seq, int n_sot,
   g_free (in);
   g_free (logits);
   g_free (cap);
+  affect_whisper_time_add (&w->profile[AFFECT_WHISPER_PART_DTW], &clock);
   return words;
 
 empty:
@@ -1033,6 +1092,7 @@ affect_whisper_transcribe (AffectWhisper *w, const gfloat *samples,
   gfloat *mel, *win;
   const guint n_mels = affect_whisper_mel_get_n_mels (w->mel);
   double last_speech_timestamp = 0.0, total;
+  AffectWhisperClock clock;
 
   if (opt_in)
     opt = *opt_in;
@@ -1058,8 +1118,10 @@ affect_whisper_transcribe (AffectWhisper *w, const gfloat *samples,
 
   out = g_ptr_array_new_with_free_func (
       (GDestroyNotify)affect_whisper_segment_free);
+  affect_whisper_clock_start (&clock);
   mel = affect_whisper_mel_compute (
       w->mel, samples, n_samples, AFFECT_WHISPER_DEFAULT_PADDING, &n_frames);
+  affect_whisper_time_add (&w->profile[AFFECT_WHISPER_PART_MEL], &clock);
   content = n_frames > 0 ? n_frames - 1 : 0;
   total = content / (double)FRAMES_PER_SECOND;
   win = g_new (gfloat, (gsize)n_mels * AFFECT_WHISPER_CHUNK_FRAMES);
@@ -1076,10 +1138,14 @@ affect_whisper_transcribe (AffectWhisper *w, const gfloat *samples,
     gboolean single_ending;
     guint s;
 
+    affect_whisper_clock_start (&clock);
     affect_whisper_mel_window (mel, n_mels, n_frames, seek, segment_size, win);
     enc = affect_whisper_encoder_forward (w->enc, win);
+    affect_whisper_time_add (&w->profile[AFFECT_WHISPER_PART_ENCODER], &clock);
+    affect_whisper_clock_start (&clock);
     affect_whisper_decoder_set_audio (w->dec, enc);
     affect_tensor_free (enc);
+    affect_whisper_time_add (&w->profile[AFFECT_WHISPER_PART_CROSS_KV], &clock);
     /* get_prompt: the previous text (at most 223 tokens) after
      * <|startofprev|>, then the start sequence */
     g_array_set_size (prompt, 0);

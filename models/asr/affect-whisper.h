@@ -45,6 +45,7 @@
 #define __AFFECT_WHISPER_H__
 
 #include "affect-tensor.h"
+#include "affect-whisper-profile.h"
 #include "affect-whisper-tokenizer.h"
 
 G_BEGIN_DECLS
@@ -111,6 +112,33 @@ const gint32 *affect_whisper_get_suppress_tokens (AffectWhisper *w, gsize *n);
 GPtrArray *affect_whisper_transcribe (AffectWhisper *w, const gfloat *samples,
     gsize n_samples, const AffectWhisperOptions *opt,
     AffectWhisperProgress progress, gpointer user_data, GError **error);
+
+/* The parts of the profile (affect_whisper_get_profile()). The decoder's
+ * calls (prompt, steps, alignment pass) include their logits product, which
+ * LOGITS counts again on its own. */
+typedef enum {
+  AFFECT_WHISPER_PART_LOAD,     /* model.bin read, weights to the backend */
+  AFFECT_WHISPER_PART_MEL,      /* the log-mel of the whole recording */
+  AFFECT_WHISPER_PART_ENCODER,  /* one per 30-s window */
+  AFFECT_WHISPER_PART_CROSS_KV, /* the window's cross-attention K|V */
+  AFFECT_WHISPER_PART_PROMPT,   /* the start sequence, one per window */
+  AFFECT_WHISPER_PART_STEP,     /* one per generated token */
+  AFFECT_WHISPER_PART_LOGITS,   /* final norm and the logits product */
+  AFFECT_WHISPER_PART_RULES,    /* suppression, timestamp rules, argmax */
+  AFFECT_WHISPER_PART_ALIGN,    /* the forced pass of the word alignment */
+  AFFECT_WHISPER_PART_DTW,      /* softmax, norm, median filter, DTW, words */
+  AFFECT_WHISPER_N_PARTS
+} AffectWhisperPart;
+
+/* Where the time went since affect_whisper_new() (which counts LOAD) or the
+ * last affect_whisper_reset_profile(): AFFECT_WHISPER_N_PARTS entries,
+ * wall-clock and process CPU seconds (every thread) and calls. Measured
+ * around synchronous calls: with an asynchronous backend a part's time may
+ * land in the next part that reads results back. */
+const AffectWhisperTime *affect_whisper_get_profile (AffectWhisper *w);
+void affect_whisper_reset_profile (AffectWhisper *w);
+/* A short name of @part ("encoder", "decoder step", ...). */
+const gchar *affect_whisper_part_name (AffectWhisperPart part);
 
 /* Dynamic time warping as the reference (CTranslate2's negative_dtw): the
  * monotonic path through @x (@n rows × @m columns) that maximises the summed

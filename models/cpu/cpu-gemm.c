@@ -26,6 +26,11 @@
  * a worker and waiting for it costs 5-25 us here: 2 M multiply-adds on two
  * threads took longer than on one). */
 #define LINEAR_MIN_PARALLEL_MACS (4.0 * 1024.0 * 1024.0)
+/* Items of more rows are cut into blocks of this many rows, one
+ * affect_sgemm () each, so that a single large item (Whisper's encoder:
+ * 1500 rows) runs on every thread of the pool. The blocks depend on the
+ * item's rows alone, not on the threads or the batch. */
+#define LINEAR_ROW_BLOCK 256
 
 typedef struct {
   CpuPanels panels; /* packed on first use (under the backend lock) */
@@ -59,24 +64,30 @@ typedef struct {
   const CpuPanels *panels;
   gboolean split_rows; /* panels path: threads take rows, else panels */
   gsize rows;
+  gsize blocks_per_item; /* sgemm path: row blocks of an item */
 } LinearJob;
 
-/* Batch items [start, end): one affect_sgemm() per item, so an item's
- * result does not depend on the batch size or threads. */
+/* Row blocks [start, end) of the batch items (blocks_per_item each): one
+ * affect_sgemm() per block, so an item's result does not depend on the
+ * batch size or threads. */
 static void
 linear_range (gpointer data, gsize start, gsize end, int tid)
 {
   LinearJob *j = data;
   AffectLinear *lin = j->lin;
-  gsize i;
+  gsize u;
 
-  for (i = start; i < end; i++) {
-    const float *x = j->x + i * j->rows_per_item * lin->in;
-    float *y = j->y + i * j->rows_per_item * lin->out;
-    cpu_sgemm_rm ((int)j->rows_per_item, lin->out, lin->in, x, lin->in,
-        lin->weight, lin->out, 0.0f, y, lin->out);
-    cpu_bias_act_rows (
-        y, j->rows_per_item, lin->out, lin->out, lin->bias, AFFECT_ACT_NONE);
+  for (u = start; u < end; u++) {
+    const gsize item = u / j->blocks_per_item;
+    const gsize r0 = (u % j->blocks_per_item) * LINEAR_ROW_BLOCK;
+    const gsize rows = MIN (LINEAR_ROW_BLOCK, j->rows_per_item - r0);
+    const gsize row = item * j->rows_per_item + r0;
+    const float *x = j->x + row * lin->in;
+    float *y = j->y + row * lin->out;
+
+    cpu_sgemm_rm ((int)rows, lin->out, lin->in, x, lin->in, lin->weight,
+        lin->out, 0.0f, y, lin->out);
+    cpu_bias_act_rows (y, rows, lin->out, lin->out, lin->bias, AFFECT_ACT_NONE);
   }
 }
 
@@ -129,8 +140,11 @@ cpu_linear_forward (AffectBackend *be, AffectLinear *lin, const AffectTensor *x,
     else
       cpu_parallel_for (be, (gsize)cl->panels.np, 1, linear_panels_range, &j);
   } else {
-    cpu_parallel_for (be, (gsize)x->n,
-        cpu_grain (be, (double)j.rows_per_item * lin->in * lin->out),
+    j.blocks_per_item
+        = MAX ((j.rows_per_item + LINEAR_ROW_BLOCK - 1) / LINEAR_ROW_BLOCK, 1);
+    cpu_parallel_for (be, (gsize)x->n * j.blocks_per_item,
+        cpu_grain (be, (double)MIN (j.rows_per_item, LINEAR_ROW_BLOCK) * lin->in
+                           * lin->out),
         linear_range, &j);
   }
   cpu_end (be);

@@ -701,10 +701,14 @@ cpu_gru_forward (AffectBackend *be, AffectGru *gru, const AffectTensor *x,
  * more on its fixed cost per call than on the product (oneDNN: 1.4 us for
  * 1 × 32 · 32 × 256, 9.5 us for 8 × 256 · (32 × 256)ᵀ; here 0.3 and 1.5).
  * Every row of y is computed from its row of op(a) alone, so results do not
- * depend on the batch or on the threads. Anything else goes to
- * cpu_matmul () (cpu-transformer.c). */
+ * depend on the batch or on the threads. Products of at most
+ * SMALL_MM_STREAM_MAX_M rows take that path whatever the size of b (a
+ * decoder step's attention over a 1500-frame window: b is read once, row
+ * after row, where a GEMM library would pad the row to a block and repack
+ * b at every call). Anything else goes to cpu_matmul () (cpu-transformer.c). */
 #define SMALL_MM_MAX_B 65536
 #define SMALL_MM_NT_MAX_M 16
+#define SMALL_MM_STREAM_MAX_M 4
 /* Multiply-adds per chunk of work given to a thread of the pool. */
 #define SMALL_MM_GRAIN_MACS (1024.0 * 1024.0)
 
@@ -771,7 +775,8 @@ cpu_matmul_dispatch (AffectBackend *be, const AffectMatView *a,
   double unit_macs;
   int threads;
 
-  if ((trans_a && trans_b) || (gsize)k * (gsize)n > SMALL_MM_MAX_B
+  if ((trans_a && trans_b)
+      || ((gsize)k * (gsize)n > SMALL_MM_MAX_B && m > SMALL_MM_STREAM_MAX_M)
       || (trans_b && m > SMALL_MM_NT_MAX_M)) {
     cpu_matmul (
         be, a, trans_a, b, trans_b, y, m, n, k, batch0, batch1, alpha, beta);

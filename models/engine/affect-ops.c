@@ -443,9 +443,16 @@ affect_linear_new (AffectBackend *backend, int in, int out, const float *weight,
     return NULL;
   }
   if (transposed) {
-    for (o = 0; o < out; o++)
-      for (i = 0; i < in; i++)
-        lin->weight[(gsize)i * out + o] = weight[(gsize)o * in + i];
+    /* in tiles, so that a large layer (Whisper's 51 864 × 384 output
+     * projection) is not written one float per cache line */
+    const int tile = 32;
+    int i0, o0;
+
+    for (o0 = 0; o0 < out; o0 += tile)
+      for (i0 = 0; i0 < in; i0 += tile)
+        for (o = o0; o < MIN (o0 + tile, out); o++)
+          for (i = i0; i < MIN (i0 + tile, in); i++)
+            lin->weight[(gsize)i * out + o] = weight[(gsize)o * in + i];
   } else {
     memcpy (lin->weight, weight, count * sizeof (float));
   }

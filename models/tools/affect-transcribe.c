@@ -171,13 +171,39 @@ parse_format (const gchar *name, Format *fmt)
   return TRUE;
 }
 
+/* --profile: where the time went, on stderr */
+static void
+print_profile (AffectWhisper *w, const AffectWhisperTime *read,
+    const AffectWhisperTime *run, double audio_seconds)
+{
+  const AffectWhisperTime *p = affect_whisper_get_profile (w);
+  int i;
+
+  g_printerr ("profile: %.2f s of audio; wall / CPU seconds (CPU: every "
+              "thread of the process)\n",
+      audio_seconds);
+  g_printerr ("  %-20s %7s %9s %9s %11s\n", "part", "calls", "wall s", "CPU s",
+      "wall ms/call");
+  g_printerr ("  %-20s %7" G_GUINT64_FORMAT " %9.3f %9.3f %11.3f\n",
+      "read audio", read->count, read->wall, read->cpu,
+      1e3 * read->wall / MAX (read->count, 1));
+  for (i = 0; i < AFFECT_WHISPER_N_PARTS; i++)
+    g_printerr ("  %-20s %7" G_GUINT64_FORMAT " %9.3f %9.3f %11.3f\n",
+        affect_whisper_part_name (i), p[i].count, p[i].wall, p[i].cpu,
+        1e3 * p[i].wall / MAX (p[i].count, 1));
+  g_printerr ("  %-20s %7" G_GUINT64_FORMAT " %9.3f %9.3f %11.3f\n",
+      "transcribe (all)", run->count, run->wall, run->cpu,
+      1e3 * run->wall / MAX (run->count, 1));
+}
+
 int
 main (int argc, char **argv)
 {
   gchar *output = NULL, *model = NULL, *model_dir = NULL, *backend_name = NULL,
         *format = NULL, *language = NULL;
   gint threads = 0;
-  gboolean no_words = FALSE, quiet = FALSE, previous_text = FALSE;
+  gboolean no_words = FALSE, quiet = FALSE, previous_text = FALSE,
+           profile = FALSE;
   GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
         "Write to OUT (.srt, .vtt or .json; default: text on stdout)", "OUT" },
@@ -201,6 +227,10 @@ main (int argc, char **argv)
     { "condition-on-previous-text", 0, 0, G_OPTION_ARG_NONE, &previous_text,
         "Prompt each 30-s window with the text so far", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress line", NULL },
+    { "profile", 0, 0, G_OPTION_ARG_NONE, &profile,
+        "Print where the time went (model load, log-mel, encoder, decoder "
+        "steps, alignment) on stderr",
+        NULL },
     { NULL }
   };
   GOptionContext *ctx = g_option_context_new ("FILE");
@@ -215,6 +245,8 @@ main (int argc, char **argv)
   int rate = 0, channels = 0, ret = 1;
   Format fmt = FMT_TEXT;
   Progress prog = { stderr, FALSE, FALSE };
+  AffectWhisperTime read_time = { 0 }, run_time = { 0 };
+  AffectWhisperClock clock;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_summary (ctx,
@@ -251,6 +283,7 @@ main (int argc, char **argv)
     }
   }
 
+  affect_whisper_clock_start (&clock);
   x = affect_audiofile_read_mono (argv[1], &n, &rate, &channels, &error);
   if (!x) {
     g_printerr ("affect-transcribe: %s\n", error->message);
@@ -265,6 +298,7 @@ main (int argc, char **argv)
     x = y;
     n = n16;
   }
+  affect_whisper_time_add (&read_time, &clock);
 
   dir = affect_ct2_find_whisper (
       model ? model : AFFECT_WHISPER_DEFAULT_MODEL, model_dir, &error);
@@ -288,15 +322,20 @@ main (int argc, char **argv)
   if (language)
     opt.language = language;
   prog.tty = isatty (fileno (stderr));
+  affect_whisper_clock_start (&clock);
   segs = affect_whisper_transcribe (w, x, n, &opt,
       !quiet && n > AFFECT_WHISPER_CHUNK_SAMPLES ? on_progress : NULL, &prog,
       &error);
+  affect_whisper_time_add (&run_time, &clock);
   if (prog.shown && prog.tty)
     fputc ('\n', stderr);
   if (!segs) {
     g_printerr ("affect-transcribe: %s\n", error->message);
     goto done;
   }
+  if (profile)
+    print_profile (
+        w, &read_time, &run_time, (double)n / AFFECT_WHISPER_SAMPLE_RATE);
   if (fmt == FMT_JSON)
     text = format_json (
         segs, argv[1], dir, (double)n / AFFECT_WHISPER_SAMPLE_RATE, !no_words);

@@ -283,6 +283,42 @@ START_TEST (test_ct2_good)
 }
 END_TEST
 
+/* affect_ct2_get_num_heads(): positive, dividing the width */
+START_TEST (test_ct2_num_heads)
+{
+  GError *err = NULL;
+  AffectCt2File *f = open_variant (GOOD, &err);
+  int heads = 0;
+
+  ck_assert_msg (f != NULL, "%s", err ? err->message : "?");
+  /* "num_heads" holds 6 */
+  ck_assert (affect_ct2_get_num_heads (f, "num_heads", 384, &heads, &err));
+  ck_assert_int_eq (heads, 6);
+  ck_assert (affect_ct2_get_num_heads (f, "num_heads", 6, &heads, &err));
+  ck_assert_int_eq (heads, 6);
+  heads = 0;
+  ck_assert (!affect_ct2_get_num_heads (f, "num_heads", 64, &heads, &err));
+  ck_assert_error (err, AFFECT_CT2_ERROR, AFFECT_CT2_ERROR_MISMATCH);
+  ck_assert (strstr (err->message, "num_heads 6 does not divide the width 64"));
+  g_clear_error (&err);
+  ck_assert_int_eq (heads, 0);
+  /* "flag" holds -1: no heads */
+  ck_assert (!affect_ct2_get_num_heads (f, "flag", 384, &heads, &err));
+  ck_assert_error (err, AFFECT_CT2_ERROR, AFFECT_CT2_ERROR_MISMATCH);
+  g_clear_error (&err);
+  /* not an integer, missing */
+  ck_assert (!affect_ct2_get_num_heads (f, "a/f32", 384, &heads, &err));
+  ck_assert_error (err, AFFECT_CT2_ERROR, AFFECT_CT2_ERROR_MISMATCH);
+  g_clear_error (&err);
+  ck_assert (
+      !affect_ct2_get_num_heads (f, "encoder/num_heads", 384, &heads, &err));
+  ck_assert (err != NULL);
+  g_clear_error (&err);
+  ck_assert_int_eq (heads, 0);
+  affect_ct2_close (f);
+}
+END_TEST
+
 START_TEST (test_ct2_half)
 {
   guint32 h;
@@ -848,6 +884,7 @@ asr_suite (void)
 
   tcase_set_timeout (tc, 300);
   tcase_add_test (tc, test_ct2_good);
+  tcase_add_test (tc, test_ct2_num_heads);
   tcase_add_test (tc, test_ct2_half);
   tcase_add_test (tc, test_ct2_corrupt);
   tcase_add_test (tc, test_ct2_find);
