@@ -22,9 +22,9 @@
 #    why, without the Whisper model — `affect-fetch-asr-model tiny.en` — or
 #    without espeak-ng): a spoken track (espeak-ng) muxed with the demo clip
 #    (Matroska, H.264 + FLAC; made once, in the cache), analysed by
-#      demux ! video ! facecrop ! f.video
-#      demux ! audio ! tee ! f.audio
-#                      tee ! affecttranscribe ! f.text
+#      decodebin ! video ! facecrop ! f.video
+#      decodebin ! audio ! tee ! f.audio
+#                          tee ! affecttranscribe ! f.text
 #      affectfeatures name=f branches=speech+words ! affectsink features=true
 #    printing how many frames carry the words branch (f_wrd) and the words.
 #
@@ -207,20 +207,22 @@ the feature network beside the faces and the voice."
   out_words="$out_dir/$name-words.jsonl"
   rm -f "$out_words"
   log "Analysing $spoken (audio, words)"
-  # Non-live, so the queues in front of affectfeatures hold what comes
-  # while a window of speech is transcribed (max-latency, 5 s): no limits.
+  # Non-live: the queues in front of affectfeatures hold what comes while a
+  # window of speech is transcribed (max-latency, 5 s): no limits. The
+  # identity elements keep the decoders' mid-stream ALLOCATION queries out
+  # of those queues (where they would wait behind data that waits for the
+  # words: a hang; docs/elements/affecttranscribe.md).
   start=$(date +%s)
   set +e
   gst-launch-1.0 -e \
-    filesrc location="$spoken" ! matroskademux name=d \
-    d. ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=0 ! \
-    decodebin ! progressreport update-freq=2 ! videoconvert ! \
+    filesrc location="$spoken" ! decodebin name=d \
+    d. ! video/x-raw ! identity drop-allocation=true ! \
+    queue max-size-buffers=0 max-size-bytes=0 max-size-time=0 ! \
+    progressreport update-freq=2 ! videoconvert ! \
     facecrop detector="$detector" ! f.video \
-    d. ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=0 ! \
-    decodebin ! audioconvert ! tee name=a \
+    d. ! audio/x-raw ! audioconvert ! identity drop-allocation=true ! tee name=a \
     a. ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=0 ! f.audio \
-    a. ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=0 ! \
-    affecttranscribe ! f.text \
+    a. ! queue ! affecttranscribe ! f.text \
     affectfeatures name=f branches=speech+words ! \
     affectsink features=true location="$out_words" |
     grep --line-buffered -E 'progressreport|ERROR|WARNING|Execution ended'
