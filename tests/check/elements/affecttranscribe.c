@@ -255,6 +255,20 @@ pull_words (GstHarness *h)
   return words;
 }
 
+/* EOS is among the events the harness received (and not yet pulled). */
+static void
+assert_eos (GstHarness *h)
+{
+  GstEvent *ev;
+  gboolean eos = FALSE;
+
+  while ((ev = gst_harness_try_pull_event (h)) != NULL) {
+    eos |= GST_EVENT_TYPE (ev) == GST_EVENT_EOS;
+    gst_event_unref (ev);
+  }
+  fail_unless (eos);
+}
+
 /* Waits (DRAIN query) until the element's worker thread has pushed the
  * text of every window closed so far. */
 static void
@@ -571,8 +585,6 @@ GST_START_TEST (test_eos_mid_word)
 {
   GstHarness *h;
   GArray *got;
-  GstEvent *ev;
-  gboolean eos = FALSE;
   gint16 *x;
   gsize n;
   gint rate;
@@ -591,11 +603,7 @@ GST_START_TEST (test_eos_mid_word)
   fail_unless_equals_string (g_array_index (got, Word, 0).text, "The");
   for (i = 0; i < got->len; i++)
     fail_unless (g_array_index (got, Word, i).start <= 800 * GST_MSECOND);
-  while ((ev = gst_harness_try_pull_event (h)) != NULL) {
-    eos |= GST_EVENT_TYPE (ev) == GST_EVENT_EOS;
-    gst_event_unref (ev);
-  }
-  fail_unless (eos);
+  assert_eos (h);
   words_free (got);
   gst_harness_teardown (h);
   g_free (x);
@@ -752,8 +760,6 @@ GST_START_TEST (test_music)
 {
   GstHarness *h;
   GArray *got;
-  GstEvent *ev;
-  gboolean eos = FALSE;
   gsize n = 16000 * 8, i;
   gint16 *x = g_new (gint16, n);
 
@@ -776,11 +782,7 @@ GST_START_TEST (test_music)
   for (i = 0; i < got->len; i++)
     GST_INFO ("music: '%s'", g_array_index (got, Word, i).text);
   fail_unless_equals_int (got->len, MUSIC_WORDS);
-  while ((ev = gst_harness_try_pull_event (h)) != NULL) {
-    eos |= GST_EVENT_TYPE (ev) == GST_EVENT_EOS;
-    gst_event_unref (ev);
-  }
-  fail_unless (eos);
+  assert_eos (h);
   words_free (got);
   gst_harness_teardown (h);
   g_free (x);
