@@ -19,8 +19,13 @@
  * window; a GAP or a DISCONT buffer closes the window; max-latency cuts at
  * the quietest block of the last second; a flush drops the
  * buffered audio; the LATENCY query adds max-latency; the model and
- * language errors. Needs the tiny.en model (affect-fetch-asr-model
- * tiny.en); skipped without it unless AFFECT_REQUIRE_MODELS=1. */
+ * language errors. The worker thread: music gives no words; more than 3
+ * minutes of input keep the queue bounded (live: windows dropped whole);
+ * not live, upstream waits and nothing is dropped; a flush or a stop while
+ * a window is transcribed; a live pipeline into affectfeatures' text pad
+ * lets every video frame through. Needs the tiny.en model
+ * (affect-fetch-asr-model tiny.en); skipped without it unless
+ * AFFECT_REQUIRE_MODELS=1. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -952,6 +957,53 @@ GST_START_TEST (test_back_pressure)
 
 GST_END_TEST;
 
+/* A flush while the worker transcribes a window (the clip's pause closed
+ * it): FLUSH_STOP waits for the worker, so no word from before the flush
+ * comes after it (the words read after the flush are at most those of the
+ * clip, pushed before it); then the clip again gives exactly the
+ * reference's words.
+ * A stop (teardown, to NULL) while the worker transcribes returns. */
+GST_START_TEST (test_flush_and_stop_while_transcribing)
+{
+  GstHarness *h;
+  GArray *want, *got;
+  GstSegment seg;
+  gint16 *x;
+  gsize n;
+  gint rate;
+
+  if (!have_model ())
+    return;
+  x = read_wav ("espeak-fox.wav", &n, &rate);
+  want = golden_words ("espeak-fox");
+
+  h = new_harness (CAPS_16K, 5 * GST_SECOND, 300);
+  push_s16 (h, x, n, 16000, 1, 0);
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  /* what the flush let through was pushed before it: read and drop it */
+  got = pull_words (h);
+  fail_unless (got->len <= want->len);
+  words_free (got);
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  push_s16 (h, x, n, 16000, 1, 0);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  got = pull_words (h);
+  assert_words_equal (got, want, 0);
+  words_free (got);
+  gst_harness_teardown (h);
+
+  h = new_harness (CAPS_16K, 5 * GST_SECOND, 300);
+  push_s16 (h, x, n, 16000, 1, 0);
+  gst_harness_teardown (h);
+
+  words_free (want);
+  g_free (x);
+}
+
+GST_END_TEST;
+
 /* ---- a live pipeline --------------------------------------------------- */
 
 typedef struct {
@@ -1231,6 +1283,7 @@ affecttranscribe_suite (void)
   tcase_add_test (tc, test_music);
   tcase_add_test (tc, test_long_input);
   tcase_add_test (tc, test_back_pressure);
+  tcase_add_test (tc, test_flush_and_stop_while_transcribing);
   tcase_add_test (tc, test_live_pipeline);
   return s;
 }
