@@ -31,10 +31,20 @@
  * max-latency boundary without a dip may be misrecognised (the two halves
  * are transcribed apart).
  *
- * The model runs on the streaming thread of the sink pad, so upstream is
- * blocked while a window is transcribed (tiny.en: well under the length of
- * the window on a desktop CPU). The element adds `max-latency` to the
- * upstream latency in the LATENCY query.
+ * Threading: the streaming thread of the sink pad only converts and gathers
+ * the audio and hands each closed window to a worker thread (a task on the
+ * source pad) through a queue, in order with the serialized events; the
+ * worker runs the model and pushes the words, the GAP to the window's end
+ * and the events. The queue holds at most `max-queue-time` of speech audio
+ * (quiet windows cost nothing): when a window does not fit, a live element
+ * (upstream answers the LATENCY query live) drops the oldest waiting window
+ * unseen (its time goes out as a GAP; `windows-dropped` counts them) and a
+ * non-live one blocks upstream until the worker catches up. EOS and the
+ * DRAIN query wait until the worker has pushed everything before them; a
+ * flush drops the queue and the words of the window being transcribed.
+ * The element adds `max-latency` to the upstream latency in the LATENCY
+ * query (the transcription time is not counted: downstream a late word is
+ * late).
  *
  * ## Example launch line
  * |[
@@ -73,6 +83,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_affect_transcribe_debug);
 #define DEFAULT_MIN_PAUSE 300
 #define MAX_MIN_PAUSE 10000
 #define DEFAULT_GRANULARITY GST_AFFECT_TRANSCRIBE_GRANULARITY_WORD
+#define DEFAULT_MAX_QUEUE_TIME (30 * GST_SECOND)
+#define MIN_MAX_QUEUE_TIME GST_SECOND
+#define MAX_MAX_QUEUE_TIME (3600 * GST_SECOND)
 
 enum {
   PROP_0,
@@ -80,6 +93,9 @@ enum {
   PROP_MAX_LATENCY,
   PROP_MIN_PAUSE,
   PROP_GRANULARITY,
+  PROP_MAX_QUEUE_TIME,
+  PROP_CURRENT_LEVEL_TIME,
+  PROP_WINDOWS_DROPPED,
   PROP_ENGINE_FIRST, /* AFFECT_ENGINE_N_PROPS ids from here */
 };
 
@@ -110,7 +126,30 @@ struct _GstAffectTranscribe {
   guint scanned;              /* samples of window[] already in blocks */
   guint quiet_run;            /* samples of consecutive quiet blocks */
   GArray *powers;             /* mean square of each scanned block */
+  gboolean live, live_known;  /* upstream is live (latency query) */
+
+  /* the worker (a task on the source pad) and its queue, under qlock */
+  GMutex qlock;
+  GCond qcond;
+  GQueue queue;            /* Item, oldest first */
+  guint64 queued_samples;  /* speech samples of the windows in the queue */
+  guint64 max_queue_time;  /* property (also read under the object lock) */
+  guint64 windows_dropped; /* live: speech windows dropped unseen */
+  gboolean flushing;       /* flushing or stopped: the queue is cleared */
+  gboolean busy;           /* the worker is handling an item */
+  GstFlowReturn srcresult; /* the worker's last flow return */
 };
+
+/* One entry of the worker's queue: an event to push (serialized events keep
+ * their order with the windows), or a window: its speech samples (NULL for a
+ * window dropped without running the model) and its time span, which goes
+ * out as words and a GAP to its end. */
+typedef struct {
+  GstEvent *event;
+  gfloat *samples;
+  guint n_samples;
+  GstClockTime pts, end;
+} Item;
 
 static GstStaticPadTemplate sink_template
     = GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
@@ -145,7 +184,116 @@ gst_affect_transcribe_granularity_get_type (void)
   return type;
 }
 
-/* ---- output ------------------------------------------------------------ */
+/* ---- the worker -------------------------------------------------------- */
+
+static void
+item_free (Item *item)
+{
+  if (item->event)
+    gst_event_unref (item->event);
+  g_free (item->samples);
+  g_free (item);
+}
+
+/* Under qlock: empties the queue. A flush (@flush) keeps the stream-start,
+ * caps and tag events not pushed yet (the stream is the same after it; the
+ * segment is not), so that they go out before the first text after it. */
+static void
+clear_queue (GstAffectTranscribe *self, gboolean flush)
+{
+  GQueue keep = G_QUEUE_INIT;
+  Item *item;
+
+  while ((item = g_queue_pop_head (&self->queue)) != NULL) {
+    if (flush && item->event && GST_EVENT_IS_STICKY (item->event)
+        && GST_EVENT_TYPE (item->event) != GST_EVENT_SEGMENT
+        && GST_EVENT_TYPE (item->event) != GST_EVENT_EOS)
+      g_queue_push_tail (&keep, item);
+    else
+      item_free (item);
+  }
+  self->queue = keep;
+  self->queued_samples = 0;
+  g_cond_broadcast (&self->qcond);
+}
+
+/* Under qlock: whether the worker has handled everything queued (or can
+ * handle nothing more). */
+static gboolean
+drained_locked (GstAffectTranscribe *self)
+{
+  return (g_queue_is_empty (&self->queue) && !self->busy) || self->flushing
+         || self->srcresult != GST_FLOW_OK;
+}
+
+/* Waits until the worker has handled every queued item; the flow return to
+ * give upstream. */
+static GstFlowReturn
+wait_drained (GstAffectTranscribe *self)
+{
+  GstFlowReturn ret;
+
+  g_mutex_lock (&self->qlock);
+  while (!drained_locked (self))
+    g_cond_wait (&self->qcond, &self->qlock);
+  ret = self->flushing ? GST_FLOW_FLUSHING : self->srcresult;
+  g_mutex_unlock (&self->qlock);
+  return ret;
+}
+
+/* Hands @item to the worker. A window with speech samples must fit in
+ * max-queue-time of queued speech (an empty queue takes any window): when
+ * it does not, a live element drops the oldest queued speech windows (their
+ * span still goes out as a GAP), a non-live one waits for the worker
+ * (back pressure). FLUSHING when the element flushes or stops meanwhile;
+ * the worker's error otherwise. */
+static GstFlowReturn
+enqueue (GstAffectTranscribe *self, Item *item)
+{
+  GstFlowReturn ret;
+  guint64 max_samples;
+  GList *l;
+
+  GST_OBJECT_LOCK (self);
+  max_samples = gst_util_uint64_scale (self->max_queue_time, RATE, GST_SECOND);
+  GST_OBJECT_UNLOCK (self);
+
+  g_mutex_lock (&self->qlock);
+  while (item->n_samples > 0 && self->queued_samples > 0
+         && self->queued_samples + item->n_samples > max_samples
+         && !self->flushing && self->srcresult == GST_FLOW_OK) {
+    if (!self->live) {
+      g_cond_wait (&self->qcond, &self->qlock);
+      continue;
+    }
+    for (l = self->queue.head; l; l = l->next) {
+      Item *old = l->data;
+
+      if (old->n_samples == 0)
+        continue;
+      GST_WARNING_OBJECT (self,
+          "live and the queue is full: dropping the window at %" GST_TIME_FORMAT
+          " (%u samples) unseen",
+          GST_TIME_ARGS (old->pts), old->n_samples);
+      self->queued_samples -= old->n_samples;
+      self->windows_dropped++;
+      g_clear_pointer (&old->samples, g_free);
+      old->n_samples = 0;
+      break;
+    }
+  }
+  ret = self->flushing ? GST_FLOW_FLUSHING : self->srcresult;
+  if (ret == GST_FLOW_OK) {
+    self->queued_samples += item->n_samples;
+    g_queue_push_tail (&self->queue, item);
+    g_cond_broadcast (&self->qcond);
+    item = NULL;
+  }
+  g_mutex_unlock (&self->qlock);
+  if (item)
+    item_free (item);
+  return ret;
+}
 
 static GstFlowReturn
 push_text (GstAffectTranscribe *self, const gchar *text, GstClockTime window,
@@ -171,55 +319,180 @@ push_text (GstAffectTranscribe *self, const gchar *text, GstClockTime window,
   return gst_pad_push (self->srcpad, buf);
 }
 
-/* Transcribes the first @n samples of the window and pushes the text; they
- * leave the window (window_pts moves past them). The time of the window
- * after the last text goes out as a GAP event, so that a downstream
- * aggregator (affectfeatures' text pad) knows there is no more text before
- * the window's end; a quiet window dropped unseen is one GAP. */
+/* In the worker: transcribes a window (when it has speech samples) and
+ * pushes its text, then a GAP event over the rest of the window, so that a
+ * downstream aggregator (affectfeatures' text pad) knows there is no more
+ * text before the window's end; a quiet window is one GAP. */
 static GstFlowReturn
-transcribe (GstAffectTranscribe *self, guint n, gboolean speech)
+transcribe (GstAffectTranscribe *self, Item *item)
 {
   GstFlowReturn ret = GST_FLOW_OK;
-  GstClockTime pts = self->window_pts;
   AffectWhisperOptions opt;
-  GstAffectTranscribeGranularity granularity = DEFAULT_GRANULARITY;
-  GstClockTime end, text_end = pts;
+  GstAffectTranscribeGranularity granularity;
+  GstClockTime text_end = item->pts;
   GPtrArray *segs = NULL;
   GError *error = NULL;
+  gboolean flushing;
   guint i;
   gsize k;
 
-  n = MIN (n, self->window->len);
-  if (n == 0)
-    return GST_FLOW_OK;
-
-  if (speech && self->whisper) {
-    GST_OBJECT_LOCK (self);
-    granularity = self->granularity;
-    GST_OBJECT_UNLOCK (self);
+  GST_OBJECT_LOCK (self);
+  granularity = self->granularity;
+  GST_OBJECT_UNLOCK (self);
+  if (item->samples && self->whisper) {
     affect_engine_settings_sync_threads (&self->engine, GST_ELEMENT (self));
     affect_whisper_options_init (&opt);
     opt.word_timestamps = TRUE;
     if (self->cur_language)
       opt.language = self->cur_language;
-    GST_DEBUG_OBJECT (self, "transcribing %u samples at %" GST_TIME_FORMAT, n,
-        GST_TIME_ARGS (pts));
-    segs = affect_whisper_transcribe (self->whisper,
-        (const gfloat *)self->window->data, n, &opt, NULL, NULL, &error);
+    GST_DEBUG_OBJECT (self, "transcribing %u samples at %" GST_TIME_FORMAT,
+        item->n_samples, GST_TIME_ARGS (item->pts));
+    segs = affect_whisper_transcribe (self->whisper, item->samples,
+        item->n_samples, &opt, NULL, NULL, &error);
     /* a GPU failure (device memory, a kernel, a copy) names the op */
     if (!affect_engine_settings_check_backend (
             &self->engine, GST_ELEMENT (self), NULL)) {
       g_clear_pointer (&segs, g_ptr_array_unref);
       g_clear_error (&error);
-      ret = GST_FLOW_ERROR;
-    } else if (segs == NULL) {
+      return GST_FLOW_ERROR;
+    }
+    if (segs == NULL) {
       GST_ELEMENT_ERROR (self, LIBRARY, FAILED, ("Speech recognition failed"),
           ("%s", error->message));
       g_clear_error (&error);
-      ret = GST_FLOW_ERROR;
+      return GST_FLOW_ERROR;
     }
+  }
+
+  /* a flush while the model ran: its words are stale */
+  g_mutex_lock (&self->qlock);
+  flushing = self->flushing;
+  g_mutex_unlock (&self->qlock);
+  if (flushing) {
+    ret = GST_FLOW_FLUSHING;
+    goto done;
+  }
+
+  for (i = 0; segs && i < segs->len && ret == GST_FLOW_OK; i++) {
+    AffectWhisperSegment *seg = g_ptr_array_index (segs, i);
+
+    if (granularity == GST_AFFECT_TRANSCRIBE_GRANULARITY_SEGMENT) {
+      ret = push_text (
+          self, seg->text, item->pts, seg->start, seg->end, &text_end);
+      continue;
+    }
+    for (k = 0; k < seg->n_words && ret == GST_FLOW_OK; k++)
+      ret = push_text (self, seg->words[k].word, item->pts, seg->words[k].start,
+          seg->words[k].end, &text_end);
+  }
+  if (ret == GST_FLOW_OK && item->end > text_end) {
+    GST_LOG_OBJECT (self, "gap %" GST_TIME_FORMAT " - %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (text_end), GST_TIME_ARGS (item->end));
+    gst_pad_push_event (
+        self->srcpad, gst_event_new_gap (text_end, item->end - text_end));
+  }
+
+done:
+  if (segs)
+    g_ptr_array_unref (segs);
+  return ret;
+}
+
+/* The task of the source pad: takes the items of the queue in order. It
+ * pauses itself (under qlock, so that a FLUSH_STOP that restarts it cannot
+ * come in between) when flushing or after a flow error. */
+static void
+gst_affect_transcribe_loop (gpointer user_data)
+{
+  GstAffectTranscribe *self = GST_AFFECT_TRANSCRIBE (user_data);
+  GstFlowReturn ret = GST_FLOW_OK;
+  Item *item;
+
+  g_mutex_lock (&self->qlock);
+  while (!self->flushing && self->srcresult == GST_FLOW_OK
+         && g_queue_is_empty (&self->queue))
+    g_cond_wait (&self->qcond, &self->qlock);
+  if (self->flushing || self->srcresult != GST_FLOW_OK) {
+    GST_DEBUG_OBJECT (self, "pausing the worker (%s)",
+        self->flushing ? "flushing" : gst_flow_get_name (self->srcresult));
+    gst_pad_pause_task (self->srcpad);
+    g_mutex_unlock (&self->qlock);
+    return;
+  }
+  item = g_queue_pop_head (&self->queue);
+  self->queued_samples -= item->n_samples;
+  self->busy = TRUE;
+  g_cond_broadcast (&self->qcond);
+  g_mutex_unlock (&self->qlock);
+
+  if (item->event) {
+    GstEvent *ev = g_steal_pointer (&item->event);
+
+    GST_LOG_OBJECT (self, "pushing %" GST_PTR_FORMAT, ev);
+    gst_pad_push_event (self->srcpad, ev);
   } else {
-    GST_DEBUG_OBJECT (self, "dropping %u quiet samples", n);
+    ret = transcribe (self, item);
+  }
+  item_free (item);
+
+  g_mutex_lock (&self->qlock);
+  self->busy = FALSE;
+  if (ret != GST_FLOW_OK && !self->flushing) {
+    GST_DEBUG_OBJECT (self, "worker stops: %s", gst_flow_get_name (ret));
+    self->srcresult = ret;
+    if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS)
+      GST_ELEMENT_FLOW_ERROR (self, ret);
+  }
+  g_cond_broadcast (&self->qcond);
+  g_mutex_unlock (&self->qlock);
+}
+
+/* Starts (@active) or stops the worker with the source pad's push mode. */
+static gboolean
+gst_affect_transcribe_src_activate_mode (
+    GstPad *pad, GstObject *parent, GstPadMode mode, gboolean active)
+{
+  GstAffectTranscribe *self = GST_AFFECT_TRANSCRIBE (parent);
+
+  if (mode != GST_PAD_MODE_PUSH)
+    return FALSE;
+  g_mutex_lock (&self->qlock);
+  self->flushing = !active;
+  self->srcresult = active ? GST_FLOW_OK : GST_FLOW_FLUSHING;
+  clear_queue (self, FALSE);
+  g_mutex_unlock (&self->qlock);
+  if (active)
+    return gst_pad_start_task (pad, gst_affect_transcribe_loop, self, NULL);
+  /* waits for the window being transcribed, if any */
+  return gst_pad_stop_task (pad);
+}
+
+/* ---- windows ----------------------------------------------------------- */
+
+/* Hands the first @n samples of the window to the worker (a copy of them
+ * when @speech; otherwise only the time span, which goes out as a GAP);
+ * they leave the window (window_pts moves past them). */
+static GstFlowReturn
+take_window (GstAffectTranscribe *self, guint n, gboolean speech)
+{
+  GstClockTime pts = self->window_pts;
+  Item *item = NULL;
+  guint i;
+
+  n = MIN (n, self->window->len);
+  if (n == 0)
+    return GST_FLOW_OK;
+
+  if (GST_CLOCK_TIME_IS_VALID (pts)) {
+    item = g_new0 (Item, 1);
+    item->pts = pts;
+    item->end = pts + gst_util_uint64_scale_int (n, GST_SECOND, RATE);
+    if (speech && self->whisper) {
+      item->samples = g_memdup2 (self->window->data, n * sizeof (gfloat));
+      item->n_samples = n;
+    } else {
+      GST_DEBUG_OBJECT (self, "dropping %u quiet samples", n);
+    }
   }
 
   g_array_remove_range (self->window, 0, n);
@@ -239,31 +512,7 @@ transcribe (GstAffectTranscribe *self, guint n, gboolean speech)
   if (GST_CLOCK_TIME_IS_VALID (pts))
     self->window_pts = pts + gst_util_uint64_scale_int (n, GST_SECOND, RATE);
 
-  if (ret != GST_FLOW_OK || !GST_CLOCK_TIME_IS_VALID (pts))
-    goto done;
-  for (i = 0; segs && i < segs->len && ret == GST_FLOW_OK; i++) {
-    AffectWhisperSegment *seg = g_ptr_array_index (segs, i);
-
-    if (granularity == GST_AFFECT_TRANSCRIBE_GRANULARITY_SEGMENT) {
-      ret = push_text (self, seg->text, pts, seg->start, seg->end, &text_end);
-      continue;
-    }
-    for (k = 0; k < seg->n_words && ret == GST_FLOW_OK; k++)
-      ret = push_text (self, seg->words[k].word, pts, seg->words[k].start,
-          seg->words[k].end, &text_end);
-  }
-  end = self->window_pts;
-  if (ret == GST_FLOW_OK && end > text_end) {
-    GST_LOG_OBJECT (self, "gap %" GST_TIME_FORMAT " - %" GST_TIME_FORMAT,
-        GST_TIME_ARGS (text_end), GST_TIME_ARGS (end));
-    gst_pad_push_event (
-        self->srcpad, gst_event_new_gap (text_end, end - text_end));
-  }
-
-done:
-  if (segs)
-    g_ptr_array_unref (segs);
-  return ret;
+  return item ? enqueue (self, item) : GST_FLOW_OK;
 }
 
 /* Closes the current window: transcribes all of it. */
@@ -281,7 +530,7 @@ close_window (GstAffectTranscribe *self)
     if (power / (self->window->len - self->scanned) >= QUIET_POWER)
       self->window_has_speech = TRUE;
   }
-  return transcribe (self, self->window->len, self->window_has_speech);
+  return take_window (self, self->window->len, self->window_has_speech);
 }
 
 /* The window holds max-latency of audio: cuts it at the end of its quietest
@@ -295,7 +544,7 @@ cut_at_quietest (GstAffectTranscribe *self)
   gfloat min;
 
   if (n_blocks == 0)
-    return transcribe (self, self->scanned, self->window_has_speech);
+    return take_window (self, self->scanned, self->window_has_speech);
   first = n_blocks - MIN (RATE / BLOCK, (n_blocks + 1) / 2);
   best = n_blocks - 1;
   min = G_MAXFLOAT;
@@ -312,7 +561,7 @@ cut_at_quietest (GstAffectTranscribe *self)
     speech |= g_array_index (self->powers, gfloat, i) >= QUIET_POWER;
   GST_DEBUG_OBJECT (
       self, "max-latency: cut after block %u of %u", best, n_blocks);
-  return transcribe (self, (best + 1) * BLOCK, speech);
+  return take_window (self, (best + 1) * BLOCK, speech);
 }
 
 /* Scans the new complete blocks of the window for pauses and for the
@@ -352,7 +601,7 @@ scan_window (GstAffectTranscribe *self)
     if (min_pause > 0
         && self->quiet_run >= (guint)((guint64)min_pause * RATE / 1000)) {
       /* a pause: close the window here (or drop it, if it is all quiet) */
-      ret = transcribe (self, self->scanned, self->window_has_speech);
+      ret = take_window (self, self->scanned, self->window_has_speech);
     } else if (self->scanned >= max_samples) {
       ret = cut_at_quietest (self);
     }
@@ -519,6 +768,17 @@ gst_affect_transcribe_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
     if (ret != GST_FLOW_OK)
       goto out;
   }
+  if (!self->live_known) {
+    GstQuery *q = gst_query_new_latency ();
+
+    /* live: a full queue drops windows instead of blocking upstream */
+    self->live = FALSE;
+    if (gst_pad_peer_query (self->sinkpad, q))
+      gst_query_parse_latency (q, &self->live, NULL, NULL);
+    gst_query_unref (q);
+    self->live_known = TRUE;
+    GST_DEBUG_OBJECT (self, "upstream is %slive", self->live ? "" : "not ");
+  }
   if (self->window->len == 0) {
     if (GST_BUFFER_PTS_IS_VALID (buf))
       self->window_pts = GST_BUFFER_PTS (buf);
@@ -547,7 +807,17 @@ out:
   return ret;
 }
 
-static void
+/* Queues a serialized event behind the windows before it. */
+static gboolean
+enqueue_event (GstAffectTranscribe *self, GstEvent *event)
+{
+  Item *item = g_new0 (Item, 1);
+
+  item->event = event;
+  return enqueue (self, item) == GST_FLOW_OK;
+}
+
+static gboolean
 push_stream_start (GstAffectTranscribe *self, GstEvent *upstream)
 {
   gchar *id
@@ -559,10 +829,12 @@ push_stream_start (GstAffectTranscribe *self, GstEvent *upstream)
   if (upstream && gst_event_parse_group_id (upstream, &group))
     gst_event_set_group_id (ev, group);
   g_free (id);
-  gst_pad_push_event (self->srcpad, ev);
+  if (!enqueue_event (self, ev))
+    return FALSE;
   caps = gst_static_pad_template_get_caps (&src_template);
-  gst_pad_push_event (self->srcpad, gst_event_new_caps (caps));
+  ev = gst_event_new_caps (caps);
   gst_caps_unref (caps);
+  return enqueue_event (self, ev);
 }
 
 static gboolean
@@ -571,20 +843,18 @@ gst_affect_transcribe_sink_event (
 {
   GstAffectTranscribe *self = GST_AFFECT_TRANSCRIBE (parent);
   GstCaps *caps;
+  gboolean ok;
 
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_STREAM_START:
-      push_stream_start (self, event);
+      ok = push_stream_start (self, event);
       gst_event_unref (event);
-      return TRUE;
-    case GST_EVENT_CAPS: {
-      gboolean ok;
-
+      return ok;
+    case GST_EVENT_CAPS:
       gst_event_parse_caps (event, &caps);
       ok = set_caps (self, caps);
       gst_event_unref (event);
       return ok;
-    }
     case GST_EVENT_SEGMENT: {
       const GstSegment *seg;
 
@@ -598,26 +868,70 @@ gst_affect_transcribe_sink_event (
       end_piece (self);
       gst_segment_copy_into (seg, &self->segment);
       self->window_pts = GST_CLOCK_TIME_NONE;
+      self->live_known = FALSE;
       /* the text stream's own TIME segment, the same as the audio's */
       gst_event_unref (event);
-      return gst_pad_push_event (
-          self->srcpad, gst_event_new_segment (&self->segment));
+      return enqueue_event (self, gst_event_new_segment (&self->segment));
     }
     case GST_EVENT_GAP:
       end_piece (self);
-      return gst_pad_push_event (self->srcpad, event);
+      return enqueue_event (self, event);
     case GST_EVENT_EOS:
       GST_DEBUG_OBJECT (self, "EOS: transcribing the last %u samples",
           self->window ? self->window->len : 0);
       end_piece (self);
+      /* the worker pushes the words, then EOS: EOS returns once it has */
+      if (!enqueue_event (self, event))
+        return FALSE;
+      return wait_drained (self) == GST_FLOW_OK;
+    case GST_EVENT_FLUSH_START:
+      /* the queue is dropped; the worker's pushes fail from now on and it
+       * pauses after the window it may be transcribing */
+      g_mutex_lock (&self->qlock);
+      self->flushing = TRUE;
+      self->srcresult = GST_FLOW_FLUSHING;
+      clear_queue (self, TRUE);
+      g_mutex_unlock (&self->qlock);
       return gst_pad_push_event (self->srcpad, event);
     case GST_EVENT_FLUSH_STOP:
+      g_mutex_lock (&self->qlock);
+      self->flushing = TRUE;
+      clear_queue (self, TRUE);
+      g_mutex_unlock (&self->qlock);
+      /* the stream lock of the source pad: the worker's current item is
+       * done (its words dropped) and it has paused */
+      GST_PAD_STREAM_LOCK (self->srcpad);
       reset_stream (self);
       gst_segment_init (&self->segment, GST_FORMAT_TIME);
-      return gst_pad_push_event (self->srcpad, event);
+      self->live_known = FALSE;
+      ok = gst_pad_push_event (self->srcpad, event);
+      g_mutex_lock (&self->qlock);
+      self->flushing = FALSE;
+      self->srcresult = GST_FLOW_OK;
+      g_mutex_unlock (&self->qlock);
+      if (GST_PAD_MODE (self->srcpad) == GST_PAD_MODE_PUSH)
+        gst_pad_start_task (
+            self->srcpad, gst_affect_transcribe_loop, self, NULL);
+      GST_PAD_STREAM_UNLOCK (self->srcpad);
+      return ok;
     default:
+      if (GST_EVENT_IS_SERIALIZED (event))
+        return enqueue_event (self, event);
       return gst_pad_event_default (pad, parent, event);
   }
+}
+
+/* DRAIN waits until the worker has pushed the text of all the audio before
+ * it (the audio gathered in the open window stays there). */
+static gboolean
+gst_affect_transcribe_sink_query (
+    GstPad *pad, GstObject *parent, GstQuery *query)
+{
+  GstAffectTranscribe *self = GST_AFFECT_TRANSCRIBE (parent);
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_DRAIN)
+    return wait_drained (self) == GST_FLOW_OK;
+  return gst_pad_query_default (pad, parent, query);
 }
 
 static gboolean
@@ -784,6 +1098,9 @@ gst_affect_transcribe_set_property (
     case PROP_GRANULARITY:
       self->granularity = g_value_get_enum (value);
       break;
+    case PROP_MAX_QUEUE_TIME:
+      self->max_queue_time = g_value_get_uint64 (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -814,6 +1131,20 @@ gst_affect_transcribe_get_property (
     case PROP_GRANULARITY:
       g_value_set_enum (value, self->granularity);
       break;
+    case PROP_MAX_QUEUE_TIME:
+      g_value_set_uint64 (value, self->max_queue_time);
+      break;
+    case PROP_CURRENT_LEVEL_TIME:
+      g_mutex_lock (&self->qlock);
+      g_value_set_uint64 (value,
+          gst_util_uint64_scale_int (self->queued_samples, GST_SECOND, RATE));
+      g_mutex_unlock (&self->qlock);
+      break;
+    case PROP_WINDOWS_DROPPED:
+      g_mutex_lock (&self->qlock);
+      g_value_set_uint64 (value, self->windows_dropped);
+      g_mutex_unlock (&self->qlock);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -830,6 +1161,9 @@ gst_affect_transcribe_finalize (GObject *object)
   g_clear_pointer (&self->conv, gst_audio_converter_free);
   g_array_unref (self->window);
   g_array_unref (self->powers);
+  clear_queue (self, FALSE);
+  g_mutex_clear (&self->qlock);
+  g_cond_clear (&self->qcond);
   g_free (self->language);
   affect_engine_settings_clear (&self->engine);
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -902,6 +1236,44 @@ gst_affect_transcribe_class_init (GstAffectTranscribeClass *klass)
           GST_TYPE_AFFECT_TRANSCRIBE_GRANULARITY, DEFAULT_GRANULARITY,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
               | GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstAffectTranscribe:max-queue-time:
+   *
+   * The most speech audio (ns) waiting in the queue of the worker thread
+   * that transcribes the windows. When a new window does not fit, a live
+   * element drops the oldest waiting windows unseen (their time goes out as
+   * a GAP, see #GstAffectTranscribe:windows-dropped); a non-live one blocks
+   * upstream until the worker catches up.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_QUEUE_TIME,
+      g_param_spec_uint64 ("max-queue-time", "Maximum queue time",
+          "Most speech audio (ns) waiting to be transcribed; when full, live: "
+          "the oldest waiting window is dropped, not live: upstream waits",
+          MIN_MAX_QUEUE_TIME, MAX_MAX_QUEUE_TIME, DEFAULT_MAX_QUEUE_TIME,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
+              | GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstAffectTranscribe:current-level-time:
+   *
+   * The speech audio (ns) now waiting in the worker's queue (the window
+   * being transcribed is not counted); at most
+   * #GstAffectTranscribe:max-queue-time, or one window above an empty
+   * queue.
+   */
+  g_object_class_install_property (gobject_class, PROP_CURRENT_LEVEL_TIME,
+      g_param_spec_uint64 ("current-level-time", "Current level time",
+          "Speech audio (ns) waiting in the queue of the worker thread", 0,
+          G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstAffectTranscribe:windows-dropped:
+   *
+   * Windows with speech that a live element dropped without transcribing
+   * them because the queue was full (since it was created).
+   */
+  g_object_class_install_property (gobject_class, PROP_WINDOWS_DROPPED,
+      g_param_spec_uint64 ("windows-dropped", "Windows dropped",
+          "Windows with speech dropped unseen (live, queue full)", 0,
+          G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
   affect_engine_settings_install (gobject_class, PROP_ENGINE_FIRST);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
@@ -925,11 +1297,15 @@ gst_affect_transcribe_init (GstAffectTranscribe *self)
       self->sinkpad, GST_DEBUG_FUNCPTR (gst_affect_transcribe_chain));
   gst_pad_set_event_function (
       self->sinkpad, GST_DEBUG_FUNCPTR (gst_affect_transcribe_sink_event));
+  gst_pad_set_query_function (
+      self->sinkpad, GST_DEBUG_FUNCPTR (gst_affect_transcribe_sink_query));
   gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
 
   self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
   gst_pad_set_query_function (
       self->srcpad, GST_DEBUG_FUNCPTR (gst_affect_transcribe_src_query));
+  gst_pad_set_activatemode_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_affect_transcribe_src_activate_mode));
   gst_pad_use_fixed_caps (self->srcpad);
   gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
 
@@ -942,4 +1318,10 @@ gst_affect_transcribe_init (GstAffectTranscribe *self)
   self->powers = g_array_new (FALSE, FALSE, sizeof (gfloat));
   self->window_pts = GST_CLOCK_TIME_NONE;
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
+  g_mutex_init (&self->qlock);
+  g_cond_init (&self->qcond);
+  g_queue_init (&self->queue);
+  self->max_queue_time = DEFAULT_MAX_QUEUE_TIME;
+  self->flushing = TRUE;
+  self->srcresult = GST_FLOW_FLUSHING;
 }

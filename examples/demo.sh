@@ -17,7 +17,16 @@
 #      affectfuse ! tee ! queue ! affectoverlay ! videoconvert ! x264enc !
 #      mp4mux ! filesink                      (the video with the drawings)
 #                 tee ! queue ! affectsink     (one JSON line per frame)
-#    showing the progress, and prints where the MP4 and the JSONL went.
+#    showing the progress, and prints where the MP4 and the JSONL went,
+# 6. the word branch end to end (demo clip only; skipped, with a line saying
+#    why, without the Whisper model — `affect-fetch-asr-model tiny.en` — or
+#    without espeak-ng): a spoken track (espeak-ng) muxed with the demo clip
+#    (Matroska, H.264 + FLAC; made once, in the cache), analysed by
+#      decodebin ! video ! facecrop ! f.video
+#      decodebin ! audio ! tee ! f.audio
+#                          tee ! affecttranscribe ! f.text
+#      affectfeatures name=f branches=speech+words ! affectsink features=true
+#    printing how many frames carry the words branch (f_wrd) and the words.
 #
 # Options:
 #   --input FILE     analyse FILE (any video GStreamer decodes) instead of
@@ -27,6 +36,7 @@
 #                    <name>-affect.jsonl, <name> being the input's base name
 #   --seconds S      seconds per photo in the demo clip (default 3)
 #   --detector D     facecrop detector: tiny (default) or ssd
+#   --no-words       skip step 6
 #   -h, --help       this text
 #
 # Environment: AFFECT_BUILD_DIR (default build), AFFECT_CACHE_DIR (the model
@@ -42,6 +52,7 @@ input=""
 out_dir="demo-output"
 seconds=3
 detector=tiny
+words=1
 
 log() { printf '\n=== %s\n' "$*"; }
 die() {
@@ -56,6 +67,7 @@ while [ $# -gt 0 ]; do
     --output) out_dir=${2:?--output needs a folder}; shift 2 ;;
     --seconds) seconds=${2:?--seconds needs a number}; shift 2 ;;
     --detector) detector=${2:?--detector needs tiny or ssd}; shift 2 ;;
+    --no-words) words=0; shift ;;
     -h | --help) usage; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
@@ -77,7 +89,8 @@ if [ "${AFFECT_SKIP_APT:-0}" != 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get 
     libdnnl-dev \
     libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev check openssl \
     gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
-    gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+    gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav \
+    espeak-ng
   if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
     apt-get install -y -q --no-install-recommends nodejs npm
   fi
@@ -103,7 +116,9 @@ for e in x264enc mp4mux decodebin progressreport facecrop affectfeatures affectf
   gst-inspect-1.0 "$e" >/dev/null 2>&1 || die "GStreamer element '$e' not found (the packages of step 1 and the build provide them)"
 done
 
+demo_clip=0
 if [ -z "$input" ]; then
+  demo_clip=1
   input="$cache/demo/demo-clip-640x480-${seconds}s.mp4"
   if [ -s "$input" ]; then
     log "Demo clip (cached): $input"
@@ -154,3 +169,77 @@ if [ "$secs" -gt 0 ]; then
 fi
 echo "video with the drawings: $out_mp4"
 echo "per-frame results:       $out_jsonl  (JSON Lines, docs/elements/affectsink.md)"
+
+# 6. The word branch: speech → affecttranscribe → affectfeatures' text pad.
+words_skip() { log "Word branch skipped: $*"; }
+# affect-info lists the Whisper models: the folder found, or "missing"
+if [ "$words" != 1 ]; then
+  words_skip "--no-words"
+elif [ "$demo_clip" != 1 ]; then
+  words_skip "runs on the demo clip only (not with --input)"
+elif ! grep -Eq '^ +tiny\.en +/' <<<"$("$build/models/tools/affect-info" 2>/dev/null || true)"; then
+  words_skip "no Whisper model; fetch it with \`affect-fetch-asr-model tiny.en\` (or bash models/asr/fetch-asr-model.sh tiny.en) and run the demo again"
+elif ! command -v espeak-ng >/dev/null; then
+  words_skip "espeak-ng (which speaks the demo's text) is not installed"
+else
+  for e in affecttranscribe matroskamux matroskademux flacenc flacdec wavparse qtdemux h264parse; do
+    gst-inspect-1.0 "$e" >/dev/null 2>&1 || die "GStreamer element '$e' not found (the packages of step 1 and the build provide them)"
+  done
+  spoken="${input%.*}-spoken.mkv"
+  if [ -s "$spoken" ]; then
+    log "Spoken demo clip (cached): $spoken"
+  else
+    log "Making the spoken demo clip (espeak-ng)"
+    wav="${input%.*}-speech.wav"
+    espeak-ng -v en-us -s 150 -w "$wav" \
+      "Hello, and welcome to the demo. Each word that you hear is recognised \
+by the Whisper model, with its own start and end time. The words go into \
+the feature network beside the faces and the voice."
+    gst-launch-1.0 -q -e \
+      filesrc location="$input" ! qtdemux ! h264parse ! queue ! \
+      matroskamux name=m ! filesink location="$spoken.part" \
+      filesrc location="$wav" ! wavparse ! audioconvert ! audioresample ! \
+      audio/x-raw,rate=16000,channels=1 ! flacenc ! queue ! m. >/dev/null ||
+      die "muxing the speech with the demo clip failed"
+    mv "$spoken.part" "$spoken"
+  fi
+
+  out_words="$out_dir/$name-words.jsonl"
+  rm -f "$out_words"
+  log "Analysing $spoken (audio, words)"
+  # Non-live: the queues in front of affectfeatures hold what comes while a
+  # window of speech is transcribed (max-latency, 5 s): no limits. The
+  # identity elements keep the decoders' mid-stream ALLOCATION queries out
+  # of those queues (where they would wait behind data that waits for the
+  # words: a hang; docs/elements/affecttranscribe.md).
+  start=$(date +%s)
+  set +e
+  gst-launch-1.0 -e \
+    filesrc location="$spoken" ! decodebin name=d \
+    d. ! video/x-raw ! identity drop-allocation=true ! \
+    queue max-size-buffers=0 max-size-bytes=0 max-size-time=0 ! \
+    progressreport update-freq=2 ! videoconvert ! \
+    facecrop detector="$detector" ! f.video \
+    d. ! audio/x-raw ! audioconvert ! identity drop-allocation=true ! tee name=a \
+    a. ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=0 ! f.audio \
+    a. ! queue ! affecttranscribe ! f.text \
+    affectfeatures name=f branches=speech+words ! \
+    affectsink features=true location="$out_words" |
+    grep --line-buffered -E 'progressreport|ERROR|WARNING|Execution ended'
+  status=${PIPESTATUS[0]}
+  set -e
+  end=$(date +%s)
+  [ "$status" = 0 ] || die "the word pipeline failed (exit status $status)"
+  [ -s "$out_words" ] || die "the word pipeline wrote no output"
+  frames=$(wc -l <"$out_words")
+  with_words=$(grep -c '"wrd":' "$out_words" || true)
+  log "Done (word branch)"
+  echo "frames analysed:        $frames in $((end - start)) s"
+  echo "frames with words:      $with_words (f_wrd of a face: the word spoken at the frame's middle)"
+  echo "per-frame results:       $out_words"
+  if [ -f "${input%.*}-speech.wav" ]; then
+    echo "what Whisper hears (affect-transcribe on the same speech):"
+    "$build/models/tools/affect-transcribe" -q "${input%.*}-speech.wav" |
+      sed 's/^/    /' || true
+  fi
+fi

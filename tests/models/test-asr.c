@@ -16,12 +16,12 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
-#include <sndfile.h>
 #include <string.h>
 
 #include "affect-ct2.h"
 #include "affect-whisper-encoder.h"
 #include "affect-whisper-mel.h"
+#include "test-tools.h"
 
 #define MEL_TOL 1e-4
 /* ctranslate2's float32 encoder output (golden rounded to 1e-5) */
@@ -557,25 +557,19 @@ END_TEST
 
 /* ---- the log-mel front end ---------------------------------------------- */
 
+/* a file of tests/golden/asr/ */
 static gchar *
 golden_path (const gchar *file)
 {
-  const gchar *src = g_getenv ("AFFECT_TEST_SRCDIR");
-
-  if (src)
-    return g_build_filename (src, "golden", "asr", file, NULL);
-  return g_build_filename (ASR_TEST_SRCDIR, "..", "golden", "asr", file, NULL);
+  return affect_test_golden_path ("asr", file);
 }
 
 static JsonParser *
 load_golden (void)
 {
-  GError *err = NULL;
   gchar *path = golden_path ("whisper-golden.json");
-  JsonParser *p = json_parser_new ();
+  JsonParser *p = affect_test_load_json (path);
 
-  ck_assert_msg (json_parser_load_from_file (p, path, &err), "%s: %s", path,
-      err ? err->message : "?");
   g_free (path);
   return p;
 }
@@ -585,24 +579,11 @@ static gfloat *
 read_wav (const gchar *rel, gsize *n)
 {
   gchar *path = golden_path (rel);
-  SF_INFO info = { 0 };
-  SNDFILE *sf = sf_open (path, SFM_READ, &info);
-  gfloat *x;
-  short *tmp;
-  sf_count_t i;
+  gint rate = 0;
+  gfloat *x = affect_test_read_wav_s16 (path, &rate, n);
 
-  ck_assert_msg (sf != NULL, "cannot open %s: %s", path, sf_strerror (NULL));
-  ck_assert_int_eq (info.channels, 1);
-  ck_assert_int_eq (info.samplerate, 16000);
-  tmp = g_new (short, info.frames);
-  ck_assert_int_eq (sf_readf_short (sf, tmp, info.frames), info.frames);
-  sf_close (sf);
-  x = g_new (gfloat, info.frames);
-  for (i = 0; i < info.frames; i++)
-    x[i] = (gfloat)tmp[i] / 32768.0f;
-  g_free (tmp);
+  ck_assert_int_eq (rate, 16000);
   g_free (path);
-  *n = (gsize)info.frames;
   return x;
 }
 

@@ -4,6 +4,7 @@
  */
 #include "test-tools.h"
 
+#include <string.h>
 #include <sys/wait.h>
 
 #include <check.h>
@@ -51,4 +52,43 @@ affect_test_run_tool (
   if (WIFEXITED (status))
     return WEXITSTATUS (status);
   return -1;
+}
+
+gfloat *
+affect_test_read_wav_s16 (const gchar *path, gint *rate, gsize *n)
+{
+  gchar *data = NULL;
+  gsize size = 0, off = 12, i;
+  gint channels = 0, bits = 0, format = 0;
+  gfloat *x = NULL;
+
+  ck_assert_msg (
+      g_file_get_contents (path, &data, &size, NULL), "cannot read %s", path);
+  ck_assert_msg (size >= 12 && memcmp (data, "RIFF", 4) == 0
+                     && memcmp (data + 8, "WAVE", 4) == 0,
+      "%s is not a WAV file", path);
+  while (off + 8 <= size) {
+    guint32 len = GUINT32_FROM_LE (*(const guint32 *)(data + off + 4));
+    const guchar *c = (const guchar *)data + off + 8;
+
+    if (memcmp (data + off, "fmt ", 4) == 0 && len >= 16 && off + 24 <= size) {
+      format = c[0] | c[1] << 8;
+      channels = c[2] | c[3] << 8;
+      *rate = (gint)(c[4] | c[5] << 8 | c[6] << 16 | (guint32)c[7] << 24);
+      bits = c[14] | c[15] << 8;
+    } else if (memcmp (data + off, "data", 4) == 0) {
+      len = (guint32)MIN (len, size - off - 8);
+      ck_assert_msg (format == 1 && channels == 1 && bits == 16,
+          "%s: not 16-bit PCM mono", path);
+      *n = len / 2;
+      x = g_new (gfloat, MAX (*n, 1));
+      for (i = 0; i < *n; i++)
+        x[i] = (gfloat)(gint16)(c[2 * i] | c[2 * i + 1] << 8) / 32768.0f;
+      break;
+    }
+    off += 8 + (gsize)len + (len & 1);
+  }
+  ck_assert_msg (x != NULL, "%s has no data chunk", path);
+  g_free (data);
+  return x;
 }

@@ -28,4 +28,9 @@ JsonParser *affect_test_load_json (const gchar *path);
 int affect_test_run_tool (
     const gchar *tool, const gchar *const *args, gchar **out, gchar **err);
 
+/* The samples of the 16-bit PCM mono WAV file @path as floats (sample /
+ * 32768, as libsndfile and the reference's decoder give them) and its
+ * rate; fails the test on any other file. g_free. */
+gfloat *affect_test_read_wav_s16 (const gchar *path, gint *rate, gsize *n);
+
 #endif /* __AFFECT_TEST_TOOLS_H__ */

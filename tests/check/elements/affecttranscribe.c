@@ -19,8 +19,13 @@
  * window; a GAP or a DISCONT buffer closes the window; max-latency cuts at
  * the quietest block of the last second; a flush drops the
  * buffered audio; the LATENCY query adds max-latency; the model and
- * language errors. Needs the tiny.en model (affect-fetch-asr-model
- * tiny.en); skipped without it unless AFFECT_REQUIRE_MODELS=1. */
+ * language errors. The worker thread: music gives no words; more than 3
+ * minutes of input keep the queue bounded (live: windows dropped whole);
+ * not live, upstream waits and nothing is dropped; a flush or a stop while
+ * a window is transcribed; a live pipeline into affectfeatures' text pad
+ * lets every video frame through. Needs the tiny.en model
+ * (affect-fetch-asr-model tiny.en); skipped without it unless
+ * AFFECT_REQUIRE_MODELS=1. */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -34,7 +39,12 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "affect-check.h"
 #include "affect-ct2.h"
+#include <gst/affect/affectmeta.h>
+
+/* words Whisper (tiny.en) finds in test_music's chord */
+#define MUSIC_WORDS 0
 
 #define TOLERANCE (20 * GST_MSECOND)
 #define CHUNK 1024
@@ -248,6 +258,31 @@ pull_words (GstHarness *h)
     gst_buffer_unref (buf);
   }
   return words;
+}
+
+/* EOS is among the events the harness received (and not yet pulled). */
+static void
+assert_eos (GstHarness *h)
+{
+  GstEvent *ev;
+  gboolean eos = FALSE;
+
+  while ((ev = gst_harness_try_pull_event (h)) != NULL) {
+    eos |= GST_EVENT_TYPE (ev) == GST_EVENT_EOS;
+    gst_event_unref (ev);
+  }
+  fail_unless (eos);
+}
+
+/* Waits (DRAIN query) until the element's worker thread has pushed the
+ * text of every window closed so far. */
+static void
+drain (GstHarness *h)
+{
+  GstQuery *q = gst_query_new_drain ();
+
+  fail_unless (gst_pad_peer_query (h->srcpad, q));
+  gst_query_unref (q);
 }
 
 static void
@@ -555,8 +590,6 @@ GST_START_TEST (test_eos_mid_word)
 {
   GstHarness *h;
   GArray *got;
-  GstEvent *ev;
-  gboolean eos = FALSE;
   gint16 *x;
   gsize n;
   gint rate;
@@ -575,11 +608,7 @@ GST_START_TEST (test_eos_mid_word)
   fail_unless_equals_string (g_array_index (got, Word, 0).text, "The");
   for (i = 0; i < got->len; i++)
     fail_unless (g_array_index (got, Word, i).start <= 800 * GST_MSECOND);
-  while ((ev = gst_harness_try_pull_event (h)) != NULL) {
-    eos |= GST_EVENT_TYPE (ev) == GST_EVENT_EOS;
-    gst_event_unref (ev);
-  }
-  fail_unless (eos);
+  assert_eos (h);
   words_free (got);
   gst_harness_teardown (h);
   g_free (x);
@@ -641,16 +670,19 @@ GST_START_TEST (test_gap_and_discont)
   fail_unless_equals_int (gst_harness_buffers_received (h), 0);
   fail_unless (gst_harness_push_event (
       h, gst_event_new_gap (4 * GST_SECOND, GST_SECOND)));
+  drain (h);
   got = pull_words (h);
   assert_words_equal (got, want, 0);
   words_free (got);
 
   push_s16 (h, x, n, 16000, 1, 10 * GST_SECOND);
+  drain (h);
   fail_unless_equals_int (gst_harness_buffers_received (h), want->len);
   buf = gst_buffer_new_wrapped (g_new0 (gint16, CHUNK), CHUNK * 2);
   GST_BUFFER_PTS (buf) = 20 * GST_SECOND;
   GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
   fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+  drain (h);
   got = pull_words (h);
   assert_words_equal (got, want, 10 * GST_SECOND);
   words_free (got);
@@ -722,6 +754,445 @@ GST_START_TEST (test_max_latency_cut)
   words_free (got);
   gst_harness_teardown (h);
   g_free (x);
+}
+
+GST_END_TEST;
+
+/* Music, not speech: 8 s of a chord (A major, three sines with a 2-Hz
+ * tremolo) at -12 dBFS. The windows pass the energy threshold, so the
+ * model runs; Whisper's no-speech detection drops what is not speech. */
+GST_START_TEST (test_music)
+{
+  GstHarness *h;
+  GArray *got;
+  gsize n = 16000 * 8, i;
+  gint16 *x = g_new (gint16, n);
+
+  if (!have_model ()) {
+    g_free (x);
+    return;
+  }
+  for (i = 0; i < n; i++) {
+    double t = (double)i / 16000;
+    double v = sin (2 * G_PI * 440 * t) + sin (2 * G_PI * 554.37 * t)
+               + sin (2 * G_PI * 659.26 * t);
+
+    x[i] = (gint16)(32767 * 0.25 / 3 * v
+                    * (0.75 + 0.25 * sin (2 * G_PI * 2 * t)));
+  }
+  h = new_harness (CAPS_16K, 5 * GST_SECOND, 300);
+  push_s16 (h, x, n, 16000, 1, 0);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  got = pull_words (h);
+  for (i = 0; i < got->len; i++)
+    GST_INFO ("music: '%s'", g_array_index (got, Word, i).text);
+  fail_unless_equals_int (got->len, MUSIC_WORDS);
+  assert_eos (h);
+  words_free (got);
+  gst_harness_teardown (h);
+  g_free (x);
+}
+
+GST_END_TEST;
+
+/* Long input: three times (60 s of silence, espeak-fox), more than 3
+ * minutes pushed at once into the (live) harness with max-queue-time 5 s.
+ * The speech audio waiting in the queue never passes 5 s (sampled after
+ * every buffer), the first clip's words come with the reference's times
+ * (60 s on); a later clip is transcribed (words in its span) or, when
+ * it waited in a full queue, dropped whole (windows-dropped counts it);
+ * all words in time order. */
+GST_START_TEST (test_long_input)
+{
+  GstHarness *h;
+  GArray *want, *got, *first;
+  gint16 *x, *silence;
+  gsize n, off;
+  gint rate;
+  guint i, clip;
+  guint64 level, max_level = 0, dropped = 0;
+  GstClockTime pts = 0, piece = 0, clip_len;
+  guint n_words[3] = { 0, 0, 0 };
+
+  if (!have_model ())
+    return;
+  x = read_wav ("espeak-fox.wav", &n, &rate);
+  want = golden_words ("espeak-fox");
+  clip_len = gst_util_uint64_scale (n, GST_SECOND, 16000);
+  silence = g_new0 (gint16, 60 * 16000);
+  h = new_harness (CAPS_16K, 5 * GST_SECOND, 300);
+  g_object_set (h->element, "max-queue-time", (guint64)5 * GST_SECOND, NULL);
+  for (clip = 0; clip < 3; clip++) {
+    for (i = 0; i < 2; i++) {
+      const gint16 *p = i == 0 ? silence : x;
+      gsize len = i == 0 ? 60 * 16000 : n;
+
+      for (off = 0; off < len; off += CHUNK) {
+        gsize k = MIN (CHUNK, len - off);
+        GstBuffer *buf = gst_buffer_new_memdup (p + off, k * sizeof (gint16));
+
+        GST_BUFFER_PTS (buf)
+            = pts + gst_util_uint64_scale (off, GST_SECOND, 16000);
+        GST_BUFFER_DURATION (buf)
+            = gst_util_uint64_scale (k, GST_SECOND, 16000);
+        fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
+        g_object_get (h->element, "current-level-time", &level, NULL);
+        max_level = MAX (max_level, level);
+        fail_unless (level <= 5 * GST_SECOND, "queue level %" GST_TIME_FORMAT,
+            GST_TIME_ARGS (level));
+      }
+      if (clip == 0 && i == 1)
+        piece = pts;
+      pts += gst_util_uint64_scale (len, GST_SECOND, 16000);
+    }
+  }
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  g_object_get (h->element, "windows-dropped", &dropped, NULL);
+  GST_INFO ("max level %" GST_TIME_FORMAT ", %" G_GUINT64_FORMAT " dropped",
+      GST_TIME_ARGS (max_level), dropped);
+  fail_unless (dropped <= 1, "%" G_GUINT64_FORMAT " dropped", dropped);
+  got = pull_words (h);
+  for (i = 0; i < got->len; i++) {
+    Word *w = &g_array_index (got, Word, i);
+
+    /* each word inside the span of one of the clips (a window starts up to
+     * min-pause, 300 ms, before the clip: Whisper may start its first word
+     * there) */
+    clip = (guint)(w->start / (clip_len + 60 * GST_SECOND));
+    fail_unless (clip < 3);
+    fail_unless (
+        w->start + 300 * GST_MSECOND
+                >= clip * (clip_len + 60 * GST_SECOND) + 60 * GST_SECOND
+            && w->end <= (clip + 1) * (clip_len + 60 * GST_SECOND) + TOLERANCE,
+        "word %u '%s' at %" GST_TIME_FORMAT " outside the clips", i, w->text,
+        GST_TIME_ARGS (w->start));
+    n_words[clip]++;
+    if (i > 0)
+      fail_unless (w->start >= g_array_index (got, Word, i - 1).start);
+  }
+  /* the first clip as in the reference; a later one (its window starts
+   * elsewhere in the silence, which can change a word: "brown" for the
+   * reference's "round") has words, or was dropped */
+  fail_unless (got->len >= want->len);
+  first = g_array_new (FALSE, FALSE, sizeof (Word));
+  g_array_append_vals (first, got->data, want->len);
+  assert_words_equal (first, want, piece);
+  g_array_unref (first);
+  fail_unless_equals_int (n_words[0], want->len);
+  fail_unless_equals_int ((n_words[1] > 0) + (n_words[2] > 0), 2 - dropped);
+  for (clip = 1; clip < 3; clip++)
+    fail_unless (n_words[clip] == 0 || n_words[clip] >= want->len - 2,
+        "clip %u: %u words", clip, n_words[clip]);
+  words_free (got);
+  gst_harness_teardown (h);
+  words_free (want);
+  g_free (silence);
+  g_free (x);
+}
+
+GST_END_TEST;
+
+/* Answers the LATENCY query for the harness's source: not live. */
+static GstPadProbeReturn
+not_live_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstQuery *q = GST_PAD_PROBE_INFO_QUERY (info);
+
+  if (GST_QUERY_TYPE (q) != GST_QUERY_LATENCY)
+    return GST_PAD_PROBE_OK;
+  gst_query_set_latency (q, FALSE, 0, GST_CLOCK_TIME_NONE);
+  return GST_PAD_PROBE_HANDLED;
+}
+
+/* Not live, the queue full: upstream waits instead (back pressure). Ten
+ * copies of espeak-fox back to back (one window each, closed at the pause
+ * that ends the clip) pushed at once with max-queue-time 1 s: the queue
+ * never holds more than one window (an empty queue takes any window), no
+ * window is dropped, and every clip's words come, the first one's as the
+ * reference's. */
+GST_START_TEST (test_back_pressure)
+{
+  GstHarness *h;
+  GArray *want, *got, *first;
+  gint16 *x;
+  gsize n;
+  gint rate;
+  guint i, k, n_words[10] = { 0 };
+  guint64 level, dropped = 1;
+  GstClockTime clip_len;
+
+  if (!have_model ())
+    return;
+  x = read_wav ("espeak-fox.wav", &n, &rate);
+  want = golden_words ("espeak-fox");
+  clip_len = gst_util_uint64_scale (n, GST_SECOND, 16000);
+  h = new_harness (CAPS_16K, 5 * GST_SECOND, 300);
+  g_object_set (h->element, "max-queue-time", (guint64)GST_SECOND, NULL);
+  gst_pad_add_probe (
+      h->srcpad, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM, not_live_probe, NULL, NULL);
+  for (k = 0; k < 10; k++) {
+    push_s16 (h, x, n, 16000, 1, k * clip_len);
+    g_object_get (h->element, "current-level-time", &level, NULL);
+    fail_unless (level <= clip_len, "queue level %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (level));
+  }
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  g_object_get (h->element, "windows-dropped", &dropped, NULL);
+  fail_unless_equals_uint64 (dropped, 0);
+  got = pull_words (h);
+  for (i = 0; i < got->len; i++)
+    n_words[MIN (g_array_index (got, Word, i).start / clip_len, 9)]++;
+  for (k = 0; k < 10; k++)
+    fail_unless (
+        n_words[k] >= want->len - 2, "clip %u: %u words", k, n_words[k]);
+  first = g_array_new (FALSE, FALSE, sizeof (Word));
+  g_array_append_vals (first, got->data, want->len);
+  assert_words_equal (first, want, 0);
+  g_array_unref (first);
+  words_free (got);
+  gst_harness_teardown (h);
+  words_free (want);
+  g_free (x);
+}
+
+GST_END_TEST;
+
+/* A flush while the worker transcribes a window (the clip's pause closed
+ * it): FLUSH_STOP waits for the worker, so no word from before the flush
+ * comes after it (the words read after the flush are at most those of the
+ * clip, pushed before it); then the clip again gives exactly the
+ * reference's words.
+ * A stop (teardown, to NULL) while the worker transcribes returns. */
+GST_START_TEST (test_flush_and_stop_while_transcribing)
+{
+  GstHarness *h;
+  GArray *want, *got;
+  GstSegment seg;
+  gint16 *x;
+  gsize n;
+  gint rate;
+
+  if (!have_model ())
+    return;
+  x = read_wav ("espeak-fox.wav", &n, &rate);
+  want = golden_words ("espeak-fox");
+
+  h = new_harness (CAPS_16K, 5 * GST_SECOND, 300);
+  push_s16 (h, x, n, 16000, 1, 0);
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  /* what the flush let through was pushed before it: read and drop it */
+  got = pull_words (h);
+  fail_unless (got->len <= want->len);
+  words_free (got);
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  push_s16 (h, x, n, 16000, 1, 0);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  got = pull_words (h);
+  assert_words_equal (got, want, 0);
+  words_free (got);
+  gst_harness_teardown (h);
+
+  h = new_harness (CAPS_16K, 5 * GST_SECOND, 300);
+  push_s16 (h, x, n, 16000, 1, 0);
+  gst_harness_teardown (h);
+
+  words_free (want);
+  g_free (x);
+}
+
+GST_END_TEST;
+
+/* ---- a live pipeline --------------------------------------------------- */
+
+typedef struct {
+  GstElement *pipeline, *appsrc;
+  gint16 *x;
+  gsize n;
+  GstClockTime offset; /* running time of the clip's start */
+} Feeder;
+
+/* Plays the clip into the live appsrc as a capture would: each buffer is
+ * pushed when the clock reaches its end, with its running time. */
+static gpointer
+feed_live (gpointer user_data)
+{
+  Feeder *f = user_data;
+  GstClock *clock = gst_element_get_clock (f->pipeline);
+  GstClockTime base = gst_element_get_base_time (f->pipeline);
+  GstFlowReturn ret;
+  gsize off;
+
+  fail_unless (clock != NULL);
+  for (off = 0; off < f->n; off += CHUNK) {
+    gsize k = MIN (CHUNK, f->n - off);
+    GstBuffer *buf = gst_buffer_new_memdup (f->x + off, k * sizeof (gint16));
+    GstClockTime pts
+        = f->offset + gst_util_uint64_scale (off, GST_SECOND, 16000);
+    GstClockTime dur = gst_util_uint64_scale (k, GST_SECOND, 16000);
+    GstClockID id = gst_clock_new_single_shot_id (clock, base + pts + dur);
+
+    gst_clock_id_wait (id, NULL);
+    gst_clock_id_unref (id);
+    GST_BUFFER_PTS (buf) = pts;
+    GST_BUFFER_DURATION (buf) = dur;
+    g_signal_emit_by_name (f->appsrc, "push-buffer", buf, &ret);
+    gst_buffer_unref (buf);
+    if (ret != GST_FLOW_OK)
+      break;
+  }
+  g_signal_emit_by_name (f->appsrc, "end-of-stream", &ret);
+  gst_object_unref (clock);
+  return NULL;
+}
+
+static GstPadProbeReturn
+count_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  g_atomic_int_inc ((gint *)user_data);
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+text_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GArray *words = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstMapInfo map;
+  Word w;
+
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  w.text = g_strndup ((const gchar *)map.data, map.size);
+  gst_buffer_unmap (buf, &map);
+  w.start = GST_BUFFER_PTS (buf);
+  w.end = w.start + GST_BUFFER_DURATION (buf);
+  /* the streaming thread of the text pad only */
+  g_array_append_val (words, w);
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+face_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstBuffer *buf = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+
+  gst_buffer_add_affect_face_meta (buf, 7, 8, 8, 32, 32, 0.9f);
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  return GST_PAD_PROBE_OK;
+}
+
+/* Live video (30 frames/s for 5 s) and a live audio source that plays
+ * espeak-fox at 1 s, through affecttranscribe into affectfeatures' text
+ * pad, with a synchronised sink: the pipeline is live, every video frame
+ * comes out, EOS comes (nothing waits for a word), and the words that
+ * reach the text pad are the reference's, in order, at their times (a
+ * word transcribed too late for the frames' deadlines is simply absent
+ * from their features; with tiny.en all of them usually arrive in time,
+ * which is not asserted). */
+GST_START_TEST (test_live_pipeline)
+{
+  GstElement *pipeline, *f, *t;
+  GstPad *pad;
+  GstBus *bus;
+  GstMessage *msg;
+  GError *err = NULL;
+  GArray *want, *words;
+  GThread *thread;
+  GstQuery *q;
+  Feeder feeder;
+  gboolean live = FALSE;
+  gint frames = 0, rate;
+  guint i, j = 0;
+
+  if (!have_model ())
+    return;
+  if (!affect_check_load_system_plugin ("libgstvideotestsrc.so")
+      || !affect_check_load_system_plugin ("libgstcoreelements.so")
+      || !affect_check_load_system_plugin ("libgstapp.so")) {
+    g_print ("SKIP test_live_pipeline: videotestsrc, appsrc or the core "
+             "elements not found\n");
+    return;
+  }
+  want = golden_words ("espeak-fox");
+  words = g_array_new (FALSE, FALSE, sizeof (Word));
+  feeder.x = read_wav ("espeak-fox.wav", &feeder.n, &rate);
+  feeder.offset = GST_SECOND;
+  pipeline = gst_parse_launch (
+      "videotestsrc is-live=true num-buffers=150 ! "
+      "video/x-raw,format=I420,width=64,height=48,framerate=30/1 ! "
+      "f.video affectfeatures name=f branches=words ! "
+      "fakesink name=sink sync=true "
+      "appsrc name=a is-live=true format=time "
+      "caps=audio/x-raw,format=S16LE,rate=16000,channels=1,layout=interleaved"
+      " ! queue ! affecttranscribe name=t n-threads=2 ! f.text",
+      &err);
+  fail_unless (pipeline != NULL, "%s", err ? err->message : "?");
+  feeder.pipeline = pipeline;
+  feeder.appsrc = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  f = gst_bin_get_by_name (GST_BIN (pipeline), "f");
+  t = gst_bin_get_by_name (GST_BIN (pipeline), "t");
+  pad = gst_element_get_static_pad (f, "video");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, face_probe, NULL, NULL);
+  gst_object_unref (pad);
+  pad = gst_element_get_static_pad (f, "src");
+  gst_pad_add_probe (
+      pad, GST_PAD_PROBE_TYPE_BUFFER, count_probe, &frames, NULL);
+  gst_object_unref (pad);
+  pad = gst_element_get_static_pad (t, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, text_probe, words, NULL);
+  gst_object_unref (pad);
+
+  bus = gst_element_get_bus (pipeline);
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING)
+               != GST_STATE_CHANGE_FAILURE);
+  fail_unless (gst_element_get_state (pipeline, NULL, NULL, 60 * GST_SECOND)
+               == GST_STATE_CHANGE_SUCCESS);
+  q = gst_query_new_latency ();
+  fail_unless (gst_element_query (pipeline, q));
+  gst_query_parse_latency (q, &live, NULL, NULL);
+  gst_query_unref (q);
+  fail_unless (live);
+  thread = g_thread_new ("feeder", feed_live, &feeder);
+
+  msg = gst_bus_timed_pop_filtered (
+      bus, 300 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no EOS: the pipeline stalled");
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    gchar *dbg = NULL;
+
+    gst_message_parse_error (msg, &err, &dbg);
+    fail ("error: %s (%s)", err->message, dbg ? dbg : "");
+  }
+  gst_message_unref (msg);
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  g_thread_join (thread);
+
+  fail_unless_equals_int (g_atomic_int_get (&frames), 150);
+  GST_INFO ("%u of %u words reached the text pad", words->len, want->len);
+  for (i = 0; i < words->len; i++) {
+    Word *g = &g_array_index (words, Word, i);
+
+    while (j < want->len
+           && g_strcmp0 (g_array_index (want, Word, j).text, g->text) != 0)
+      j++;
+    fail_unless (
+        j < want->len, "word %u '%s' is not the reference's", i, g->text);
+    fail_unless (
+        ABS (GST_CLOCK_DIFF (
+            g_array_index (want, Word, j).start + GST_SECOND, g->start))
+        <= (GstClockTimeDiff)TOLERANCE);
+    j++;
+  }
+  words_free (words);
+  words_free (want);
+  gst_object_unref (feeder.appsrc);
+  gst_object_unref (f);
+  gst_object_unref (t);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+  g_free (feeder.x);
 }
 
 GST_END_TEST;
@@ -809,6 +1280,11 @@ affecttranscribe_suite (void)
   tcase_add_test (tc, test_flush);
   tcase_add_test (tc, test_gap_and_discont);
   tcase_add_test (tc, test_max_latency_cut);
+  tcase_add_test (tc, test_music);
+  tcase_add_test (tc, test_long_input);
+  tcase_add_test (tc, test_back_pressure);
+  tcase_add_test (tc, test_flush_and_stop_while_transcribing);
+  tcase_add_test (tc, test_live_pipeline);
   return s;
 }
 
