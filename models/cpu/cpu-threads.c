@@ -10,10 +10,99 @@
 #include "config.h"
 #endif
 
+#include <dlfcn.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cpu-private.h"
+
+/* ---- profile (AFFECT_CPU_PROFILE=1) ------------------------------------ */
+
+/* A debug knob to see where the threads' time goes: every
+ * cpu_parallel_for() call is timed and kept, and at exit one line per call
+ * goes to stderr, in call order:
+ *
+ *   CPUPROF <function offset> <items> <grain> <threads> <chunks>
+ *           <ns in the call> <ns the caller waited for the others>
+ *
+ * The function is the range function's offset in its object file (for
+ * addr2line -f -e EXECUTABLE); tests/bench/threads-profile.sh folds the
+ * calls of repeated forward passes into one line per layer. */
+
+typedef struct {
+  CpuRangeFunc func;
+  gsize n_items, grain;
+  int threads, chunks;
+  gint64 total_ns, wait_ns;
+} ProfCall;
+
+static GMutex prof_lock;
+static GArray *prof_calls; /* of ProfCall */
+static int prof_on = -1;
+
+static void
+prof_dump (void)
+{
+  g_mutex_lock (&prof_lock);
+  for (guint i = 0; i < prof_calls->len; i++) {
+    const ProfCall *c = &g_array_index (prof_calls, ProfCall, i);
+    Dl_info info;
+    guintptr off = (guintptr)c->func;
+
+    if (dladdr ((void *)off, &info) && info.dli_fbase)
+      off -= (guintptr)info.dli_fbase;
+    fprintf (stderr,
+        "CPUPROF 0x%" G_GINT64_MODIFIER "x %" G_GSIZE_FORMAT " %" G_GSIZE_FORMAT
+        " %d %d %" G_GINT64_FORMAT " %" G_GINT64_FORMAT "\n",
+        (guint64)off, c->n_items, c->grain, c->threads, c->chunks, c->total_ns,
+        c->wait_ns);
+  }
+  g_mutex_unlock (&prof_lock);
+}
+
+static gboolean
+prof_enabled (void)
+{
+  if (G_UNLIKELY (g_atomic_int_get (&prof_on) < 0)) {
+    g_mutex_lock (&prof_lock);
+    if (prof_on < 0) {
+      const char *env = g_getenv ("AFFECT_CPU_PROFILE");
+
+      if (env != NULL && atoi (env) > 0) {
+        prof_calls = g_array_new (FALSE, FALSE, sizeof (ProfCall));
+        atexit (prof_dump);
+        g_atomic_int_set (&prof_on, 1);
+      } else {
+        g_atomic_int_set (&prof_on, 0);
+      }
+    }
+    g_mutex_unlock (&prof_lock);
+  }
+  return g_atomic_int_get (&prof_on) > 0;
+}
+
+/* Nanosecond clock (g_get_monotonic_time() only has microseconds). */
+static inline gint64
+now_ns (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (gint64)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void
+prof_add (CpuRangeFunc func, gsize n_items, gsize grain, int threads,
+    int chunks, gint64 total_ns, gint64 wait_ns)
+{
+  ProfCall c = { func, n_items, grain, threads, chunks, total_ns, wait_ns };
+
+  g_mutex_lock (&prof_lock);
+  g_array_append_val (prof_calls, c);
+  g_mutex_unlock (&prof_lock);
+}
 
 static void
 chunk_bounds (gsize n_items, int n_chunks, int i, gsize *start, gsize *end)
@@ -136,13 +225,19 @@ cpu_parallel_for (AffectBackend *be, gsize n_items, gsize grain,
 {
   CpuBackend *cpu = be->priv;
   gsize n_chunks, start, end;
+  const gboolean prof = prof_enabled ();
+  gint64 t0 = 0, t1 = 0;
 
   if (n_items == 0)
     return;
+  if (prof)
+    t0 = now_ns ();
   grain = MAX (grain, 1);
   n_chunks = MIN ((gsize)cpu->n_workers + 1, (n_items + grain - 1) / grain);
   if (n_chunks <= 1) {
     func (data, 0, n_items, 0);
+    if (prof)
+      prof_add (func, n_items, grain, cpu->n_workers + 1, 1, now_ns () - t0, 0);
     return;
   }
 
@@ -159,10 +254,17 @@ cpu_parallel_for (AffectBackend *be, gsize n_items, gsize grain,
   chunk_bounds (n_items, (int)n_chunks, 0, &start, &end);
   func (data, start, end, 0);
 
+  if (prof)
+    t1 = now_ns ();
   g_mutex_lock (&cpu->pool_lock);
   while (cpu->pending > 0)
     g_cond_wait (&cpu->done_cond, &cpu->pool_lock);
   g_mutex_unlock (&cpu->pool_lock);
+  if (prof) {
+    gint64 t2 = now_ns ();
+    prof_add (func, n_items, grain, cpu->n_workers + 1, (int)n_chunks, t2 - t0,
+        t2 - t1);
+  }
 }
 
 gsize
