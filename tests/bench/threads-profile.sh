@@ -15,7 +15,10 @@
 # function, items, chunks on 2 threads, then on 1 and on 2 threads the
 # median and the fastest µs of that call over the passes, and on 2 threads
 # the median µs the caller waited for the other thread after its own
-# chunks. Calls under 20 µs on both are left out unless --all. The last
+# chunks, the mean number of chunks the caller ran itself, and the median
+# µs spent in the layer's range function by all threads together on 1 and
+# on 2 threads (more on 2: the split costs work, or the threads slow each
+# other down). Calls under 20 µs on both are left out unless --all. The last
 # lines sum all calls (medians of per-call times: not the wall time).
 set -eu
 
@@ -62,18 +65,22 @@ def calls(t):
 per1, p1 = calls(1)
 per2, p2 = calls(2)
 assert per1 == per2, (per1, per2)
-print("%-3s %-22s %7s %6s %8s %8s %8s %8s %8s" % ("#", "function", "items", "chunks",
-      "1t med", "1t min", "2t med", "2t min", "2t wait"))
+print("%-3s %-22s %7s %6s %8s %8s %8s %8s %8s %6s %8s %8s" % ("#", "function", "items", "chunks",
+      "1t med", "1t min", "2t med", "2t min", "2t wait", "caller", "1t busy", "2t busy"))
 tot = [0.0] * 5
 for i in range(per1):
     f, items, grain, _, _ = p1[0][i][:5]
     a = [int(p[i][5]) / 1e3 for p in p1]
     b = [int(p[i][5]) / 1e3 for p in p2]
     w = [int(p[i][6]) / 1e3 for p in p2]
+    mine = sum(int(p[i][7]) for p in p2) / len(p2)
+    ba = [int(p[i][8]) / 1e3 for p in p1]
+    bb = [int(p[i][8]) / 1e3 for p in p2]
     row = [statistics.median(a), min(a), statistics.median(b), min(b), statistics.median(w)]
     tot = [x + y for x, y in zip(tot, row)]
     if show_all or max(row[0], row[2]) >= 20:
-        print("%-3d %-22s %7s %6s %8.1f %8.1f %8.1f %8.1f %8.1f" % (
-            i, names.get(f, f), items, p2[0][i][4], *row))
+        print("%-3d %-22s %7s %6s %8.1f %8.1f %8.1f %8.1f %8.1f %6.2f %8.1f %8.1f" % (
+            i, names.get(f, f), items, p2[0][i][4], *row, mine,
+            statistics.median(ba), statistics.median(bb)))
 print("%-3s %-22s %7s %6s %8.1f %8.1f %8.1f %8.1f %8.1f" % ("", "sum of calls", "", "", *tot))
 PY
