@@ -55,7 +55,8 @@ typedef struct {
   int n_workers;
   int pool_threads; /* thread count the pool was sized for (0: none) */
   gint64 spin_ns;   /* spin before sleeping */
-  guint64 job;      /* generation, next chunk, chunk count */
+  int chunks_per_thread;
+  guint64 job; /* generation, next chunk, chunk count */
   CpuRangeFunc func;
   gpointer func_data;
   gsize n_items;

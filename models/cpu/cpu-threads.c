@@ -282,6 +282,12 @@ pool_start (CpuBackend *cpu, int n_threads)
   cpu->spin_ns = (gint64)(CPU_SPIN_US * 1000);
   if (env != NULL)
     cpu->spin_ns = (gint64)(g_ascii_strtod (env, NULL) * 1000);
+  /* Debug knob (tests): more chunks per thread, to mix the threads' ranges
+   * finely. */
+  cpu->chunks_per_thread = CHUNKS_PER_THREAD;
+  env = g_getenv ("AFFECT_CPU_CHUNKS_PER_THREAD");
+  if (env != NULL && atoi (env) > 0)
+    cpu->chunks_per_thread = MIN (atoi (env), MAX_CHUNKS);
   cpu->workers = g_new0 (GThread *, MAX (n_threads - 1, 1));
   for (i = 0; i < n_threads - 1; i++) {
     CpuWorker *w = g_new0 (CpuWorker, 1);
@@ -357,7 +363,8 @@ cpu_parallel_for (AffectBackend *be, gsize n_items, gsize grain,
           func, n_items, grain, cpu->n_workers + 1, 1, 1, now_ns () - t0, 0);
     return;
   }
-  n_chunks = MIN (n_chunks, (gsize)(cpu->n_workers + 1) * CHUNKS_PER_THREAD);
+  n_chunks
+      = MIN (n_chunks, (gsize)(cpu->n_workers + 1) * cpu->chunks_per_thread);
   n_chunks = MIN (n_chunks, MAX_CHUNKS);
 
   /* Publish: the job's fields, then the word that makes it current. */
