@@ -27,7 +27,7 @@
  *   CPUPROF <function offset> <items> <grain> <threads> <chunks>
  *           <ns in the call> <ns the caller waited for the others>
  *           <chunks the caller ran> <ns in the range function, all
- *           threads together>
+ *           threads together> <ns to publish the job (waking workers)>
  *
  * The function is the range function's offset in its object file (for
  * addr2line -f -e EXECUTABLE); tests/bench/threads-profile.sh folds the
@@ -37,7 +37,7 @@ typedef struct {
   CpuRangeFunc func;
   gsize n_items, grain;
   int threads, chunks, mine;
-  gint64 total_ns, wait_ns, busy_ns;
+  gint64 total_ns, wait_ns, busy_ns, pub_ns;
 } ProfCall;
 
 static GMutex prof_lock;
@@ -59,9 +59,9 @@ prof_dump (void)
     fprintf (stderr,
         "CPUPROF 0x%" G_GINT64_MODIFIER "x %" G_GSIZE_FORMAT " %" G_GSIZE_FORMAT
         " %d %d %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %d %" G_GINT64_FORMAT
-        "\n",
+        " %" G_GINT64_FORMAT "\n",
         (guint64)off, c->n_items, c->grain, c->threads, c->chunks, c->total_ns,
-        c->wait_ns, c->mine, c->busy_ns);
+        c->wait_ns, c->mine, c->busy_ns, c->pub_ns);
   }
   g_mutex_unlock (&prof_lock);
 }
@@ -99,10 +99,10 @@ now_ns (void)
 
 static void
 prof_add (CpuRangeFunc func, gsize n_items, gsize grain, int threads,
-    int chunks, int mine, gint64 total_ns, gint64 wait_ns)
+    int chunks, int mine, gint64 total_ns, gint64 wait_ns, gint64 pub_ns)
 {
   ProfCall c = { func, n_items, grain, threads, chunks, mine, total_ns, wait_ns,
-    __atomic_exchange_n (&prof_busy_ns, 0, __ATOMIC_SEQ_CST) };
+    __atomic_exchange_n (&prof_busy_ns, 0, __ATOMIC_SEQ_CST), pub_ns };
 
   g_mutex_lock (&prof_lock);
   g_array_append_val (prof_calls, c);
@@ -343,7 +343,7 @@ cpu_parallel_for (AffectBackend *be, gsize n_items, gsize grain,
 {
   CpuBackend *cpu = be->priv;
   const gboolean prof = prof_enabled ();
-  gint64 t0 = 0, t1 = 0;
+  gint64 t0 = 0, t1 = 0, tp = 0;
   gsize n_chunks;
   guint32 gen;
   guint ran;
@@ -360,7 +360,7 @@ cpu_parallel_for (AffectBackend *be, gsize n_items, gsize grain,
       __atomic_add_fetch (&prof_busy_ns, now_ns () - t0, __ATOMIC_SEQ_CST);
     if (prof)
       prof_add (
-          func, n_items, grain, cpu->n_workers + 1, 1, 1, now_ns () - t0, 0);
+          func, n_items, grain, cpu->n_workers + 1, 1, 1, now_ns () - t0, 0, 0);
     return;
   }
   n_chunks
@@ -379,6 +379,8 @@ cpu_parallel_for (AffectBackend *be, gsize n_items, gsize grain,
     g_cond_broadcast (&cpu->start_cond);
     g_mutex_unlock (&cpu->pool_lock);
   }
+  if (prof)
+    tp = now_ns ();
 
   /* Work, then wait for the chunks the others claimed (a short spin: they
    * are being computed). */
@@ -406,7 +408,7 @@ cpu_parallel_for (AffectBackend *be, gsize n_items, gsize grain,
   if (prof) {
     const gint64 t2 = now_ns ();
     prof_add (func, n_items, grain, cpu->n_workers + 1, (int)n_chunks, (int)ran,
-        t2 - t0, t2 - t1);
+        t2 - t0, t2 - t1, tp - t0);
   }
 }
 

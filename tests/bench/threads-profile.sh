@@ -18,7 +18,8 @@
 # chunks, the mean number of chunks the caller ran itself, and the median
 # µs spent in the layer's range function by all threads together on 1 and
 # on 2 threads (more on 2: the split costs work, or the threads slow each
-# other down). Calls under 20 µs on both are left out unless --all. The last
+# other down), and on 2 threads the median µs from the call to the start
+# of the caller's own work (publishing the job, waking sleeping workers). Calls under 20 µs on both are left out unless --all. The last
 # lines sum all calls (medians of per-call times: not the wall time).
 set -eu
 
@@ -65,22 +66,24 @@ def calls(t):
 per1, p1 = calls(1)
 per2, p2 = calls(2)
 assert per1 == per2, (per1, per2)
-print("%-3s %-22s %7s %6s %8s %8s %8s %8s %8s %6s %8s %8s" % ("#", "function", "items", "chunks",
-      "1t med", "1t min", "2t med", "2t min", "2t wait", "caller", "1t busy", "2t busy"))
+print("%-3s %-22s %7s %6s %8s %8s %8s %8s %8s %6s %8s %8s %6s" % ("#", "function", "items", "chunks",
+      "1t med", "1t min", "2t med", "2t min", "2t wait", "caller", "1t busy", "2t busy", "2t pub"))
 tot = [0.0] * 5
 for i in range(per1):
     f, items, grain, _, _ = p1[0][i][:5]
     a = [int(p[i][5]) / 1e3 for p in p1]
     b = [int(p[i][5]) / 1e3 for p in p2]
     w = [int(p[i][6]) / 1e3 for p in p2]
-    mine = sum(int(p[i][7]) for p in p2) / len(p2)
-    ba = [int(p[i][8]) / 1e3 for p in p1]
-    bb = [int(p[i][8]) / 1e3 for p in p2]
+    # (builds before the dynamic pool print neither of the last two)
+    mine = sum(int(p[i][7]) for p in p2) / len(p2) if len(p2[0][i]) > 7 else float("nan")
+    ba = [int(p[i][8]) / 1e3 if len(p[i]) > 8 else float("nan") for p in p1]
+    bb = [int(p[i][8]) / 1e3 if len(p[i]) > 8 else float("nan") for p in p2]
+    pub = [int(p[i][9]) / 1e3 if len(p[i]) > 9 else float("nan") for p in p2]
     row = [statistics.median(a), min(a), statistics.median(b), min(b), statistics.median(w)]
     tot = [x + y for x, y in zip(tot, row)]
     if show_all or max(row[0], row[2]) >= 20:
-        print("%-3d %-22s %7s %6s %8.1f %8.1f %8.1f %8.1f %8.1f %6.2f %8.1f %8.1f" % (
+        print("%-3d %-22s %7s %6s %8.1f %8.1f %8.1f %8.1f %8.1f %6.2f %8.1f %8.1f %6.1f" % (
             i, names.get(f, f), items, p2[0][i][4], *row, mine,
-            statistics.median(ba), statistics.median(bb)))
+            statistics.median(ba), statistics.median(bb), statistics.median(pub)))
 print("%-3s %-22s %7s %6s %8.1f %8.1f %8.1f %8.1f %8.1f" % ("", "sum of calls", "", "", *tot))
 PY
