@@ -175,7 +175,7 @@ run_chunks (CpuBackend *cpu, guint32 gen, int tid)
       n_items = __atomic_load_n (&cpu->n_items, __ATOMIC_RELAXED);
     }
     chunk_bounds (n_items, JOB_COUNT (s), i, &start, &end);
-    if (G_UNLIKELY (prof_on > 0)) {
+    if (G_UNLIKELY (g_atomic_int_get (&prof_on) > 0)) {
       const gint64 t0 = now_ns ();
       func (data, start, end, tid);
       __atomic_add_fetch (&prof_busy_ns, now_ns () - t0, __ATOMIC_SEQ_CST);
