@@ -46,8 +46,8 @@ typedef struct {
   GRecMutex lock;
 
   /* Thread pool: n_workers threads plus the calling thread (see
-   * cpu-threads.c). The fields below pool_threads are read and written
-   * with atomic operations. */
+   * cpu-threads.c). The fields from job on are read and written with
+   * atomic operations. */
   GMutex pool_lock;
   GCond start_cond; /* sleeping workers wait here for a job */
   GCond done_cond;  /* a sleeping caller waits here for the last chunks */
