@@ -86,9 +86,16 @@ run_count_jobs (int n_threads, int n_jobs)
           k, n, grain, i, g_atomic_int_get (&j.count[i]));
   }
   cpu_end (be);
-  ck_assert_int_eq (g_atomic_int_get (&j.bad_tid), 0);
-  ck_assert_int_eq (g_atomic_int_get (&j.bad_range), 0);
-  ck_assert_int_gt (g_atomic_int_get (&j.ran_by[0]), 0);
+  {
+    const int bad_tid = g_atomic_int_get (&j.bad_tid);
+    const int bad_range = g_atomic_int_get (&j.bad_range);
+
+    ck_assert_msg (bad_tid == 0,
+        "%d ranges ran with a thread index outside [0, %d)", bad_tid, threads);
+    ck_assert_msg (bad_range == 0, "%d empty or reversed ranges", bad_range);
+    ck_assert_msg (g_atomic_int_get (&j.ran_by[0]) > 0,
+        "the calling thread never ran a range");
+  }
   g_free (j.count);
   g_rand_free (rand);
   affect_backend_unref (be);
