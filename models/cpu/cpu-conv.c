@@ -415,6 +415,8 @@ typedef struct {
   gboolean direct; /* 1×1 stride 1: A is x itself */
   float *scratch;  /* per thread: block * K floats */
   gsize scratch_stride;
+  gsize *built; /* per thread: the pixel block in its scratch (a thread
+                 * may run several chunks of tiles) */
   DwParams dw;
 } GemmConvJob;
 
@@ -426,7 +428,7 @@ gemm_conv_range (gpointer data, gsize start, gsize end, int tid)
   const gsize per_image = (gsize)j->y->h * j->y->w;
   const int cout = conv->cout;
   float *a_buf = j->scratch + (gsize)tid * j->scratch_stride;
-  gsize built = G_MAXSIZE; /* pixel block currently in a_buf */
+  gsize *built = &j->built[tid]; /* pixel block currently in a_buf */
   gsize t;
 
   for (t = start; t < end; t++) {
@@ -446,13 +448,13 @@ gemm_conv_range (gpointer data, gsize start, gsize end, int tid)
     if (j->direct) {
       a = j->x->data + p0 * j->K;
     } else {
-      if (built != pb) {
+      if (*built != pb) {
         if (conv->kind == AFFECT_CONV_SEPARABLE)
           dw_pixels (&j->dw, p0, p1, a_buf);
         else
           im2col_pixels (j->x, j->y->h, j->y->w, conv->kh, conv->kw,
               conv->stride, j->pt, j->pl, p0, p1, a_buf);
-        built = pb;
+        *built = pb;
       }
       a = a_buf;
     }
@@ -558,6 +560,9 @@ cpu_conv_forward (AffectBackend *be, AffectConv *conv, const AffectTensor *x,
   n_tiles = (gsize)y->n * j.n_pblocks * j.n_cblocks;
 
   if (!j.direct) {
+    j.built = g_newa (gsize, threads);
+    for (int i = 0; i < threads; i++)
+      j.built[i] = G_MAXSIZE;
     j.scratch_stride = j.block * j.K;
     j.scratch = cpu_workspace (cpu, j.scratch_stride * threads);
     if (j.scratch == NULL) {

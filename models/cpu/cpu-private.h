@@ -35,28 +35,35 @@ G_BEGIN_DECLS
 /* Elementwise ops are split in blocks of at least this many floats. */
 #define ELEMENTWISE_GRAIN 16384
 
-/* Processes items [start, end); @tid is the chunk index (0 = the calling
- * thread), usable to pick per-thread scratch memory. */
+/* Processes items [start, end); @tid is the index of the thread that runs
+ * it (0 = the calling thread, below the count cpu_begin () returned),
+ * usable to pick per-thread scratch memory. A thread may run several
+ * ranges of one job, one after the other. */
 typedef void (*CpuRangeFunc) (gpointer data, gsize start, gsize end, int tid);
 
 typedef struct {
   /* Serialises ops on this backend (they share the pool and workspace). */
   GRecMutex lock;
 
-  /* Thread pool: n_workers threads plus the calling thread. */
+  /* Thread pool: n_workers threads plus the calling thread (see
+   * cpu-threads.c). The fields from job on are read and written with
+   * atomic operations. */
   GMutex pool_lock;
-  GCond start_cond;
-  GCond done_cond;
+  GCond start_cond; /* sleeping workers wait here for a job */
+  GCond done_cond;  /* a sleeping caller waits here for the last chunks */
   GThread **workers;
   int n_workers;
   int pool_threads; /* thread count the pool was sized for (0: none) */
-  guint generation;
-  int pending;
-  gboolean quit;
+  gint64 spin_ns;   /* spin before sleeping */
+  int chunks_per_thread;
+  guint64 job; /* generation, next chunk, chunk count */
   CpuRangeFunc func;
   gpointer func_data;
   gsize n_items;
-  int n_chunks;
+  guint done;    /* chunks of the job finished */
+  gint sleepers; /* workers asleep (or about to be) on start_cond */
+  gboolean caller_sleeps;
+  gboolean quit;
 
   /* Workspace for im2col and depthwise intermediates. */
   float *ws;
@@ -75,8 +82,8 @@ typedef struct {
 
 typedef struct {
   CpuBackend *cpu;
-  int index;  /* 1 .. n_workers */
-  guint seen; /* generation at start */
+  int index;    /* 1 .. n_workers */
+  guint32 seen; /* job generation at start */
 } CpuWorker;
 
 /* ---- threads (cpu-threads.c) ------------------------------------------- */
@@ -86,8 +93,12 @@ typedef struct {
  * thread included) until cpu_end(). */
 int cpu_begin (AffectBackend *be);
 void cpu_end (AffectBackend *be);
-/* Runs func over [0, n_items) split in contiguous chunks of at least @grain
- * items, at most one per thread (chunk index = @tid). Call between
+/* Runs func over [0, n_items) in contiguous chunks of about @grain items
+ * or more (at most CHUNKS_PER_THREAD per thread; one chunk, on the calling
+ * thread, when n_items <= grain). The threads, the caller included, claim
+ * chunks as they come; the caller never waits for a thread that has not
+ * claimed one. Which thread runs which chunk varies from call to call: the
+ * results must not depend on it (nor on where chunks start). Call between
  * cpu_begin() and cpu_end(). */
 void cpu_parallel_for (AffectBackend *be, gsize n_items, gsize grain,
     CpuRangeFunc func, gpointer data);
