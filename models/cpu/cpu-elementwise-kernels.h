@@ -48,24 +48,24 @@ SIMD_NAME (act_scalar) (float v, AffectActivation act)
   }
 }
 
-/* p[0:n] = act(p[0:n]) in place. */
-SIMD_FN void
-SIMD_NAME (activate) (float *restrict p, gsize n, AffectActivation act)
+/* p[0:n] = act(p[0:n]) in place, for a constant @act (inlined once per
+ * activation: no switch inside the loop). */
+SIMD_INLINE void
+SIMD_NAME (activate_as) (float *restrict p, gsize n, const AffectActivation act)
 {
   gsize i = 0;
 
-  if (act == AFFECT_ACT_NONE)
-    return;
   for (; i + SIMD_W <= n; i += SIMD_W)
     SIMD_STORE (p + i, SIMD_NAME (act_vec) (SIMD_LOAD (p + i), act));
   for (; i < n; i++)
     p[i] = SIMD_NAME (act_scalar) (p[i], act);
 }
 
-/* y[r, 0:nc] = act(y[r, 0:nc] + bias[0:nc]) for @rows rows of stride @ld. */
-SIMD_FN void
-SIMD_NAME (bias_act_rows) (float *y, gsize rows, int nc, int ld,
-    const float *bias, AffectActivation act)
+/* y[r, 0:nc] = act(y[r, 0:nc] + bias[0:nc]) for @rows rows of stride @ld,
+ * for a constant @act. */
+SIMD_INLINE void
+SIMD_NAME (bias_act_rows_as) (float *y, gsize rows, int nc, int ld,
+    const float *bias, const AffectActivation act)
 {
   for (gsize r = 0; r < rows; r++, y += ld) {
     int ch = 0;
@@ -74,6 +74,44 @@ SIMD_NAME (bias_act_rows) (float *y, gsize rows, int nc, int ld,
                               SIMD_LOAD (y + ch) + SIMD_LOAD (bias + ch), act));
     for (; ch < nc; ch++)
       y[ch] = SIMD_NAME (act_scalar) (y[ch] + bias[ch], act);
+  }
+}
+
+SIMD_FN void
+SIMD_NAME (activate) (float *restrict p, gsize n, AffectActivation act)
+{
+  switch (act) {
+    case AFFECT_ACT_RELU:
+      SIMD_NAME (activate_as) (p, n, AFFECT_ACT_RELU);
+      break;
+    case AFFECT_ACT_RELU6:
+      SIMD_NAME (activate_as) (p, n, AFFECT_ACT_RELU6);
+      break;
+    case AFFECT_ACT_LEAKY:
+      SIMD_NAME (activate_as) (p, n, AFFECT_ACT_LEAKY);
+      break;
+    default:
+      break;
+  }
+}
+
+SIMD_FN void
+SIMD_NAME (bias_act_rows) (float *y, gsize rows, int nc, int ld,
+    const float *bias, AffectActivation act)
+{
+  switch (act) {
+    case AFFECT_ACT_RELU:
+      SIMD_NAME (bias_act_rows_as) (y, rows, nc, ld, bias, AFFECT_ACT_RELU);
+      break;
+    case AFFECT_ACT_RELU6:
+      SIMD_NAME (bias_act_rows_as) (y, rows, nc, ld, bias, AFFECT_ACT_RELU6);
+      break;
+    case AFFECT_ACT_LEAKY:
+      SIMD_NAME (bias_act_rows_as) (y, rows, nc, ld, bias, AFFECT_ACT_LEAKY);
+      break;
+    default:
+      SIMD_NAME (bias_act_rows_as) (y, rows, nc, ld, bias, AFFECT_ACT_NONE);
+      break;
   }
 }
 
