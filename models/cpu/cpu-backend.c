@@ -13,8 +13,9 @@
  *    or a view of the input for 1×1 stride 1), runs sgemm and applies
  *    bias + activation while the tile is in cache;
  *  - few input channels with generic CBLAS kernels: a direct loop;
- *  - depthwise, pooling, activations: vector loops (8-float GCC/clang
- *    vector types, AVX2 clones on x86-64 GCC).
+ *  - depthwise, pooling, activations: vector loops written once
+ *    (cpu-*-kernels.h) and built for the generic target, AVX2 and AVX-512
+ *    by cpu-simd.h, the build for this CPU picked at run time.
  *
  * Every output element is computed by exactly one thread, and every image
  * goes through the same calls whatever the batch size or thread count, so
@@ -32,6 +33,7 @@
 #include <string.h>
 
 #include "cpu-private.h"
+#include "cpu-simd.h"
 
 /* A chunk of parallel work must be worth at least this many multiply-adds
  * (or comparable steps): waking a pool thread and waiting for it costs tens
@@ -270,9 +272,12 @@ cpu_probe (GPtrArray *devices, GError **error)
 {
   guint n = g_get_num_processors ();
 
-  /* One device: the host, with the cores this process may use. */
-  g_ptr_array_add (devices, g_strdup_printf ("%u core%s, sgemm: %s", n,
-                                n == 1 ? "" : "s", affect_gemm_provider ()));
+  /* One device: the host, with the cores this process may use, the sgemm
+   * provider and the build of our own kernels (cpu-simd.h). */
+  g_ptr_array_add (
+      devices, g_strdup_printf ("%u core%s, sgemm: %s, SIMD kernels: %s", n,
+                   n == 1 ? "" : "s", affect_gemm_provider (),
+                   cpu_simd_level_name (cpu_simd_level ())));
   return TRUE;
 }
 

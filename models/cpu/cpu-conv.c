@@ -16,8 +16,55 @@
 
 #include "cpu-private.h"
 
-/* ---- depthwise kernel -------------------------------------------------- */
+/* ---- the kernels (cpu-conv-kernels.h) ---------------------------------- */
 
+/* A flattened output pixel of a window op (image n, output row oy,
+ * column ox) and its window: input origin (iy0, ix0), in-bounds taps
+ * [ky0, ky1) × [kx0, kx1). */
+typedef struct {
+  int n, oy, ox;
+  int iy0, ix0, ky0, ky1, kx0, kx1;
+} ConvPixel;
+
+/* @q at flattened output pixel @p of images of oh × ow pixels. */
+static inline void
+conv_pixel_start (ConvPixel *q, gsize p, int oh, int ow)
+{
+  const gsize per_image = (gsize)oh * ow;
+
+  q->n = (int)(p / per_image);
+  q->oy = (int)(p % per_image) / ow;
+  q->ox = (int)(p % per_image) % ow;
+}
+
+/* The window of @q for a kh × kw kernel over an h × w input. */
+static inline void
+conv_pixel_window (
+    ConvPixel *q, int kh, int kw, int stride, int pt, int pl, int h, int w)
+{
+  q->iy0 = q->oy * stride - pt;
+  q->ix0 = q->ox * stride - pl;
+  q->ky0 = MAX (0, -q->iy0);
+  q->ky1 = MIN (kh, h - q->iy0);
+  q->kx0 = MAX (0, -q->ix0);
+  q->kx1 = MIN (kw, w - q->ix0);
+}
+
+/* @q at the next output pixel. */
+static inline void
+conv_pixel_next (ConvPixel *q, int oh, int ow)
+{
+  if (++q->ox == ow) {
+    q->ox = 0;
+    if (++q->oy == oh) {
+      q->oy = 0;
+      q->n++;
+    }
+  }
+}
+
+/* Depthwise sums of output pixels (also the first half of a separable
+ * convolution). */
 typedef struct {
   const float *x;
   const float *filter; /* [kh, kw, c] */
@@ -25,159 +72,29 @@ typedef struct {
   int h, w, c, oh, ow, kh, kw, stride, pt, pl;
 } DwParams;
 
-/* Depthwise output of the flattened output pixels [p0, p1) into out
- * (row p0 first), without activation. Each element is bias + the taps in
- * (ky, kx) order, whatever the chunking. */
-MULTIVERSION static void
-dw_pixels (const DwParams *d, gsize p0, gsize p1, float *out)
-{
-  const int c = d->c;
-  const gsize per_image = (gsize)d->oh * d->ow;
-  int n = (int)(p0 / per_image), oy, ox;
-  gsize p;
+/* The direct convolution of few input channels (see below). */
+typedef struct {
+  const float *x;
+  const float *filter; /* [kh, kw, cin, cout] */
+  const float *bias;   /* [cout] */
+  float *y;
+  int h, w, cin, cout, oh, ow, kh, kw, stride, pt, pl;
+  AffectActivation act;
+} DirectJob;
 
-  oy = (int)(p0 % per_image) / d->ow;
-  ox = (int)(p0 % per_image) % d->ow;
-  for (p = p0; p < p1; p++, out += c) {
-    int iy0 = oy * d->stride - d->pt, ix0 = ox * d->stride - d->pl;
-    int ky0 = MAX (0, -iy0), ky1 = MIN (d->kh, d->h - iy0);
-    int kx0 = MAX (0, -ix0), kx1 = MIN (d->kw, d->w - ix0);
-    const float *img = d->x + (gsize)n * d->h * d->w * c;
-    int ch = 0, ky, kx;
+/* Spatial pooling. */
+typedef struct {
+  const float *x;
+  float *y;
+  int h, w, c, oh, ow, k, stride, pt, pl;
+  AffectPoolKind kind;
+} PoolJob;
 
-    /* Two horizontally adjacent pixels with the same taps in bounds (the
-     * interior): 32 channels of both at once, eight accumulators, shared
-     * filter loads. Same per-element order as the one-pixel loop. */
-    if (c % 32 == 0 && p + 1 < p1 && ox + 1 < d->ow) {
-      int ix1 = ix0 + d->stride;
-      if (kx0 == 0 && kx1 == d->kw && ix1 + d->kw <= d->w) {
-        for (; ch + 32 <= c; ch += 32) {
-          v8f a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 }, b0, b1, b2, b3,
-              x0, x1, x2, x3, f0, f1, f2, f3;
-          if (d->bias) {
-            LOAD8 (a0, d->bias + ch);
-            LOAD8 (a1, d->bias + ch + 8);
-            LOAD8 (a2, d->bias + ch + 16);
-            LOAD8 (a3, d->bias + ch + 24);
-          }
-          b0 = a0;
-          b1 = a1;
-          b2 = a2;
-          b3 = a3;
-          for (ky = ky0; ky < ky1; ky++) {
-            const float *xr = img + ((gsize)(iy0 + ky) * d->w + ix0) * c + ch;
-            const float *xs = xr + (gsize)d->stride * c;
-            const float *fr = d->filter + (gsize)ky * d->kw * c + ch;
-            for (kx = 0; kx < d->kw; kx++) {
-              const float *fp = fr + (gsize)kx * c;
-              const float *xp = xr + (gsize)kx * c, *xq = xs + (gsize)kx * c;
-              LOAD8 (f0, fp);
-              LOAD8 (f1, fp + 8);
-              LOAD8 (f2, fp + 16);
-              LOAD8 (f3, fp + 24);
-              LOAD8 (x0, xp);
-              LOAD8 (x1, xp + 8);
-              LOAD8 (x2, xp + 16);
-              LOAD8 (x3, xp + 24);
-              a0 += x0 * f0;
-              a1 += x1 * f1;
-              a2 += x2 * f2;
-              a3 += x3 * f3;
-              LOAD8 (x0, xq);
-              LOAD8 (x1, xq + 8);
-              LOAD8 (x2, xq + 16);
-              LOAD8 (x3, xq + 24);
-              b0 += x0 * f0;
-              b1 += x1 * f1;
-              b2 += x2 * f2;
-              b3 += x3 * f3;
-            }
-          }
-          STORE8 (out + ch, a0);
-          STORE8 (out + ch + 8, a1);
-          STORE8 (out + ch + 16, a2);
-          STORE8 (out + ch + 24, a3);
-          STORE8 (out + c + ch, b0);
-          STORE8 (out + c + ch + 8, b1);
-          STORE8 (out + c + ch + 16, b2);
-          STORE8 (out + c + ch + 24, b3);
-        }
-        /* Both pixels done: advance past the second one. */
-        p++;
-        out += c;
-        ox++;
-      }
-    }
+#define CPU_SIMD_KERNELS "cpu-conv-kernels.h"
+#include "cpu-simd.h"
+#undef CPU_SIMD_KERNELS
 
-    /* 32 channels at a time: four independent accumulators. */
-    for (; ch + 32 <= c; ch += 32) {
-      v8f a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 }, x0, x1, x2, x3, f0,
-          f1, f2, f3;
-      if (d->bias) {
-        LOAD8 (a0, d->bias + ch);
-        LOAD8 (a1, d->bias + ch + 8);
-        LOAD8 (a2, d->bias + ch + 16);
-        LOAD8 (a3, d->bias + ch + 24);
-      }
-      for (ky = ky0; ky < ky1; ky++) {
-        const float *xr = img + ((gsize)(iy0 + ky) * d->w + ix0) * c + ch;
-        const float *fr = d->filter + (gsize)ky * d->kw * c + ch;
-        for (kx = kx0; kx < kx1; kx++) {
-          const float *xp = xr + (gsize)kx * c, *fp = fr + (gsize)kx * c;
-          LOAD8 (x0, xp);
-          LOAD8 (x1, xp + 8);
-          LOAD8 (x2, xp + 16);
-          LOAD8 (x3, xp + 24);
-          LOAD8 (f0, fp);
-          LOAD8 (f1, fp + 8);
-          LOAD8 (f2, fp + 16);
-          LOAD8 (f3, fp + 24);
-          a0 += x0 * f0;
-          a1 += x1 * f1;
-          a2 += x2 * f2;
-          a3 += x3 * f3;
-        }
-      }
-      STORE8 (out + ch, a0);
-      STORE8 (out + ch + 8, a1);
-      STORE8 (out + ch + 16, a2);
-      STORE8 (out + ch + 24, a3);
-    }
-    for (; ch + 8 <= c; ch += 8) {
-      v8f acc = { 0 }, xv, fv;
-      if (d->bias)
-        LOAD8 (acc, d->bias + ch);
-      for (ky = ky0; ky < ky1; ky++) {
-        const float *xr = img + ((gsize)(iy0 + ky) * d->w + ix0) * c + ch;
-        const float *fr = d->filter + (gsize)ky * d->kw * c + ch;
-        for (kx = kx0; kx < kx1; kx++) {
-          LOAD8 (xv, xr + (gsize)kx * c);
-          LOAD8 (fv, fr + (gsize)kx * c);
-          acc += xv * fv;
-        }
-      }
-      STORE8 (out + ch, acc);
-    }
-    for (; ch < c; ch++) {
-      float acc = d->bias ? d->bias[ch] : 0.0f;
-      for (ky = ky0; ky < ky1; ky++) {
-        const float *xr = img + ((gsize)(iy0 + ky) * d->w + ix0) * c + ch;
-        const float *fr = d->filter + (gsize)ky * d->kw * c + ch;
-        for (kx = kx0; kx < kx1; kx++)
-          acc += xr[(gsize)kx * c] * fr[(gsize)kx * c];
-      }
-      out[ch] = acc;
-    }
-    /* Next output pixel. */
-    if (++ox == d->ow) {
-      ox = 0;
-      if (++oy == d->oh) {
-        oy = 0;
-        n++;
-      }
-    }
-  }
-}
+/* ---- depthwise --------------------------------------------------------- */
 
 typedef struct {
   DwParams d;
@@ -191,7 +108,7 @@ depthwise_range (gpointer data, gsize start, gsize end, int tid)
   DepthwiseJob *j = data;
   float *out = j->y + start * j->d.c;
 
-  dw_pixels (&j->d, start, end, out);
+  CPU_SIMD_PICK (dw_pixels) (&j->d, start, end, out);
   cpu_activate (out, (end - start) * j->d.c, j->act);
 }
 
@@ -254,143 +171,12 @@ im2col_pixels (const AffectTensor *x, int oh, int ow, int kh, int kw,
 #define DIRECT_MAX_CIN 4
 #endif
 
-typedef struct {
-  const float *x;
-  const float *filter; /* [kh, kw, cin, cout] */
-  const float *bias;   /* [cout] */
-  float *y;
-  int h, w, cin, cout, oh, ow, kh, kw, stride, pt, pl;
-  AffectActivation act;
-} DirectJob;
-
-MULTIVERSION static void
-direct_conv_pixels (const DirectJob *d, gsize p0, gsize p1)
-{
-  const int cin = d->cin, cout = d->cout;
-  const gsize per_image = (gsize)d->oh * d->ow;
-  int n = (int)(p0 / per_image), oy, ox;
-  float *out = d->y + p0 * cout;
-  gsize p;
-
-  oy = (int)(p0 % per_image) / d->ow;
-  ox = (int)(p0 % per_image) % d->ow;
-  for (p = p0; p < p1; p++, out += cout) {
-    int iy0 = oy * d->stride - d->pt, ix0 = ox * d->stride - d->pl;
-    int ky0 = MAX (0, -iy0), ky1 = MIN (d->kh, d->h - iy0);
-    int kx0 = MAX (0, -ix0), kx1 = MIN (d->kw, d->w - ix0);
-    const float *img = d->x + (gsize)n * d->h * d->w * cin;
-    int co = 0, ky, kx, ci;
-
-    for (; co + 32 <= cout; co += 32) {
-      v8f a0, a1, a2, a3, f0, f1, f2, f3;
-      LOAD8 (a0, d->bias + co);
-      LOAD8 (a1, d->bias + co + 8);
-      LOAD8 (a2, d->bias + co + 16);
-      LOAD8 (a3, d->bias + co + 24);
-      for (ky = ky0; ky < ky1; ky++)
-        for (kx = kx0; kx < kx1; kx++) {
-          const float *xp = img + ((gsize)(iy0 + ky) * d->w + ix0 + kx) * cin;
-          const float *fp
-              = d->filter + ((gsize)(ky * d->kw + kx) * cin) * cout + co;
-          for (ci = 0; ci < cin; ci++, fp += cout) {
-            v8f xv = { 0 };
-            xv += xp[ci];
-            LOAD8 (f0, fp);
-            LOAD8 (f1, fp + 8);
-            LOAD8 (f2, fp + 16);
-            LOAD8 (f3, fp + 24);
-            a0 += xv * f0;
-            a1 += xv * f1;
-            a2 += xv * f2;
-            a3 += xv * f3;
-          }
-        }
-      STORE8 (out + co, a0);
-      STORE8 (out + co + 8, a1);
-      STORE8 (out + co + 16, a2);
-      STORE8 (out + co + 24, a3);
-    }
-    /* 8 or 16 channels: too few accumulators for the add latency, so the
-     * taps alternate between two accumulator sets summed at the end. */
-    for (; co + 16 <= cout; co += 16) {
-      v8f a0, a1, b0 = { 0 }, b1 = { 0 }, f0, f1;
-      int tap = 0;
-      LOAD8 (a0, d->bias + co);
-      LOAD8 (a1, d->bias + co + 8);
-      for (ky = ky0; ky < ky1; ky++)
-        for (kx = kx0; kx < kx1; kx++) {
-          const float *xp = img + ((gsize)(iy0 + ky) * d->w + ix0 + kx) * cin;
-          const float *fp
-              = d->filter + ((gsize)(ky * d->kw + kx) * cin) * cout + co;
-          for (ci = 0; ci < cin; ci++, fp += cout, tap++) {
-            v8f xv = { 0 };
-            xv += xp[ci];
-            LOAD8 (f0, fp);
-            LOAD8 (f1, fp + 8);
-            if (tap & 1) {
-              b0 += xv * f0;
-              b1 += xv * f1;
-            } else {
-              a0 += xv * f0;
-              a1 += xv * f1;
-            }
-          }
-        }
-      a0 += b0;
-      a1 += b1;
-      STORE8 (out + co, a0);
-      STORE8 (out + co + 8, a1);
-    }
-    for (; co + 8 <= cout; co += 8) {
-      v8f a0, b0 = { 0 }, f0;
-      int tap = 0;
-      LOAD8 (a0, d->bias + co);
-      for (ky = ky0; ky < ky1; ky++)
-        for (kx = kx0; kx < kx1; kx++) {
-          const float *xp = img + ((gsize)(iy0 + ky) * d->w + ix0 + kx) * cin;
-          const float *fp
-              = d->filter + ((gsize)(ky * d->kw + kx) * cin) * cout + co;
-          for (ci = 0; ci < cin; ci++, fp += cout, tap++) {
-            v8f xv = { 0 };
-            xv += xp[ci];
-            LOAD8 (f0, fp);
-            if (tap & 1)
-              b0 += xv * f0;
-            else
-              a0 += xv * f0;
-          }
-        }
-      a0 += b0;
-      STORE8 (out + co, a0);
-    }
-    for (; co < cout; co++) {
-      float acc = d->bias[co];
-      for (ky = ky0; ky < ky1; ky++)
-        for (kx = kx0; kx < kx1; kx++) {
-          const float *xp = img + ((gsize)(iy0 + ky) * d->w + ix0 + kx) * cin;
-          const float *fp
-              = d->filter + ((gsize)(ky * d->kw + kx) * cin) * cout + co;
-          for (ci = 0; ci < cin; ci++)
-            acc += xp[ci] * fp[(gsize)ci * cout];
-        }
-      out[co] = acc;
-    }
-    if (++ox == d->ow) {
-      ox = 0;
-      if (++oy == d->oh) {
-        oy = 0;
-        n++;
-      }
-    }
-  }
-}
-
 static void
 direct_conv_range (gpointer data, gsize start, gsize end, int tid)
 {
   DirectJob *d = data;
 
-  direct_conv_pixels (d, start, end);
+  CPU_SIMD_PICK (direct_conv_pixels) (d, start, end);
   cpu_activate (d->y + start * d->cout, (end - start) * d->cout, d->act);
 }
 
@@ -450,7 +236,7 @@ gemm_conv_range (gpointer data, gsize start, gsize end, int tid)
     } else {
       if (*built != pb) {
         if (conv->kind == AFFECT_CONV_SEPARABLE)
-          dw_pixels (&j->dw, p0, p1, a_buf);
+          CPU_SIMD_PICK (dw_pixels) (&j->dw, p0, p1, a_buf);
         else
           im2col_pixels (j->x, j->y->h, j->y->w, conv->kh, conv->kw,
               conv->stride, j->pt, j->pl, p0, p1, a_buf);
@@ -581,90 +367,12 @@ done:
   cpu_end (be);
 }
 
-/* ---- fully connected --------------------------------------------------- */
-
 /* ---- pooling ----------------------------------------------------------- */
-
-typedef struct {
-  const float *x;
-  float *y;
-  int h, w, c, oh, ow, k, stride, pt, pl;
-  AffectPoolKind kind;
-} PoolJob;
-
-/* One output pixel of a pooling window over channels [0, c). Max: the
- * in-bounds maximum (padding ignored); avg: the in-bounds sum in (ky, kx)
- * order divided by the in-bounds count. */
-MULTIVERSION static void
-pool_pixel (const PoolJob *j, const float *img, int iy0, int ky0, int ky1,
-    int ix0, int kx0, int kx1, float *out)
-{
-  const int c = j->c;
-  int ch = 0, ky, kx;
-
-  if (j->kind == AFFECT_POOL_MAX) {
-    for (; ch + 8 <= c; ch += 8) {
-      v8f acc, v;
-      v8i gt;
-      LOAD8 (acc, img + ((gsize)(iy0 + ky0) * j->w + ix0 + kx0) * c + ch);
-      for (ky = ky0; ky < ky1; ky++)
-        for (kx = kx0; kx < kx1; kx++) {
-          LOAD8 (v, img + ((gsize)(iy0 + ky) * j->w + ix0 + kx) * c + ch);
-          gt = v > acc;
-          acc = (v8f)(((v8i)v & gt) | ((v8i)acc & ~gt));
-        }
-      STORE8 (out + ch, acc);
-    }
-    for (; ch < c; ch++) {
-      float acc = img[((gsize)(iy0 + ky0) * j->w + ix0 + kx0) * c + ch];
-      for (ky = ky0; ky < ky1; ky++)
-        for (kx = kx0; kx < kx1; kx++) {
-          float v = img[((gsize)(iy0 + ky) * j->w + ix0 + kx) * c + ch];
-          acc = v > acc ? v : acc;
-        }
-      out[ch] = acc;
-    }
-  } else {
-    const float count = (float)((ky1 - ky0) * (kx1 - kx0));
-    for (; ch + 8 <= c; ch += 8) {
-      v8f acc = { 0 }, v;
-      for (ky = ky0; ky < ky1; ky++)
-        for (kx = kx0; kx < kx1; kx++) {
-          LOAD8 (v, img + ((gsize)(iy0 + ky) * j->w + ix0 + kx) * c + ch);
-          acc += v;
-        }
-      acc /= count;
-      STORE8 (out + ch, acc);
-    }
-    for (; ch < c; ch++) {
-      float acc = 0.0f;
-      for (ky = ky0; ky < ky1; ky++)
-        for (kx = kx0; kx < kx1; kx++)
-          acc += img[((gsize)(iy0 + ky) * j->w + ix0 + kx) * c + ch];
-      out[ch] = acc / count;
-    }
-  }
-}
 
 static void
 pool_range (gpointer data, gsize start, gsize end, int tid)
 {
-  PoolJob *j = data;
-  gsize r;
-
-  for (r = start; r < end; r++) {
-    int n = (int)(r / j->oh), oy = (int)(r % j->oh), ox;
-    int iy0 = oy * j->stride - j->pt;
-    int ky0 = MAX (0, -iy0), ky1 = MIN (j->k, j->h - iy0);
-    const float *img = j->x + (gsize)n * j->h * j->w * j->c;
-
-    for (ox = 0; ox < j->ow; ox++) {
-      int ix0 = ox * j->stride - j->pl;
-      int kx0 = MAX (0, -ix0), kx1 = MIN (j->k, j->w - ix0);
-      pool_pixel (
-          j, img, iy0, ky0, ky1, ix0, kx0, kx1, j->y + (r * j->ow + ox) * j->c);
-    }
-  }
+  CPU_SIMD_PICK (pool_rows) (data, start, end);
 }
 
 void

@@ -15,117 +15,23 @@
 
 #include "cpu-private.h"
 
+#define CPU_SIMD_KERNELS "cpu-elementwise-kernels.h"
+#include "cpu-simd.h"
+#undef CPU_SIMD_KERNELS
+
 /* ---- activations ------------------------------------------------------- */
 
-/* In-place activation; the vector and scalar paths use the same float
- * operations, so results do not depend on alignment or length. */
-MULTIVERSION void
+void
 cpu_activate (float *restrict p, gsize n, AffectActivation act)
 {
-  const v8f zero = { 0 };
-  const v8f six = { 6, 6, 6, 6, 6, 6, 6, 6 };
-  const v8f tenth = { 0.1f, 0.1f, 0.1f, 0.1f, 0.1f, 0.1f, 0.1f, 0.1f };
-  gsize i = 0;
-  v8f v, m;
-
-  switch (act) {
-    case AFFECT_ACT_RELU:
-      for (; i + 8 <= n; i += 8) {
-        LOAD8 (v, p + i);
-        v = RELU8 (v);
-        STORE8 (p + i, v);
-      }
-      for (; i < n; i++)
-        p[i] = p[i] > 0.0f ? p[i] : 0.0f;
-      break;
-    case AFFECT_ACT_RELU6:
-      for (; i + 8 <= n; i += 8) {
-        v8i below;
-        LOAD8 (v, p + i);
-        v = RELU8 (v);
-        below = v < six;
-        v = (v8f)(((v8i)v & below) | ((v8i)six & ~below));
-        STORE8 (p + i, v);
-      }
-      for (; i < n; i++) {
-        float r = p[i] > 0.0f ? p[i] : 0.0f;
-        p[i] = r < 6.0f ? r : 6.0f;
-      }
-      break;
-    case AFFECT_ACT_LEAKY:
-      /* tfjs: m = 0.1 x; relu(x - m) + m. */
-      for (; i + 8 <= n; i += 8) {
-        LOAD8 (v, p + i);
-        m = tenth * v;
-        v = v - m;
-        v = RELU8 (v) + m;
-        STORE8 (p + i, v);
-      }
-      for (; i < n; i++)
-        p[i] = leaky (p[i]);
-      break;
-    default:
-      break;
-  }
+  CPU_SIMD_PICK (activate) (p, n, act);
 }
 
-/* y[r, 0:nc] = act(y[r, 0:nc] + bias[0:nc]) for @rows rows of stride @ld:
- * the GEMM epilogue (conv sum first, then bias, as tfjs does). */
-MULTIVERSION void
+void
 cpu_bias_act_rows (float *y, gsize rows, int nc, int ld, const float *bias,
     AffectActivation act)
 {
-  const v8f zero = { 0 };
-  const v8f six = { 6, 6, 6, 6, 6, 6, 6, 6 };
-  const v8f tenth = { 0.1f, 0.1f, 0.1f, 0.1f, 0.1f, 0.1f, 0.1f, 0.1f };
-  gsize r;
-
-  for (r = 0; r < rows; r++, y += ld) {
-    int ch = 0;
-    for (; ch + 8 <= nc; ch += 8) {
-      v8f v, b, m;
-      v8i below;
-      LOAD8 (v, y + ch);
-      LOAD8 (b, bias + ch);
-      v += b;
-      switch (act) {
-        case AFFECT_ACT_RELU:
-          v = RELU8 (v);
-          break;
-        case AFFECT_ACT_RELU6:
-          v = RELU8 (v);
-          below = v < six;
-          v = (v8f)(((v8i)v & below) | ((v8i)six & ~below));
-          break;
-        case AFFECT_ACT_LEAKY:
-          m = tenth * v;
-          v = v - m;
-          v = RELU8 (v) + m;
-          break;
-        default:
-          break;
-      }
-      STORE8 (y + ch, v);
-    }
-    for (; ch < nc; ch++) {
-      float v = y[ch] + bias[ch];
-      switch (act) {
-        case AFFECT_ACT_RELU:
-          v = v > 0.0f ? v : 0.0f;
-          break;
-        case AFFECT_ACT_RELU6:
-          v = v > 0.0f ? v : 0.0f;
-          v = v < 6.0f ? v : 6.0f;
-          break;
-        case AFFECT_ACT_LEAKY:
-          v = leaky (v);
-          break;
-        default:
-          break;
-      }
-      y[ch] = v;
-    }
-  }
+  CPU_SIMD_PICK (bias_act_rows) (y, rows, nc, ld, bias, act);
 }
 
 void
@@ -189,29 +95,13 @@ typedef struct {
   AffectUnaryOp op;
 } ElemJob;
 
-MULTIVERSION static void
-add_floats (const float *a, const float *b, float *y, gsize n)
-{
-  gsize i = 0;
-
-  /* y may alias a (in place): each block is read before it is written. */
-  for (; i + 8 <= n; i += 8) {
-    v8f va, vb;
-    LOAD8 (va, a + i);
-    LOAD8 (vb, b + i);
-    va += vb;
-    STORE8 (y + i, va);
-  }
-  for (; i < n; i++)
-    y[i] = a[i] + b[i];
-}
-
 static void
 add_range (gpointer data, gsize start, gsize end, int tid)
 {
   ElemJob *j = data;
 
-  add_floats (j->a + start, j->b + start, j->y + start, end - start);
+  CPU_SIMD_PICK (add_floats)
+  (j->a + start, j->b + start, j->y + start, end - start);
 }
 
 void

@@ -14,9 +14,10 @@
  *   cpu-norm.c         softmax (and the normalisation/attention family)
  *   cpu-transformer.c  GELU and the transformer ops
  *   cpu-gru.c          GRU layers and the packed-panel product (also used
- *                      by fully connected layers); its kernels are in
- *                      cpu-gru-kernels.h, built per instruction set with
- *                      cpu-simd.h
+ *                      by fully connected layers)
+ * The SIMD kernels of cpu-foo.c are in cpu-foo-kernels.h, written once and
+ * built for the generic target, AVX2 and AVX-512 by cpu-simd.h, which also
+ * picks the build for this CPU at run time.
  */
 
 #ifndef __AFFECT_CPU_PRIVATE_H__
@@ -112,29 +113,10 @@ float *cpu_workspace (CpuBackend *cpu, gsize n);
 gsize cpu_grain (AffectBackend *be, double work_per_item);
 void cpu_pool_stop (CpuBackend *cpu);
 
-/* ---- vector helpers ---------------------------------------------------- */
+/* ---- scalar helpers ---------------------------------------------------- */
 
-/* GCC/clang vector extensions: 8 floats. Without AVX the compiler lowers
- * them to two SSE (or NEON) operations; on x86-64 GCC the hot kernels are
- * also built for AVX2 and picked at run time (same operations, same
- * results: no FMA contraction, -ffp-contract=off). */
-typedef float v8f __attribute__ ((vector_size (32)));
-
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) \
-    && defined(__linux__) && defined(__ELF__)
-#define MULTIVERSION __attribute__ ((target_clones ("avx2", "default")))
-#else
-#define MULTIVERSION
-#endif
-
-/* Unaligned 8-float load/store (memcpy compiles to one vector move). */
-#define LOAD8(v, p) memcpy (&(v), (p), sizeof (v8f))
-#define STORE8(p, v) memcpy ((p), &(v), sizeof (v8f))
-
-typedef gint32 v8i __attribute__ ((vector_size (32)));
-
-/* max(v, 0) without branches: keeps v where v > 0, else +0. */
-#define RELU8(v) ((v8f)((v8i)(v) & ((v) > zero)))
+/* SIMD kernels are written once in cpu-*-kernels.h files and built per
+ * target by cpu-simd.h (see there). */
 
 static inline float
 leaky (float x)

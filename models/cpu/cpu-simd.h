@@ -18,6 +18,8 @@
  *   #undef CPU_SIMD_KERNELS
  *   ...
  *   CPU_SIMD_PICK (foo) (args);    // the best of the three for this CPU
+ *                                  // (once per chunk of work, not per
+ *                                  // element)
  *
  *   // cpu-foo-kernels.h: one source for every target
  *   SIMD_FN void
@@ -66,10 +68,15 @@
  * read when AFFECT_CPU_SIMD is not set). On other architectures only the
  * generic build exists (vector extensions map to NEON etc.).
  *
- * Kernels written this way: cpu-gru-kernels.h (the packed-panel product of
- * the GRU and fully connected layers, the GRU gates, small matrix
- * products). The older loops of cpu-private.h (v8f + MULTIVERSION) are the
- * same idea with GCC's target_clones, for AVX2 only.
+ * Every SIMD kernel of the CPU backend is written this way (and no SIMD
+ * code exists elsewhere in the tree): cpu-conv-kernels.h (depthwise,
+ * direct convolution, pooling), cpu-elementwise-kernels.h (activations,
+ * the GEMM epilogue, add), cpu-transformer-kernels.h (GELU, layer norm,
+ * masked softmax, broadcast arithmetic, scale) and cpu-gru-kernels.h (the
+ * packed-panel product of the GRU and fully connected layers, the GRU
+ * gates, small matrix products). The kernels without SIMD_FMA give the same
+ * bits on all three targets; tests/models/test-simd.c checks both claims.
+ * docs/inference-core.md, "Writing a SIMD kernel", has the recipe.
  */
 
 #ifndef __AFFECT_CPU_SIMD_H__
@@ -115,6 +122,10 @@ typedef float cpu_vf16 __attribute__ ((vector_size (64)));
 typedef gint32 cpu_vi4 __attribute__ ((vector_size (16)));
 typedef gint32 cpu_vi8 __attribute__ ((vector_size (32)));
 typedef gint32 cpu_vi16 __attribute__ ((vector_size (64)));
+/* 4 doubles and 4 int64 whatever the target, for sums and exponentials in
+ * double precision whose order must not depend on the target. */
+typedef double cpu_vd4 __attribute__ ((vector_size (32)));
+typedef gint64 cpu_vl4 __attribute__ ((vector_size (32)));
 
 #define CPU_SIMD_CAT_(a, b) a##_##b
 #define CPU_SIMD_CAT(a, b) CPU_SIMD_CAT_ (a, b)
