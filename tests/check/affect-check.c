@@ -8,6 +8,8 @@
 
 #include "affect-check.h"
 
+#include <gst/check/gstcheck.h>
+
 gboolean
 affect_check_load_system_plugins (const gchar *const *names)
 {
@@ -47,4 +49,22 @@ affect_check_load_system_plugin (const gchar *file)
   const gchar *names[] = { file, NULL };
 
   return affect_check_load_system_plugins (names);
+}
+
+void
+affect_check_wait_eos (GstBus *bus, GstClockTime timeout)
+{
+  GstMessage *msg;
+
+  msg = gst_bus_timed_pop_filtered (
+      bus, timeout, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no EOS: the pipeline stalled");
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    GError *err = NULL;
+    gchar *dbg = NULL;
+
+    gst_message_parse_error (msg, &err, &dbg);
+    fail ("error: %s (%s)", err->message, dbg ? dbg : "");
+  }
+  gst_message_unref (msg);
 }

@@ -20,6 +20,10 @@ gboolean affect_check_load_system_plugins (const gchar *const *names);
 /* The same for one file name. */
 gboolean affect_check_load_system_plugin (const gchar *file);
 
+/* Waits up to @timeout for EOS or an error on @bus; fails the test on an
+ * error (with its message) or when neither comes. */
+void affect_check_wait_eos (GstBus *bus, GstClockTime timeout);
+
 G_END_DECLS
 
 #endif /* __AFFECT_CHECK_H__ */

@@ -38,6 +38,7 @@
 #include "affect-recognition.h"
 #include "affect-ssd.h"
 #include "affect-tinyface.h"
+#include "test-tools.h"
 
 #define LANDMARK_MODEL "face_landmark_68_model"
 #define EXPRESSION_MODEL "face_expression_model"
@@ -747,11 +748,5 @@ shared_suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (shared_suite ());
-  int failed;
-
-  srunner_run_all (sr, CK_NORMAL);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? 0 : 1;
+  return affect_test_run_suite (shared_suite ());
 }

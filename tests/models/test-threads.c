@@ -32,6 +32,7 @@
 #include "affect-modelpath.h"
 #include "affect-recognition.h"
 #include "affect-tinyface.h"
+#include "test-tools.h"
 
 /* ---- the pool itself --------------------------------------------------- */
 
@@ -381,11 +382,5 @@ threads_suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (threads_suite ());
-  int failed;
-
-  srunner_run_all (sr, CK_NORMAL);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? 0 : 1;
+  return affect_test_run_suite (threads_suite ());
 }

@@ -92,3 +92,15 @@ affect_test_read_wav_s16 (const gchar *path, gint *rate, gsize *n)
   g_free (data);
   return x;
 }
+
+int
+affect_test_run_suite (Suite *suite)
+{
+  SRunner *sr = srunner_create (suite);
+  int failed;
+
+  srunner_run_all (sr, CK_NORMAL);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? 0 : 1;
+}

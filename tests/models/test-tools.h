@@ -8,6 +8,7 @@
 #ifndef __AFFECT_TEST_TOOLS_H__
 #define __AFFECT_TEST_TOOLS_H__
 
+#include <check.h>
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
@@ -32,5 +33,9 @@ int affect_test_run_tool (
  * 32768, as libsndfile and the reference's decoder give them) and its
  * rate; fails the test on any other file. g_free. */
 gfloat *affect_test_read_wav_s16 (const gchar *path, gint *rate, gsize *n);
+
+/* Runs every test of @suite (CK_NORMAL) and frees it. Returns the exit
+ * status for main(): 0 when no test failed, else 1. */
+int affect_test_run_suite (Suite *suite);
 
 #endif /* __AFFECT_TEST_TOOLS_H__ */

@@ -129,7 +129,6 @@ run_pipeline_full (const gchar *audio, const gchar *sink, RunOptions *opts)
   GstElement *pipeline, *f;
   GstPad *vpad, *srcpad;
   GstBus *bus;
-  GstMessage *msg;
   GError *err = NULL;
   Results res;
   gchar *desc;
@@ -187,16 +186,7 @@ run_pipeline_full (const gchar *audio, const gchar *sink, RunOptions *opts)
     gst_query_parse_latency (q, &opts->latency_live, &opts->min_latency, NULL);
     gst_query_unref (q);
   }
-  msg = gst_bus_timed_pop_filtered (
-      bus, 300 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL, "no EOS: the pipeline stalled");
-  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
-    gchar *dbg = NULL;
-
-    gst_message_parse_error (msg, &err, &dbg);
-    fail ("error: %s (%s)", err->message, dbg ? dbg : "");
-  }
-  gst_message_unref (msg);
+  affect_check_wait_eos (bus, 300 * GST_SECOND);
   gst_element_set_state (pipeline, GST_STATE_NULL);
 
   gst_object_unref (bus);

@@ -475,21 +475,10 @@ finish (GstElement *pipe)
   GstElement *src = gst_bin_get_by_name (GST_BIN (pipe), "src");
   GstFlowReturn flow = GST_FLOW_ERROR;
   GstBus *bus = gst_element_get_bus (pipe);
-  GstMessage *msg;
 
   g_signal_emit_by_name (src, "end-of-stream", &flow);
   fail_unless_equals_int (flow, GST_FLOW_OK);
-  msg = gst_bus_timed_pop_filtered (
-      bus, 300 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL, "no EOS: the pipeline stalled");
-  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
-    GError *err = NULL;
-    gchar *dbg = NULL;
-
-    gst_message_parse_error (msg, &err, &dbg);
-    fail ("error: %s (%s)", err->message, dbg ? dbg : "");
-  }
-  gst_message_unref (msg);
+  affect_check_wait_eos (bus, 300 * GST_SECOND);
   gst_object_unref (bus);
   gst_object_unref (src);
   gst_element_set_state (pipe, GST_STATE_NULL);

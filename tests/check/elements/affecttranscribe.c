@@ -347,38 +347,70 @@ push_s16 (GstHarness *h, const gint16 *x, gsize n, gint rate, gint channels,
 #define CAPS_16K \
   "audio/x-raw,format=S16LE,rate=16000,channels=1,layout=interleaved"
 
+/* The reference clip and its golden words; FALSE (the test has nothing to
+ * do) without the model. */
+static gboolean
+load_fox (gint16 **x, gsize *n, gint *rate, GArray **want)
+{
+  if (!have_model ())
+    return FALSE;
+  *x = read_wav ("espeak-fox.wav", n, rate);
+  *want = golden_words ("espeak-fox");
+  return TRUE;
+}
+
+/* EOS, then the words that come out are @want shifted by @offset. */
+static void
+eos_assert_words (GstHarness *h, GArray *want, GstClockTime offset)
+{
+  GArray *got;
+
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  got = pull_words (h);
+  assert_words_equal (got, want, offset);
+  words_free (got);
+}
+
+static void
+flush (GstHarness *h)
+{
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+}
+
+static void
+push_time_segment (GstHarness *h)
+{
+  GstSegment seg;
+
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+}
+
 GST_START_TEST (test_words_16k)
 {
   GstHarness *h;
-  GArray *want, *got;
+  GArray *want;
   gint16 *x;
   gsize n;
   gint rate;
 
-  if (!have_model ())
+  if (!load_fox (&x, &n, &rate, &want))
     return;
-  x = read_wav ("espeak-fox.wav", &n, &rate);
   fail_unless_equals_int (rate, 16000);
-  want = golden_words ("espeak-fox");
 
   /* one window: the same cut as affect-transcribe */
   h = new_harness (CAPS_16K, 30 * GST_SECOND, 0);
   push_s16 (h, x, n, 16000, 1, 0);
   /* nothing before the window closes */
   fail_unless_equals_int (gst_harness_buffers_received (h), 0);
-  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
-  got = pull_words (h);
-  assert_words_equal (got, want, 0);
-  words_free (got);
+  eos_assert_words (h, want, 0);
   gst_harness_teardown (h);
 
   /* the default windows (pauses, 5 s) give the same words here */
   h = new_harness (CAPS_16K, 5 * GST_SECOND, 300);
   push_s16 (h, x, n, 16000, 1, 0);
-  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
-  got = pull_words (h);
-  assert_words_equal (got, want, 0);
-  words_free (got);
+  eos_assert_words (h, want, 0);
   gst_harness_teardown (h);
 
   words_free (want);
@@ -501,10 +533,8 @@ GST_START_TEST (test_words_44k_stereo)
   gint rate;
   gpointer ip[1], op[1];
 
-  if (!have_model ())
+  if (!load_fox (&x, &n, &rate, &want))
     return;
-  x = read_wav ("espeak-fox.wav", &n, &rate);
-  want = golden_words ("espeak-fox");
   gst_audio_info_set_format (&in, GST_AUDIO_FORMAT_S16LE, 16000, 1, NULL);
   gst_audio_info_set_format (&out, GST_AUDIO_FORMAT_S16LE, 44100, 2, NULL);
   conv = gst_audio_converter_new (0, &in, &out, NULL);
@@ -621,27 +651,19 @@ GST_END_TEST;
 GST_START_TEST (test_flush)
 {
   GstHarness *h;
-  GArray *want, *got;
-  GstSegment seg;
+  GArray *want;
   gint16 *x;
   gsize n;
   gint rate;
 
-  if (!have_model ())
+  if (!load_fox (&x, &n, &rate, &want))
     return;
-  x = read_wav ("espeak-fox.wav", &n, &rate);
-  want = golden_words ("espeak-fox");
   h = new_harness (CAPS_16K, 30 * GST_SECOND, 0);
   push_s16 (h, x, n / 2, 16000, 1, 0);
-  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
-  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
-  gst_segment_init (&seg, GST_FORMAT_TIME);
-  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  flush (h);
+  push_time_segment (h);
   push_s16 (h, x, n, 16000, 1, 0);
-  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
-  got = pull_words (h);
-  assert_words_equal (got, want, 0);
-  words_free (got);
+  eos_assert_words (h, want, 0);
   gst_harness_teardown (h);
   words_free (want);
   g_free (x);
@@ -660,10 +682,8 @@ GST_START_TEST (test_gap_and_discont)
   gsize n;
   gint rate;
 
-  if (!have_model ())
+  if (!load_fox (&x, &n, &rate, &want))
     return;
-  x = read_wav ("espeak-fox.wav", &n, &rate);
-  want = golden_words ("espeak-fox");
   h = new_harness (CAPS_16K, 30 * GST_SECOND, 0);
 
   push_s16 (h, x, n, 16000, 1, 0);
@@ -814,10 +834,8 @@ GST_START_TEST (test_long_input)
   GstClockTime pts = 0, piece = 0, clip_len;
   guint n_words[3] = { 0, 0, 0 };
 
-  if (!have_model ())
+  if (!load_fox (&x, &n, &rate, &want))
     return;
-  x = read_wav ("espeak-fox.wav", &n, &rate);
-  want = golden_words ("espeak-fox");
   clip_len = gst_util_uint64_scale (n, GST_SECOND, 16000);
   silence = g_new0 (gint16, 60 * 16000);
   h = new_harness (CAPS_16K, 5 * GST_SECOND, 300);
@@ -921,10 +939,8 @@ GST_START_TEST (test_back_pressure)
   guint64 level, dropped = 1;
   GstClockTime clip_len;
 
-  if (!have_model ())
+  if (!load_fox (&x, &n, &rate, &want))
     return;
-  x = read_wav ("espeak-fox.wav", &n, &rate);
-  want = golden_words ("espeak-fox");
   clip_len = gst_util_uint64_scale (n, GST_SECOND, 16000);
   h = new_harness (CAPS_16K, 5 * GST_SECOND, 300);
   g_object_set (h->element, "max-queue-time", (guint64)GST_SECOND, NULL);
@@ -967,31 +983,23 @@ GST_START_TEST (test_flush_and_stop_while_transcribing)
 {
   GstHarness *h;
   GArray *want, *got;
-  GstSegment seg;
   gint16 *x;
   gsize n;
   gint rate;
 
-  if (!have_model ())
+  if (!load_fox (&x, &n, &rate, &want))
     return;
-  x = read_wav ("espeak-fox.wav", &n, &rate);
-  want = golden_words ("espeak-fox");
 
   h = new_harness (CAPS_16K, 5 * GST_SECOND, 300);
   push_s16 (h, x, n, 16000, 1, 0);
-  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
-  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  flush (h);
   /* what the flush let through was pushed before it: read and drop it */
   got = pull_words (h);
   fail_unless (got->len <= want->len);
   words_free (got);
-  gst_segment_init (&seg, GST_FORMAT_TIME);
-  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  push_time_segment (h);
   push_s16 (h, x, n, 16000, 1, 0);
-  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
-  got = pull_words (h);
-  assert_words_equal (got, want, 0);
-  words_free (got);
+  eos_assert_words (h, want, 0);
   gst_harness_teardown (h);
 
   h = new_harness (CAPS_16K, 5 * GST_SECOND, 300);
@@ -1095,7 +1103,6 @@ GST_START_TEST (test_live_pipeline)
   GstElement *pipeline, *f, *t;
   GstPad *pad;
   GstBus *bus;
-  GstMessage *msg;
   GError *err = NULL;
   GArray *want, *words;
   GThread *thread;
@@ -1155,16 +1162,7 @@ GST_START_TEST (test_live_pipeline)
   fail_unless (live);
   thread = g_thread_new ("feeder", feed_live, &feeder);
 
-  msg = gst_bus_timed_pop_filtered (
-      bus, 300 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  fail_unless (msg != NULL, "no EOS: the pipeline stalled");
-  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
-    gchar *dbg = NULL;
-
-    gst_message_parse_error (msg, &err, &dbg);
-    fail ("error: %s (%s)", err->message, dbg ? dbg : "");
-  }
-  gst_message_unref (msg);
+  affect_check_wait_eos (bus, 300 * GST_SECOND);
   fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
       GST_STATE_CHANGE_SUCCESS);
   g_thread_join (thread);

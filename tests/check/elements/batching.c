@@ -34,6 +34,7 @@
 #include <gst/check/gstharness.h>
 #include <gst/affect/affectmeta.h>
 
+#include "affect-check-sample.h"
 #include "affect-image.h"
 #include "affect-modelpath.h"
 
@@ -47,31 +48,8 @@ have_inputs (void)
   static const gchar *const names[]
       = { "tiny_face_detector_model", "face_landmark_68_model",
           "face_expression_model", "face_recognition_model" };
-  gchar *cache = affect_cache_dir ();
-  gchar *png = g_build_filename (cache, "test-inputs", "sample2.png", NULL);
-  gboolean ok = TRUE;
-  guint i;
 
-  for (i = 0; i < G_N_ELEMENTS (names) && ok; i++) {
-    GError *err = NULL;
-    gchar *path = affect_model_find (names[i], NULL, &err);
-
-    if (path == NULL) {
-      g_printerr ("SKIP: %s (run affect-fetch-models)\n", err->message);
-      g_error_free (err);
-      ok = FALSE;
-    }
-    g_free (path);
-  }
-  if (ok && !g_file_test (png, G_FILE_TEST_EXISTS)) {
-    g_printerr ("SKIP: %s missing (run affect-fetch-models)\n", png);
-    ok = FALSE;
-  }
-  g_free (png);
-  g_free (cache);
-  fail_if (!ok && g_strcmp0 (g_getenv ("AFFECT_REQUIRE_MODELS"), "1") == 0,
-      "models or test inputs missing and AFFECT_REQUIRE_MODELS=1");
-  return ok;
+  return affect_check_have_inputs (names, G_N_ELEMENTS (names), "sample2.png");
 }
 
 /* ---- the info lines of the engine helper -------------------------------- */
@@ -138,28 +116,7 @@ count_shared (const gchar *model, gint n)
 
 /* ---- streams ------------------------------------------------------------ */
 
-typedef struct {
-  guint8 *rgb;
-  gint width, height;
-} Image;
-
-static Image
-load_sample (guint n)
-{
-  gchar *cache = affect_cache_dir ();
-  gchar *name = g_strdup_printf ("sample%u.png", n);
-  gchar *path = g_build_filename (cache, "test-inputs", name, NULL);
-  GError *err = NULL;
-  Image img = { NULL, 0, 0 };
-
-  fail_unless (
-      affect_image_load_png (path, &img.rgb, &img.width, &img.height, &err),
-      "cannot load %s: %s", path, err ? err->message : "?");
-  g_free (path);
-  g_free (name);
-  g_free (cache);
-  return img;
-}
+typedef AffectCheckImage Image;
 
 /* Frame @i of a stream: the photo moved right by 4·@i pixels (grey on the
  * left), so that the faces move and are followed. */
@@ -246,6 +203,17 @@ new_chain (const Image *img, gint window_us, gint n_threads)
   return h;
 }
 
+/* A chain on @img started (the harness starts the elements with the first
+ * buffer's caps) with the image's first frame. */
+static GstHarness *
+new_started_chain (const Image *img, gint window_us, gint n_threads)
+{
+  GstHarness *h = new_chain (img, window_us, n_threads);
+
+  gst_buffer_unref (gst_harness_push_and_pull (h, make_frame (img, 0)));
+  return h;
+}
+
 static gpointer
 stream_thread (gpointer data)
 {
@@ -272,7 +240,7 @@ streams_init (Stream *streams)
 
   memset (streams, 0, sizeof (Stream) * N_STREAMS);
   for (k = 0; k < N_STREAMS; k++)
-    streams[k].img = load_sample (1 + k);
+    streams[k].img = affect_check_load_sample (1 + k);
 }
 
 static void
@@ -360,17 +328,13 @@ GST_START_TEST (test_share_by_settings)
     return;
   streams_init (s);
   log_start ();
-  h1 = new_chain (&s[0].img, 1, 1);
-  h2 = new_chain (&s[0].img, 1, 2);
-  /* the harness starts the elements with the first buffer's caps */
-  gst_buffer_unref (gst_harness_push_and_pull (h1, make_frame (&s[0].img, 0)));
-  gst_buffer_unref (gst_harness_push_and_pull (h2, make_frame (&s[0].img, 0)));
+  h1 = new_started_chain (&s[0].img, 1, 1);
+  h2 = new_started_chain (&s[0].img, 1, 2);
   fail_unless_equals_int (count_shared ("face_landmark_68_model", 2), 0);
   fail_unless_equals_int (count_shared ("face_landmark_68_model", 1), 2);
   fail_unless_equals_int (count_shared ("tiny_face_detector_model", 1), 2);
 
-  h3 = new_chain (&s[0].img, 1, 2);
-  gst_buffer_unref (gst_harness_push_and_pull (h3, make_frame (&s[0].img, 0)));
+  h3 = new_started_chain (&s[0].img, 1, 2);
   fail_unless_equals_int (count_shared ("face_landmark_68_model", 2), 1);
   fail_unless_equals_int (count_shared ("face_expression_model", 2), 1);
   fail_unless_equals_int (count_shared ("tiny_face_detector_model", 2), 1);
@@ -405,10 +369,8 @@ GST_START_TEST (test_cpu_own_networks_without_window)
     return;
   streams_init (s);
   log_start ();
-  h1 = new_chain (&s[0].img, 0, 1);
-  h2 = new_chain (&s[0].img, 0, 1);
-  gst_buffer_unref (gst_harness_push_and_pull (h1, make_frame (&s[0].img, 0)));
-  gst_buffer_unref (gst_harness_push_and_pull (h2, make_frame (&s[0].img, 0)));
+  h1 = new_started_chain (&s[0].img, 0, 1);
+  h2 = new_started_chain (&s[0].img, 0, 1);
   fail_unless_equals_int (count_shared ("face_landmark_68_model", 2), 0);
   fail_unless_equals_int (count_shared ("face_landmark_68_model", 1), 2);
   fail_unless_equals_int (count_shared ("face_expression_model", 2), 0);

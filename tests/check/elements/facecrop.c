@@ -32,6 +32,7 @@
 #include <gst/affect/affectmeta.h>
 #include <json-glib/json-glib.h>
 
+#include "affect-check-sample.h"
 #include "affect-image.h"
 #include "affect-headpose.h"
 #include "affect-modelpath.h"
@@ -43,12 +44,6 @@ static const gchar *const formats[] = { FORMATS };
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
 
-static gboolean
-require_models (void)
-{
-  return g_strcmp0 (g_getenv ("AFFECT_REQUIRE_MODELS"), "1") == 0;
-}
-
 /* TRUE when the models and the test PNGs are there; otherwise prints why
  * the test is skipped (or fails with AFFECT_REQUIRE_MODELS=1). */
 static gboolean
@@ -56,35 +51,8 @@ have_inputs (void)
 {
   static const gchar *const names[] = { "tiny_face_detector_model",
     "ssd_mobilenetv1_model", "face_landmark_68_model" };
-  gchar *cache = affect_cache_dir ();
-  gchar *png = g_build_filename (cache, "test-inputs", "sample1.png", NULL);
-  gboolean ok = TRUE;
-  guint i;
 
-  for (i = 0; i < G_N_ELEMENTS (names) && ok; i++) {
-    GError *err = NULL;
-    gchar *path = affect_model_find (names[i], NULL, &err);
-
-    if (path == NULL) {
-      g_printerr ("SKIP: %s (run affect-fetch-models, i.e. "
-                  "models/face/fetch-face-models.sh)\n",
-          err->message);
-      g_error_free (err);
-      ok = FALSE;
-    }
-    g_free (path);
-  }
-  if (ok && !g_file_test (png, G_FILE_TEST_EXISTS)) {
-    g_printerr ("SKIP: %s missing (run affect-fetch-models, then "
-                "tests/golden/face-api/prepare.sh)\n",
-        png);
-    ok = FALSE;
-  }
-  g_free (png);
-  g_free (cache);
-  fail_if (!ok && require_models (),
-      "models or test inputs missing and AFFECT_REQUIRE_MODELS=1");
-  return ok;
+  return affect_check_have_inputs (names, G_N_ELEMENTS (names), "sample1.png");
 }
 
 static gboolean
@@ -93,28 +61,7 @@ under_valgrind (void)
   return g_getenv ("AFFECT_UNDER_VALGRIND") != NULL;
 }
 
-typedef struct {
-  guint8 *rgb; /* packed RGB, stride 3 * width */
-  gint width, height;
-} Image;
-
-static Image
-load_sample (guint n)
-{
-  gchar *cache = affect_cache_dir ();
-  gchar *name = g_strdup_printf ("sample%u.png", n);
-  gchar *path = g_build_filename (cache, "test-inputs", name, NULL);
-  GError *err = NULL;
-  Image img = { NULL, 0, 0 };
-
-  fail_unless (
-      affect_image_load_png (path, &img.rgb, &img.width, &img.height, &err),
-      "cannot load %s: %s", path, err ? err->message : "?");
-  g_free (path);
-  g_free (name);
-  g_free (cache);
-  return img;
-}
+typedef AffectCheckImage Image;
 
 /* @src shrunk by an integer @factor (mean of factor² pixels), placed at
  * the top-left of a @w × @h grey canvas. */
@@ -645,7 +592,7 @@ GST_END_TEST;
 static void
 check_golden (const gchar *detector, guint sample_n)
 {
-  Image img = load_sample (sample_n);
+  Image img = affect_check_load_sample (sample_n);
   GArray *golden = load_golden (sample_n, detector);
   gchar *launch
       = g_strdup_printf ("facecrop detector=%s attach-crops=true", detector);
@@ -733,7 +680,7 @@ GST_END_TEST;
 static Image
 small_scene (void)
 {
-  Image big = load_sample (1);
+  Image big = affect_check_load_sample (1);
   Image img = shrink_into (&big, 3, 640, 480);
 
   g_free (big.rgb);
@@ -1022,7 +969,7 @@ GST_START_TEST (test_detector_none)
 
   if (!have_inputs ())
     return;
-  img = load_sample (1);
+  img = affect_check_load_sample (1);
   golden = load_golden (1, "ssd");
   h = new_harness (
       "facecrop detector=none attach-crops=true", "RGB", img.width, img.height);
@@ -1193,7 +1140,7 @@ GST_START_TEST (test_odd_size_formats)
 
   if (!have_inputs ())
     return;
-  big = load_sample (1);
+  big = affect_check_load_sample (1);
   img = shrink_into (&big, 6, 321, 241); /* 320 × 213 of picture */
   g_free (big.rgb);
   h = gst_harness_new_parse ("facecrop min-face-size=10 attach-crops=true");
