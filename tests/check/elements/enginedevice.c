@@ -19,7 +19,10 @@
  *    emulation's fault knobs (CK_EMU_FAIL_LAUNCH, _COPY, _ALLOC) make a
  *    kernel launch, a copy or a weights allocation fail inside facecrop's
  *    and affectfeatures' networks: the pipeline gets a stream error naming the device and the
- *    op, the buffer is not pushed, nothing crashes.
+ *    op, the buffer is not pushed, nothing crashes; CK_EMU_FAIL_ALLOC is
+ *    also swept over every allocation of one frame (activations included)
+ *    through facecrop, affectfeatures and affectfuse, sparsely through
+ *    facecrop's SSD detector.
  *
  * The tests that start facecrop or affectfeatures need the face models (the
  * suite runs with AFFECT_REQUIRE_MODELS=1). */
@@ -526,8 +529,8 @@ GST_START_TEST (test_emulated_facecrop_faults)
       "failed: an illegal memory access was encountered (emulated)");
   gst_harness_teardown (h);
 
-  /* the 3rd device allocation: the first layer's weights (an activation
-   * tensor that cannot be allocated still ends in criticals, docs/cuda.md) */
+  /* the 3rd device allocation: the first layer's weights (every allocation
+   * of a frame: test_emulated_facecrop_alloc_sweep) */
   h = facecrop_harness ();
   expect_run_error (h, grey_frame (128), FALSE, "CK_EMU_FAIL_ALLOC", "3",
       "allocating layer weights failed: out of memory (emulated)");
@@ -720,19 +723,20 @@ typedef GstBuffer *(*MakeFrame) (void);
 typedef void (*CheckOutput) (GstBuffer *out);
 
 /* One frame through a new element from @make, once for every
- * CK_EMU_FAIL_ALLOC=N, N = 1, 2, ...: every N must give one STREAM/FAILED
- * naming the emulated device and the op (an allocation: "out of memory")
- * and no buffer, until N is past the frame's last device or pinned
+ * CK_EMU_FAIL_ALLOC=N, N = 1, 2, ... (@sparse: N = 1, 2, 3, 5, 8, 13, ...,
+ * for networks too slow in the emulation to try every N): every N must
+ * give one STREAM/FAILED naming the emulated device and the op (an
+ * allocation: "out of memory") and no buffer, until N is past the frame's last device or pinned
  * allocation: then the frame goes through and @check checks it. Nothing
- * may crash or log a critical (fatal under gst-check). Returns the number
- * of allocations (the N that failed). */
+ * may crash or log a critical (fatal under gst-check). Returns the last N
+ * that failed (without @sparse: the number of allocations). */
 static guint
 sweep_alloc_faults (MakeHarness make, MakeFrame frame, gboolean aggregator,
-    CheckOutput check, guint max_n)
+    CheckOutput check, gboolean sparse, guint max_n)
 {
-  guint n;
+  guint n, prev = 0, next;
 
-  for (n = 1;; n++) {
+  for (n = 1;; next = sparse ? n + MAX (prev, 1) : n + 1, prev = n, n = next) {
     GstHarness *h = make ();
     GstBus *bus = gst_bus_new ();
     gchar *value = g_strdup_printf ("%u", n);
@@ -797,7 +801,7 @@ sweep_alloc_faults (MakeHarness make, MakeFrame frame, gboolean aggregator,
     gst_object_unref (bus);
     gst_harness_teardown (h);
     if (msg == NULL)
-      return n - 1;
+      return prev;
   }
 }
 
@@ -843,8 +847,8 @@ GST_START_TEST (test_emulated_facecrop_alloc_sweep)
     return;
   gst_buffer_unref (probe);
 
-  n = sweep_alloc_faults (
-      facecrop_tiny_harness, sample_frame_sized, FALSE, check_faces, 1000);
+  n = sweep_alloc_faults (facecrop_tiny_harness, sample_frame_sized, FALSE,
+      check_faces, FALSE, 1000);
   GST_INFO ("facecrop: %u allocations for one frame", n);
   /* the weights of both networks and their activations */
   fail_unless (n > 10, "only %u allocations", n);
@@ -923,7 +927,7 @@ GST_START_TEST (test_emulated_features_alloc_sweep)
   gst_harness_teardown (h);
 
   n = sweep_alloc_faults (
-      features_both_harness, features_frame, TRUE, check_features, 1000);
+      features_both_harness, features_frame, TRUE, check_features, FALSE, 1000);
   gst_clear_buffer (&features_input);
   GST_INFO ("affectfeatures: %u allocations for one frame", n);
   fail_unless (n > 10, "only %u allocations", n);
@@ -943,9 +947,44 @@ check_predictions (GstBuffer *out)
 GST_START_TEST (test_emulated_fuse_alloc_sweep)
 {
   guint n = sweep_alloc_faults (
-      fuse_harness, frame_with_features, FALSE, check_predictions, 1000);
+      fuse_harness, frame_with_features, FALSE, check_predictions, FALSE, 1000);
 
   GST_INFO ("affectfuse: %u allocations for one frame", n);
+  fail_unless (n > 10, "only %u allocations", n);
+}
+
+GST_END_TEST;
+
+static GstHarness *
+facecrop_ssd_harness (void)
+{
+  GstHarness *h = gst_harness_new_parse (
+      "facecrop backend=cuda detector=ssd n-threads=1");
+
+  gst_harness_set_src_caps_str (h, SAMPLE_CAPS);
+  return h;
+}
+
+/* The same through facecrop's SSD detector (its box decoding reads the
+ * predictors' outputs), then landmarks. */
+GST_START_TEST (test_emulated_ssd_alloc_sweep)
+{
+  static const gchar *models[]
+      = { "ssd_mobilenetv1_model", "face_landmark_68_model", NULL };
+  GstBuffer *probe;
+  guint n;
+
+  if (!have_models ("test_emulated_ssd_alloc_sweep", models))
+    return;
+  probe = sample_frame_sized ();
+  if (probe == NULL)
+    return;
+  gst_buffer_unref (probe);
+
+  /* about 4 s a frame in the emulation: N = 1, 2, 3, 5, 8, 13, ... */
+  n = sweep_alloc_faults (
+      facecrop_ssd_harness, sample_frame_sized, FALSE, check_faces, TRUE, 1000);
+  GST_INFO ("facecrop (ssd): the last failing N tried is %u", n);
   fail_unless (n > 10, "only %u allocations", n);
 }
 
@@ -978,6 +1017,7 @@ enginedevice_suite (void)
     tcase_add_test (tc, test_emulated_features_fault);
     tcase_add_test (tc, test_emulated_fuse_fault);
     tcase_add_test (tc, test_emulated_fuse_alloc_sweep);
+    tcase_add_test (tc, test_emulated_ssd_alloc_sweep);
   }
   return s;
 }
