@@ -147,7 +147,13 @@ cuda_alloc (AffectBackend *be, gsize n_bytes)
 
   cuda_begin (be);
   err = cudaMallocAsync (&p, n_bytes, cb->stream);
-  cuda_check (be, err, "allocating a tensor");
+  if (err != cudaSuccess) {
+    gchar *what = g_strdup_printf (
+        "allocating a tensor (%" G_GSIZE_FORMAT " bytes)", n_bytes);
+
+    cuda_check (be, err, what);
+    g_free (what);
+  }
   cuda_end (be);
   return err == cudaSuccess ? p : NULL;
 }

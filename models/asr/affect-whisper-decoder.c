@@ -7,6 +7,8 @@
 
 #include "affect-whisper-decoder.h"
 
+#include "affect-backend.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -261,6 +263,9 @@ affect_whisper_decoder_set_audio (
 {
   int l;
 
+  /* NULL after a failure recorded on the backend: the next forward
+   * returns it */
+  AFFECT_PASS_FAILURE (enc, );
   g_return_if_fail (enc != NULL && enc->c == dec->width);
   for (l = 0; l < dec->n_layers; l++) {
     Layer *L = &dec->layers[l];
@@ -300,8 +305,11 @@ static AffectTensor *
 normed (AffectWhisperDecoder *dec, AffectTensor *x, AffectTensor *g,
     AffectTensor *b)
 {
-  AffectTensor *h = affect_tensor_new (dec->backend, 1, 1, x->w, x->c);
+  AffectTensor *h;
 
+  if (x == NULL)
+    return NULL;
+  h = affect_tensor_new (dec->backend, 1, 1, x->w, x->c);
   affect_tensor_copy (h, x);
   affect_layer_norm_inplace (h, g, b, LN_EPS);
   return h;
@@ -339,17 +347,24 @@ cross_attention (
     AffectWhisperDecoder *dec, int l, AffectTensor *q, gfloat *captured)
 {
   Layer *L = &dec->layers[l];
-  const int D = dec->width, H = dec->n_heads, d = D / H, n = q->w;
+  const int D = dec->width, H = dec->n_heads, d = D / H;
   const int T = dec->n_frames;
   const float scale = 1.0f / sqrtf ((float)d);
-  AffectTensor *scores = affect_tensor_new (dec->backend, 1, H, n, T);
-  AffectTensor *out = affect_tensor_new (dec->backend, 1, 1, n, D);
-  AffectMatView qv = { q, 0, n, d, D, { 0, (gsize)d } };
-  AffectMatView k = { L->cross, 0, T, d, 2 * D, { 0, (gsize)d } };
-  AffectMatView v = { L->cross, (gsize)D, T, d, 2 * D, { 0, (gsize)d } };
-  AffectMatView s = affect_mat_view (scores);
-  AffectMatView o = { out, 0, n, d, D, { 0, (gsize)d } };
-  int c;
+  AffectTensor *scores, *out;
+  AffectMatView qv, k, v, s, o;
+  int c, n;
+
+  /* NULL after a failure recorded on the backend: passed along */
+  if (q == NULL)
+    return NULL;
+  n = q->w;
+  scores = affect_tensor_new (dec->backend, 1, H, n, T);
+  out = affect_tensor_new (dec->backend, 1, 1, n, D);
+  qv = (AffectMatView){ q, 0, n, d, D, { 0, (gsize)d } };
+  k = (AffectMatView){ L->cross, 0, T, d, 2 * D, { 0, (gsize)d } };
+  v = (AffectMatView){ L->cross, (gsize)D, T, d, 2 * D, { 0, (gsize)d } };
+  s = affect_mat_view (scores);
+  o = (AffectMatView){ out, 0, n, d, D, { 0, (gsize)d } };
 
   affect_matmul_strided (&qv, FALSE, &k, TRUE, &s, 1, H, 1.0f, 0.0f);
   if (captured) {
@@ -387,6 +402,10 @@ affect_whisper_decoder_forward (AffectWhisperDecoder *dec, const gint32 *tokens,
   int i, l;
 
   g_return_val_if_fail (dec != NULL && tokens != NULL && n > 0, FALSE);
+  /* a failure recorded on the backend (an allocation, a kernel) since the
+   * last forward or in the encoder: stop the generation with it */
+  if (affect_backend_has_error (dec->backend))
+    return affect_backend_take_error (dec->backend, error);
   if (dec->n_frames == 0) {
     g_set_error (error, AFFECT_CT2_ERROR, AFFECT_CT2_ERROR_MISMATCH,
         "Whisper decoder: no audio window set");
@@ -412,6 +431,15 @@ affect_whisper_decoder_forward (AffectWhisperDecoder *dec, const gint32 *tokens,
   x = affect_gather_rows (dec->embedding, tokens, n);
   p = affect_gather_rows (dec->positions, pos_ids, n);
   g_free (pos_ids);
+  if (x == NULL) {
+    /* an allocation failure recorded on the backend: the layers below read
+     * the shape of x */
+    affect_tensor_free (p);
+    if (affect_backend_take_error (dec->backend, error))
+      g_set_error (error, AFFECT_CT2_ERROR, AFFECT_CT2_ERROR_MISMATCH,
+          "Whisper decoder: the embeddings could not be computed");
+    return FALSE;
+  }
   affect_binary_inplace (x, p, AFFECT_BINARY_ADD);
   affect_tensor_free (p);
 
@@ -470,6 +498,8 @@ affect_whisper_decoder_forward (AffectWhisperDecoder *dec, const gint32 *tokens,
     affect_whisper_time_add (&dec->logits_time, &clock);
   }
   affect_tensor_free (x);
+  if (affect_backend_has_error (dec->backend))
+    return affect_backend_take_error (dec->backend, error);
   return TRUE;
 }
 

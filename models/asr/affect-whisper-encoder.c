@@ -231,13 +231,20 @@ affect_whisper_encoder_get_n_mels (AffectWhisperEncoder *enc)
 static AffectTensor *
 attention (AffectWhisperEncoder *enc, AffectTensor *qkv)
 {
-  const int T = qkv->w, D = enc->width, H = enc->n_heads, d = D / H;
-  AffectTensor *scores, *out = affect_tensor_new (enc->backend, 1, 1, T, D);
-  AffectMatView q = { qkv, 0, T, d, 3 * D, { 0, (gsize)d } };
-  AffectMatView k = { qkv, (gsize)D, T, d, 3 * D, { 0, (gsize)d } };
-  AffectMatView v = { qkv, 2 * (gsize)D, T, d, 3 * D, { 0, (gsize)d } };
-  AffectMatView s, o = { out, 0, T, d, D, { 0, (gsize)d } };
+  const int D = enc->width, H = enc->n_heads, d = D / H;
+  int T;
+  AffectTensor *scores, *out;
+  AffectMatView q, k, v, s, o;
 
+  /* NULL after a failure recorded on the backend: passed along */
+  if (qkv == NULL)
+    return NULL;
+  T = qkv->w;
+  out = affect_tensor_new (enc->backend, 1, 1, T, D);
+  q = (AffectMatView){ qkv, 0, T, d, 3 * D, { 0, (gsize)d } };
+  k = (AffectMatView){ qkv, (gsize)D, T, d, 3 * D, { 0, (gsize)d } };
+  v = (AffectMatView){ qkv, 2 * (gsize)D, T, d, 3 * D, { 0, (gsize)d } };
+  o = (AffectMatView){ out, 0, T, d, D, { 0, (gsize)d } };
   if (!enc->scores || enc->scores->w != T)
     g_clear_pointer (&enc->scores, affect_tensor_free);
   if (!enc->scores)
@@ -271,6 +278,10 @@ affect_whisper_encoder_forward (AffectWhisperEncoder *enc, const gfloat *mel)
   affect_tensor_free (x);
   affect_gelu_inplace (h);
   x = h;
+  /* NULL after a failure recorded on the backend (docs/inference-core.md):
+   * the layers below read its shape */
+  if (x == NULL)
+    return NULL;
   affect_binary_inplace (x, enc->positions, AFFECT_BINARY_ADD);
 
   for (l = 0; l < enc->n_layers; l++) {

@@ -12,6 +12,10 @@
 
 #include "affect-backend.h"
 
+/* Backends that hold a failure not yet taken (affect_backend_set_error()),
+ * for affect_backend_failure_pending(). */
+static gint failures_pending;
+
 GQuark
 affect_backend_error_quark (void)
 {
@@ -68,6 +72,8 @@ affect_backend_unref (AffectBackend *backend)
     if (backend->ops->destroy)
       backend->ops->destroy (backend);
     g_mutex_clear (&backend->error_lock);
+    if (backend->error != NULL)
+      g_atomic_int_dec_and_test (&failures_pending);
     g_free (backend->error);
     g_free (backend);
   }
@@ -114,6 +120,24 @@ affect_backend_get_device_id (AffectBackend *backend)
   return backend->device_id;
 }
 
+gboolean
+affect_backend_failure_pending (void)
+{
+  return g_atomic_int_get (&failures_pending) > 0;
+}
+
+gboolean
+affect_backend_has_error (AffectBackend *be)
+{
+  gboolean ret;
+
+  g_return_val_if_fail (be != NULL, FALSE);
+  g_mutex_lock (&be->error_lock);
+  ret = be->error != NULL;
+  g_mutex_unlock (&be->error_lock);
+  return ret;
+}
+
 void
 affect_backend_set_error (AffectBackend *be, const gchar *format, ...)
 {
@@ -129,6 +153,7 @@ affect_backend_set_error (AffectBackend *be, const gchar *format, ...)
   if (be->error == NULL) {
     be->error = msg;
     msg = NULL;
+    g_atomic_int_inc (&failures_pending);
   }
   g_mutex_unlock (&be->error_lock);
   if (msg != NULL)
@@ -146,6 +171,8 @@ affect_backend_take_error (AffectBackend *backend, GError **error)
   g_mutex_lock (&backend->error_lock);
   msg = backend->error;
   backend->error = NULL;
+  if (msg != NULL)
+    g_atomic_int_dec_and_test (&failures_pending);
   g_mutex_unlock (&backend->error_lock);
   if (msg == NULL)
     return TRUE;

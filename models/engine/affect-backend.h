@@ -291,6 +291,9 @@ gboolean affect_backend_supports_op (AffectBackend *be, AffectOp op);
 void affect_backend_set_error (AffectBackend *be, const gchar *format, ...)
     G_GNUC_PRINTF (2, 3);
 
+/* TRUE when @be holds a failure not yet taken. */
+gboolean affect_backend_has_error (AffectBackend *be);
+
 /* ---- the backend registry ---------------------------------------------- */
 
 /* Backends are found by name in a process-wide registry (affect-registry.c)

@@ -62,6 +62,7 @@ affect_tensor_view (
   AffectTensor *v;
   gsize count, total;
 
+  AFFECT_PASS_FAILURE (parent, NULL);
   g_return_val_if_fail (parent != NULL && parent->data != NULL, NULL);
   if (n <= 0 || h <= 0 || w <= 0 || c <= 0) {
     g_critical ("%s: invalid shape " SHAPE_FMT, G_STRFUNC, n, h, w, c);
@@ -92,6 +93,7 @@ affect_tensor_view (
 AffectTensor *
 affect_tensor_reshape (AffectTensor *parent, int n, int h, int w, int c)
 {
+  AFFECT_PASS_FAILURE (parent, NULL);
   g_return_val_if_fail (parent != NULL, NULL);
   if ((gint64)n * h * w * c != (gint64)affect_tensor_n_elements (parent)) {
     g_critical ("%s: cannot reshape " SHAPE_FMT " to " SHAPE_FMT, G_STRFUNC,
@@ -138,6 +140,7 @@ affect_mat_view (const AffectTensor *t)
 {
   AffectMatView v = { 0 };
 
+  AFFECT_PASS_FAILURE (t, v);
   g_return_val_if_fail (t != NULL, v);
   v.t = (AffectTensor *)t;
   v.offset = 0;
@@ -651,6 +654,7 @@ affect_conv1d_forward (AffectConv1d *conv, const AffectTensor *x)
   AffectTensor *padded, *y;
 
   g_return_val_if_fail (conv != NULL, NULL);
+  AFFECT_PASS_FAILURE (x, NULL);
   if (x == NULL || x->data == NULL || x->h != 1 || x->c != conv->cin) {
     g_critical ("%s: input is not [B, 1, T, %d]", G_STRFUNC, conv->cin);
     return NULL;

@@ -33,6 +33,9 @@ affect_ops_prepare_unlock (void)
 gboolean
 affect_ops_check_tensor (const AffectTensor *x, AffectOp op, const gchar *func)
 {
+  /* NULL after a recorded failure (an allocation on a device): passed
+   * along quietly, the caller takes the failure from the backend */
+  AFFECT_PASS_FAILURE (x, FALSE);
   if (x == NULL || x->backend == NULL || x->data == NULL) {
     g_critical ("%s: invalid (NULL or freed) tensor", func);
     return FALSE;

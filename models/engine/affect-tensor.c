@@ -59,9 +59,14 @@ tensor_alloc (AffectBackend *backend, int n, int h, int w, int c, gboolean zero)
   t->owns_data = TRUE;
   t->data = backend->ops->alloc (backend, count * sizeof (float));
   if (t->data == NULL) {
-    g_critical ("affect_tensor_new: could not allocate a [%d, %d, %d, %d] "
-                "tensor (%" G_GSIZE_FORMAT " bytes) on backend %s",
-        n, h, w, c, count * sizeof (float), backend->ops->name);
+    /* A device backend records why (naming the device); otherwise record
+     * it here. No critical: the ops pass the NULL along and the caller
+     * takes the failure with affect_backend_take_error(). */
+    if (!affect_backend_has_error (backend))
+      affect_backend_set_error (backend,
+          "backend %s: allocating a tensor (%" G_GSIZE_FORMAT
+          " bytes) failed: out of memory",
+          backend->ops->name, count * sizeof (float));
     affect_backend_unref (backend);
     g_free (t);
     return NULL;
@@ -73,6 +78,10 @@ tensor_alloc (AffectBackend *backend, int n, int h, int w, int c, gboolean zero)
     } else {
       float *zeros = g_try_new0 (float, count);
       if (zeros == NULL) {
+        affect_backend_set_error (backend,
+            "backend %s: allocating a tensor (%" G_GSIZE_FORMAT
+            " bytes of zeros on the host) failed: out of memory",
+            backend->ops->name, count * sizeof (float));
         affect_tensor_free (t);
         return NULL;
       }
@@ -109,6 +118,7 @@ affect_tensor_free (AffectTensor *t)
 gsize
 affect_tensor_n_elements (const AffectTensor *t)
 {
+  AFFECT_PASS_FAILURE (t, 0);
   g_return_val_if_fail (t != NULL, 0);
   return (gsize)t->n * (gsize)t->h * (gsize)t->w * (gsize)t->c;
 }
@@ -116,6 +126,7 @@ affect_tensor_n_elements (const AffectTensor *t)
 void
 affect_tensor_upload (AffectTensor *t, const float *src)
 {
+  AFFECT_PASS_FAILURE (t, );
   g_return_if_fail (t != NULL);
   g_return_if_fail (src != NULL);
   t->backend->ops->upload (t->backend, t, src, affect_tensor_n_elements (t));
@@ -124,6 +135,7 @@ affect_tensor_upload (AffectTensor *t, const float *src)
 void
 affect_tensor_download (const AffectTensor *t, float *dst)
 {
+  AFFECT_PASS_FAILURE (t, );
   g_return_if_fail (t != NULL);
   g_return_if_fail (dst != NULL);
   t->backend->ops->download (t->backend, t, dst, affect_tensor_n_elements (t));
@@ -132,6 +144,7 @@ affect_tensor_download (const AffectTensor *t, float *dst)
 float *
 affect_tensor_host_data (AffectTensor *t)
 {
+  AFFECT_PASS_FAILURE (t, NULL);
   g_return_val_if_fail (t != NULL, NULL);
   if (!t->backend->ops->host_memory)
     return NULL;

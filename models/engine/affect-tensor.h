@@ -152,9 +152,30 @@ gchar **affect_backend_get_module_dirs (void);
 
 /* ---- tensors ----------------------------------------------------------- */
 
-/* Every dimension must be >= 1: a bad shape, a size that overflows or an
- * allocation failure gives a critical and NULL. affect_tensor_new() leaves
- * the contents undefined. */
+/* Every dimension must be >= 1: a bad shape or a size that overflows gives
+ * a critical and NULL. An allocation failure gives NULL without a critical:
+ * it is recorded on the backend (affect_backend_set_error(), naming the
+ * device and the size), every op given that NULL returns NULL (or nothing)
+ * quietly, and the caller takes the failure with
+ * affect_backend_take_error() after the forward (docs/inference-core.md,
+ * "Run-time failures"). affect_tensor_new() leaves the contents undefined. */
+
+/* TRUE when some backend of the process holds a failure not yet taken.
+ * The ops use it to tell a tensor that is NULL because its allocation
+ * failed on a backend (the failure is recorded; the op passes it along
+ * quietly by returning NULL) from a NULL passed by mistake (a critical).
+ * See docs/inference-core.md, "Run-time failures". */
+gboolean affect_backend_failure_pending (void);
+
+/* In a public op or tensor function: when @x is NULL and a backend holds a
+ * failure, return @val without a critical (the failure is passed along). */
+#define AFFECT_PASS_FAILURE(x, val)                       \
+  G_STMT_START                                            \
+  {                                                       \
+    if ((x) == NULL && affect_backend_failure_pending ()) \
+      return val;                                         \
+  }                                                       \
+  G_STMT_END
 
 AffectTensor *affect_tensor_new (
     AffectBackend *backend, int n, int h, int w, int c);

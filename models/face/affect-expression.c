@@ -137,7 +137,7 @@ affect_expression_net_classify (
 
   if (n == 0)
     return TRUE;
-  /* an allocation failure is a critical in affect_tensor_new() */
+  /* an allocation failure is recorded on the backend */
   x = affect_tensor_new (net->backend, n, 1, 1, AFFECT_EXPRESSION_N_FEATURES);
   if (x == NULL)
     return FALSE;

@@ -226,6 +226,8 @@ affect_facefeat_forward (AffectFaceFeat *feat, const AffectTensor *input)
   int b;
 
   g_return_val_if_fail (feat != NULL, NULL);
+  /* NULL after a failure recorded on the backend: passed along */
+  AFFECT_PASS_FAILURE (input, NULL);
   g_return_val_if_fail (input != NULL, NULL);
   g_return_val_if_fail (input->h == AFFECT_FACEFEAT_INPUT_SIZE
                             && input->w == AFFECT_FACEFEAT_INPUT_SIZE

@@ -154,6 +154,7 @@ affect_image_face_input (const AffectImage *img, const AffectBox *box, int size,
   float *host;
   gboolean ok;
 
+  AFFECT_PASS_FAILURE (dst, FALSE);
   g_return_val_if_fail (dst != NULL, FALSE);
   g_return_val_if_fail (dst->h == size && dst->w == size && dst->c == 3, FALSE);
   g_return_val_if_fail (index >= 0 && index < dst->n, FALSE);

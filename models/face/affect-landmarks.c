@@ -115,7 +115,8 @@ run_chunk (AffectLandmarkNet *net, const AffectImage *img,
   out = affect_landmark_net_forward (net, input);
   affect_tensor_free (input);
 
-  res = g_new (float, (gsize)n *N_OUT);
+  /* zeros when the forward failed (a failure recorded on the backend) */
+  res = g_new0 (float, (gsize)n *N_OUT);
   affect_tensor_download (out, res);
   affect_tensor_free (out);
 
@@ -217,7 +218,8 @@ affect_landmark_net_run_shared (AffectSharedNet *shared, gint64 window_us,
     return FALSE;
 
   used = (int (*)[4])g_new (int, 4 * n);
-  res = g_new (float, (gsize)n *N_OUT);
+  /* zeros when the forward failed (a failure recorded on the backend) */
+  res = g_new0 (float, (gsize)n *N_OUT);
   if (!affect_facenet_run_shared (shared, window_us, img, boxes, n,
           AFFECT_LANDMARKS_INPUT_SIZE, res, NULL, used, error)) {
     g_free (res);

@@ -194,10 +194,20 @@ residual (AffectRecognitionNet *net, guint i, const AffectTensor *x)
   }
 
   shortcut = affect_avg_pool (x, 2, 2, AFFECT_PAD_VALID);
+  if (main == NULL || shortcut == NULL) {
+    /* a failure recorded on the backend (docs/inference-core.md) */
+    affect_tensor_free (main);
+    affect_tensor_free (shortcut);
+    return NULL;
+  }
   if (shortcut->c < main->c) {
     t = affect_pad_channels (shortcut, main->c);
     affect_tensor_free (shortcut);
     shortcut = t;
+    if (shortcut == NULL) {
+      affect_tensor_free (main);
+      return NULL;
+    }
   }
   if (main->h < shortcut->h || main->w < shortcut->w) {
     t = affect_pad (main, 0, shortcut->h - main->h, 0, shortcut->w - main->w);
@@ -218,6 +228,8 @@ affect_recognition_net_forward_features (AffectRecognitionNet *net,
   guint i;
 
   g_return_val_if_fail (net != NULL, NULL);
+  /* NULL after a failure recorded on the backend: passed along */
+  AFFECT_PASS_FAILURE (input, NULL);
   g_return_val_if_fail (input != NULL, NULL);
   g_return_val_if_fail (input->h == AFFECT_RECOGNITION_INPUT_SIZE
                             && input->w == AFFECT_RECOGNITION_INPUT_SIZE

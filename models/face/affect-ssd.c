@@ -253,17 +253,29 @@ affect_ssd_get_anchors (AffectSsd *ssd)
 
 /* Runs predictor @p on @x and appends its outputs for every batch item to
  * the host arrays @enc and @cls ([n][5118][4] and [n][5118][3]) at anchor
- * offset *@offset. */
-static void
+ * offset *@offset. FALSE when an op failed (@x NULL or an output not
+ * allocated: a failure recorded on the backend, docs/inference-core.md). */
+static gboolean
 run_predictor (AffectSsd *ssd, int p, const AffectTensor *x, float *enc,
     float *cls, int *offset)
 {
-  AffectTensor *te = affect_conv_forward (ssd->box_encoding[p], x);
-  AffectTensor *tc = affect_conv_forward (ssd->class_predictor[p], x);
-  gsize per_item = (gsize)te->h * te->w * predictor_anchors[p];
-  float *he = g_new (float, affect_tensor_n_elements (te));
-  float *hc = g_new (float, affect_tensor_n_elements (tc));
+  AffectTensor *te, *tc;
+  gsize per_item;
+  float *he, *hc;
   int b;
+
+  if (x == NULL)
+    return FALSE;
+  te = affect_conv_forward (ssd->box_encoding[p], x);
+  tc = affect_conv_forward (ssd->class_predictor[p], x);
+  if (te == NULL || tc == NULL) {
+    affect_tensor_free (te);
+    affect_tensor_free (tc);
+    return FALSE;
+  }
+  per_item = (gsize)te->h * te->w * predictor_anchors[p];
+  he = g_new (float, affect_tensor_n_elements (te));
+  hc = g_new (float, affect_tensor_n_elements (tc));
 
   affect_tensor_download (te, he);
   affect_tensor_download (tc, hc);
@@ -283,6 +295,7 @@ run_predictor (AffectSsd *ssd, int p, const AffectTensor *x, float *enc,
   g_free (hc);
   affect_tensor_free (te);
   affect_tensor_free (tc);
+  return TRUE;
 }
 
 static void
@@ -299,8 +312,11 @@ affect_ssd_forward (AffectSsd *ssd, const AffectTensor *input,
   AffectTensor *x;
   float *enc, *cls;
   int i, n, offset = 0;
+  gboolean ok = TRUE;
 
   g_return_val_if_fail (ssd != NULL, FALSE);
+  /* NULL after a failure recorded on the backend: passed along */
+  AFFECT_PASS_FAILURE (input, FALSE);
   g_return_val_if_fail (input != NULL, FALSE);
   g_return_val_if_fail (box_encodings != NULL && class_logits != NULL, FALSE);
   g_return_val_if_fail (input->n >= 1 && input->c == 3, FALSE);
@@ -319,18 +335,23 @@ affect_ssd_forward (AffectSsd *ssd, const AffectTensor *input,
     replace (&x, affect_conv_forward (ssd->pointwise[i], x));
     if (i + 1 == 11) {
       /* Block 11 feeds predictor 0. */
-      run_predictor (ssd, 0, x, enc, cls, &offset);
+      ok = run_predictor (ssd, 0, x, enc, cls, &offset) && ok;
     }
   }
 
   /* Head: predictor 1 on block 13, then on extra layers 1, 3, 5, 7. */
-  run_predictor (ssd, 1, x, enc, cls, &offset);
+  ok = run_predictor (ssd, 1, x, enc, cls, &offset) && ok;
   for (i = 0; i < N_EXTRA; i++) {
     replace (&x, affect_conv_forward (ssd->extra[i], x));
     if (i % 2 == 1)
-      run_predictor (ssd, 2 + i / 2, x, enc, cls, &offset);
+      ok = run_predictor (ssd, 2 + i / 2, x, enc, cls, &offset) && ok;
   }
   affect_tensor_free (x);
+  if (!ok) {
+    g_free (enc);
+    g_free (cls);
+    return FALSE;
+  }
 
   if (offset != AFFECT_SSD_N_ANCHORS) {
     g_critical (
@@ -348,6 +369,11 @@ affect_ssd_forward (AffectSsd *ssd, const AffectTensor *input,
   affect_tensor_upload (*class_logits, cls);
   g_free (enc);
   g_free (cls);
+  if (*box_encodings == NULL || *class_logits == NULL) {
+    g_clear_pointer (box_encodings, affect_tensor_free);
+    g_clear_pointer (class_logits, affect_tensor_free);
+    return FALSE;
+  }
   return TRUE;
 }
 

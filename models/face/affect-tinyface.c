@@ -163,6 +163,8 @@ affect_tiny_face_forward (AffectTinyFace *tf, const AffectTensor *input)
   int i;
 
   g_return_val_if_fail (tf != NULL, NULL);
+  /* NULL after a failure recorded on the backend: passed along */
+  AFFECT_PASS_FAILURE (input, NULL);
   g_return_val_if_fail (input != NULL, NULL);
   g_return_val_if_fail (input->n >= 1 && input->c == 3, NULL);
   g_return_val_if_fail (input->h == input->w, NULL);

@@ -19,7 +19,10 @@
  *    emulation's fault knobs (CK_EMU_FAIL_LAUNCH, _COPY, _ALLOC) make a
  *    kernel launch, a copy or a weights allocation fail inside facecrop's
  *    and affectfeatures' networks: the pipeline gets a stream error naming the device and the
- *    op, the buffer is not pushed, nothing crashes.
+ *    op, the buffer is not pushed, nothing crashes; CK_EMU_FAIL_ALLOC is
+ *    also swept over every allocation of one frame (activations included)
+ *    through facecrop, affectfeatures and affectfuse, sparsely through
+ *    facecrop's SSD detector.
  *
  * The tests that start facecrop or affectfeatures need the face models (the
  * suite runs with AFFECT_REQUIRE_MODELS=1). */
@@ -34,6 +37,7 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 
+#include "affect-image.h"
 #include "affect-modelpath.h"
 
 static const gchar *const elements[]
@@ -525,8 +529,8 @@ GST_START_TEST (test_emulated_facecrop_faults)
       "failed: an illegal memory access was encountered (emulated)");
   gst_harness_teardown (h);
 
-  /* the 3rd device allocation: the first layer's weights (an activation
-   * tensor that cannot be allocated still ends in criticals, docs/cuda.md) */
+  /* the 3rd device allocation: the first layer's weights (every allocation
+   * of a frame: test_emulated_facecrop_alloc_sweep) */
   h = facecrop_harness ();
   expect_run_error (h, grey_frame (128), FALSE, "CK_EMU_FAIL_ALLOC", "3",
       "allocating layer weights failed: out of memory (emulated)");
@@ -660,6 +664,332 @@ GST_START_TEST (test_emulated_fuse_fault)
 
 GST_END_TEST;
 
+/* ---- allocation failures, swept ---------------------------------------- */
+
+/* A frame of @w × @h from sample1.png of the test inputs (a region around
+ * one face, resampled); NULL (and a message) when the inputs are
+ * missing. */
+static GstBuffer *
+sample_frame (gint w, gint h)
+{
+  static guint8 *rgb = NULL;
+  static gint sw, sh;
+  GstBuffer *buf;
+  GstMapInfo map;
+  gint x, y, c;
+
+  if (rgb == NULL) {
+    gchar *cache = affect_cache_dir ();
+    gchar *path = g_build_filename (cache, "test-inputs", "sample1.png", NULL);
+    GError *err = NULL;
+
+    if (!affect_image_load_png (path, &rgb, &sw, &sh, &err)) {
+      g_printerr (
+          "SKIP: %s (tests/golden/face-api/prepare.sh)\n", err->message);
+      fail_if (g_strcmp0 (g_getenv ("AFFECT_REQUIRE_MODELS"), "1") == 0,
+          "test inputs missing and AFFECT_REQUIRE_MODELS=1");
+      g_error_free (err);
+      rgb = NULL;
+    }
+    g_free (path);
+    g_free (cache);
+    if (rgb == NULL)
+      return NULL;
+  }
+  buf = gst_buffer_new_allocate (NULL, (gsize)w * h * 3, NULL);
+  fail_unless (gst_buffer_map (buf, &map, GST_MAP_WRITE));
+  /* nearest-neighbour resampling of the 600 × 400 region at (600, 300),
+   * around the face at (776, 445) of the golden files */
+  fail_unless (sw >= 1200 && sh >= 700);
+  for (y = 0; y < h; y++)
+    for (x = 0; x < w; x++)
+      for (c = 0; c < 3; c++)
+        map.data[((gsize)y * w + x) * 3 + c]
+            = rgb[((gsize)(300 + y * 400 / h) * sw + 600 + x * 600 / w) * 3
+                  + c];
+  gst_buffer_unmap (buf, &map);
+  GST_BUFFER_PTS (buf) = 0;
+  GST_BUFFER_DURATION (buf) = GST_SECOND / 30;
+  return buf;
+}
+
+#define SAMPLE_W 240
+#define SAMPLE_H 160
+#define SAMPLE_CAPS "video/x-raw,format=RGB,width=240,height=160,framerate=30/1"
+
+typedef GstHarness *(*MakeHarness) (void);
+typedef GstBuffer *(*MakeFrame) (void);
+/* Checks the output of a run without a fault. */
+typedef void (*CheckOutput) (GstBuffer *out);
+
+/* One frame through a new element from @make, once for every
+ * CK_EMU_FAIL_ALLOC=N, N = 1, 2, ... (@sparse: N = 1, 2, 3, 5, 8, 13, ...,
+ * for networks too slow in the emulation to try every N): every N must
+ * give one STREAM/FAILED naming the emulated device and the op (an
+ * allocation: "out of memory") and no buffer, until N is past the frame's last device or pinned
+ * allocation: then the frame goes through and @check checks it. Nothing
+ * may crash or log a critical (fatal under gst-check). Returns the last N
+ * that failed (without @sparse: the number of allocations). */
+static guint
+sweep_alloc_faults (MakeHarness make, MakeFrame frame, gboolean aggregator,
+    CheckOutput check, gboolean sparse, guint max_n)
+{
+  guint n, prev = 0, next;
+
+  for (n = 1;; next = sparse ? n + MAX (prev, 1) : n + 1, prev = n, n = next) {
+    GstHarness *h = make ();
+    GstBus *bus = gst_bus_new ();
+    gchar *value = g_strdup_printf ("%u", n);
+    GstMessage *msg = NULL;
+    GstFlowReturn ret;
+
+    fail_unless (n <= max_n, "more than %u allocations for one frame", max_n);
+    gst_element_set_bus (h->element, bus);
+    g_setenv ("CK_EMU_FAIL_ALLOC", value, TRUE);
+    ret = gst_harness_push (h, frame ());
+    if (aggregator) {
+      /* the aggregator's task runs the networks: an error or a buffer */
+      while (msg == NULL && gst_harness_buffers_in_queue (h) == 0)
+        msg = gst_bus_timed_pop_filtered (
+            bus, 10 * GST_MSECOND, GST_MESSAGE_ERROR);
+    } else {
+      msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    }
+    g_unsetenv ("CK_EMU_FAIL_ALLOC");
+
+    if (msg == NULL) {
+      /* past the last allocation: a normal output */
+      GstBuffer *out;
+
+      fail_unless_equals_int (ret, GST_FLOW_OK);
+      out = gst_harness_pull (h);
+      fail_unless (out != NULL);
+      check (out);
+      gst_buffer_unref (out);
+    } else {
+      GError *err = NULL;
+      gchar *debug = NULL;
+
+      gst_message_parse_error (msg, &err, &debug);
+      GST_INFO ("CK_EMU_FAIL_ALLOC=%u: %s (%s)", n, err->message, debug);
+      if (!aggregator)
+        fail_unless_equals_int (ret, GST_FLOW_ERROR);
+      fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
+      fail_unless (err->domain == GST_STREAM_ERROR
+                       && err->code == GST_STREAM_ERROR_FAILED,
+          "CK_EMU_FAIL_ALLOC=%u: not a STREAM/FAILED error: %s", n,
+          err->message);
+      fail_unless (
+          strstr (err->message, "cuda device 0 (host emulation (tests)): ")
+              != NULL,
+          "CK_EMU_FAIL_ALLOC=%u: the device is not named: %s", n, err->message);
+      fail_unless (
+          strstr (err->message, "(tests)):  failed") == NULL
+              && strstr (err->message, "allocating ") != NULL
+              && strstr (err->message, " failed: out of memory (emulated)")
+                     != NULL,
+          "CK_EMU_FAIL_ALLOC=%u: the allocation is not named: %s", n,
+          err->message);
+      /* one failure, one message */
+      fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR) == NULL);
+      g_clear_error (&err);
+      g_free (debug);
+      gst_message_unref (msg);
+    }
+    g_free (value);
+    gst_element_set_bus (h->element, NULL);
+    gst_object_unref (bus);
+    gst_harness_teardown (h);
+    if (msg == NULL)
+      return prev;
+  }
+}
+
+static GstHarness *
+facecrop_tiny_harness (void)
+{
+  GstHarness *h = gst_harness_new_parse (
+      "facecrop backend=cuda detector=tiny detector-size=160 n-threads=1");
+
+  gst_harness_set_src_caps_str (h, SAMPLE_CAPS);
+  return h;
+}
+
+static GstBuffer *
+sample_frame_sized (void)
+{
+  return sample_frame (SAMPLE_W, SAMPLE_H);
+}
+
+/* At least one face, with its landmarks (the landmark network ran). */
+static void
+check_faces (GstBuffer *out)
+{
+  gpointer state = NULL;
+  GstAffectFaceMeta *face;
+
+  fail_unless (gst_buffer_get_n_affect_faces (out) > 0);
+  face = gst_buffer_iterate_affect_face_meta (out, &state);
+  fail_unless (face != NULL && face->has_landmarks);
+}
+
+/* An activation, weights or staging allocation failing anywhere in a frame
+ * through facecrop (tiny detector, then landmarks on the faces it found). */
+GST_START_TEST (test_emulated_facecrop_alloc_sweep)
+{
+  GstBuffer *probe;
+  guint n;
+
+  if (!have_models ("test_emulated_facecrop_alloc_sweep", facecrop_models))
+    return;
+  probe = sample_frame_sized ();
+  if (probe == NULL)
+    return;
+  gst_buffer_unref (probe);
+
+  n = sweep_alloc_faults (facecrop_tiny_harness, sample_frame_sized, FALSE,
+      check_faces, FALSE, 1000);
+  GST_INFO ("facecrop: %u allocations for one frame", n);
+  /* the weights of both networks and their activations */
+  fail_unless (n > 10, "only %u allocations", n);
+}
+
+GST_END_TEST;
+
+static GstHarness *
+features_both_harness (void)
+{
+  GstElement *e = gst_element_factory_make ("affectfeatures", NULL);
+  GstHarness *h;
+
+  fail_unless (e != NULL);
+  g_object_set (e, "backend", "cuda", "n-threads", 1, NULL);
+  gst_util_set_object_arg (G_OBJECT (e), "branches", "expression+image");
+  h = gst_harness_new_with_element (e, "video", "src");
+  gst_object_unref (e);
+  gst_harness_set_src_caps_str (h, SAMPLE_CAPS);
+  return h;
+}
+
+/* The sample frame with facecrop's faces and landmarks (the image branch
+ * needs landmarks), made once without faults. */
+static GstBuffer *features_input;
+
+static GstBuffer *
+features_frame (void)
+{
+  return gst_buffer_copy (features_input);
+}
+
+/* The first face got both features. */
+static void
+check_features (GstBuffer *out)
+{
+  gpointer state = NULL;
+  GstAffectFaceMeta *face = gst_buffer_iterate_affect_face_meta (out, &state);
+  GstAffectFeaturesMeta *m;
+  guint size = 0;
+
+  fail_unless (face != NULL);
+  m = gst_buffer_get_affect_features_meta_by_track (out, face->track_id);
+  fail_unless (m != NULL);
+  fail_unless (
+      gst_affect_features_meta_get (m, GST_AFFECT_BRANCH_EXPRESSION, &size)
+      != NULL);
+  fail_unless (size > 0);
+  fail_unless (
+      gst_affect_features_meta_get (m, GST_AFFECT_BRANCH_IMAGE, &size) != NULL);
+  fail_unless (size > 0);
+}
+
+/* The same through affectfeatures' expression and recognition (image)
+ * networks. */
+GST_START_TEST (test_emulated_features_alloc_sweep)
+{
+  static const gchar *models[]
+      = { "face_expression_model", "face_recognition_model", NULL };
+  guint n;
+
+  GstHarness *h;
+  GstBuffer *frame;
+
+  if (!have_models ("test_emulated_features_alloc_sweep", models)
+      || !have_models ("test_emulated_features_alloc_sweep", facecrop_models))
+    return;
+  frame = sample_frame_sized ();
+  if (frame == NULL)
+    return;
+  h = facecrop_tiny_harness ();
+  fail_unless_equals_int (gst_harness_push (h, frame), GST_FLOW_OK);
+  features_input = gst_harness_pull (h);
+  fail_unless (features_input != NULL);
+  check_faces (features_input);
+  gst_harness_teardown (h);
+
+  n = sweep_alloc_faults (
+      features_both_harness, features_frame, TRUE, check_features, FALSE, 1000);
+  gst_clear_buffer (&features_input);
+  GST_INFO ("affectfeatures: %u allocations for one frame", n);
+  fail_unless (n > 10, "only %u allocations", n);
+}
+
+GST_END_TEST;
+
+/* The track was predicted. */
+static void
+check_predictions (GstBuffer *out)
+{
+  fail_unless (
+      gst_buffer_get_affect_predictions_meta_by_track (out, 1) != NULL);
+}
+
+/* The same through affectfuse's fusion network (the golden one). */
+GST_START_TEST (test_emulated_fuse_alloc_sweep)
+{
+  guint n = sweep_alloc_faults (
+      fuse_harness, frame_with_features, FALSE, check_predictions, FALSE, 1000);
+
+  GST_INFO ("affectfuse: %u allocations for one frame", n);
+  fail_unless (n > 10, "only %u allocations", n);
+}
+
+GST_END_TEST;
+
+static GstHarness *
+facecrop_ssd_harness (void)
+{
+  GstHarness *h = gst_harness_new_parse (
+      "facecrop backend=cuda detector=ssd n-threads=1");
+
+  gst_harness_set_src_caps_str (h, SAMPLE_CAPS);
+  return h;
+}
+
+/* The same through facecrop's SSD detector (its box decoding reads the
+ * predictors' outputs), then landmarks. */
+GST_START_TEST (test_emulated_ssd_alloc_sweep)
+{
+  static const gchar *models[]
+      = { "ssd_mobilenetv1_model", "face_landmark_68_model", NULL };
+  GstBuffer *probe;
+  guint n;
+
+  if (!have_models ("test_emulated_ssd_alloc_sweep", models))
+    return;
+  probe = sample_frame_sized ();
+  if (probe == NULL)
+    return;
+  gst_buffer_unref (probe);
+
+  /* about 4 s a frame in the emulation: N = 1, 2, 3, 5, 8, 13, ... */
+  n = sweep_alloc_faults (
+      facecrop_ssd_harness, sample_frame_sized, FALSE, check_faces, TRUE, 1000);
+  GST_INFO ("facecrop (ssd): the last failing N tried is %u", n);
+  fail_unless (n > 10, "only %u allocations", n);
+}
+
+GST_END_TEST;
+
 static Suite *
 enginedevice_suite (void)
 {
@@ -682,8 +1012,12 @@ enginedevice_suite (void)
     tcase_add_test (tc, test_emulated_auto_is_cuda);
     tcase_add_test (tc, test_emulated_device_out_of_range);
     tcase_add_test (tc, test_emulated_facecrop_faults);
+    tcase_add_test (tc, test_emulated_facecrop_alloc_sweep);
+    tcase_add_test (tc, test_emulated_features_alloc_sweep);
     tcase_add_test (tc, test_emulated_features_fault);
     tcase_add_test (tc, test_emulated_fuse_fault);
+    tcase_add_test (tc, test_emulated_fuse_alloc_sweep);
+    tcase_add_test (tc, test_emulated_ssd_alloc_sweep);
   }
   return s;
 }
