@@ -119,6 +119,10 @@ cpu_linear_forward (AffectBackend *be, AffectLinear *lin, const AffectTensor *x,
     /* weight [in, out]: element (output o, input i) at i * out + o */
     cl->packed = cpu_panels_init (&cl->panels, lin->out, lin->in, lin->weight,
         1, lin->out, lin->bias, NULL);
+    /* half the bytes to read where every weight is a half float (weights
+     * from a float16 file): the same bits */
+    if (cl->packed)
+      cpu_panels_to_half (&cl->panels);
     if (!cl->packed)
       g_warning ("cpu backend: no memory to pack a %d -> %d layer; using "
                  "sgemm",

@@ -36,13 +36,44 @@
 #define KN_PPMAX 4
 #define KN_UNROLL _Pragma ("GCC unroll 16")
 
+/* Element @i of a packed weight: float32 (H = 0) or half (H = 1). */
+SIMD_INLINE const void *
+SIMD_NAME (kn_wat) (const void *wp, const int H, gsize i)
+{
+  return H ? (const void *)((const guint16 *)wp + i)
+           : (const void *)((const float *)wp + i);
+}
+
+/* SIMD_W weights from element @i, as floats (exact for halves). */
+SIMD_INLINE VF
+SIMD_NAME (kn_wload) (const void *wp, const int H, gsize i)
+{
+  if (!H)
+    return SIMD_LOAD ((const float *)wp + i);
+#if CPU_SIMD_TARGET == CPU_SIMD_AVX512
+  return (VF)_mm512_cvtph_ps (
+      _mm256_loadu_si256 ((const __m256i *)((const guint16 *)wp + i)));
+#elif CPU_SIMD_TARGET == CPU_SIMD_AVX2
+  return (VF)_mm256_cvtph_ps (
+      _mm_loadu_si128 ((const __m128i *)((const guint16 *)wp + i)));
+#else
+  {
+    VF v;
+    for (int l = 0; l < SIMD_W; l++)
+      v[l] = cpu_half_to_float (((const guint16 *)wp)[i + l]);
+    return v;
+  }
+#endif
+}
+
 /* y[r, 0:PP·32] (or 0:cols of one partial panel) = bias + x[r, 0:K] ·
  * panels, for R rows and PP consecutive panels (constants after inlining:
  * the accumulators stay in registers). The weight streams once for the R
  * rows, prefetched CPU_PREFETCH_ROWS panel rows ahead. */
 SIMD_INLINE void
-SIMD_NAME (panel_block) (const int R, const int PP, const float *x, gsize ldx,
-    int K, const float *wp, const float *bp, float *y, gsize ldy, int cols)
+SIMD_NAME (panel_block) (const int R, const int PP, const int H, const float *x,
+    gsize ldx, int K, const void *wp, const float *bp, float *y, gsize ldy,
+    int cols)
 {
   const gsize ps = (gsize)K * CPU_PANEL; /* panel stride */
   VF acc[KN_MR][KN_PPMAX][KN_NV];
@@ -58,13 +89,16 @@ SIMD_NAME (panel_block) (const int R, const int PP, const float *x, gsize ldx,
     }
   }
   for (int k = 0; k < K; k++) {
-    const float *w = wp + (gsize)k * CPU_PANEL;
+    const gsize w = (gsize)k * CPU_PANEL; /* index of the panel row */
     VF xb[KN_MR];
 
     KN_UNROLL for (int p = 0; p < PP; p++)
     {
-      SIMD_PREFETCH (w + p * ps + CPU_PREFETCH_ROWS * CPU_PANEL);
-      SIMD_PREFETCH (w + p * ps + CPU_PREFETCH_ROWS * CPU_PANEL + 16);
+      SIMD_PREFETCH (SIMD_NAME (kn_wat) (
+          wp, H, w + p * ps + CPU_PREFETCH_ROWS * CPU_PANEL));
+      if (!H)
+        SIMD_PREFETCH (SIMD_NAME (kn_wat) (
+            wp, H, w + p * ps + CPU_PREFETCH_ROWS * CPU_PANEL + 16));
     }
     KN_UNROLL for (int r = 0; r < R; r++)
     {
@@ -74,7 +108,7 @@ SIMD_NAME (panel_block) (const int R, const int PP, const float *x, gsize ldx,
     {
       KN_UNROLL for (int v = 0; v < KN_NV; v++)
       {
-        const VF wv = SIMD_LOAD (w + p * ps + v * SIMD_W);
+        const VF wv = SIMD_NAME (kn_wload) (wp, H, w + p * ps + v * SIMD_W);
         KN_UNROLL for (int r = 0; r < R; r++)
         {
           acc[r][p][v] = SIMD_FMA (xb[r], wv, acc[r][p][v]);
@@ -107,14 +141,14 @@ SIMD_NAME (panel_block) (const int R, const int PP, const float *x, gsize ldx,
   }
 }
 
-#define KN_BLOCK(n, pp)                                             \
-  SIMD_NAME (panel_block) (n, pp, xx, ldx, K, w, bb, o, ldy, cols); \
+#define KN_BLOCK(n, pp)                                                \
+  SIMD_NAME (panel_block) (n, pp, H, xx, ldx, K, w, bb, o, ldy, cols); \
   break
 
 /* Panels [p, p + g) (g <= the group size for R rows) of rows xx. */
 SIMD_INLINE void
-SIMD_NAME (panel_group) (int R, int g, const float *xx, gsize ldx, int K,
-    const float *w, const float *bb, float *o, gsize ldy, int cols)
+SIMD_NAME (panel_group) (const int H, int R, int g, const float *xx, gsize ldx,
+    int K, const void *w, const float *bb, float *o, gsize ldy, int cols)
 {
   switch (R * 8 + g) {
 #if KN_MR >= 8
@@ -166,9 +200,9 @@ SIMD_NAME (panel_group) (int R, int g, const float *xx, gsize ldx, int K,
  * stay in registers while the weight streams once (several panels at a
  * time for one to three rows). More rows than a register block: a panel at
  * a time for all rows. Either way every output is the same chain. */
-SIMD_FN void
-SIMD_NAME (panels_run) (const float *x, gsize ldx, int rows, int K,
-    const float *wp, const float *bp, int p0, int p1, int n_out, float *y,
+SIMD_INLINE void
+SIMD_NAME (panels_run_t) (const int H, const float *x, gsize ldx, int rows,
+    int K, const void *wp, const float *bp, int p0, int p1, int n_out, float *y,
     gsize ldy)
 {
   const gsize ps = (gsize)K * CPU_PANEL;
@@ -185,22 +219,43 @@ SIMD_NAME (panels_run) (const float *x, gsize ldx, int rows, int K,
       const int g = p < pfull ? MIN (gmax, pfull - p) : 1;
 
       SIMD_NAME (panel_group)
-      (rows, g, x, ldx, K, wp + p * ps, bp + (gsize)p * CPU_PANEL,
-          y + (gsize)p * CPU_PANEL, ldy,
+      (H, rows, g, x, ldx, K, SIMD_NAME (kn_wat) (wp, H, p * ps),
+          bp + (gsize)p * CPU_PANEL, y + (gsize)p * CPU_PANEL, ldy,
           MIN (CPU_PANEL, n_out - p * CPU_PANEL));
       p += g;
     }
     return;
   }
   for (int p = p0; p < p1; p++) {
-    const float *w = wp + p * ps, *bb = bp + (gsize)p * CPU_PANEL;
+    const void *w = SIMD_NAME (kn_wat) (wp, H, p * ps);
+    const float *bb = bp + (gsize)p * CPU_PANEL;
     const int cols = MIN (CPU_PANEL, n_out - p * CPU_PANEL);
 
     for (int i = 0; i < rows; i += KN_MR)
       SIMD_NAME (panel_group)
-    (MIN (KN_MR, rows - i), 1, x + (gsize)i * ldx, ldx, K, w, bb,
+    (H, MIN (KN_MR, rows - i), 1, x + (gsize)i * ldx, ldx, K, w, bb,
         y + (gsize)i * ldy + (gsize)p * CPU_PANEL, ldy, cols);
   }
+}
+
+SIMD_FN void
+SIMD_NAME (panels_run) (const float *x, gsize ldx, int rows, int K,
+    const float *wp, const float *bp, int p0, int p1, int n_out, float *y,
+    gsize ldy)
+{
+  SIMD_NAME (panels_run_t) (0, x, ldx, rows, K, wp, bp, p0, p1, n_out, y, ldy);
+}
+
+/* The same with the weight packed as IEEE half floats (CpuPanels.wh),
+ * converted to float in registers: the same chain of FMAs, so the same bits
+ * as panels_run on the float32 packing of the same (half-representable)
+ * values. */
+SIMD_FN void
+SIMD_NAME (panels_run_h) (const float *x, gsize ldx, int rows, int K,
+    const guint16 *wp, const float *bp, int p0, int p1, int n_out, float *y,
+    gsize ldy)
+{
+  SIMD_NAME (panels_run_t) (1, x, ldx, rows, K, wp, bp, p0, p1, n_out, y, ldy);
 }
 
 /* exp(x): x = n ln2 + r, |r| <= ln2 / 2 (Cody-Waite, two constants), a

@@ -64,7 +64,9 @@ cpu_simd_level (void)
 
 #if CPU_SIMD_X86
     __builtin_cpu_init ();
-    if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma")) {
+    /* F16C: the half-float panels (cpu_panels_to_half ()). */
+    if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma")
+        && __builtin_cpu_supports ("f16c")) {
       best = CPU_SIMD_AVX2;
       if (__builtin_cpu_supports ("avx512f"))
         best = CPU_SIMD_AVX512;
@@ -103,6 +105,9 @@ cpu_simd_level_name (int level)
 
 typedef void (*PanelsRunFunc) (const float *x, gsize ldx, int rows, int K,
     const float *wp, const float *bp, int p0, int p1, int n_out, float *y,
+    gsize ldy);
+typedef void (*PanelsRunHFunc) (const float *x, gsize ldx, int rows, int K,
+    const guint16 *wp, const float *bp, int p0, int p1, int n_out, float *y,
     gsize ldy);
 typedef void (*GruGatesFunc) (int b0, int b1, const float *gx, const float *gh,
     const float *hprev, float *hnext);
@@ -151,10 +156,78 @@ cpu_panels_init (CpuPanels *p, int n_cols, int k, const float *w, gsize ld_out,
   return TRUE;
 }
 
+/* @f as a half float in @h if it is one exactly (not NaN or infinite). */
+static gboolean
+half_exact (float f, guint16 *h)
+{
+  guint32 b, sign, m, full;
+  int e, shift;
+
+  memcpy (&b, &f, sizeof (b));
+  sign = (b >> 16) & 0x8000;
+  e = (int)((b >> 23) & 0xff);
+  m = b & 0x7fffff;
+  if (e == 255)
+    return FALSE; /* NaN, infinity: kept in float32 */
+  if (e == 0) {
+    *h = (guint16)sign; /* ±0; float subnormals are below every half */
+    return m == 0;
+  }
+  e -= 127;
+  if (e > 15)
+    return FALSE;
+  if (e >= -14) {
+    /* a normal half: 10 bits of mantissa */
+    *h = (guint16)(sign | (guint32)(e + 15) << 10 | m >> 13);
+    return (m & 0x1fff) == 0;
+  }
+  /* a subnormal half: (1.m) 2^e = q 2^-24, q < 1024 an integer */
+  shift = 13 + (-14 - e);
+  if (shift > 24)
+    return FALSE;
+  full = 0x800000 | m;
+  *h = (guint16)(sign | full >> shift);
+  return (full & ((1u << shift) - 1)) == 0;
+}
+
+gboolean
+cpu_panels_to_half (CpuPanels *p)
+{
+  const gchar *env = g_getenv ("AFFECT_CPU_F16_PANELS");
+  const gsize n = (gsize)p->np * CPU_PANEL * p->k;
+  gboolean ok = TRUE;
+  guint16 *wh;
+
+  if (p->w == NULL || (env != NULL && g_strcmp0 (env, "0") == 0))
+    return FALSE;
+  wh = g_aligned_alloc (n, sizeof (guint16), 64);
+  if (wh == NULL)
+    return FALSE;
+  /* exact: a half, and converting it back gives the same bits */
+  for (gsize i = 0; i < n && ok; i++) {
+    float back;
+
+    ok = half_exact (p->w[i], &wh[i]);
+    if (ok) {
+      back = cpu_half_to_float (wh[i]);
+      ok = memcmp (&back, &p->w[i], sizeof (back)) == 0;
+    }
+  }
+  if (!ok) {
+    g_aligned_free (wh);
+    return FALSE;
+  }
+  g_aligned_free (p->w);
+  p->w = NULL;
+  p->wh = wh;
+  return TRUE;
+}
+
 void
 cpu_panels_clear (CpuPanels *p)
 {
   g_aligned_free (p->w);
+  g_aligned_free (p->wh);
   g_aligned_free (p->bias);
   memset (p, 0, sizeof (*p));
 }
@@ -163,10 +236,15 @@ void
 cpu_panels_run (const CpuPanels *p, const float *x, gsize ldx, int rows,
     float *y, gsize ldy, int p0, int p1)
 {
-  const PanelsRunFunc run = CPU_SIMD_PICK (panels_run);
-
-  if (rows > 0 && p0 < p1)
+  if (rows <= 0 || p0 >= p1)
+    return;
+  if (p->wh != NULL) {
+    const PanelsRunHFunc run = CPU_SIMD_PICK (panels_run_h);
+    run (x, ldx, rows, p->k, p->wh, p->bias, p0, p1, p->n_cols, y, ldy);
+  } else {
+    const PanelsRunFunc run = CPU_SIMD_PICK (panels_run);
     run (x, ldx, rows, p->k, p->w, p->bias, p0, p1, p->n_cols, y, ldy);
+  }
 }
 
 /* ---- GRU --------------------------------------------------------------- */

@@ -62,7 +62,7 @@
  * the kernel.
  *
  * The level is chosen once per process: the best one __builtin_cpu_supports
- * reports (AVX-512F; AVX2 with FMA; else generic), capped by the
+ * reports (AVX-512F; AVX2 with FMA and F16C; else generic), capped by the
  * environment variable AFFECT_CPU_SIMD = generic (or none) | avx2 |
  * avx512, for tests and comparisons (AFFECT_FUSION_SIMD, its older name, is
  * read when AFFECT_CPU_SIMD is not set). On other architectures only the
@@ -166,7 +166,7 @@ G_END_DECLS
 #define VF cpu_vf8
 #define VI cpu_vi8
 #define SIMD_SUFFIX avx2
-#define SIMD_TARGET_ATTR __attribute__ ((target ("avx2,fma")))
+#define SIMD_TARGET_ATTR __attribute__ ((target ("avx2,fma,f16c")))
 #define SIMD_FMA(a, b, c) ((VF)_mm256_fmadd_ps ((a), (b), (c)))
 #define SIMD_FMAS(a, b, c) __builtin_fmaf ((a), (b), (c))
 #define SIMD_MIN(a, b) ((VF)_mm256_min_ps ((a), (b)))
@@ -176,7 +176,7 @@ G_END_DECLS
 #define VF cpu_vf16
 #define VI cpu_vi16
 #define SIMD_SUFFIX avx512
-#define SIMD_TARGET_ATTR __attribute__ ((target ("avx512f,avx2,fma")))
+#define SIMD_TARGET_ATTR __attribute__ ((target ("avx512f,avx2,fma,f16c")))
 #define SIMD_FMA(a, b, c) ((VF)_mm512_fmadd_ps ((a), (b), (c)))
 #define SIMD_FMAS(a, b, c) __builtin_fmaf ((a), (b), (c))
 #define SIMD_MIN(a, b) ((VF)_mm512_min_ps ((a), (b)))

@@ -69,6 +69,8 @@
 #include <affect-backend.h>
 #include <affect-tensor.h>
 
+#include "cpu-private.h"
+
 /* ---- op families and thresholds ---------------------------------------- */
 
 typedef enum {
@@ -1071,6 +1073,132 @@ START_TEST (test_linear)
     g_free (a.bias);
   }
   ctx_end ();
+}
+
+END_TEST;
+
+/* ---- the CPU backend's half-float panels ------------------------------- */
+
+/* @n random half floats (normal and subnormal, zeros, both signs), as
+ * floats: m 2^e with |m| < 2048 and e in [-24, 4]. */
+static float *
+rnd_half (GRand *rng, gsize n)
+{
+  float *v = g_new (float, n);
+  for (gsize i = 0; i < n; i++)
+    v[i] = ldexpf ((float)g_rand_int_range (rng, -2047, 2048),
+        g_rand_int_range (rng, -24, 5));
+  return v;
+}
+
+/* cpu_panels_to_half () takes exactly the weights that are half floats. */
+START_TEST (test_f16_panels_pack)
+{
+  const float not_half[] = { 0.1f, 65520.0f, 0x1p-25f, 1.0f + 0x1p-11f,
+    0x1p-24f * 1.5f, INFINITY, NAN, 0x1p-130f };
+  GRand *rng = g_rand_new_with_seed (20261208);
+  float *w = rnd_half (rng, 40 * 7);
+  CpuPanels p;
+
+  w[0] = -0.0f;
+  w[1] = 65504.0f;        /* the largest half */
+  w[2] = -0x1p-24f;       /* the smallest subnormal */
+  w[3] = 0x1p-14f;        /* the smallest normal */
+  w[4] = 1023 * 0x1p-24f; /* the largest subnormal */
+  g_unsetenv ("AFFECT_CPU_F16_PANELS");
+  ck_assert (cpu_panels_init (&p, 40, 7, w, 7, 1, NULL, NULL));
+  ck_assert (cpu_panels_to_half (&p));
+  ck_assert_ptr_null (p.w);
+  ck_assert_ptr_nonnull (p.wh);
+  for (int o = 0; o < 40; o++)
+    for (int i = 0; i < 7; i++) {
+      const float back
+          = cpu_half_to_float (p.wh[(o / CPU_PANEL) * 7 * CPU_PANEL
+                                    + i * CPU_PANEL + o % CPU_PANEL]);
+      ck_assert_msg (memcmp (&back, &w[o * 7 + i], sizeof (back)) == 0,
+          "weight (%d, %d): %a packed as %a", o, i, w[o * 7 + i], back);
+    }
+  cpu_panels_clear (&p);
+
+  for (gsize k = 0; k < G_N_ELEMENTS (not_half); k++) {
+    w[5] = not_half[k];
+    ck_assert (cpu_panels_init (&p, 40, 7, w, 7, 1, NULL, NULL));
+    ck_assert_msg (!cpu_panels_to_half (&p), "%a taken as a half", w[5]);
+    ck_assert_ptr_nonnull (p.w);
+    ck_assert_ptr_null (p.wh);
+    cpu_panels_clear (&p);
+  }
+
+  w[5] = 1.0f;
+  g_setenv ("AFFECT_CPU_F16_PANELS", "0", TRUE);
+  ck_assert (cpu_panels_init (&p, 40, 7, w, 7, 1, NULL, NULL));
+  ck_assert (!cpu_panels_to_half (&p));
+  ck_assert_ptr_null (p.wh);
+  cpu_panels_clear (&p);
+  g_unsetenv ("AFFECT_CPU_F16_PANELS");
+  g_free (w);
+  g_rand_free (rng);
+}
+
+END_TEST;
+
+/* A layer of half-float weights gives the same bits with half panels (the
+ * default) and float32 ones (AFFECT_CPU_F16_PANELS=0), on 1 and 2 threads,
+ * for 1, 3 and 8 rows, on the SIMD level of the run (the suite runs this
+ * program at each). Large enough (4.2 M multiply-adds a row) for two
+ * threads to split a row's panels; the last panel partial. */
+START_TEST (test_f16_panels_same_bits)
+{
+  const int in = under_valgrind () ? 40 : 384;
+  const int out = under_valgrind () ? 75 : 11000;
+  const int row_counts[] = { 1, 3, 8 };
+  GRand *rng = g_rand_new_with_seed (20261209);
+  float *w = rnd_half (rng, (gsize)in * out);
+  float *bias = g_new (float, out);
+  float *x = g_new (float, 8 * in);
+
+  for (int o = 0; o < out; o++)
+    bias[o] = (float)g_rand_double_range (rng, -1, 1);
+  for (int i = 0; i < 8 * in; i++)
+    x[i] = (float)g_rand_double_range (rng, -1, 1);
+  for (int threads = 1; threads <= 2; threads++) {
+    AffectBackend *be = backend_new ("cpu", threads);
+
+    for (gsize r = 0; r < G_N_ELEMENTS (row_counts); r++) {
+      const int rows = row_counts[r];
+      float *y[2];
+
+      for (int half = 0; half < 2; half++) {
+        AffectLinear *lin;
+        AffectTensor *t;
+        Buf xb;
+
+        g_setenv ("AFFECT_CPU_F16_PANELS", half ? "1" : "0", TRUE);
+        lin = affect_linear_new (be, in, out, w, TRUE, bias);
+        ck_assert_ptr_nonnull (lin);
+        buf_in (&xb, be, rows, 1, 1, in, x);
+        t = affect_linear_forward (lin, xb.t);
+        assert_shape (t, rows, 1, 1, out);
+        buf_clear (&xb);
+        affect_linear_free (lin);
+        y[half] = download (t);
+        affect_tensor_free (t);
+      }
+      for (gsize i = 0; i < (gsize)rows * out; i++)
+        ck_assert_msg (memcmp (&y[0][i], &y[1][i], sizeof (float)) == 0,
+            "%d threads, %d rows: element %" G_GSIZE_FORMAT
+            ": %a with half panels, %a without",
+            threads, rows, i, y[1][i], y[0][i]);
+      g_free (y[0]);
+      g_free (y[1]);
+    }
+    affect_backend_unref (be);
+  }
+  g_unsetenv ("AFFECT_CPU_F16_PANELS");
+  g_free (x);
+  g_free (bias);
+  g_free (w);
+  g_rand_free (rng);
 }
 
 END_TEST;
@@ -3444,6 +3572,8 @@ backend_ops_suite (void)
   tcase_add_loop_test (tc, test_conv_depthwise, 0, n_configs);
   tcase_add_loop_test (tc, test_conv_separable, 0, n_configs);
   tcase_add_loop_test (tc, test_linear, 0, n_configs);
+  tcase_add_test (tc, test_f16_panels_pack);
+  tcase_add_test (tc, test_f16_panels_same_bits);
   tcase_add_loop_test (tc, test_pad, 0, n_configs);
   tcase_add_loop_test (tc, test_max_pool, 0, n_configs);
   tcase_add_loop_test (tc, test_avg_pool, 0, n_configs);
