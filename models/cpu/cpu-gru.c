@@ -220,6 +220,8 @@ cpu_panels_to_half (CpuPanels *p)
   g_aligned_free (p->w);
   p->w = NULL;
   p->wh = wh;
+  g_debug (
+      "cpu backend: %d x %d weight packed as half floats", p->n_cols, p->k);
   return TRUE;
 }
 
