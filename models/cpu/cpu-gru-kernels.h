@@ -48,22 +48,8 @@ SIMD_NAME (kn_wat) (const void *wp, const int H, gsize i)
 SIMD_INLINE VF
 SIMD_NAME (kn_wload) (const void *wp, const int H, gsize i)
 {
-  if (!H)
-    return SIMD_LOAD ((const float *)wp + i);
-#if CPU_SIMD_TARGET == CPU_SIMD_AVX512
-  return (VF)_mm512_cvtph_ps (
-      _mm256_loadu_si256 ((const __m256i *)((const guint16 *)wp + i)));
-#elif CPU_SIMD_TARGET == CPU_SIMD_AVX2
-  return (VF)_mm256_cvtph_ps (
-      _mm_loadu_si128 ((const __m128i *)((const guint16 *)wp + i)));
-#else
-  {
-    VF v;
-    for (int l = 0; l < SIMD_W; l++)
-      v[l] = cpu_half_to_float (((const guint16 *)wp)[i + l]);
-    return v;
-  }
-#endif
+  return H ? SIMD_LOADH ((const guint16 *)wp + i)
+           : SIMD_LOAD ((const float *)wp + i);
 }
 
 /* y[r, 0:PP·32] (or 0:cols of one partial panel) = bias + x[r, 0:K] ·

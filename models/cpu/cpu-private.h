@@ -179,29 +179,6 @@ void cpu_panels_clear (CpuPanels *p);
  * cpu_panels_run () then reads half the bytes and gives the same bits.
  * FALSE (the float32 packing kept) otherwise. */
 gboolean cpu_panels_to_half (CpuPanels *p);
-
-/* The float of IEEE half @h (exact). */
-static inline float
-cpu_half_to_float (guint16 h)
-{
-  const guint32 sign = (guint32)(h & 0x8000) << 16;
-  const guint32 e = (h >> 10) & 0x1f, m = h & 0x3ff;
-  guint32 b;
-  float f;
-
-  if (e == 0) {
-    /* ±0 and subnormals: m 2^-24, exact in float */
-    f = (float)m * 0x1p-24f;
-    memcpy (&b, &f, sizeof (b));
-    b |= sign;
-  } else if (e == 31) {
-    b = sign | 0x7f800000u | m << 13;
-  } else {
-    b = sign | (e + 112) << 23 | m << 13;
-  }
-  memcpy (&f, &b, sizeof (f));
-  return f;
-}
 /* y[r, columns of panels p0 .. p1-1] = x[r, 0:k] Wᵀ + b for @rows rows
  * (row strides @ldx, @ldy), in the calling thread. */
 void cpu_panels_run (const CpuPanels *p, const float *x, gsize ldx, int rows,

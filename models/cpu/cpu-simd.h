@@ -38,6 +38,9 @@
  *  - SIMD_NAME (f) f with the target's suffix (f_generic, f_avx2,
  *                  f_avx512);
  *  - SIMD_LOAD (p), SIMD_STORE (p, v): unaligned loads and stores;
+ *  - SIMD_LOADH (p): SIMD_W IEEE half floats (guint16) from p as floats
+ *                  (exact: F16C / AVX-512 conversions, cpu_half_to_float ()
+ *                  on the generic target);
  *  - SIMD_SET1 (x): every lane x; arithmetic (+ - * /), comparisons (lanes
  *                  of -1 / 0 as VI), bit operations on VI, casts between VF
  *                  and VI of the same width (bit copies) and
@@ -127,6 +130,29 @@ typedef gint32 cpu_vi16 __attribute__ ((vector_size (64)));
 typedef double cpu_vd4 __attribute__ ((vector_size (32)));
 typedef gint64 cpu_vl4 __attribute__ ((vector_size (32)));
 
+/* The float of IEEE half @h (exact). */
+static inline float
+cpu_half_to_float (guint16 h)
+{
+  const guint32 sign = (guint32)(h & 0x8000) << 16;
+  const guint32 e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  guint32 b;
+  float f;
+
+  if (e == 0) {
+    /* ±0 and subnormals: m 2^-24, exact in float */
+    f = (float)m * 0x1p-24f;
+    memcpy (&b, &f, sizeof (b));
+    b |= sign;
+  } else if (e == 31) {
+    b = sign | 0x7f800000u | m << 13;
+  } else {
+    b = sign | (e + 112) << 23 | m << 13;
+  }
+  memcpy (&f, &b, sizeof (f));
+  return f;
+}
+
 #define CPU_SIMD_CAT_(a, b) a##_##b
 #define CPU_SIMD_CAT(a, b) CPU_SIMD_CAT_ (a, b)
 
@@ -213,6 +239,29 @@ SIMD_NAME (simd_store) (float *p, VF v)
 }
 
 #if CPU_SIMD_TARGET == CPU_SIMD_AVX512
+SIMD_INLINE VF
+SIMD_NAME (simd_loadh) (const guint16 *p)
+{
+  return (VF)_mm512_cvtph_ps (_mm256_loadu_si256 ((const __m256i *)p));
+}
+#elif CPU_SIMD_TARGET == CPU_SIMD_AVX2
+SIMD_INLINE VF
+SIMD_NAME (simd_loadh) (const guint16 *p)
+{
+  return (VF)_mm256_cvtph_ps (_mm_loadu_si128 ((const __m128i *)p));
+}
+#else
+SIMD_INLINE VF
+SIMD_NAME (simd_loadh) (const guint16 *p)
+{
+  VF v;
+  for (int l = 0; l < SIMD_W; l++)
+    v[l] = cpu_half_to_float (p[l]);
+  return v;
+}
+#endif
+
+#if CPU_SIMD_TARGET == CPU_SIMD_AVX512
 SIMD_INLINE float
 SIMD_NAME (simd_hsum) (VF v)
 {
@@ -246,6 +295,7 @@ SIMD_NAME (simd_hsum) (VF v)
 
 #define SIMD_HSUM(v) SIMD_NAME (simd_hsum) (v)
 #define SIMD_LOAD(p) SIMD_NAME (simd_load) (p)
+#define SIMD_LOADH(p) SIMD_NAME (simd_loadh) (p)
 #define SIMD_STORE(p, v) SIMD_NAME (simd_store) ((p), (v))
 
 #include CPU_SIMD_KERNELS
@@ -266,6 +316,7 @@ SIMD_NAME (simd_hsum) (VF v)
 #undef SIMD_SET1
 #undef SIMD_PREFETCH
 #undef SIMD_LOAD
+#undef SIMD_LOADH
 #undef SIMD_HSUM
 #undef SIMD_STORE
 

@@ -70,6 +70,7 @@
 #include <affect-tensor.h>
 
 #include "cpu-private.h"
+#include "cpu-simd.h"
 
 /* ---- op families and thresholds ---------------------------------------- */
 
