@@ -337,15 +337,6 @@ batch_full (AffectSharedNet *s)
          || s->pending_items >= s->klass->max_batch;
 }
 
-/* After a forward pass: FALSE with the backend's failure record (a GPU
- * backend's out of memory, kernel or copy error, naming the device and the
- * op), which is taken (cleared). */
-static gboolean
-take_backend_error (AffectSharedNet *s, GError **error)
-{
-  return affect_backend_take_error (s->backend, error);
-}
-
 gboolean
 affect_shared_net_run (AffectSharedNet *shared, gint64 window_us,
     const float *in, int n, float *out, float *features, GError **error)
@@ -371,7 +362,7 @@ affect_shared_net_run (AffectSharedNet *shared, gint64 window_us,
     s->stats.max_items = MAX (s->stats.max_items, (guint64)n);
     g_mutex_unlock (&s->lock);
     ok = forward_all (s, in, n, out, features);
-    if (!take_backend_error (s, error))
+    if (!affect_backend_take_error (s->backend, error))
       ok = FALSE;
     return ok;
   }
@@ -411,7 +402,7 @@ affect_shared_net_run (AffectSharedNet *shared, gint64 window_us,
   /* the backend serialises this run with any other batch still running */
   ok = run_batch (s, batch, n_items);
   /* one failure record for the whole batch: every request gets it */
-  if (!take_backend_error (s, &failure))
+  if (!affect_backend_take_error (s->backend, &failure))
     ok = FALSE;
 
   g_mutex_lock (&s->lock);

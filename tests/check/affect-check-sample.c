@@ -65,3 +65,24 @@ affect_check_have_inputs (
       "models or test inputs missing and AFFECT_REQUIRE_MODELS=1");
   return ok;
 }
+
+gboolean
+affect_check_have_models (const gchar *test, const gchar *const *names)
+{
+  guint i;
+
+  for (i = 0; names[i] != NULL; i++) {
+    GError *err = NULL;
+    gchar *path = affect_model_find (names[i], NULL, &err);
+
+    if (path == NULL) {
+      fail_if (g_strcmp0 (g_getenv ("AFFECT_REQUIRE_MODELS"), "1") == 0,
+          "%s: %s", test, err->message);
+      g_print ("SKIP %s: %s (run affect-fetch-models)\n", test, err->message);
+      g_clear_error (&err);
+      return FALSE;
+    }
+    g_free (path);
+  }
+  return TRUE;
+}

@@ -27,6 +27,12 @@ AffectCheckImage affect_check_load_sample (guint n);
 gboolean affect_check_have_inputs (
     const gchar *const *models, guint n_models, const gchar *png);
 
+/* TRUE when every model of the NULL-terminated @names is found
+ * (affect_model_find()); else prints "SKIP @test: ..." and returns FALSE,
+ * or fails the test when AFFECT_REQUIRE_MODELS=1. */
+gboolean affect_check_have_models (
+    const gchar *test, const gchar *const *names);
+
 G_END_DECLS
 
 #endif /* __AFFECT_CHECK_SAMPLE_H__ */

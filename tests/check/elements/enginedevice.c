@@ -39,6 +39,7 @@
 
 #include "affect-image.h"
 #include "affect-modelpath.h"
+#include "affect-check-sample.h"
 
 static const gchar *const elements[]
     = { "facecrop", "affectfeatures", "affectfuse", "affecttranscribe" };
@@ -55,26 +56,6 @@ mode (void)
 
 /* Whether the face models @names are there; prints why a test is skipped
  * otherwise (fails with AFFECT_REQUIRE_MODELS=1). */
-static gboolean
-have_models (const gchar *test, const gchar *const *names)
-{
-  guint i;
-
-  for (i = 0; names[i] != NULL; i++) {
-    GError *err = NULL;
-    gchar *path = affect_model_find (names[i], NULL, &err);
-
-    if (path == NULL) {
-      fail_if (g_strcmp0 (g_getenv ("AFFECT_REQUIRE_MODELS"), "1") == 0,
-          "%s: %s", test, err->message);
-      g_print ("SKIP %s: %s (run affect-fetch-models)\n", test, err->message);
-      g_clear_error (&err);
-      return FALSE;
-    }
-    g_free (path);
-  }
-  return TRUE;
-}
 
 static const gchar *facecrop_models[]
     = { "tiny_face_detector_model", "face_landmark_68_model", NULL };
@@ -262,7 +243,7 @@ GST_START_TEST (test_cpu_ignores_device_id)
 {
   gchar *active, *lines;
 
-  if (!have_models ("test_cpu_ignores_device_id", facecrop_models))
+  if (!affect_check_have_models ("test_cpu_ignores_device_id", facecrop_models))
     return;
   active = start_facecrop ("cpu", 7, &lines);
   fail_unless_equals_string (active, "cpu");
@@ -291,7 +272,7 @@ GST_START_TEST (test_none_auto_is_cpu)
 {
   gchar *active, *lines;
 
-  if (!have_models ("test_none_auto_is_cpu", facecrop_models))
+  if (!affect_check_have_models ("test_none_auto_is_cpu", facecrop_models))
     return;
   /* without a GPU backend, device-id does not matter either */
   active = start_facecrop ("auto", 3, &lines);
@@ -371,7 +352,7 @@ GST_START_TEST (test_real_no_device)
   guint i;
 
   if (!have_real_module ("test_real_no_device")
-      || !have_models ("test_real_no_device", facecrop_models))
+      || !affect_check_have_models ("test_real_no_device", facecrop_models))
     return;
   if (cuda_has_device ()) {
     g_print ("SKIP test_real_no_device: this machine has a CUDA device; "
@@ -406,7 +387,7 @@ GST_START_TEST (test_emulated_auto_is_cuda)
 {
   gchar *active, *lines;
 
-  if (!have_models ("test_emulated_auto_is_cuda", facecrop_models))
+  if (!affect_check_have_models ("test_emulated_auto_is_cuda", facecrop_models))
     return;
   active = start_facecrop ("auto", 0, &lines);
   fail_unless_equals_string (active, "cuda");
@@ -515,7 +496,8 @@ GST_START_TEST (test_emulated_facecrop_faults)
   GstHarness *h;
   GstBuffer *out;
 
-  if (!have_models ("test_emulated_facecrop_faults", facecrop_models))
+  if (!affect_check_have_models (
+          "test_emulated_facecrop_faults", facecrop_models))
     return;
 
   h = facecrop_harness ();
@@ -579,7 +561,8 @@ GST_START_TEST (test_emulated_features_fault)
   GstHarness *h;
   GstBuffer *out;
 
-  if (!have_models ("test_emulated_features_fault", expression_model))
+  if (!affect_check_have_models (
+          "test_emulated_features_fault", expression_model))
     return;
 
   h = features_harness ();
@@ -840,7 +823,8 @@ GST_START_TEST (test_emulated_facecrop_alloc_sweep)
   GstBuffer *probe;
   guint n;
 
-  if (!have_models ("test_emulated_facecrop_alloc_sweep", facecrop_models))
+  if (!affect_check_have_models (
+          "test_emulated_facecrop_alloc_sweep", facecrop_models))
     return;
   probe = sample_frame_sized ();
   if (probe == NULL)
@@ -913,8 +897,9 @@ GST_START_TEST (test_emulated_features_alloc_sweep)
   GstHarness *h;
   GstBuffer *frame;
 
-  if (!have_models ("test_emulated_features_alloc_sweep", models)
-      || !have_models ("test_emulated_features_alloc_sweep", facecrop_models))
+  if (!affect_check_have_models ("test_emulated_features_alloc_sweep", models)
+      || !affect_check_have_models (
+          "test_emulated_features_alloc_sweep", facecrop_models))
     return;
   frame = sample_frame_sized ();
   if (frame == NULL)
@@ -974,7 +959,7 @@ GST_START_TEST (test_emulated_ssd_alloc_sweep)
   GstBuffer *probe;
   guint n;
 
-  if (!have_models ("test_emulated_ssd_alloc_sweep", models))
+  if (!affect_check_have_models ("test_emulated_ssd_alloc_sweep", models))
     return;
   probe = sample_frame_sized ();
   if (probe == NULL)

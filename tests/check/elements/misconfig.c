@@ -26,6 +26,7 @@
 #include <gst/video/video.h>
 
 #include "affect-modelpath.h"
+#include "affect-check-sample.h"
 
 #define N_FEAT 256
 #define WATCH_FRAMES 30 /* AFFECT_MISCONFIG_FRAMES */
@@ -33,26 +34,6 @@
 
 /* Whether the face models @names are there; prints why a test is skipped
  * otherwise (fails with AFFECT_REQUIRE_MODELS=1). */
-static gboolean
-have_models (const gchar *test, const gchar *const *names)
-{
-  guint i;
-
-  for (i = 0; names[i] != NULL; i++) {
-    GError *err = NULL;
-    gchar *path = affect_model_find (names[i], NULL, &err);
-
-    if (path == NULL) {
-      fail_if (g_strcmp0 (g_getenv ("AFFECT_REQUIRE_MODELS"), "1") == 0,
-          "%s: %s", test, err->message);
-      g_print ("SKIP %s: %s (run affect-fetch-models)\n", test, err->message);
-      g_clear_error (&err);
-      return FALSE;
-    }
-    g_free (path);
-  }
-  return TRUE;
-}
 
 static const gchar *expression_model[] = { "face_expression_model", NULL };
 static const gchar *all_models[]
@@ -314,7 +295,7 @@ GST_START_TEST (test_fuse_no_features)
 {
   Watch w;
 
-  if (!have_models ("test_fuse_no_features", expression_model))
+  if (!affect_check_have_models ("test_fuse_no_features", expression_model))
     return;
   watch_fuse (&w, NULL);
 
@@ -378,7 +359,8 @@ GST_START_TEST (test_fuse_baseline_missing_branch)
 {
   Watch w;
 
-  if (!have_models ("test_fuse_baseline_missing_branch", expression_model))
+  if (!affect_check_have_models (
+          "test_fuse_baseline_missing_branch", expression_model))
     return;
   watch_fuse (&w, NULL);
   push_frames (w.h, 0, WATCH_FRAMES + 5, TRUE, GST_AFFECT_MODALITY_IMAGE);
@@ -422,7 +404,7 @@ GST_START_TEST (test_fuse_correct)
   gchar *model;
   Watch w;
 
-  if (!have_models ("test_fuse_correct", expression_model))
+  if (!affect_check_have_models ("test_fuse_correct", expression_model))
     return;
   /* the baseline, with frames without faces first */
   watch_fuse (&w, NULL);
@@ -447,7 +429,7 @@ GST_START_TEST (test_fuse_no_faces)
 {
   Watch w;
 
-  if (!have_models ("test_fuse_no_faces", expression_model))
+  if (!affect_check_have_models ("test_fuse_no_faces", expression_model))
     return;
   watch_fuse (&w, NULL);
   push_frames (w.h, 0, WATCH_FRAMES + 3, FALSE, 0);
@@ -467,7 +449,7 @@ GST_START_TEST (test_features_before_facecrop)
 {
   Watch w;
 
-  if (!have_models ("test_features_before_facecrop", all_models))
+  if (!affect_check_have_models ("test_features_before_facecrop", all_models))
     return;
   watch_parse (&w, "affectfeatures name=feat branches=expression ! facecrop");
   push_frames (w.h, 0, WATCH_FRAMES + 4, FALSE, 0);
@@ -492,7 +474,7 @@ GST_START_TEST (test_features_with_faces)
 {
   Watch w;
 
-  if (!have_models ("test_features_with_faces", all_models))
+  if (!affect_check_have_models ("test_features_with_faces", all_models))
     return;
   watch_parse (&w, "affectfeatures branches=expression");
   push_frames (w.h, 0, 1, TRUE, 0);
@@ -508,7 +490,7 @@ GST_START_TEST (test_no_face_stream)
 {
   Watch w;
 
-  if (!have_models ("test_no_face_stream", all_models))
+  if (!affect_check_have_models ("test_no_face_stream", all_models))
     return;
   watch_parse (&w, "facecrop ! affectfeatures ! affectfuse");
   push_frames (w.h, 0, WATCH_FRAMES + 4, FALSE, 0);
