@@ -6,8 +6,8 @@
  * fully connected layers (cpu-gemm.c), and small matrix products (the
  * table's matmul entry, for the attention of the fusion network). The
  * kernels are in cpu-gru-kernels.h, compiled for AVX-512, AVX2 and a
- * generic target (cpu-simd.h); this file holds the layouts, the threads and
- * the choice of the level (cpu_simd_level ()).
+ * generic target (cpu-simd.h; the level is chosen in cpu-simd.c); this
+ * file holds the layouts and the threads.
  *
  * Packed panels (CpuPanels): a weight is packed once, in panels of
  * CPU_PANEL (32) outputs, wp[panel][input][32], bias padded alike, so that
@@ -49,59 +49,6 @@
 #define CPU_SIMD_KERNELS "cpu-gru-kernels.h"
 #include "cpu-simd.h"
 #undef CPU_SIMD_KERNELS
-
-/* ---- the level --------------------------------------------------------- */
-
-int
-cpu_simd_level (void)
-{
-  static gsize once = 0;
-  static int level = CPU_SIMD_GENERIC;
-
-  if (g_once_init_enter (&once)) {
-    const gchar *env = g_getenv ("AFFECT_CPU_SIMD");
-    int best = CPU_SIMD_GENERIC;
-
-#if CPU_SIMD_X86
-    __builtin_cpu_init ();
-    /* F16C: the half-float panels (cpu_panels_to_half ()). */
-    if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma")
-        && __builtin_cpu_supports ("f16c")) {
-      best = CPU_SIMD_AVX2;
-      if (__builtin_cpu_supports ("avx512f"))
-        best = CPU_SIMD_AVX512;
-    }
-#endif
-    if (env == NULL)
-      env = g_getenv ("AFFECT_FUSION_SIMD");
-    level = best;
-    if (env != NULL) {
-      if (g_ascii_strcasecmp (env, "none") == 0
-          || g_ascii_strcasecmp (env, "generic") == 0)
-        level = CPU_SIMD_GENERIC;
-      else if (g_ascii_strcasecmp (env, "avx2") == 0)
-        level = MIN (best, CPU_SIMD_AVX2);
-      else if (g_ascii_strcasecmp (env, "avx512") != 0)
-        g_warning ("AFFECT_CPU_SIMD=%s: expected generic, avx2 or avx512", env);
-    }
-    g_debug ("cpu backend: %s kernels", cpu_simd_level_name (level));
-    g_once_init_leave (&once, 1);
-  }
-  return level;
-}
-
-const char *
-cpu_simd_level_name (int level)
-{
-  switch (level) {
-    case CPU_SIMD_AVX512:
-      return "AVX-512";
-    case CPU_SIMD_AVX2:
-      return "AVX2";
-    default:
-      return "generic";
-  }
-}
 
 typedef void (*PanelsRunFunc) (const float *x, gsize ldx, int rows, int K,
     const float *wp, const float *bp, int p0, int p1, int n_out, float *y,

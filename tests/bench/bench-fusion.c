@@ -39,6 +39,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "affect-fusion.h"
@@ -180,29 +181,25 @@ cpu_ms (void)
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* What the CPU backend picks (models/cpu/cpu-simd.h, its AFFECT_CPU_SIMD
- * knob and the older name AFFECT_FUSION_SIMD included). */
-static const gchar *
+/* The kernels the CPU backend runs, from its device line in the registry
+ * ("..., SIMD kernels: AVX-512"; models/cpu/cpu-simd.c chooses them). */
+static gchar *
 kernels (void)
 {
-  const gchar *env = g_getenv ("AFFECT_CPU_SIMD");
-  const gchar *level = "generic";
+  GPtrArray *list = affect_backend_list ();
+  gchar *level = NULL;
 
-  if (!env)
-    env = g_getenv ("AFFECT_FUSION_SIMD");
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
-  __builtin_cpu_init ();
-  if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
-    level = __builtin_cpu_supports ("avx512f") ? "AVX-512" : "AVX2";
-#endif
-  if (env
-      && (g_ascii_strcasecmp (env, "none") == 0
-          || g_ascii_strcasecmp (env, "generic") == 0))
-    level = "generic";
-  else if (env && g_ascii_strcasecmp (env, "avx2") == 0
-           && g_str_equal (level, "AVX-512"))
-    level = "AVX2";
-  return level;
+  for (guint i = 0; i < list->len && !level; i++) {
+    AffectBackendInfo *b = g_ptr_array_index (list, i);
+    const gchar *p = b->devices && b->devices[0]
+                         ? strstr (b->devices[0], "SIMD kernels: ")
+                         : NULL;
+
+    if (g_str_equal (b->name, "cpu") && p)
+      level = g_strdup (p + strlen ("SIMD kernels: "));
+  }
+  g_ptr_array_unref (list);
+  return level ? level : g_strdup ("unknown");
 }
 
 static int
@@ -234,6 +231,7 @@ main (int argc, char **argv)
   AffectFusion *fusion = NULL;
   const AffectFusionInfo *info;
   Inputs in = { 0 };
+  gchar *level;
   float *outs[AFFECT_FUSION_N_TASKS] = { NULL };
   double *times = NULL, *cpu = NULL, d_all, d_mixed, sum = 0.0;
   int status = 1;
@@ -268,8 +266,9 @@ main (int argc, char **argv)
     if (info->has_task[k])
       outs[k] = g_new (float, (gsize)in.m * info->n_out[k]);
 
-  printf (
-      "# kernels: %s; affect_sgemm: %s\n", kernels (), affect_gemm_provider ());
+  level = kernels ();
+  printf ("# kernels: %s; affect_sgemm: %s\n", level, affect_gemm_provider ());
+  g_free (level);
 
   /* Parity with PyTorch on all tracks, both presence patterns. */
   if (!run (fusion, &in, in.m, in.present, outs, &error)) {
