@@ -474,6 +474,35 @@ affect_engine_settings_find_model (
 }
 
 AffectSharedNet *
+affect_engine_settings_acquire_path (AffectEngineSettings *settings,
+    GstElement *element, const AffectSharedNetClass *klass, const gchar *path,
+    GError **error)
+{
+  AffectSharedNet *shared;
+  const gchar *backend_name;
+  gchar *group = NULL;
+
+  g_return_val_if_fail (settings->backend != NULL, NULL);
+
+  backend_name = affect_backend_get_name (settings->backend);
+  /* the device of the snapshot's backend (device-id; 0 for cpu); a group
+   * of its own when the element does not share (shares_networks()) */
+  if (!shares_networks (settings, settings->cur_batch_window))
+    group = g_strdup_printf ("instance %p", (gpointer)element);
+  shared = affect_shared_net_acquire_in_group (klass, path, backend_name,
+      affect_backend_get_device_id (settings->backend), settings->cur_n_threads,
+      group, error);
+  g_free (group);
+  if (shared != NULL)
+    GST_INFO_OBJECT (element,
+        "network %s (%s, %s, %d thread(s)): %d instance(s) share it",
+        klass->kind, path, backend_name,
+        affect_shared_net_get_n_threads (shared),
+        affect_shared_net_get_holders (shared));
+  return shared;
+}
+
+AffectSharedNet *
 affect_engine_settings_acquire_net (AffectEngineSettings *settings,
     GstElement *element, const AffectSharedNetClass *klass, const gchar *name)
 {

@@ -222,6 +222,20 @@ AffectSharedNet *affect_engine_settings_acquire_net (
     AffectEngineSettings *settings, GstElement *element,
     const AffectSharedNetClass *klass, const gchar *name);
 
+/* The shared network of kind @klass loaded from @path, a model file (or,
+ * for a kind with a key_file, a folder) that the element found itself
+ * (affectfuse's model property, affectfeatures' word model): the same
+ * sharing as affect_engine_settings_acquire_net() (shared with the other
+ * instances of those settings on a GPU backend, and on cpu while
+ * batch-window > 0, which only elements with that property have; else one
+ * of the instance's own), and the same info line. NULL with @error and
+ * nothing posted: AFFECT_BACKEND_ERROR when the entry's backend cannot be
+ * created, else the file's or the loader's error (the element posts its
+ * own message). Call between _start() and _stop(). */
+AffectSharedNet *affect_engine_settings_acquire_path (
+    AffectEngineSettings *settings, GstElement *element,
+    const AffectSharedNetClass *klass, const gchar *path, GError **error);
+
 /* Releases *@shared (may be NULL) and sets it to NULL, logging (debug
  * level) how its requests were batched. */
 void affect_engine_settings_release_net (

@@ -190,9 +190,14 @@ struct _GstAffectFuse {
   gchar *features;
   gchar *va_model[2]; /* valence-model, arousal-model */
 
-  /* streaming state (fusion network) */
+  /* streaming state (fusion network): the entries of the process-wide
+   * cache (affect-shared.h; shared with other instances of the same
+   * settings on a GPU backend) and their networks; model paths as started,
+   * to acquire them again at another n-threads */
+  AffectSharedNet *fusion_net, *va_net[2];
   AffectFusion *fusion;       /* NULL = expression baseline */
   AffectFusion *va_fusion[2]; /* separately trained valence, arousal nets */
+  gchar *run_model, *run_features, *run_va_model[2];
   GstAffectFuseMode run_mode; /* mode copied at start */
   gint clip_len, centre;
   gint hold;                   /* frames held back: clip_len - 1 - centre */
@@ -698,6 +703,22 @@ gst_affect_fuse_forget (GstAffectFuse *self)
   g_hash_table_foreach_remove (self->windows, window_is_stale, &oldest);
 }
 
+/* Whether @be runs with the settings of the engine's backend @ref: the
+ * same backend, or one of the same name, device and thread count (the
+ * entry of a shared fusion network). */
+static gboolean
+same_settings (AffectBackend *be, AffectBackend *ref)
+{
+  return be == ref
+         || (g_strcmp0 (
+                 affect_backend_get_name (be), affect_backend_get_name (ref))
+                 == 0
+             && affect_backend_get_device_id (be)
+                    == affect_backend_get_device_id (ref)
+             && affect_backend_get_n_threads (be)
+                    == affect_backend_get_n_threads (ref));
+}
+
 /* Records for the affect-engine query the backend the networks report
  * (the fusion networks', else the engine's, which the expression head
  * runs on). */
@@ -710,10 +731,13 @@ gst_affect_fuse_note_backend (GstAffectFuse *self)
 
   if (self->fusion != NULL) {
     be = affect_fusion_get_backend (self->fusion);
-    shared = be == self->engine.backend;
+    shared = same_settings (be, self->engine.backend);
     for (i = 0; i < 2; i++)
       if (self->va_fusion[i] != NULL)
-        shared = shared && affect_fusion_get_backend (self->va_fusion[i]) == be;
+        shared
+            = shared
+              && same_settings (affect_fusion_get_backend (self->va_fusion[i]),
+                  self->engine.backend);
   }
   GST_OBJECT_LOCK (self);
   g_free (self->backend_name);
@@ -723,13 +747,70 @@ gst_affect_fuse_note_backend (GstAffectFuse *self)
   GST_OBJECT_UNLOCK (self);
 }
 
-/* Gives the backend, which the fusion networks run on, the n-threads value
- * (0: all cores) when it changed. */
-static void
+static gboolean gst_affect_fuse_acquire_fusion (GstAffectFuse *self);
+static void gst_affect_fuse_release_fusion (GstAffectFuse *self);
+
+/* Gives the backend the n-threads value (0: all cores) when it changed:
+ * the engine's backend (the expression head) takes it, the fusion networks
+ * are acquired again at the new count (the thread count is part of what
+ * is shared: a shared network's backend is never changed by one of its
+ * users). FALSE after posting an error when they cannot be. */
+static gboolean
 gst_affect_fuse_apply_threads (GstAffectFuse *self)
 {
-  if (affect_engine_settings_sync_threads (&self->engine, GST_ELEMENT (self)))
+  AffectSharedNet *old[3];
+  const AffectFusionInfo *was, *now;
+  gboolean ok = TRUE;
+  guint i, m;
+
+  if (!affect_engine_settings_sync_threads (&self->engine, GST_ELEMENT (self)))
+    return TRUE;
+  if (self->fusion != NULL) {
+    /* the old entries stay held until the new ones are compared */
+    old[0] = g_steal_pointer (&self->fusion_net);
+    old[1] = g_steal_pointer (&self->va_net[0]);
+    old[2] = g_steal_pointer (&self->va_net[1]);
+    self->fusion = self->va_fusion[0] = self->va_fusion[1] = NULL;
+    ok = gst_affect_fuse_acquire_fusion (self);
+    /* the file must still be the network the clip windows were made for
+     * (it may have been replaced on disk since the start) */
+    if (ok) {
+      was = affect_fusion_get_info (affect_shared_net_get_net (old[0]));
+      now = affect_fusion_get_info (self->fusion);
+      ok = was->clip_len == now->clip_len && was->d_img == now->d_img;
+      for (m = 0; ok && m < AFFECT_FUSION_N_BRANCHES; m++)
+        ok = was->d_branch[m] == now->d_branch[m];
+      if (!ok) {
+        GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+            ("Fusion model %s changed on disk while running", self->run_model),
+            ("acquired again at another n-threads, its sizes differ"));
+        gst_affect_fuse_release_fusion (self);
+      }
+    }
+    if (!ok) {
+      /* the error is posted; the element keeps the networks it had, so
+       * that its state stays whole until it is stopped */
+      for (i = 0; i < 3; i++) {
+        AffectSharedNet *tmp = old[i];
+
+        old[i] = i == 0 ? self->fusion_net : self->va_net[i - 1];
+        if (i == 0)
+          self->fusion_net = tmp;
+        else
+          self->va_net[i - 1] = tmp;
+      }
+      self->fusion = affect_shared_net_get_net (self->fusion_net);
+      for (i = 0; i < 2; i++)
+        self->va_fusion[i] = self->va_net[i] != NULL
+                                 ? affect_shared_net_get_net (self->va_net[i])
+                                 : NULL;
+    }
+    for (i = 0; i < 3; i++)
+      affect_engine_settings_release_net (GST_ELEMENT (self), &old[i]);
+  }
+  if (ok)
     gst_affect_fuse_note_backend (self);
+  return ok;
 }
 
 /* Runs the network on the clips of every track of @buffer (frame @frame)
@@ -738,7 +819,7 @@ gst_affect_fuse_apply_threads (GstAffectFuse *self)
 static gboolean
 gst_affect_fuse_predict (GstAffectFuse *self, GstBuffer *buffer, gint64 frame)
 {
-  const AffectFusionInfo *info = affect_fusion_get_info (self->fusion);
+  const AffectFusionInfo *info;
   const gint t = self->clip_len;
   GstAffectFeaturesMeta *feat;
   gpointer state = NULL;
@@ -752,7 +833,12 @@ gst_affect_fuse_predict (GstAffectFuse *self, GstBuffer *buffer, gint64 frame)
   guint n, i, m;
   gint k;
 
-  gst_affect_fuse_apply_threads (self);
+  /* before the networks are read: they may be acquired again */
+  if (!gst_affect_fuse_apply_threads (self)) {
+    g_array_unref (ids);
+    return FALSE;
+  }
+  info = affect_fusion_get_info (self->fusion);
 
   /* the tracks: features meta with a usable (right size, finite) image
    * feature on this frame, as gst_affect_fuse_record() found it */
@@ -1090,6 +1176,48 @@ gst_affect_fuse_check_path (
   return FALSE;
 }
 
+/* The fusion network of @path from the process-wide cache, with the
+ * sharing of the engine settings (on a GPU backend one network for every
+ * instance of the same settings; on cpu one of the instance's own), or
+ * NULL with @error. */
+static AffectSharedNet *
+gst_affect_fuse_acquire_one (
+    GstAffectFuse *self, const gchar *path, GError **error)
+{
+  return affect_engine_settings_acquire_path (
+      &self->engine, GST_ELEMENT (self), affect_fusion_class (), path, error);
+}
+
+/* Posts LIBRARY/INIT when @error says the backend of a network's entry
+ * could not be created (as the engine settings do for the face networks);
+ * FALSE for any other error (the caller posts its own). */
+static gboolean
+gst_affect_fuse_post_backend_error (GstAffectFuse *self, const GError *error)
+{
+  if (error == NULL || error->domain != AFFECT_BACKEND_ERROR)
+    return FALSE;
+  GST_ELEMENT_ERROR (self, LIBRARY, INIT,
+      ("Cannot use the inference backend \"%s\"",
+          affect_backend_get_name (self->engine.backend)),
+      ("%s", error->message));
+  return TRUE;
+}
+
+/* Releases the fusion networks (the main one and the valence and arousal
+ * ones). */
+static void
+gst_affect_fuse_release_fusion (GstAffectFuse *self)
+{
+  guint i;
+
+  self->fusion = NULL;
+  affect_engine_settings_release_net (GST_ELEMENT (self), &self->fusion_net);
+  for (i = 0; i < 2; i++) {
+    self->va_fusion[i] = NULL;
+    affect_engine_settings_release_net (GST_ELEMENT (self), &self->va_net[i]);
+  }
+}
+
 /* Loads the valence (@which 0) or arousal (1) network of @path and checks
  * that it runs on the clips of the main network. */
 static gboolean
@@ -1106,14 +1234,21 @@ gst_affect_fuse_load_va (
 
   if (!gst_affect_fuse_check_path (self, path, names[which]))
     return FALSE;
-  net = affect_fusion_new (self->engine.backend, path, &error);
+  self->va_net[which] = gst_affect_fuse_acquire_one (self, path, &error);
+  net = self->va_net[which] != NULL
+            ? affect_shared_net_get_net (self->va_net[which])
+            : NULL;
   if (net != NULL && features != NULL
-      && !affect_fusion_check_features (net, features, &error))
-    g_clear_pointer (&net, affect_fusion_free);
+      && !affect_fusion_check_features (net, features, &error)) {
+    affect_engine_settings_release_net (
+        GST_ELEMENT (self), &self->va_net[which]);
+    net = NULL;
+  }
   if (net == NULL) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("Invalid %s %s: %s", names[which], path, error->message),
-        ("%s", error->message));
+    if (!gst_affect_fuse_post_backend_error (self, error))
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Invalid %s %s: %s", names[which], path, error->message),
+          ("%s", error->message));
     g_clear_error (&error);
     return FALSE;
   }
@@ -1136,7 +1271,8 @@ gst_affect_fuse_load_va (
         ("The %s %s does not fit the model: %s", names[which], path, problem),
         (NULL));
     g_free (problem);
-    affect_fusion_free (net);
+    affect_engine_settings_release_net (
+        GST_ELEMENT (self), &self->va_net[which]);
     return FALSE;
   }
   self->va_fusion[which] = net;
@@ -1169,23 +1305,28 @@ gst_affect_fuse_set_reads (GstAffectFuse *self)
   GST_OBJECT_UNLOCK (self);
 }
 
+/* Acquires the networks of the started model paths (run_model,
+ * run_va_model, features as run_features) and checks them; FALSE after
+ * posting the error (none held then). */
 static gboolean
-gst_affect_fuse_start_fusion (GstAffectFuse *self, const gchar *model,
-    const gchar *features, GstAffectFuseMode mode, gchar **va_models)
+gst_affect_fuse_acquire_fusion (GstAffectFuse *self)
 {
+  const gchar *model = self->run_model, *features = self->run_features;
   const AffectFusionInfo *info;
   GError *error = NULL;
   guint v;
 
   if (!gst_affect_fuse_check_path (self, model, "model"))
     return FALSE;
-  self->fusion = affect_fusion_new (self->engine.backend, model, &error);
-  if (self->fusion == NULL) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("Invalid fusion model: %s", error->message), ("%s", error->message));
+  self->fusion_net = gst_affect_fuse_acquire_one (self, model, &error);
+  if (self->fusion_net == NULL) {
+    if (!gst_affect_fuse_post_backend_error (self, error))
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Invalid fusion model: %s", error->message), ("%s", error->message));
     g_clear_error (&error);
     return FALSE;
   }
+  self->fusion = affect_shared_net_get_net (self->fusion_net);
   if (features != NULL
       && !affect_fusion_check_features (self->fusion, features, &error)) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
@@ -1193,7 +1334,7 @@ gst_affect_fuse_start_fusion (GstAffectFuse *self, const gchar *model,
             error->message),
         ("%s", error->message));
     g_clear_error (&error);
-    g_clear_pointer (&self->fusion, affect_fusion_free);
+    gst_affect_fuse_release_fusion (self);
     return FALSE;
   }
   info = affect_fusion_get_info (self->fusion);
@@ -1204,17 +1345,34 @@ gst_affect_fuse_start_fusion (GstAffectFuse *self, const gchar *model,
          "supported",
             model, info->n_out[AFFECT_FUSION_TASK_EXPR], GST_AFFECT_MAX_EXPR),
         (NULL));
-    g_clear_pointer (&self->fusion, affect_fusion_free);
+    gst_affect_fuse_release_fusion (self);
     return FALSE;
   }
   for (v = 0; v < 2; v++) {
-    if (va_models[v] != NULL
-        && !gst_affect_fuse_load_va (self, v, va_models[v], features)) {
-      g_clear_pointer (&self->fusion, affect_fusion_free);
-      g_clear_pointer (&self->va_fusion[0], affect_fusion_free);
+    if (self->run_va_model[v] != NULL
+        && !gst_affect_fuse_load_va (
+            self, v, self->run_va_model[v], features)) {
+      gst_affect_fuse_release_fusion (self);
       return FALSE;
     }
   }
+  return TRUE;
+}
+
+static gboolean
+gst_affect_fuse_start_fusion (GstAffectFuse *self, const gchar *model,
+    const gchar *features, GstAffectFuseMode mode, gchar **va_models)
+{
+  const AffectFusionInfo *info;
+  guint v;
+
+  self->run_model = g_strdup (model);
+  self->run_features = g_strdup (features);
+  for (v = 0; v < 2; v++)
+    self->run_va_model[v] = g_strdup (va_models[v]);
+  if (!gst_affect_fuse_acquire_fusion (self))
+    return FALSE;
+  info = affect_fusion_get_info (self->fusion);
 
   self->run_mode = mode;
   self->clip_len = info->clip_len;
@@ -1314,9 +1472,11 @@ gst_affect_fuse_stop (GstBaseTransform *trans)
   g_clear_pointer (&self->tracks, g_hash_table_unref);
   g_queue_clear_full (&self->held, (GDestroyNotify)gst_buffer_unref);
   g_clear_pointer (&self->windows, g_hash_table_unref);
-  g_clear_pointer (&self->fusion, affect_fusion_free);
-  g_clear_pointer (&self->va_fusion[0], affect_fusion_free);
-  g_clear_pointer (&self->va_fusion[1], affect_fusion_free);
+  gst_affect_fuse_release_fusion (self);
+  g_clear_pointer (&self->run_model, g_free);
+  g_clear_pointer (&self->run_features, g_free);
+  g_clear_pointer (&self->run_va_model[0], g_free);
+  g_clear_pointer (&self->run_va_model[1], g_free);
   affect_engine_settings_stop (&self->engine);
   GST_OBJECT_LOCK (self);
   self->latency = 0;

@@ -59,7 +59,7 @@ make_key (const AffectSharedNetClass *klass, const gchar *path,
 {
   GStatBuf st;
   char *real = realpath (path, NULL);
-  gchar *canonical, *key;
+  gchar *canonical, *key, *id_file;
 
   if (real == NULL) {
     int e = errno;
@@ -70,14 +70,21 @@ make_key (const AffectSharedNetClass *klass, const gchar *path,
   }
   canonical = g_strdup (real);
   free (real);
-  if (g_stat (canonical, &st) != 0) {
+  /* a folder's model: the identity of its weights file */
+  id_file = klass->key_file != NULL
+                ? g_build_filename (canonical, klass->key_file, NULL)
+                : g_strdup (canonical);
+  if (g_stat (id_file, &st) != 0) {
     int e = errno;
 
     g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e),
-        "Cannot open the model %s: %s", path, g_strerror (e));
+        "Cannot open the model %s: %s",
+        klass->key_file != NULL ? id_file : path, g_strerror (e));
+    g_free (id_file);
     g_free (canonical);
     return NULL;
   }
+  g_free (id_file);
   key = g_strdup_printf ("%s|%s|dev %" G_GUINT64_FORMAT
                          " ino %" G_GUINT64_FORMAT " size %" G_GINT64_FORMAT
                          " mtime %" G_GINT64_FORMAT
@@ -122,7 +129,7 @@ affect_shared_net_acquire_in_group (const AffectSharedNetClass *klass,
 
   g_return_val_if_fail (klass != NULL && klass->kind != NULL, NULL);
   g_return_val_if_fail (klass->load != NULL && klass->free != NULL, NULL);
-  g_return_val_if_fail (klass->forward != NULL && klass->max_batch >= 1, NULL);
+  g_return_val_if_fail (klass->forward == NULL || klass->max_batch >= 1, NULL);
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (n_threads >= 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -351,6 +358,8 @@ affect_shared_net_run (AffectSharedNet *shared, gint64 window_us,
   guint i;
 
   g_return_val_if_fail (s != NULL, FALSE);
+  /* a shared-only kind: its users run it with its own API */
+  g_return_val_if_fail (s->klass->forward != NULL, FALSE);
   g_return_val_if_fail (n >= 1 && in != NULL && out != NULL, FALSE);
   g_return_val_if_fail (features == NULL || s->klass->feat_dim > 0, FALSE);
 

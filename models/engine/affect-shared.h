@@ -48,6 +48,20 @@
  * depend on the batch gives batched results that differ from unbatched
  * ones within its own parity bounds (the CUDA backend is unverified).
  *
+ * Shared-only kinds: a kind whose network is not run through the cache
+ * (its class has forward NULL, the dims and max_batch 0; the fusion network
+ * of models/fusion, the BERT word model of models/text) is shared the same
+ * way (one load per key, the thread count in the key) but never batched:
+ * its users call the network's own API on affect_shared_net_get_net() from
+ * their threads, and affect_shared_net_run() refuses it (a critical,
+ * FALSE). Such a network must be safe to run from several threads at once
+ * (read-only after loading, scratch per call; the ops of the entry's one
+ * backend take turns), and no user may change the entry's backend (its
+ * thread count is the key's: a user that wants another count acquires that
+ * entry). A kind loaded from a folder (BERT) names in key_file the file of
+ * the folder whose identity goes in the key (the weights), so that a model
+ * rewritten in place is not mistaken for the one loaded before.
+ *
  * Nothing here uses GStreamer.
  */
 
@@ -63,9 +77,10 @@ typedef struct _AffectSharedNet AffectSharedNet;
 
 typedef struct _AffectSharedNetClass AffectSharedNetClass;
 
-/* What the cache needs to know of a network kind. Every field but
- * user_data is set; the struct is constant and outlives every entry (a
- * static). */
+/* What the cache needs to know of a network kind. kind, load and free are
+ * always set; forward, the dims and max_batch for a kind that batches, or
+ * forward NULL and the rest 0 for a shared-only kind (see above). The
+ * struct is constant and outlives every entry (a static). */
 struct _AffectSharedNetClass {
   /* unique name of the kind, part of the key (e.g. "landmarks") */
   const gchar *kind;
@@ -82,6 +97,10 @@ struct _AffectSharedNetClass {
   int feat_dim;       /* 0 when the network has no second output */
   int max_batch;      /* items per forward pass */
   gpointer user_data; /* for forward (e.g. an input size) */
+  /* NULL: @path is the model file, whose identity is in the key; else
+   * @path is a folder and the identity in the key is that of this file in
+   * it (e.g. "model.safetensors"); the loader still gets the folder */
+  const gchar *key_file;
 };
 
 /* The entry of (@klass, @path, @backend_name, @device_id, @n_threads),
@@ -121,7 +140,8 @@ int affect_shared_net_get_holders (AffectSharedNet *shared);
 int affect_shared_net_get_n_threads (AffectSharedNet *shared);
 
 /* Runs @n >= 1 items through the network (see AffectSharedNetClass.forward
- * for the arrays). @window_us <= 0 runs them at once on the calling thread;
+ * for the arrays); not for a shared-only kind (forward NULL: a critical,
+ * FALSE). @window_us <= 0 runs them at once on the calling thread;
  * > 0 batches them with the requests of other threads arriving within the
  * window (see above). Returns the forward pass's result; FALSE also when the
  * entry's backend recorded a failure during the pass (a GPU backend's out of

@@ -604,6 +604,31 @@ fail:
   return NULL;
 }
 
+static gpointer
+shared_load (AffectBackend *backend, const gchar *path, GError **error)
+{
+  return affect_fusion_new (backend, path, error);
+}
+
+static void
+shared_free (gpointer net)
+{
+  affect_fusion_free (net);
+}
+
+/* Shared, never batched: no forward (affect-shared.h). */
+static const AffectSharedNetClass shared_class = {
+  .kind = "fusion",
+  .load = shared_load,
+  .free = shared_free,
+};
+
+const AffectSharedNetClass *
+affect_fusion_class (void)
+{
+  return &shared_class;
+}
+
 AffectFusion *
 affect_fusion_load (const gchar *path, GError **error)
 {

@@ -34,6 +34,7 @@
 #include <glib.h>
 
 #include "affect-safetensors.h"
+#include "affect-shared.h"
 #include "affect-tensor.h"
 
 G_BEGIN_DECLS
@@ -116,6 +117,14 @@ AffectFusion *affect_fusion_new_from_file (
 AffectFusion *affect_fusion_load (const gchar *path, GError **error);
 AffectFusion *affect_fusion_load_file (AffectStFile *file, GError **error);
 void affect_fusion_free (AffectFusion *fusion);
+
+/* The network as a shared-only kind of shared network (affect-shared.h,
+ * kind "fusion"): affect_shared_net_acquire (affect_fusion_class (), path,
+ * …) loads it with affect_fusion_new() on the entry's backend (whose thread
+ * count is the key's) and affect_shared_net_get_net() is the AffectFusion,
+ * which its holders run with affect_fusion_run() from any thread at once.
+ * A holder must not call affect_fusion_set_n_threads() on it. */
+const AffectSharedNetClass *affect_fusion_class (void);
 
 /* The backend the model runs on (transfer none). */
 AffectBackend *affect_fusion_get_backend (const AffectFusion *fusion);
