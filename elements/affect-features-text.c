@@ -47,8 +47,12 @@ struct _AffectFeaturesText {
    * caps, the word model (loaded with the first cue unless explicit) and
    * the cues not yet past */
   gboolean markup;
-  AffectBackend *backend;
+  AffectEngineSettings *engine; /* the element's, from start to stop */
   gchar *word_model;
+  /* the word model's entry in the process-wide cache (affect-shared.h:
+   * shared with other instances of the same settings on a GPU backend, and
+   * on cpu while batch-window > 0) and its network */
+  AffectSharedNet *bert_net;
   AffectBert *bert;
   gboolean bert_tried;
   gboolean untimed_text_warned;
@@ -114,13 +118,24 @@ affect_features_text_ref_pad (AffectFeaturesText *text)
 /* Streaming                                                           */
 /* ------------------------------------------------------------------ */
 
+/* The word model of @dir from the cache, with the sharing of the engine
+ * settings; NULL with @error. */
+static AffectBert *
+acquire_bert (AffectFeaturesText *text, const gchar *dir, GError **error)
+{
+  text->bert_net = affect_engine_settings_acquire_path (text->engine,
+      GST_ELEMENT (text->input.agg), affect_bert_class (), dir, error);
+  return text->bert_net != NULL ? affect_shared_net_get_net (text->bert_net)
+                                : NULL;
+}
+
 gboolean
-affect_features_text_start (
-    AffectFeaturesText *text, AffectBackend *backend, const gchar *word_model)
+affect_features_text_start (AffectFeaturesText *text,
+    AffectEngineSettings *engine, const gchar *word_model)
 {
   GError *error = NULL;
 
-  text->backend = affect_backend_ref (backend);
+  text->engine = engine;
   g_free (text->word_model);
   text->word_model = g_strdup (word_model);
 
@@ -130,7 +145,7 @@ affect_features_text_start (
     gchar *dir = affect_bert_find (text->word_model, &error);
 
     if (dir != NULL)
-      text->bert = affect_bert_new (text->backend, dir, &error);
+      text->bert = acquire_bert (text, dir, &error);
     g_free (dir);
     text->bert_tried = TRUE;
     if (text->bert == NULL) {
@@ -152,13 +167,22 @@ affect_features_text_flush (AffectFeaturesText *text)
 }
 
 void
+affect_features_text_release_model (AffectFeaturesText *text)
+{
+  text->bert = NULL;
+  if (text->bert_net != NULL)
+    affect_engine_settings_release_net (
+        GST_ELEMENT (text->input.agg), &text->bert_net);
+  text->bert_tried = FALSE;
+}
+
+void
 affect_features_text_stop (AffectFeaturesText *text)
 {
   affect_features_text_flush (text);
-  g_clear_pointer (&text->bert, affect_bert_free);
-  g_clear_pointer (&text->backend, affect_backend_unref);
+  affect_features_text_release_model (text);
+  text->engine = NULL;
   g_clear_pointer (&text->word_model, g_free);
-  text->bert_tried = FALSE;
   text->untimed_text_warned = FALSE;
 }
 
@@ -185,7 +209,7 @@ load_bert (AffectFeaturesText *text)
 
   dir = affect_bert_find (text->word_model, &error);
   if (dir != NULL)
-    text->bert = affect_bert_new (text->backend, dir, &error);
+    text->bert = acquire_bert (text, dir, &error);
   if (text->bert == NULL) {
     GST_ELEMENT_WARNING (text->input.agg, RESOURCE, NOT_FOUND,
         ("No word model: the word branch is absent; install it with "
@@ -290,8 +314,9 @@ push_text (AffectFeaturesText *text, GstAggregatorPad *tpad, GstBuffer *buf)
   g_free (plain);
   /* a GPU failure (device memory, a kernel, a copy) is an element error
    * naming the op; the cue is dropped */
-  if (!affect_engine_settings_check_backend (
-          NULL, GST_ELEMENT (text->input.agg), text->backend)) {
+  if (!affect_engine_settings_check_backend (NULL,
+          GST_ELEMENT (text->input.agg),
+          affect_shared_net_get_backend (text->bert_net))) {
     g_clear_pointer (&t, affect_bert_text_free);
     g_clear_error (&error);
     return;

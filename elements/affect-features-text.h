@@ -24,6 +24,7 @@
 #include <gst/base/gstaggregator.h>
 #include <gst/gst.h>
 
+#include "affect-engine-settings.h"
 #include "affect-engine.h"
 
 G_BEGIN_DECLS
@@ -44,13 +45,21 @@ gboolean affect_features_text_has_pad (AffectFeaturesText *text, GstPad *pad);
 /* The text pad (a new reference) or NULL. */
 GstAggregatorPad *affect_features_text_ref_pad (AffectFeaturesText *text);
 
-/* start(): the word model runs on @backend; an explicit @word_model (a
- * folder) is loaded now, so that a wrong one fails the start (FALSE, error
- * posted); NULL or "" loads the default one with the first cue. stop()
- * drops the model and the cues; flush() drops the cues. */
-gboolean affect_features_text_start (
-    AffectFeaturesText *text, AffectBackend *backend, const gchar *word_model);
+/* start(): the word model is acquired from the process-wide cache with
+ * the element's engine settings @engine (affect_engine_settings_acquire_
+ * path(): one loaded model for every instance of the same settings on a
+ * GPU backend, and on cpu while batch-window > 0; else one of the
+ * instance's own), which must stay started until stop(); an explicit
+ * @word_model (a folder) is loaded now, so that a wrong one fails the start
+ * (FALSE, error posted); NULL or "" loads the default one with the first
+ * cue. stop() drops the model and the cues; flush() drops the cues.
+ * release_model() drops the model only (the element's n-threads or
+ * batch-window changed: affect_engine_settings_sync_threads()); the next
+ * cue acquires it again with the new settings. */
+gboolean affect_features_text_start (AffectFeaturesText *text,
+    AffectEngineSettings *engine, const gchar *word_model);
 void affect_features_text_stop (AffectFeaturesText *text);
+void affect_features_text_release_model (AffectFeaturesText *text);
 void affect_features_text_flush (AffectFeaturesText *text);
 
 /* The CAPS of the text pad: pango-markup is stripped. */

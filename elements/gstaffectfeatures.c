@@ -600,7 +600,7 @@ gst_affect_features_start (GstAggregator *agg)
    * another one is loaded when its branch is first asked for */
   branches = gst_affect_features_choose_branches (self);
   ok = gst_affect_features_load (self, branches)
-       && affect_features_text_start (self->text, self->backend, word_model)
+       && affect_features_text_start (self->text, &self->engine, word_model)
        && affect_features_audio_start (self->audio);
   g_free (word_model);
   if (!ok) {
@@ -1406,6 +1406,8 @@ gst_affect_features_aggregate (GstAggregator *agg, gboolean timeout)
   if (affect_engine_settings_sync_threads (&self->engine, GST_ELEMENT (self))) {
     affect_engine_settings_release_net (GST_ELEMENT (self), &self->expr_net);
     affect_engine_settings_release_net (GST_ELEMENT (self), &self->recog_net);
+    /* the word model too: acquired again with the next cue */
+    affect_features_text_release_model (self->text);
   }
 
   buffer = gst_buffer_make_writable (buffer);

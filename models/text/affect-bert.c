@@ -542,6 +542,33 @@ affect_bert_free (AffectBert *bert)
   g_free (bert);
 }
 
+static gpointer
+shared_load (AffectBackend *backend, const gchar *dir, GError **error)
+{
+  return affect_bert_new (backend, dir, error);
+}
+
+static void
+shared_free (gpointer net)
+{
+  affect_bert_free (net);
+}
+
+/* Shared, never batched: no forward (affect-shared.h); keyed on the
+ * weights file of the folder. */
+static const AffectSharedNetClass shared_class = {
+  .kind = "bert",
+  .load = shared_load,
+  .free = shared_free,
+  .key_file = "model.safetensors",
+};
+
+const AffectSharedNetClass *
+affect_bert_class (void)
+{
+  return &shared_class;
+}
+
 int
 affect_bert_get_hidden_size (AffectBert *bert)
 {

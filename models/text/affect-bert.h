@@ -32,6 +32,7 @@
 
 #include <glib.h>
 
+#include "affect-shared.h"
 #include "affect-tensor.h"
 #include "affect-tokenizer.h"
 
@@ -66,6 +67,17 @@ gchar *affect_bert_find (const gchar *explicit_dir, GError **error);
 AffectBert *affect_bert_new (
     AffectBackend *backend, const gchar *dir, GError **error);
 void affect_bert_free (AffectBert *bert);
+
+/* The model as a shared-only kind of shared network (affect-shared.h, kind
+ * "bert"): affect_shared_net_acquire (affect_bert_class (), dir, …) with
+ * the model's folder (as affect_bert_find() gives it) loads it with
+ * affect_bert_new() on the entry's backend; the key holds the identity of
+ * the folder's model.safetensors. affect_shared_net_get_net() is the
+ * AffectBert, which its holders run from any thread at once: an
+ * AffectBert is read-only after loading (weights, config, tokenizer) and
+ * every affect_bert_encode() / affect_bert_embed_text() call has its own
+ * activations; the ops of the backend take turns. */
+const AffectSharedNetClass *affect_bert_class (void);
 
 int affect_bert_get_hidden_size (AffectBert *bert);
 int affect_bert_get_num_layers (AffectBert *bert);
