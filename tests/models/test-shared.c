@@ -16,10 +16,19 @@
  *   a request queued, and the window is far longer than the test);
  * - the same for the tiny face (at input size 416) and SSD detectors on the
  *   demo photos: batched detections equal those found alone;
- * - a holder that releases the entry wakes the leader waiting for it.
+ * - a holder that releases the entry wakes the leader waiting for it;
+ * - the shared-only kinds (tcase "shared-only", light enough for valgrind
+ *   with CK_RUN_CASE=shared-only): the fusion network (the golden model
+ *   of tests/golden/fusion) and the BERT word model are shared by users of
+ *   the same settings (holders 2), not across thread counts; the BERT
+ *   entry is keyed on its folder's model.safetensors; affect_shared_net_
+ *   run() refuses them; two threads running one shared fusion network (or
+ *   BERT) at once get, bit for bit, the outputs of a sequential run on a
+ *   one-thread network of their own.
  *
- * The networks need the face models (affect-fetch-models): without them
- * the tests are skipped, unless AFFECT_REQUIRE_MODELS=1.
+ * The networks need the face models (affect-fetch-models) and the word
+ * model (affect-fetch-word-model): without them the tests are skipped,
+ * unless AFFECT_REQUIRE_MODELS=1.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -32,8 +41,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "affect-bert.h"
 #include "affect-engine.h"
 #include "affect-expression.h"
+#include "affect-fusion.h"
 #include "affect-landmarks.h"
 #include "affect-recognition.h"
 #include "affect-ssd.h"
@@ -726,11 +737,401 @@ START_TEST (test_detectors_batched)
 
 END_TEST;
 
+/* ---- shared-only kinds: the fusion network and BERT ----------------- */
+
+#define N_CLIPS 3
+#define N_RUNS 4
+
+static gchar *
+fusion_model (void)
+{
+  return affect_test_golden_path ("fusion", "model-all.safetensors");
+}
+
+static gchar *
+bert_dir (void)
+{
+  GError *err = NULL;
+  gchar *dir = affect_bert_find (NULL, &err);
+
+  if (dir == NULL) {
+    ck_assert_msg (g_strcmp0 (g_getenv ("AFFECT_REQUIRE_MODELS"), "1") != 0,
+        "word model: %s (AFFECT_REQUIRE_MODELS=1)", err->message);
+    g_printerr ("SKIP: %s; run affect-fetch-word-model\n", err->message);
+    g_error_free (err);
+  }
+  return dir;
+}
+
+static int n_criticals;
+
+static void
+count_critical (const gchar *domain, GLogLevelFlags level, const gchar *message,
+    gpointer data)
+{
+  if (level & G_LOG_LEVEL_CRITICAL)
+    n_criticals++;
+}
+
+/* Acquires @klass for @path twice with the same settings and once with
+ * another thread count; checks the sharing and that affect_shared_net_run()
+ * refuses the kind. */
+static void
+check_shared_only (const AffectSharedNetClass *klass, const gchar *path)
+{
+  AffectSharedNet *a, *b, *c;
+  GError *err = NULL;
+  GLogFunc saved;
+  float in = 0.0f, out = 0.0f;
+  guint loads = affect_shared_net_count_loads ();
+
+  ck_assert (klass->forward == NULL);
+  a = affect_shared_net_acquire (klass, path, "cpu", 0, 1, &err);
+  ck_assert_msg (a != NULL, "%s: %s", klass->kind, err ? err->message : "");
+  b = affect_shared_net_acquire (klass, path, "cpu", 0, 1, &err);
+  ck_assert (b == a);
+  ck_assert (affect_shared_net_get_net (b) == affect_shared_net_get_net (a));
+  ck_assert_int_eq (affect_shared_net_get_holders (a), 2);
+  ck_assert_uint_eq (affect_shared_net_count_loads (), loads + 1);
+  ck_assert (affect_shared_net_get_class (a) == klass);
+
+  /* another thread count: another entry, another network and backend */
+  c = affect_shared_net_acquire (klass, path, "cpu", 0, 2, &err);
+  ck_assert_msg (c != NULL, "%s", err ? err->message : "");
+  ck_assert (c != a);
+  ck_assert (affect_shared_net_get_net (c) != affect_shared_net_get_net (a));
+  ck_assert_int_eq (affect_shared_net_get_n_threads (c), 2);
+  ck_assert_int_eq (affect_shared_net_get_n_threads (a), 1);
+  ck_assert_int_eq (affect_shared_net_get_holders (c), 1);
+  ck_assert_uint_eq (affect_shared_net_count_loads (), loads + 2);
+
+  /* never batched: run() refuses with a critical */
+  n_criticals = 0;
+  saved = g_log_set_default_handler (count_critical, NULL);
+  ck_assert (!affect_shared_net_run (a, 0, &in, 1, &out, NULL, NULL));
+  g_log_set_default_handler (saved, NULL);
+  ck_assert_int_eq (n_criticals, 1);
+
+  affect_shared_net_release (c);
+  affect_shared_net_release (b);
+  ck_assert_int_eq (affect_shared_net_get_holders (a), 1);
+  affect_shared_net_release (a);
+}
+
+START_TEST (test_fusion_shared)
+{
+  gchar *path = fusion_model ();
+
+  check_shared_only (affect_fusion_class (), path);
+  g_free (path);
+}
+
+END_TEST;
+
+START_TEST (test_bert_shared)
+{
+  gchar *dir = bert_dir (), *tmp, *link, *empty;
+  AffectSharedNet *a, *b;
+  GError *err = NULL;
+
+  if (dir == NULL)
+    return;
+  check_shared_only (affect_bert_class (), dir);
+
+  /* the key is the folder's weights: a link to the folder is the same
+   * model; a folder without model.safetensors fails, naming that file */
+  tmp = g_dir_make_tmp ("affect-shared-bert-XXXXXX", &err);
+  ck_assert (tmp != NULL);
+  link = g_build_filename (tmp, "link", NULL);
+  ck_assert_int_eq (symlink (dir, link), 0);
+  a = affect_shared_net_acquire (affect_bert_class (), dir, "cpu", 0, 1, &err);
+  ck_assert_msg (a != NULL, "%s", err ? err->message : "");
+  b = affect_shared_net_acquire (affect_bert_class (), link, "cpu", 0, 1, &err);
+  ck_assert (b == a);
+  affect_shared_net_release (b);
+  affect_shared_net_release (a);
+  empty = g_build_filename (tmp, "empty", NULL);
+  ck_assert_int_eq (g_mkdir (empty, 0700), 0);
+  a = affect_shared_net_acquire (
+      affect_bert_class (), empty, "cpu", 0, 1, &err);
+  ck_assert (a == NULL);
+  ck_assert (err != NULL && err->domain == G_FILE_ERROR);
+  ck_assert_msg (
+      strstr (err->message, "model.safetensors") != NULL, "%s", err->message);
+  g_clear_error (&err);
+  g_rmdir (empty);
+  g_unlink (link);
+  g_rmdir (tmp);
+  g_free (empty);
+  g_free (link);
+  g_free (tmp);
+  g_free (dir);
+}
+
+END_TEST;
+
+/* The inputs and outputs of one fusion run (run @r of a thread). */
+typedef struct {
+  float *img, *x[AFFECT_FUSION_N_BRANCHES];
+  guint8 present[N_CLIPS * AFFECT_FUSION_N_BRANCHES];
+  float *out[AFFECT_FUSION_N_TASKS];
+} FusionRun;
+
+static void
+fusion_run_init (FusionRun *run, const AffectFusionInfo *info, guint32 seed)
+{
+  GRand *rand = g_rand_new_with_seed (seed);
+  gsize i, n;
+  int m, k;
+
+  n = (gsize)N_CLIPS * info->d_img;
+  run->img = g_new (float, n);
+  for (i = 0; i < n; i++)
+    run->img[i] = (float)g_rand_double_range (rand, -1, 1);
+  for (m = 0; m < AFFECT_FUSION_N_BRANCHES; m++) {
+    n = (gsize)N_CLIPS * info->clip_len * info->d_branch[m];
+    run->x[m] = g_new (float, n);
+    for (i = 0; i < n; i++)
+      run->x[m][i] = (float)g_rand_double_range (rand, -1, 1);
+  }
+  /* a branch missing here and there (the seed decides) */
+  for (i = 0; i < G_N_ELEMENTS (run->present); i++)
+    run->present[i] = g_rand_int_range (rand, 0, 4) != 0;
+  for (k = 0; k < AFFECT_FUSION_N_TASKS; k++)
+    run->out[k] = info->has_task[k]
+                      ? g_new0 (float, (gsize)N_CLIPS * info->n_out[k])
+                      : NULL;
+  g_rand_free (rand);
+}
+
+static void
+fusion_run_clear (FusionRun *run)
+{
+  int m, k;
+
+  g_free (run->img);
+  for (m = 0; m < AFFECT_FUSION_N_BRANCHES; m++)
+    g_free (run->x[m]);
+  for (k = 0; k < AFFECT_FUSION_N_TASKS; k++)
+    g_free (run->out[k]);
+}
+
+static gboolean
+fusion_run (const AffectFusion *fusion, FusionRun *run)
+{
+  return affect_fusion_run (fusion, N_CLIPS,
+      affect_fusion_get_info (fusion)->clip_len, run->img, run->x[0], run->x[1],
+      run->x[2], run->present, run->out[0], run->out[1], run->out[2], NULL);
+}
+
+typedef struct {
+  int id; /* 0 or 1 */
+  AffectSharedNet *shared;
+  GMutex *lock; /* the threads start together */
+  GCond *cond;
+  int *ready;
+  FusionRun runs[N_RUNS];
+  AffectBertText *texts[N_RUNS];
+  gboolean ok;
+} Worker;
+
+static const gchar *const sentences[] = {
+  "I am so happy to see you again.",
+  "This is the worst day of my life, nothing works.",
+  "Well, I don't know; maybe we could try it tomorrow?",
+  "Hello.",
+  "The quick brown fox jumps over the lazy dog near the riverbank.",
+  "Are you serious? That's absolutely wonderful news!",
+  "Okay.",
+  "She said nothing, and then she left the room without a word.",
+};
+
+static void
+worker_wait_start (Worker *w)
+{
+  g_mutex_lock (w->lock);
+  (*w->ready)++;
+  g_cond_broadcast (w->cond);
+  while (*w->ready < 2)
+    g_cond_wait (w->cond, w->lock);
+  g_mutex_unlock (w->lock);
+}
+
+static gpointer
+fusion_worker (gpointer data)
+{
+  Worker *w = data;
+  const AffectFusion *fusion = affect_shared_net_get_net (w->shared);
+  int r;
+
+  worker_wait_start (w);
+  w->ok = TRUE;
+  for (r = 0; r < N_RUNS; r++)
+    w->ok = w->ok && fusion_run (fusion, &w->runs[r]);
+  return NULL;
+}
+
+/* Two threads run one shared fusion network (a 2-thread backend) at once,
+ * each on inputs of its own; every output equals, bit for bit, that of a
+ * sequential run on a one-thread network of one's own. */
+START_TEST (test_fusion_shared_threads)
+{
+  gchar *path = fusion_model ();
+  AffectFusion *alone = affect_fusion_load (path, NULL);
+  const AffectFusionInfo *info;
+  GMutex lock;
+  GCond cond;
+  int ready = 0, t, r, k;
+  Worker w[2];
+  GThread *threads[2];
+  GError *err = NULL;
+  AffectSharedNet *shared;
+
+  ck_assert (alone != NULL);
+  info = affect_fusion_get_info (alone);
+  shared = affect_shared_net_acquire (
+      affect_fusion_class (), path, "cpu", 0, 2, &err);
+  ck_assert_msg (shared != NULL, "%s", err ? err->message : "");
+  g_mutex_init (&lock);
+  g_cond_init (&cond);
+  for (t = 0; t < 2; t++) {
+    w[t].id = t;
+    w[t].shared = shared;
+    w[t].lock = &lock;
+    w[t].cond = &cond;
+    w[t].ready = &ready;
+    for (r = 0; r < N_RUNS; r++)
+      fusion_run_init (&w[t].runs[r], info, 1000 + t * N_RUNS + r);
+  }
+  for (t = 0; t < 2; t++)
+    threads[t] = g_thread_new ("fusion", fusion_worker, &w[t]);
+  for (t = 0; t < 2; t++)
+    g_thread_join (threads[t]);
+
+  for (t = 0; t < 2; t++) {
+    ck_assert (w[t].ok);
+    for (r = 0; r < N_RUNS; r++) {
+      FusionRun ref;
+
+      fusion_run_init (&ref, info, 1000 + t * N_RUNS + r);
+      ck_assert (fusion_run (alone, &ref));
+      for (k = 0; k < AFFECT_FUSION_N_TASKS; k++) {
+        if (!info->has_task[k])
+          continue;
+        ck_assert_msg (memcmp (ref.out[k], w[t].runs[r].out[k],
+                           sizeof (float) * N_CLIPS * info->n_out[k])
+                           == 0,
+            "thread %d, run %d, head %s: the shared network's outputs "
+            "differ from a sequential run",
+            t, r, affect_fusion_task_name (k));
+      }
+      fusion_run_clear (&ref);
+      fusion_run_clear (&w[t].runs[r]);
+    }
+  }
+  affect_shared_net_release (shared);
+  affect_fusion_free (alone);
+  g_mutex_clear (&lock);
+  g_cond_clear (&cond);
+  g_free (path);
+}
+
+END_TEST;
+
+static gpointer
+bert_worker (gpointer data)
+{
+  Worker *w = data;
+  AffectBert *bert = affect_shared_net_get_net (w->shared);
+  int r;
+
+  worker_wait_start (w);
+  w->ok = TRUE;
+  for (r = 0; r < N_RUNS; r++) {
+    /* thread t takes sentences t, t + 2, … */
+    w->texts[r]
+        = affect_bert_embed_text (bert, sentences[w->id + 2 * r], -1, NULL);
+    w->ok = w->ok && w->texts[r] != NULL;
+  }
+  return NULL;
+}
+
+/* The same for BERT: two threads embed sentences at once on one shared
+ * model (a 2-thread backend); each embedding equals, bit for bit, that of
+ * a sequential run on a one-thread model of one's own. */
+START_TEST (test_bert_shared_threads)
+{
+  gchar *dir = bert_dir ();
+  AffectBackend *one;
+  AffectBert *alone;
+  AffectSharedNet *shared;
+  GError *err = NULL;
+  GMutex lock;
+  GCond cond;
+  int ready = 0, t, r;
+  Worker w[2];
+  GThread *threads[2];
+
+  G_STATIC_ASSERT (G_N_ELEMENTS (sentences) >= 2 * N_RUNS);
+  if (dir == NULL)
+    return;
+  one = affect_backend_cpu_new (1);
+  alone = affect_bert_new (one, dir, &err);
+  ck_assert_msg (alone != NULL, "%s", err ? err->message : "");
+  shared = affect_shared_net_acquire (
+      affect_bert_class (), dir, "cpu", 0, 2, &err);
+  ck_assert_msg (shared != NULL, "%s", err ? err->message : "");
+  g_mutex_init (&lock);
+  g_cond_init (&cond);
+  for (t = 0; t < 2; t++) {
+    w[t].id = t;
+    w[t].shared = shared;
+    w[t].lock = &lock;
+    w[t].cond = &cond;
+    w[t].ready = &ready;
+  }
+  for (t = 0; t < 2; t++)
+    threads[t] = g_thread_new ("bert", bert_worker, &w[t]);
+  for (t = 0; t < 2; t++)
+    g_thread_join (threads[t]);
+
+  for (t = 0; t < 2; t++) {
+    ck_assert (w[t].ok);
+    for (r = 0; r < N_RUNS; r++) {
+      AffectBertText *ref
+          = affect_bert_embed_text (alone, sentences[t + 2 * r], -1, &err);
+      AffectBertText *got = w[t].texts[r];
+
+      ck_assert_msg (ref != NULL, "%s", err ? err->message : "");
+      ck_assert_uint_eq (ref->tokens->n_tokens, got->tokens->n_tokens);
+      ck_assert_int_eq (ref->hidden_size, got->hidden_size);
+      ck_assert_msg (
+          memcmp (ref->hidden, got->hidden,
+              sizeof (float) * ref->tokens->n_tokens * ref->hidden_size)
+              == 0,
+          "thread %d, sentence \"%s\": the shared model's embedding "
+          "differs from a sequential run",
+          t, sentences[t + 2 * r]);
+      affect_bert_text_free (ref);
+      affect_bert_text_free (got);
+    }
+  }
+  affect_shared_net_release (shared);
+  affect_bert_free (alone);
+  affect_backend_unref (one);
+  g_mutex_clear (&lock);
+  g_cond_clear (&cond);
+  g_free (dir);
+}
+
+END_TEST;
+
 static Suite *
 shared_suite (void)
 {
   Suite *s = suite_create ("shared");
   TCase *tc = tcase_create ("shared");
+  TCase *only = tcase_create ("shared-only");
 
   tcase_add_test (tc, test_share_same_settings);
   tcase_add_test (tc, test_concurrent_acquire);
@@ -742,6 +1143,11 @@ shared_suite (void)
   tcase_add_loop_test (tc, test_detectors_batched, 0, 2);
   tcase_add_test (tc, test_release_wakes_leader);
   suite_add_tcase (s, tc);
+  tcase_add_test (only, test_fusion_shared);
+  tcase_add_test (only, test_bert_shared);
+  tcase_add_test (only, test_fusion_shared_threads);
+  tcase_add_test (only, test_bert_shared_threads);
+  suite_add_tcase (s, only);
   return s;
 }
 
