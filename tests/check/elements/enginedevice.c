@@ -22,7 +22,12 @@
  *    op, the buffer is not pushed, nothing crashes; CK_EMU_FAIL_ALLOC is
  *    also swept over every allocation of one frame (activations included)
  *    through facecrop, affectfeatures and affectfuse, sparsely through
- *    facecrop's SSD detector.
+ *    facecrop's SSD detector; two affectfuse instances with the same model
+ *    share one loaded fusion network, and two affectfeatures with the same
+ *    word-model one BERT (models/engine/affect-shared.h).
+ *
+ * In every run, two affectfuse instances on backend=cpu do not share their
+ * fusion network (each loads one of its own).
  *
  * The tests that start facecrop or affectfeatures need the face models (the
  * suite runs with AFFECT_REQUIRE_MODELS=1). */
@@ -37,6 +42,7 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 
+#include "affect-bert.h"
 #include "affect-image.h"
 #include "affect-modelpath.h"
 #include "affect-check-sample.h"
@@ -583,29 +589,13 @@ GST_START_TEST (test_emulated_features_fault)
 
 GST_END_TEST;
 
-/* affectfuse running the golden fusion network (tests/golden/fusion, tiny
- * random weights, image features of 10 values, 6-frame clips) on cuda, in
- * causal mode: every frame with a track is predicted. */
+static GstHarness *fuse_harness_on (const gchar *backend);
+
+/* fuse_harness_on() on cuda. */
 static GstHarness *
 fuse_harness (void)
 {
-  const gchar *srcdir = g_getenv ("AFFECT_TEST_SRCDIR");
-  GstElement *e = gst_element_factory_make ("affectfuse", NULL);
-  gchar *model;
-  GstHarness *h;
-
-  fail_unless (e != NULL);
-  fail_unless (srcdir != NULL, "AFFECT_TEST_SRCDIR not set");
-  model = g_build_filename (
-      srcdir, "golden", "fusion", "model-all.safetensors", NULL);
-  g_object_set (e, "backend", "cuda", "n-threads", 1, "model", model,
-      "feature-extractors", NULL, NULL);
-  gst_util_set_object_arg (G_OBJECT (e), "mode", "causal");
-  h = gst_harness_new_with_element (e, "sink", "src");
-  gst_object_unref (e);
-  g_free (model);
-  gst_harness_set_src_caps_str (h, SMALL_CAPS);
-  return h;
+  return fuse_harness_on ("cuda");
 }
 
 static GstBuffer *
@@ -643,6 +633,204 @@ GST_START_TEST (test_emulated_fuse_fault)
       gst_buffer_get_affect_predictions_meta_by_track (out, 1) != NULL);
   gst_buffer_unref (out);
   gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* ---- shared networks: the fusion network and BERT ---------------------- */
+
+static GMutex share_lock;
+static GPtrArray *share_lines;
+
+/* The engine helper's info lines "network KIND (PATH, BACKEND, N
+ * thread(s)): N instance(s) share it". */
+static void
+log_share_line (GstDebugCategory *category, GstDebugLevel level,
+    const gchar *file, const gchar *function, gint line, GObject *object,
+    GstDebugMessage *message, gpointer user_data)
+{
+  const gchar *text;
+
+  if (level != GST_LEVEL_INFO
+      || g_strcmp0 (gst_debug_category_get_name (category), "affectengine")
+             != 0)
+    return;
+  text = gst_debug_message_get (message);
+  if (text == NULL || strstr (text, " instance(s) share it") == NULL)
+    return;
+  g_mutex_lock (&share_lock);
+  g_ptr_array_add (share_lines, g_strdup (text));
+  g_mutex_unlock (&share_lock);
+}
+
+static void
+share_lines_start (void)
+{
+  share_lines = g_ptr_array_new_with_free_func (g_free);
+  gst_debug_set_active (TRUE);
+  gst_debug_set_threshold_for_name ("affectengine", GST_LEVEL_INFO);
+  gst_debug_add_log_function (log_share_line, NULL, NULL);
+}
+
+static void
+share_lines_stop (void)
+{
+  gst_debug_remove_log_function (log_share_line);
+  gst_debug_set_threshold_for_name ("affectengine", GST_LEVEL_NONE);
+  g_ptr_array_unref (share_lines);
+  share_lines = NULL;
+}
+
+/* The lines of kind @kind logged so far, in order, joined by newlines
+ * (g_free). */
+static gchar *
+share_lines_of (const gchar *kind)
+{
+  gchar *prefix = g_strdup_printf ("network %s (", kind);
+  GString *out = g_string_new (NULL);
+  guint i;
+
+  g_mutex_lock (&share_lock);
+  for (i = 0; i < share_lines->len; i++) {
+    const gchar *l = g_ptr_array_index (share_lines, i);
+
+    if (g_str_has_prefix (l, prefix))
+      g_string_append_printf (out, "%s\n", l);
+  }
+  g_mutex_unlock (&share_lock);
+  g_free (prefix);
+  return g_string_free (out, FALSE);
+}
+
+/* The number of lines of @lines that hold @needle. */
+static guint
+count_lines (const gchar *lines, const gchar *needle)
+{
+  gchar **v = g_strsplit (lines, "\n", -1);
+  guint i, n = 0;
+
+  for (i = 0; v[i] != NULL; i++)
+    n += strstr (v[i], needle) != NULL;
+  g_strfreev (v);
+  return n;
+}
+
+/* affectfuse running the golden fusion network (tests/golden/fusion, tiny
+ * random weights, image features of 10 values, 6-frame clips) on @backend
+ * with one thread, in causal mode (every frame with a track is predicted),
+ * started. */
+static GstHarness *
+fuse_harness_on (const gchar *backend)
+{
+  const gchar *srcdir = g_getenv ("AFFECT_TEST_SRCDIR");
+  GstElement *e = gst_element_factory_make ("affectfuse", NULL);
+  gchar *model;
+  GstHarness *h;
+
+  fail_unless (e != NULL);
+  fail_unless (srcdir != NULL, "AFFECT_TEST_SRCDIR not set");
+  model = g_build_filename (
+      srcdir, "golden", "fusion", "model-all.safetensors", NULL);
+  g_object_set (e, "backend", backend, "n-threads", 1, "model", model,
+      "feature-extractors", NULL, NULL);
+  gst_util_set_object_arg (G_OBJECT (e), "mode", "causal");
+  h = gst_harness_new_with_element (e, "sink", "src");
+  gst_object_unref (e);
+  g_free (model);
+  gst_harness_set_src_caps_str (h, SMALL_CAPS);
+  return h;
+}
+
+/* Two affectfuse instances on @backend with the same model: on a GPU
+ * backend they share one network (the second one's line says 2 instances
+ * share it), on cpu each has its own (both lines say 1); both predict. */
+static void
+check_fuse_sharing (const gchar *backend, gboolean shared)
+{
+  GstHarness *h[2];
+  gchar *lines;
+  guint i;
+
+  share_lines_start ();
+  for (i = 0; i < 2; i++)
+    h[i] = fuse_harness_on (backend);
+  lines = share_lines_of ("fusion");
+  fail_unless_equals_int (count_lines (lines, "model-all.safetensors"), 2);
+  fail_unless_equals_int (
+      count_lines (lines, "1 instance(s) share it"), shared ? 1 : 2);
+  fail_unless_equals_int (
+      count_lines (lines, "2 instance(s) share it"), shared ? 1 : 0);
+  g_free (lines);
+  for (i = 0; i < 2; i++) {
+    GstBuffer *out;
+
+    fail_unless_equals_int (
+        gst_harness_push (h[i], frame_with_features ()), GST_FLOW_OK);
+    out = gst_harness_pull (h[i]);
+    fail_unless (out != NULL);
+    fail_unless (
+        gst_buffer_get_affect_predictions_meta_by_track (out, 1) != NULL);
+    gst_buffer_unref (out);
+  }
+  for (i = 0; i < 2; i++)
+    gst_harness_teardown (h[i]);
+  share_lines_stop ();
+}
+
+/* On cpu two affectfuse instances do not share their fusion network. */
+GST_START_TEST (test_fuse_cpu_not_shared)
+{
+  check_fuse_sharing ("cpu", FALSE);
+}
+
+GST_END_TEST;
+
+/* On the (emulated) GPU backend they share it. */
+GST_START_TEST (test_emulated_fuse_shared)
+{
+  check_fuse_sharing ("cuda", TRUE);
+}
+
+GST_END_TEST;
+
+/* Two affectfeatures with the same explicit word-model (loaded at start)
+ * on the emulated GPU backend share one BERT; a third one with another
+ * n-threads loads its own. */
+GST_START_TEST (test_emulated_bert_shared)
+{
+  GError *err = NULL;
+  gchar *dir = affect_bert_find (NULL, &err), *lines;
+  GstElement *e[3];
+  guint i;
+
+  if (dir == NULL) {
+    fail_if (g_strcmp0 (g_getenv ("AFFECT_REQUIRE_MODELS"), "1") == 0,
+        "word model missing and AFFECT_REQUIRE_MODELS=1: %s", err->message);
+    g_printerr ("SKIP: %s\n", err->message);
+    g_error_free (err);
+    return;
+  }
+  share_lines_start ();
+  for (i = 0; i < 3; i++) {
+    e[i] = gst_element_factory_make ("affectfeatures", NULL);
+    fail_unless (e[i] != NULL);
+    g_object_set (e[i], "backend", "cuda", "n-threads", i < 2 ? 1 : 2,
+        "word-model", dir, "branches", 0, NULL);
+    fail_unless (gst_element_set_state (e[i], GST_STATE_PAUSED)
+                 != GST_STATE_CHANGE_FAILURE);
+  }
+  lines = share_lines_of ("bert");
+  fail_unless_equals_int (count_lines (lines, "cuda, 1 thread(s)"), 2);
+  fail_unless_equals_int (count_lines (lines, "cuda, 2 thread(s)"), 1);
+  fail_unless_equals_int (count_lines (lines, "1 instance(s) share it"), 2);
+  fail_unless_equals_int (count_lines (lines, "2 instance(s) share it"), 1);
+  g_free (lines);
+  for (i = 0; i < 3; i++) {
+    gst_element_set_state (e[i], GST_STATE_NULL);
+    gst_object_unref (e[i]);
+  }
+  share_lines_stop ();
+  g_free (dir);
 }
 
 GST_END_TEST;
@@ -988,6 +1176,7 @@ enginedevice_suite (void)
   tcase_add_test (tc, test_properties);
   tcase_add_test (tc, test_cpu_ignores_device_id);
   tcase_add_test (tc, test_unknown_backend);
+  tcase_add_test (tc, test_fuse_cpu_not_shared);
   if (g_strcmp0 (m, "none") == 0) {
     tcase_add_test (tc, test_none_auto_is_cpu);
     tcase_add_test (tc, test_none_cuda_fails);
@@ -1002,6 +1191,8 @@ enginedevice_suite (void)
     tcase_add_test (tc, test_emulated_features_fault);
     tcase_add_test (tc, test_emulated_fuse_fault);
     tcase_add_test (tc, test_emulated_fuse_alloc_sweep);
+    tcase_add_test (tc, test_emulated_fuse_shared);
+    tcase_add_test (tc, test_emulated_bert_shared);
     tcase_add_test (tc, test_emulated_ssd_alloc_sweep);
   }
   return s;
