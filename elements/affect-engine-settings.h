@@ -92,6 +92,11 @@
  *   other instances sharing the network that arrive within that many
  *   microseconds (affect_shared_net_run()); 0 runs them at once. Results do
  *   not depend on it.
+ *
+ * Networks that are shared but never batched (affectfuse's fusion
+ * networks, affectfeatures' BERT word model: a model file or folder the
+ * element finds itself) are acquired with
+ * affect_engine_settings_acquire_path(), with the same sharing rule.
  */
 
 #ifndef __AFFECT_ENGINE_SETTINGS_H__

@@ -47,8 +47,14 @@
  * #GstAffectFuse:n-threads). A custom query named "affect-engine" sent to
  * either pad of a started element is answered with what they report:
  * "backend" (string, the backend's name), "n-threads" (int, its thread
- * count) and "shared" (boolean, TRUE when every network runs on the one
- * backend the engine settings created).
+ * count) and "shared" (boolean, TRUE when every network runs with the
+ * backend settings of the element: the backend the engine settings created,
+ * or, for the fusion networks, the backend of their entry in the
+ * process-wide cache of networks, of the same name, device and thread
+ * count). The fusion networks come from that cache
+ * (models/engine/affect-shared.h): on a GPU backend, instances with the
+ * same model file, backend, device and n-threads share one loaded network;
+ * on the cpu backend each instance has its own.
  *
  * With #GstAffectFuse:smoothing > 0 the probabilities of each track are
  * smoothed over time by an exponential moving average. The state of a track
