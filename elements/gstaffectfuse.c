@@ -1365,6 +1365,16 @@ gst_affect_fuse_acquire_fusion (GstAffectFuse *self)
   return TRUE;
 }
 
+/* Forgets the model paths of the start (run_model ...). */
+static void
+gst_affect_fuse_clear_run_paths (GstAffectFuse *self)
+{
+  g_clear_pointer (&self->run_model, g_free);
+  g_clear_pointer (&self->run_features, g_free);
+  g_clear_pointer (&self->run_va_model[0], g_free);
+  g_clear_pointer (&self->run_va_model[1], g_free);
+}
+
 static gboolean
 gst_affect_fuse_start_fusion (GstAffectFuse *self, const gchar *model,
     const gchar *features, GstAffectFuseMode mode, gchar **va_models)
@@ -1372,12 +1382,16 @@ gst_affect_fuse_start_fusion (GstAffectFuse *self, const gchar *model,
   const AffectFusionInfo *info;
   guint v;
 
+  gst_affect_fuse_clear_run_paths (self);
   self->run_model = g_strdup (model);
   self->run_features = g_strdup (features);
   for (v = 0; v < 2; v++)
     self->run_va_model[v] = g_strdup (va_models[v]);
-  if (!gst_affect_fuse_acquire_fusion (self))
+  if (!gst_affect_fuse_acquire_fusion (self)) {
+    /* a failed start is not followed by stop () */
+    gst_affect_fuse_clear_run_paths (self);
     return FALSE;
+  }
   info = affect_fusion_get_info (self->fusion);
 
   self->run_mode = mode;
@@ -1479,10 +1493,7 @@ gst_affect_fuse_stop (GstBaseTransform *trans)
   g_queue_clear_full (&self->held, (GDestroyNotify)gst_buffer_unref);
   g_clear_pointer (&self->windows, g_hash_table_unref);
   gst_affect_fuse_release_fusion (self);
-  g_clear_pointer (&self->run_model, g_free);
-  g_clear_pointer (&self->run_features, g_free);
-  g_clear_pointer (&self->run_va_model[0], g_free);
-  g_clear_pointer (&self->run_va_model[1], g_free);
+  gst_affect_fuse_clear_run_paths (self);
   affect_engine_settings_stop (&self->engine);
   GST_OBJECT_LOCK (self);
   self->latency = 0;
