@@ -957,6 +957,33 @@ worker_wait_start (Worker *w)
   g_mutex_unlock (w->lock);
 }
 
+/* Runs @func on the two workers @w in two threads that start together,
+ * both on @shared, and waits for them. */
+static void
+run_workers (Worker w[2], AffectSharedNet *shared, GThreadFunc func)
+{
+  GMutex lock;
+  GCond cond;
+  GThread *threads[2];
+  int ready = 0, t;
+
+  g_mutex_init (&lock);
+  g_cond_init (&cond);
+  for (t = 0; t < 2; t++) {
+    w[t].id = t;
+    w[t].shared = shared;
+    w[t].lock = &lock;
+    w[t].cond = &cond;
+    w[t].ready = &ready;
+  }
+  for (t = 0; t < 2; t++)
+    threads[t] = g_thread_new ("worker", func, &w[t]);
+  for (t = 0; t < 2; t++)
+    g_thread_join (threads[t]);
+  g_mutex_clear (&lock);
+  g_cond_clear (&cond);
+}
+
 static gpointer
 fusion_worker (gpointer data)
 {
@@ -979,11 +1006,8 @@ START_TEST (test_fusion_shared_threads)
   gchar *path = fusion_model ();
   AffectFusion *alone = affect_fusion_load (path, NULL);
   const AffectFusionInfo *info;
-  GMutex lock;
-  GCond cond;
-  int ready = 0, t, r, k;
+  int t, r, k;
   Worker w[2];
-  GThread *threads[2];
   GError *err = NULL;
   AffectSharedNet *shared;
 
@@ -992,21 +1016,10 @@ START_TEST (test_fusion_shared_threads)
   shared = affect_shared_net_acquire (
       affect_fusion_class (), path, "cpu", 0, 2, &err);
   ck_assert_msg (shared != NULL, "%s", err ? err->message : "");
-  g_mutex_init (&lock);
-  g_cond_init (&cond);
-  for (t = 0; t < 2; t++) {
-    w[t].id = t;
-    w[t].shared = shared;
-    w[t].lock = &lock;
-    w[t].cond = &cond;
-    w[t].ready = &ready;
+  for (t = 0; t < 2; t++)
     for (r = 0; r < N_RUNS; r++)
       fusion_run_init (&w[t].runs[r], info, 1000 + t * N_RUNS + r);
-  }
-  for (t = 0; t < 2; t++)
-    threads[t] = g_thread_new ("fusion", fusion_worker, &w[t]);
-  for (t = 0; t < 2; t++)
-    g_thread_join (threads[t]);
+  run_workers (w, shared, fusion_worker);
 
   for (t = 0; t < 2; t++) {
     ck_assert (w[t].ok);
@@ -1031,8 +1044,6 @@ START_TEST (test_fusion_shared_threads)
   }
   affect_shared_net_release (shared);
   affect_fusion_free (alone);
-  g_mutex_clear (&lock);
-  g_cond_clear (&cond);
   g_free (path);
 }
 
@@ -1066,11 +1077,8 @@ START_TEST (test_bert_shared_threads)
   AffectBert *alone;
   AffectSharedNet *shared;
   GError *err = NULL;
-  GMutex lock;
-  GCond cond;
-  int ready = 0, t, r;
+  int t, r;
   Worker w[2];
-  GThread *threads[2];
 
   G_STATIC_ASSERT (G_N_ELEMENTS (sentences) >= 2 * N_RUNS);
   if (dir == NULL)
@@ -1081,19 +1089,7 @@ START_TEST (test_bert_shared_threads)
   shared = affect_shared_net_acquire (
       affect_bert_class (), dir, "cpu", 0, 2, &err);
   ck_assert_msg (shared != NULL, "%s", err ? err->message : "");
-  g_mutex_init (&lock);
-  g_cond_init (&cond);
-  for (t = 0; t < 2; t++) {
-    w[t].id = t;
-    w[t].shared = shared;
-    w[t].lock = &lock;
-    w[t].cond = &cond;
-    w[t].ready = &ready;
-  }
-  for (t = 0; t < 2; t++)
-    threads[t] = g_thread_new ("bert", bert_worker, &w[t]);
-  for (t = 0; t < 2; t++)
-    g_thread_join (threads[t]);
+  run_workers (w, shared, bert_worker);
 
   for (t = 0; t < 2; t++) {
     ck_assert (w[t].ok);
@@ -1119,8 +1115,6 @@ START_TEST (test_bert_shared_threads)
   affect_shared_net_release (shared);
   affect_bert_free (alone);
   affect_backend_unref (one);
-  g_mutex_clear (&lock);
-  g_cond_clear (&cond);
   g_free (dir);
 }
 
