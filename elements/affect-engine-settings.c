@@ -473,18 +473,18 @@ affect_engine_settings_find_model (
   return path;
 }
 
-AffectSharedNet *
-affect_engine_settings_acquire_path (AffectEngineSettings *settings,
-    GstElement *element, const AffectSharedNetClass *klass, const gchar *path,
+/* The entry of @klass for @path with the element's settings (its own group
+ * when it does not share: shares_networks()); logs the info line naming
+ * the network @label. NULL with @error, nothing posted. */
+static AffectSharedNet *
+acquire (AffectEngineSettings *settings, GstElement *element,
+    const AffectSharedNetClass *klass, const gchar *path, const gchar *label,
     GError **error)
 {
   AffectSharedNet *shared;
-  const gchar *backend_name;
+  const gchar *backend_name = affect_backend_get_name (settings->backend);
   gchar *group = NULL;
 
-  g_return_val_if_fail (settings->backend != NULL, NULL);
-
-  backend_name = affect_backend_get_name (settings->backend);
   /* the device of the snapshot's backend (device-id; 0 for cpu); a group
    * of its own when the element does not share (shares_networks()) */
   if (!shares_networks (settings, settings->cur_batch_window))
@@ -495,11 +495,20 @@ affect_engine_settings_acquire_path (AffectEngineSettings *settings,
   g_free (group);
   if (shared != NULL)
     GST_INFO_OBJECT (element,
-        "network %s (%s, %s, %d thread(s)): %d instance(s) share it",
-        klass->kind, path, backend_name,
-        affect_shared_net_get_n_threads (shared),
+        "network %s (%s, %s, %d thread(s)): %d instance(s) share it", label,
+        path, backend_name, affect_shared_net_get_n_threads (shared),
         affect_shared_net_get_holders (shared));
   return shared;
+}
+
+AffectSharedNet *
+affect_engine_settings_acquire_path (AffectEngineSettings *settings,
+    GstElement *element, const AffectSharedNetClass *klass, const gchar *path,
+    GError **error)
+{
+  g_return_val_if_fail (settings->backend != NULL, NULL);
+
+  return acquire (settings, element, klass, path, klass->kind, error);
 }
 
 AffectSharedNet *
@@ -508,40 +517,34 @@ affect_engine_settings_acquire_net (AffectEngineSettings *settings,
 {
   GError *error = NULL;
   AffectSharedNet *shared;
-  const gchar *backend_name;
-  gchar *path, *group = NULL;
+  gchar *path;
 
   g_return_val_if_fail (settings->backend != NULL, NULL);
 
   if (!(path = affect_engine_settings_find_model (settings, element, name)))
     return NULL;
-  backend_name = affect_backend_get_name (settings->backend);
-  /* the device of the snapshot's backend (device-id; 0 for cpu); a group
-   * of its own when the element does not share (shares_networks()) */
-  if (!shares_networks (settings, settings->cur_batch_window))
-    group = g_strdup_printf ("instance %p", (gpointer)element);
-  shared = affect_shared_net_acquire_in_group (klass, path, backend_name,
-      affect_backend_get_device_id (settings->backend), settings->cur_n_threads,
-      group, &error);
-  g_free (group);
+  shared = acquire (settings, element, klass, path, name, &error);
   if (shared == NULL) {
-    if (error != NULL && error->domain == AFFECT_BACKEND_ERROR) {
-      GST_ELEMENT_ERROR (element, LIBRARY, INIT,
-          ("Cannot use the inference backend \"%s\"", backend_name),
-          ("%s", error->message));
+    if (affect_engine_settings_post_backend_error (settings, element, error))
       g_error_free (error);
-    } else {
+    else
       affect_engine_settings_post_load_error (element, name, path, error);
-    }
-    g_free (path);
-    return NULL;
   }
-  GST_INFO_OBJECT (element,
-      "network %s (%s, %s, %d thread(s)): %d instance(s) share it", name, path,
-      backend_name, affect_shared_net_get_n_threads (shared),
-      affect_shared_net_get_holders (shared));
   g_free (path);
   return shared;
+}
+
+gboolean
+affect_engine_settings_post_backend_error (
+    AffectEngineSettings *settings, GstElement *element, const GError *error)
+{
+  if (error == NULL || error->domain != AFFECT_BACKEND_ERROR)
+    return FALSE;
+  GST_ELEMENT_ERROR (element, LIBRARY, INIT,
+      ("Cannot use the inference backend \"%s\"",
+          affect_backend_get_name (settings->backend)),
+      ("%s", error->message));
+  return TRUE;
 }
 
 void

@@ -241,6 +241,14 @@ AffectSharedNet *affect_engine_settings_acquire_path (
     AffectEngineSettings *settings, GstElement *element,
     const AffectSharedNetClass *klass, const gchar *path, GError **error);
 
+/* Posts GST_LIBRARY_ERROR_INIT ("Cannot use the inference backend ...")
+ * on @element when @error (may be NULL) says the backend of a network's
+ * entry could not be created (AFFECT_BACKEND_ERROR) and returns TRUE; FALSE,
+ * posting nothing, for any other error (the caller posts its own). Does not
+ * take @error. */
+gboolean affect_engine_settings_post_backend_error (
+    AffectEngineSettings *settings, GstElement *element, const GError *error);
+
 /* Releases *@shared (may be NULL) and sets it to NULL, logging (debug
  * level) how its requests were batched. */
 void affect_engine_settings_release_net (

@@ -794,17 +794,12 @@ gst_affect_fuse_apply_threads (GstAffectFuse *self)
       }
     }
     if (!ok) {
-      /* the error is posted; the element keeps the networks it had, so
-       * that its state stays whole until it is stopped */
-      for (i = 0; i < 3; i++) {
-        AffectSharedNet *tmp = old[i];
-
-        old[i] = i == 0 ? self->fusion_net : self->va_net[i - 1];
-        if (i == 0)
-          self->fusion_net = tmp;
-        else
-          self->va_net[i - 1] = tmp;
-      }
+      /* the error is posted and no new network is held; the element keeps
+       * the networks it had, so that its state stays whole until it is
+       * stopped */
+      self->fusion_net = g_steal_pointer (&old[0]);
+      self->va_net[0] = g_steal_pointer (&old[1]);
+      self->va_net[1] = g_steal_pointer (&old[2]);
       self->fusion = affect_shared_net_get_net (self->fusion_net);
       for (i = 0; i < 2; i++)
         self->va_fusion[i] = self->va_net[i] != NULL
@@ -1194,21 +1189,6 @@ gst_affect_fuse_acquire_one (
       &self->engine, GST_ELEMENT (self), affect_fusion_class (), path, error);
 }
 
-/* Posts LIBRARY/INIT when @error says the backend of a network's entry
- * could not be created (as the engine settings do for the face networks);
- * FALSE for any other error (the caller posts its own). */
-static gboolean
-gst_affect_fuse_post_backend_error (GstAffectFuse *self, const GError *error)
-{
-  if (error == NULL || error->domain != AFFECT_BACKEND_ERROR)
-    return FALSE;
-  GST_ELEMENT_ERROR (self, LIBRARY, INIT,
-      ("Cannot use the inference backend \"%s\"",
-          affect_backend_get_name (self->engine.backend)),
-      ("%s", error->message));
-  return TRUE;
-}
-
 /* Releases the fusion networks (the main one and the valence and arousal
  * ones). */
 static void
@@ -1251,7 +1231,8 @@ gst_affect_fuse_load_va (
     net = NULL;
   }
   if (net == NULL) {
-    if (!gst_affect_fuse_post_backend_error (self, error))
+    if (!affect_engine_settings_post_backend_error (
+            &self->engine, GST_ELEMENT (self), error))
       GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
           ("Invalid %s %s: %s", names[which], path, error->message),
           ("%s", error->message));
@@ -1326,7 +1307,8 @@ gst_affect_fuse_acquire_fusion (GstAffectFuse *self)
     return FALSE;
   self->fusion_net = gst_affect_fuse_acquire_one (self, model, &error);
   if (self->fusion_net == NULL) {
-    if (!gst_affect_fuse_post_backend_error (self, error))
+    if (!affect_engine_settings_post_backend_error (
+            &self->engine, GST_ELEMENT (self), error))
       GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
           ("Invalid fusion model: %s", error->message), ("%s", error->message));
     g_clear_error (&error);
